@@ -1,0 +1,129 @@
+# hopper: a terminal load tester.  `make` builds, `make test` runs the suite,
+# `make demo` runs a short load test against the bundled hopper-target.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  := $(PREFIX)/bin
+MANDIR  := $(PREFIX)/share/man/man1
+
+PKGS    := libcurl libuv ncursesw jansson
+# Debian's http-parser ships no pkg-config file; its header and library are
+# checked by `make deps` instead.
+DEB_PKGS := pkg-config libcurl4-openssl-dev libuv1-dev libncurses-dev \
+            libjansson-dev libhttp-parser-dev tmux wrk
+
+CC      ?= cc
+OPT     ?= -O2 -g
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lm
+
+# BUILD selects an output folder so sanitizer builds never mix with the normal one.
+BUILD   ?= build
+OBJ     := $(BUILD)/obj
+
+HOPPER_MAIN := src/main.c
+TARGET_SRC  := $(wildcard src/target*.c)
+LIB_SRC     := $(filter-out $(HOPPER_MAIN) $(TARGET_SRC),$(wildcard src/*.c))
+LIB_OBJ     := $(LIB_SRC:src/%.c=$(OBJ)/%.o)
+TARGET_OBJ  := $(TARGET_SRC:src/%.c=$(OBJ)/%.o)
+UNIT_SRC    := $(wildcard tests/unit/test_*.c)
+UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+HOPPER  := $(BUILD)/hopper
+TARGET  := $(BUILD)/hopper-target
+
+Q := @
+ifeq ($(V),1)
+Q :=
+endif
+
+.PHONY: all clean test test-unit test-e2e test-asan deps demo install uninstall bench
+
+all: $(HOPPER) $(TARGET) hopper hopper-target
+
+# Top-level links so `./hopper` works from the checkout.
+hopper: $(HOPPER)
+	$(Q)ln -sf $(HOPPER) $@
+hopper-target: $(TARGET)
+	$(Q)ln -sf $(TARGET) $@
+
+$(BUILD)/libhopper.a: $(LIB_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(HOPPER): $(OBJ)/main.o $(BUILD)/libhopper.a
+	@echo "  LINK  $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(TARGET): $(TARGET_OBJ) $(BUILD)/libhopper.a
+	@echo "  LINK  $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OBJ)/%.o: src/%.c $(wildcard include/*.h) | $(OBJ)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libhopper.a | $(BUILD)/tests
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libhopper.a $(LDLIBS)
+
+$(OBJ) $(BUILD)/tests:
+	$(Q)mkdir -p $@
+
+# The suite: unit programs, then end-to-end scripts against a real
+# hopper-target. tests/run prints "N passed, N failed" and fails on any failure.
+test: deps-check all $(UNIT_BIN)
+	$(Q)BUILD=$(BUILD) tests/run
+
+test-unit: all $(UNIT_BIN)
+	$(Q)BUILD=$(BUILD) tests/run unit
+
+test-e2e: all $(UNIT_BIN)
+	$(Q)BUILD=$(BUILD) tests/run e2e
+
+# The same suite built with AddressSanitizer (leak detection on) and UBSan.
+test-asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
+	  OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" $(BUILD_ASAN_TARGETS) test-asan-run
+
+test-asan-run: all $(UNIT_BIN)
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  BUILD=$(BUILD) HOPPER_SANITIZED=1 tests/run
+
+deps-check:
+	$(Q)pkg-config --exists $(PKGS) && test -f /usr/include/http_parser.h || \
+	  { echo "missing build dependencies: run 'make deps' (as root it installs them)"; exit 2; }
+
+# Installs the Debian packages that are missing (when root), else prints the line.
+deps:
+	$(Q)missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "all dependencies are installed"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else echo "missing packages; run as root:"; echo "  apt-get install -y$$missing"; exit 2; fi
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/demo.sh
+
+bench: all
+	$(Q)bench/run
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	install -m 0755 $(HOPPER) $(DESTDIR)$(BINDIR)/hopper
+	install -m 0755 $(TARGET) $(DESTDIR)$(BINDIR)/hopper-target
+	install -m 0644 man/hopper.1 $(DESTDIR)$(MANDIR)/hopper.1
+	install -m 0644 man/hopper-target.1 $(DESTDIR)$(MANDIR)/hopper-target.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/hopper $(DESTDIR)$(BINDIR)/hopper-target \
+	  $(DESTDIR)$(MANDIR)/hopper.1 $(DESTDIR)$(MANDIR)/hopper-target.1
+
+clean:
+	rm -rf build build-asan hopper hopper-target

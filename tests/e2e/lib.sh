@@ -1,0 +1,62 @@
+# Shared helpers for the end-to-end scripts. Source it; it expects $BUILD (the
+# build folder, default "build") and gives:
+#   ok NAME / not_ok NAME [why]    report one result (counted by tests/run)
+#   check NAME CMD...              ok if CMD succeeds
+#   target_start [ARGS...]         start hopper-target on a free loopback port;
+#                                  sets TARGET_PID, TARGET_PORT, TARGET_URL, TARGET_OUT
+#   target_stop                    SIGTERM it and wait; its report is in $TARGET_OUT
+#   target_count "GET /status"     requests the stopped target answered for that path
+# Every script runs with a hard timeout of its own so nothing can hang the suite.
+set -u
+TOP="${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+BUILD="${BUILD:-build}"
+case "$BUILD" in /*) ;; *) BUILD="$TOP/$BUILD" ;; esac
+HOPPER="$BUILD/hopper"
+HOPPER_TARGET="$BUILD/hopper-target"
+T="$(mktemp -d "${TMPDIR:-/tmp}/hopper-e2e.XXXXXX")"
+TARGET_PID=""
+
+cleanup_lib() {
+    [ -n "$TARGET_PID" ] && kill -9 "$TARGET_PID" 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup_lib EXIT
+
+ok() { echo "ok - $1"; }
+not_ok() { echo "not ok - $1${2:+: $2}"; }
+check() { local n="$1"; shift; if "$@"; then ok "$n"; else not_ok "$n"; fi; }
+
+target_start() {
+    TARGET_OUT="$T/target.out"
+    "$HOPPER_TARGET" --port 0 "$@" >"$TARGET_OUT" 2>"$T/target.err" &
+    TARGET_PID=$!
+    local i
+    for i in $(seq 1 100); do
+        TARGET_PORT=$(sed -n 's/^listening on .*:\([0-9][0-9]*\)$/\1/p' "$TARGET_OUT" | head -n 1)
+        [ -n "$TARGET_PORT" ] && break
+        sleep 0.05
+    done
+    if [ -z "$TARGET_PORT" ]; then
+        echo "hopper-target did not start:"; cat "$T/target.err"; return 1
+    fi
+    TARGET_URL="http://127.0.0.1:$TARGET_PORT"
+}
+
+target_stop() {
+    [ -n "$TARGET_PID" ] || return 0
+    kill -TERM "$TARGET_PID" 2>/dev/null
+    wait "$TARGET_PID" 2>/dev/null
+    TARGET_PID=""
+}
+
+# The count the target printed for one "METHOD PATH" line of its exit report.
+target_count() {
+    awk -v want="$1" '
+        /^ *[0-9]+  / { n = $1; sub(/^ *[0-9]+  /, ""); if ($0 == want) { print n; found = 1 } }
+        END { if (!found) print 0 }' "$TARGET_OUT"
+}
+
+# The target's total ("requests answered: N").
+target_total() {
+    sed -n 's/^requests answered: \([0-9]*\)$/\1/p' "$TARGET_OUT"
+}
