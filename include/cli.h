@@ -1,0 +1,45 @@
+/* cli: hopper's command line, and how it overrides the hopperfile.
+ *
+ * Every option is checked here, before anything runs: a bad value is a usage
+ * error (exit status 2) with a message that names the option and the value. */
+#ifndef HOPPER_CLI_H
+#define HOPPER_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "plan.h"
+
+#define HOPPER_VERSION "0.1.0"
+#define CLI_MAX_USERS 10000000ULL
+
+typedef struct {
+    const char *hopperfile;        /* -f, default "hopperfile" */
+    const char *host;              /* -H, NULL if not given */
+    uint64_t users;                /* -u */
+    double spawn_rate;             /* -r */
+    uint64_t run_time_us;          /* -t */
+    uint64_t stop_timeout_us;      /* --stop-timeout */
+    uint64_t print_interval_us;    /* --print-interval, default 2 s */
+    uint64_t seed;                 /* --seed */
+    int exit_code_on_error;        /* default 1 */
+    bool users_set, spawn_rate_set, run_time_set, stop_timeout_set, seed_set;
+    bool no_tui;                   /* --no-tui / --headless */
+    bool only_summary;
+} cli_opts_t;
+
+typedef enum { CLI_RUN, CLI_EXIT_OK, CLI_USAGE_ERROR } cli_result_t;
+
+/* Parses argv. CLI_EXIT_OK: --help or --version was printed to out.
+ * CLI_USAGE_ERROR: err holds the message. */
+cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *err, size_t errlen);
+
+/* Lays the command line over the plan (the command line wins) and checks the
+ * result: a host must be known from one or the other. 0 or -1 with err. */
+int cli_apply(const cli_opts_t *o, plan_t *plan, char *err, size_t errlen);
+
+void cli_usage(FILE *f);
+
+#endif

@@ -1,0 +1,123 @@
+/* snapshot: the plain-data picture of a running test that every view reads.
+ *
+ * The engine fills one (engine_snapshot) whenever a view asks; the headless
+ * printer, the final summary and (later) the dashboard and the reports draw
+ * from a const snapshot and never from the engine's live structures. A
+ * snapshot owns its arrays and is reused from fill to fill, so refreshing one
+ * allocates only when something grew. Strings of endpoint names point into the
+ * plan, which outlives every snapshot. */
+#ifndef HOPPER_SNAPSHOT_H
+#define HOPPER_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Locust's PERCENTILES_TO_REPORT: 50 66 75 80 90 95 98 99 99.9 99.99 100. */
+#define SNAP_NPCT 11
+extern const double snap_pct_fraction[SNAP_NPCT];
+extern const char *const snap_pct_label[SNAP_NPCT];
+#define SNAP_P50 0
+#define SNAP_P95 5
+#define SNAP_P99 7
+
+#define SNAP_ERROR_TEXT 160
+
+typedef enum {
+    RUN_STARTING,     /* before the first user */
+    RUN_RAMPING_UP,
+    RUN_RUNNING,      /* at the target user count */
+    RUN_RAMPING_DOWN,
+    RUN_STOPPING,     /* no new requests; letting in-flight ones finish */
+    RUN_DONE
+} run_state_t;
+
+const char *snap_state_name(run_state_t s);
+
+/* One statistics row: (method, name) or the Aggregated row. */
+typedef struct {
+    const char *method;       /* "" for Aggregated */
+    const char *name;
+    uint64_t requests;        /* includes failures, as Locust counts */
+    uint64_t failures;
+    uint64_t content_bytes;   /* sum of body sizes */
+    uint64_t min_us, max_us;  /* 0 when no requests */
+    double avg_us;
+    uint64_t pct_us[SNAP_NPCT];
+    double cur_rps, cur_fps;     /* over the last 10 seconds of wall clock */
+    double total_rps, total_fps; /* since the start (or the last reset) */
+} snap_entry_t;
+
+typedef struct {
+    const char *method;
+    const char *name;
+    char error[SNAP_ERROR_TEXT];
+    uint64_t count;
+    double first_seen, last_seen; /* unix time, seconds */
+} snap_error_t;
+
+/* One second of the run (or, once the run is long, several merged: see
+ * history.h). rps/fps are completions in that second; p50/p95 of those. */
+typedef struct {
+    uint32_t t;               /* seconds since start, at the end of the sample */
+    uint32_t span;            /* seconds this sample covers (1 until compacted) */
+    uint32_t users;
+    uint32_t p50_us, p95_us;
+    float rps, fps;
+} snap_sample_t;
+
+typedef enum {
+    EVENT_TARGET_USERS,       /* value: new target */
+    EVENT_SPAWN_RATE,         /* value: new rate */
+    EVENT_PAUSE,              /* value: 1 paused, 0 resumed */
+    EVENT_RESET_STATS,
+    EVENT_STOP
+} event_kind_t;
+
+typedef struct {
+    uint64_t t_ms;            /* since start */
+    event_kind_t kind;
+    double value;
+} snap_event_t;
+
+typedef struct {
+    /* Settings and state. */
+    const char *host;
+    run_state_t state;
+    bool paused;
+    uint64_t users;           /* running now */
+    uint64_t peak_users;      /* the most that ran at once */
+    uint64_t target_users;
+    double spawn_rate;
+    uint64_t elapsed_ms;      /* since start */
+    uint64_t run_time_ms;     /* 0: no limit */
+    uint64_t stats_ms;        /* span the statistics cover (since the last reset) */
+    double start_unix;        /* wall-clock start, seconds */
+    uint64_t in_flight;
+    uint64_t cancelled;       /* requests cancelled at stop, not counted */
+    uint64_t spawn_failures;  /* users that could not be started */
+
+    /* Statistics. entries are sorted by name then method. */
+    snap_entry_t *entries;
+    size_t n_entries, cap_entries;
+    snap_entry_t total;       /* the Aggregated row */
+    snap_error_t *errors;     /* most frequent first */
+    size_t n_errors, cap_errors;
+
+    /* Timelines. recent: the last seconds at 1 s resolution, oldest first;
+     * history: the whole run, compacted to bounded length. */
+    snap_sample_t *recent;
+    size_t n_recent, cap_recent;
+    snap_sample_t *history;
+    size_t n_history, cap_history;
+    snap_event_t *events;
+    size_t n_events, cap_events;
+} snap_t;
+
+void snap_init(snap_t *s);
+void snap_free(snap_t *s);
+
+/* Grows an array of the snapshot to hold n items (realloc only when needed). */
+void *snap_reserve(void *arr, size_t *cap, size_t n, size_t item);
+
+#endif

@@ -1,0 +1,228 @@
+/* cli: see include/cli.h. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duration.h"
+#include "url.h"
+#include "xalloc.h"
+
+enum {
+    OPT_STOP_TIMEOUT = 1000,
+    OPT_NO_TUI,
+    OPT_ONLY_SUMMARY,
+    OPT_PRINT_INTERVAL,
+    OPT_EXIT_CODE,
+    OPT_SEED,
+};
+
+static const struct option long_options[] = {
+    {"hopperfile", required_argument, NULL, 'f'},
+    {"host", required_argument, NULL, 'H'},
+    {"users", required_argument, NULL, 'u'},
+    {"spawn-rate", required_argument, NULL, 'r'},
+    {"hatch-rate", required_argument, NULL, 'r'},
+    {"run-time", required_argument, NULL, 't'},
+    {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
+    {"no-tui", no_argument, NULL, OPT_NO_TUI},
+    {"headless", no_argument, NULL, OPT_NO_TUI},
+    {"only-summary", no_argument, NULL, OPT_ONLY_SUMMARY},
+    {"print-interval", required_argument, NULL, OPT_PRINT_INTERVAL},
+    {"exit-code-on-error", required_argument, NULL, OPT_EXIT_CODE},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+void cli_usage(FILE *f)
+{
+    fputs(
+        "usage: hopper [-f HOPPERFILE] [-H URL] [-u USERS] [-r RATE] [-t TIME] [options]\n"
+        "\n"
+        "Load-tests an HTTP service with simulated users described in a hopperfile.\n"
+        "\n"
+        "  -f, --hopperfile FILE      the test plan (default: ./hopperfile)\n"
+        "  -H, --host URL             base URL, e.g. http://127.0.0.1:8082 (overrides 'host')\n"
+        "  -u, --users N              peak number of concurrent users (overrides 'users')\n"
+        "  -r, --spawn-rate RATE      users started (or stopped) per second; --hatch-rate too\n"
+        "  -t, --run-time TIME        stop after TIME (30s, 10m, 1h30m; default: until stopped)\n"
+        "      --stop-timeout TIME    at the stop, let requests in flight finish for up to TIME\n"
+        "                             (default: cancel them; the summary says how many)\n"
+        "      --no-tui, --headless   print tables instead of the dashboard (automatic when\n"
+        "                             stdout is not a terminal)\n"
+        "      --only-summary         print only the final summary\n"
+        "      --print-interval TIME  how often --no-tui prints the table (default 2s)\n"
+        "      --exit-code-on-error N exit status when any request failed (default 1)\n"
+        "      --seed N               seed for task picks and wait times (default: random)\n"
+        "  -h, --help                 this help\n"
+        "  -V, --version              the version\n"
+        "\n"
+        "Exit status: 0 clean run, 1 some request failed (--exit-code-on-error),\n"
+        "2 bad usage or a bad hopperfile. See hopper(1) and hopperfile(5).\n",
+        f);
+}
+
+static int parse_count(const char *s, uint64_t max, uint64_t *out)
+{
+    if (!*s || *s == '-' || *s == '+')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_rate(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || errno || *end || !isfinite(v) || v <= 0 || v > 1e6)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    o->hopperfile = "hopperfile";
+    o->print_interval_us = 2000000;
+    o->exit_code_on_error = 1;
+    optind = 0;      /* GNU: start over, so tests can parse several times */
+    opterr = 0;
+    int c;
+    const char *why;
+    uint64_t v;
+    while ((c = getopt_long(argc, argv, ":f:H:u:r:t:hV", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            o->hopperfile = optarg;
+            break;
+        case 'H':
+            if (url_check_base(optarg, &why) != 0) {
+                snprintf(err, errlen, "-H '%.200s': %s", optarg, why);
+                return CLI_USAGE_ERROR;
+            }
+            o->host = optarg;
+            break;
+        case 'u':
+            if (parse_count(optarg, CLI_MAX_USERS, &o->users) != 0) {
+                snprintf(err, errlen, "-u '%.40s': expected a whole number of users from 0 to %llu",
+                         optarg, CLI_MAX_USERS);
+                return CLI_USAGE_ERROR;
+            }
+            o->users_set = true;
+            break;
+        case 'r':
+            if (parse_rate(optarg, &o->spawn_rate) != 0) {
+                snprintf(err, errlen, "-r '%.40s': expected users per second, above 0 (e.g. 10 or 0.5)", optarg);
+                return CLI_USAGE_ERROR;
+            }
+            o->spawn_rate_set = true;
+            break;
+        case 't':
+            if (duration_parse(optarg, &o->run_time_us, &why) != 0 || o->run_time_us == 0) {
+                snprintf(err, errlen, "-t '%.40s': %s", optarg,
+                         o->run_time_us == 0 && !why ? "the run time must be above 0" : why ? why : "bad duration");
+                return CLI_USAGE_ERROR;
+            }
+            o->run_time_set = true;
+            break;
+        case OPT_STOP_TIMEOUT:
+            if (duration_parse(optarg, &o->stop_timeout_us, &why) != 0) {
+                snprintf(err, errlen, "--stop-timeout '%.40s': %s", optarg, why ? why : "bad duration");
+                return CLI_USAGE_ERROR;
+            }
+            o->stop_timeout_set = true;
+            break;
+        case OPT_NO_TUI:
+            o->no_tui = true;
+            break;
+        case OPT_ONLY_SUMMARY:
+            o->only_summary = true;
+            break;
+        case OPT_PRINT_INTERVAL:
+            if (duration_parse(optarg, &o->print_interval_us, &why) != 0 || o->print_interval_us < 100000) {
+                snprintf(err, errlen, "--print-interval '%.40s': expected a duration of at least 100ms", optarg);
+                return CLI_USAGE_ERROR;
+            }
+            break;
+        case OPT_EXIT_CODE:
+            if (parse_count(optarg, 255, &v) != 0) {
+                snprintf(err, errlen, "--exit-code-on-error '%.40s': expected a number from 0 to 255", optarg);
+                return CLI_USAGE_ERROR;
+            }
+            o->exit_code_on_error = (int)v;
+            break;
+        case OPT_SEED:
+            if (parse_count(optarg, UINT64_MAX, &o->seed) != 0) {
+                snprintf(err, errlen, "--seed '%.40s': expected a whole number", optarg);
+                return CLI_USAGE_ERROR;
+            }
+            o->seed_set = true;
+            break;
+        case 'h':
+            cli_usage(out);
+            return CLI_EXIT_OK;
+        case 'V':
+            fprintf(out, "hopper %s\n", HOPPER_VERSION);
+            return CLI_EXIT_OK;
+        case ':':
+            snprintf(err, errlen, "%s needs a value", argv[optind - 1]);
+            return CLI_USAGE_ERROR;
+        default:
+            if (optopt)
+                snprintf(err, errlen, "unknown option -%c", optopt);
+            else
+                snprintf(err, errlen, "unknown option %.100s", argv[optind - 1]);
+            return CLI_USAGE_ERROR;
+        }
+    }
+    if (optind < argc) {
+        snprintf(err, errlen, "unexpected argument '%.100s'", argv[optind]);
+        return CLI_USAGE_ERROR;
+    }
+    return CLI_RUN;
+}
+
+int cli_apply(const cli_opts_t *o, plan_t *plan, char *err, size_t errlen)
+{
+    if (o->host) {
+        free(plan->host);
+        plan->host = xstrdup(o->host);
+        plan->host_set = true;
+    }
+    if (o->users_set) {
+        plan->users = o->users;
+        plan->users_set = true;
+    }
+    if (o->spawn_rate_set) {
+        plan->spawn_rate = o->spawn_rate;
+        plan->spawn_rate_set = true;
+    }
+    if (o->run_time_set) {
+        plan->run_time_us = o->run_time_us;
+        plan->run_time_set = true;
+    }
+    if (!plan->host) {
+        /* A task with an absolute URL needs no host; any path needs one. */
+        for (size_t i = 0; i < plan->n_tasks; i++) {
+            if (!url_is_absolute(plan->tasks[i].target)) {
+                snprintf(err, errlen,
+                         "%s: no host: give -H URL or 'host = URL' (task '%s' requests a path)",
+                         plan->path ? plan->path : o->hopperfile, plan->tasks[i].id);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}

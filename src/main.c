@@ -1,0 +1,192 @@
+/* hopper: the program. The only file that sees both the engine and a view:
+ * it reads the command line and the hopperfile, starts the engine on a libuv
+ * loop, hands snapshots to the headless printer, turns signals into a stop,
+ * and prints the summary on every way out. */
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "cli.h"
+#include "console.h"
+#include "engine.h"
+#include "hopperfile.h"
+#include "plan.h"
+#include "snapshot.h"
+
+/* Sockets and files hopper needs beside one connection per user. */
+#define FD_RESERVE 64
+
+typedef struct {
+    uv_loop_t loop;
+    cli_opts_t opts;
+    plan_t plan;
+    engine_t *eng;
+    snap_t snap;
+    uv_signal_t sig_int, sig_term, sig_hup;
+    uv_timer_t print_timer;
+    unsigned stop_requests;
+} app_t;
+
+static void usage_error(const char *msg)
+{
+    fprintf(stderr, "hopper: %s\nTry 'hopper --help' for more information.\n", msg);
+}
+
+/* Raises the soft open-file limit to the hard one and says whether the users
+ * fit (one connection each). */
+static int check_fd_limit(uint64_t users, char *err, size_t errlen)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 0;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && users + FD_RESERVE > rl.rlim_cur) {
+        snprintf(err, errlen,
+                 "%llu users need about %llu open files (a connection each), but this process "
+                 "may open only %llu (ulimit -n, hard limit included); lower -u to %llu or less, "
+                 "or raise the limit",
+                 (unsigned long long)users, (unsigned long long)(users + FD_RESERVE),
+                 (unsigned long long)rl.rlim_cur,
+                 (unsigned long long)(rl.rlim_cur > FD_RESERVE ? rl.rlim_cur - FD_RESERVE : 0));
+        return -1;
+    }
+    return 0;
+}
+
+static void on_print(uv_timer_t *t)
+{
+    app_t *app = t->data;
+    engine_snapshot(app->eng, &app->snap);
+    console_print_stats(stdout, &app->snap);
+}
+
+/* Ctrl-C, SIGTERM and SIGHUP (a dropped SSH session) all stop the test the
+ * same way and still print the summary; a second one stops waiting for
+ * requests in flight. */
+static void on_signal(uv_signal_t *s, int signum)
+{
+    app_t *app = s->data;
+    app->stop_requests++;
+    if (app->stop_requests == 1)
+        fprintf(stderr, "hopper: %s: stopping%s\n", strsignal(signum),
+                app->opts.stop_timeout_set ? " (again to stop at once)" : "");
+    engine_stop(app->eng);
+}
+
+static void on_engine_done(engine_t *eng, void *arg)
+{
+    app_t *app = arg;
+    engine_snapshot(eng, &app->snap);
+    console_print_summary(stdout, &app->snap);
+    uv_timer_stop(&app->print_timer);
+    uv_close((uv_handle_t *)&app->print_timer, NULL);
+    uv_close((uv_handle_t *)&app->sig_int, NULL);
+    uv_close((uv_handle_t *)&app->sig_term, NULL);
+    uv_close((uv_handle_t *)&app->sig_hup, NULL);
+    engine_close(eng);
+}
+
+static void start_signal(app_t *app, uv_signal_t *s, int signum)
+{
+    uv_signal_init(&app->loop, s);
+    s->data = app;
+    uv_signal_start(s, on_signal, signum);
+}
+
+int main(int argc, char **argv)
+{
+    app_t app;
+    memset(&app, 0, sizeof app);
+    char err[1024];
+
+    /* libcurl runs with CURLOPT_NOSIGNAL, so a peer closing a socket mid-write
+     * must not kill the process. */
+    signal(SIGPIPE, SIG_IGN);
+
+    switch (cli_parse(argc, argv, &app.opts, stdout, err, sizeof err)) {
+    case CLI_EXIT_OK:
+        return 0;
+    case CLI_USAGE_ERROR:
+        usage_error(err);
+        return 2;
+    case CLI_RUN:
+        break;
+    }
+    plan_init(&app.plan);
+    if (hopperfile_load(app.opts.hopperfile, &app.plan, err, sizeof err) != 0) {
+        fprintf(stderr, "hopper: %s\n", err);
+        return 2;
+    }
+    if (cli_apply(&app.opts, &app.plan, err, sizeof err) != 0 ||
+        check_fd_limit(app.plan.users, err, sizeof err) != 0) {
+        fprintf(stderr, "hopper: %s\n", err);
+        plan_free(&app.plan);
+        return 2;
+    }
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "hopper: libcurl could not start\n");
+        plan_free(&app.plan);
+        return 2;
+    }
+    uv_loop_init(&app.loop);
+    snap_init(&app.snap);
+
+    engine_config_t cfg = {
+        .loop = &app.loop,
+        .plan = &app.plan,
+        .host = app.plan.host,
+        .users = app.plan.users,
+        .spawn_rate = app.plan.spawn_rate,
+        .run_time_us = app.plan.run_time_us,
+        .stop_timeout_set = app.opts.stop_timeout_set,
+        .stop_timeout_us = app.opts.stop_timeout_us,
+        .seed = app.opts.seed_set ? app.opts.seed : (uv_hrtime() ^ ((uint64_t)getpid() << 32)),
+        .done = on_engine_done,
+        .arg = &app,
+    };
+    app.eng = engine_new(&cfg, err, sizeof err);
+    if (!app.eng) {
+        fprintf(stderr, "hopper: %s\n", err);
+        uv_loop_close(&app.loop);
+        curl_global_cleanup();
+        plan_free(&app.plan);
+        return 2;
+    }
+
+    start_signal(&app, &app.sig_int, SIGINT);
+    start_signal(&app, &app.sig_term, SIGTERM);
+    start_signal(&app, &app.sig_hup, SIGHUP);
+    uv_timer_init(&app.loop, &app.print_timer);
+    app.print_timer.data = &app;
+    /* The dashboard is a separate view (see the README); until it is in, every
+     * run takes the headless path, which is also what --no-tui selects. */
+    if (!app.opts.only_summary) {
+        uint64_t every = app.opts.print_interval_us / 1000;
+        uv_timer_start(&app.print_timer, on_print, every, every);
+    }
+
+    engine_start(app.eng);
+    uv_run(&app.loop, UV_RUN_DEFAULT);
+
+    int status = app.snap.total.failures ? app.opts.exit_code_on_error : 0;
+    engine_free(app.eng);
+    snap_free(&app.snap);
+    if (uv_loop_close(&app.loop) != 0) {
+        /* A handle left open is a bug; say so rather than hide it. */
+        fprintf(stderr, "hopper: internal error: the event loop did not close cleanly\n");
+        status = status ? status : 70;
+    }
+    curl_global_cleanup();
+    plan_free(&app.plan);
+    return status;
+}

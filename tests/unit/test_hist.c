@@ -1,0 +1,137 @@
+/* Unit tests for the latency histogram: bucket layout, error bound,
+ * percentile definition, clamping and exact merging. */
+#include "check.h"
+#include "hist.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static hist_t a, b, c;
+
+TEST(empty_reports_zero)
+{
+    hist_reset(&a);
+    CHECK_INT(a.count, 0);
+    CHECK_INT(hist_percentile(&a, 0.5), 0);
+    CHECK(hist_mean(&a) == 0.0);
+}
+
+TEST(small_values_are_exact)
+{
+    hist_reset(&a);
+    for (uint64_t v = 0; v < 256; v++)
+        hist_record(&a, v);
+    CHECK_INT(hist_percentile(&a, 0.5), 127);
+    CHECK_INT(hist_percentile(&a, 1.0), 255);
+    CHECK_INT(hist_percentile(&a, 0.0), 0);
+    CHECK_INT(hist_bucket_of(255), 255);
+}
+
+TEST(buckets_are_contiguous_and_cover_the_range)
+{
+    uint64_t prev_hi = 0;
+    for (unsigned i = 0; i < HIST_BUCKETS; i++) {
+        uint64_t lo, hi;
+        hist_bucket_range(i, &lo, &hi);
+        if (i > 0)
+            CHECK_INT(lo, prev_hi + 1);
+        CHECK_INT(hist_bucket_of(lo), i);
+        CHECK_INT(hist_bucket_of(hi), i);
+        prev_hi = hi;
+    }
+    CHECK_INT(prev_hi, (1ull << HIST_TOP_EXP) - 1);
+    CHECK_INT(hist_bucket_of(UINT64_MAX), HIST_BUCKETS - 1);
+}
+
+TEST(relative_error_is_below_one_percent)
+{
+    /* Every value from 1 us to 10 minutes, sampled geometrically. */
+    for (double v = 1; v < 600e6; v *= 1.013) {
+        hist_reset(&a);
+        uint64_t x = (uint64_t)v;
+        hist_record(&a, x);
+        hist_record(&a, x + 1000000000ull); /* keeps max away so no clamping */
+        hist_record(&a, 0);
+        uint64_t got = hist_percentile(&a, 0.5);
+        double err = fabs((double)got - (double)x) / (double)(x ? x : 1);
+        if (err > 0.01) {
+            printf("#   value %llu reported as %llu\n", (unsigned long long)x,
+                   (unsigned long long)got);
+            CHECK(err <= 0.01);
+            break;
+        }
+    }
+}
+
+TEST(percentile_is_nearest_rank_and_median_is_p50)
+{
+    hist_reset(&a);
+    for (uint64_t v = 1; v <= 4; v++)
+        hist_record(&a, v * 10);     /* 10 20 30 40 */
+    CHECK_INT(hist_percentile(&a, 0.5), 20);  /* rank ceil(2) = 2 */
+    CHECK_INT(hist_percentile(&a, 0.75), 30);
+    CHECK_INT(hist_percentile(&a, 0.76), 40);
+    CHECK_INT(hist_percentile(&a, 0.25), 10);
+    CHECK(hist_mean(&a) == 25.0);
+}
+
+TEST(percentiles_are_clamped_to_min_and_max)
+{
+    hist_reset(&a);
+    hist_record(&a, 100000);   /* bucket width here is 1024 us */
+    hist_record(&a, 100001);
+    CHECK_INT(hist_percentile(&a, 0.99), 100001);
+    CHECK_INT(hist_percentile(&a, 1.0), 100001);
+    CHECK_INT(hist_percentile(&a, 0.01), 100000);
+    CHECK(hist_percentile(&a, 0.5) >= 100000 && hist_percentile(&a, 0.5) <= 100001);
+}
+
+TEST(known_delay_comes_out_at_that_delay)
+{
+    /* A server with a 50 ms delay: samples 50.0-50.9 ms. */
+    hist_reset(&a);
+    srand(7);
+    for (int i = 0; i < 100000; i++)
+        hist_record(&a, 50000 + (uint64_t)(rand() % 900));
+    uint64_t p50 = hist_percentile(&a, 0.5), p99 = hist_percentile(&a, 0.99);
+    CHECK(p50 >= 50000 && p50 <= 51000);
+    CHECK(p99 >= 50000 && p99 <= 50900);
+}
+
+TEST(merge_is_exact)
+{
+    hist_reset(&a);
+    hist_reset(&b);
+    hist_reset(&c);
+    srand(11);
+    for (int i = 0; i < 50000; i++) {
+        uint64_t v = (uint64_t)(rand() % 5000000);
+        hist_record(i % 3 ? &a : &b, v);
+        hist_record(&c, v);
+    }
+    hist_merge(&a, &b);
+    CHECK_INT(a.count, c.count);
+    CHECK_INT(a.sum_us, c.sum_us);
+    CHECK_INT(a.min_us, c.min_us);
+    CHECK_INT(a.max_us, c.max_us);
+    static const double qs[] = {0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999, 1};
+    for (unsigned i = 0; i < sizeof qs / sizeof qs[0]; i++)
+        CHECK_INT(hist_percentile(&a, qs[i]), hist_percentile(&c, qs[i]));
+    hist_reset(&b);
+    hist_merge(&a, &b);            /* merging an empty one changes nothing */
+    CHECK_INT(a.min_us, c.min_us);
+}
+
+int main(void)
+{
+    check_prog = "hist";
+    RUN(empty_reports_zero);
+    RUN(small_values_are_exact);
+    RUN(buckets_are_contiguous_and_cover_the_range);
+    RUN(relative_error_is_below_one_percent);
+    RUN(percentile_is_nearest_rank_and_median_is_p50);
+    RUN(percentiles_are_clamped_to_min_and_max);
+    RUN(known_delay_comes_out_at_that_delay);
+    RUN(merge_is_exact);
+    return check_done();
+}
