@@ -60,3 +60,46 @@ target_count() {
 target_total() {
     sed -n 's/^requests answered: \([0-9]*\)$/\1/p' "$TARGET_OUT"
 }
+
+# Writes a hopperfile from stdin into $T/NAME and prints its path.
+hopperfile() {
+    cat >"$T/$1"
+    echo "$T/$1"
+}
+
+# Runs hopper with a hard time limit: hop OUT ARGS... (stdout+stderr in OUT,
+# exit status in $HOP_RC). The limit is generous: it only catches hangs.
+hop() {
+    local out="$1"; shift
+    timeout -k 5 60 "$HOPPER" "$@" >"$out" 2>&1 </dev/null
+    HOP_RC=$?
+}
+
+# A number from hopper's summary: summary_field OUT NAME COLUMN, where COLUMN
+# counts the "|"-separated cells of the statistics table (3 = # reqs).
+summary_reqs() { # OUT NAME -> request count of that row in the final summary
+    awk -v name="$2" '
+        /^=== hopper summary/ { in_summary = 1 }
+        in_summary && /^Response time percentiles/ { exit }
+        in_summary { split($0, c, "|"); n = c[1]; sub(/^[A-Z]* +/, "", n); sub(/ +$/, "", n);
+                     if (n == name) { v = c[2]; gsub(/ /, "", v); print v; exit } }' "$1"
+}
+summary_fails() {
+    awk -v name="$2" '
+        /^=== hopper summary/ { in_summary = 1 }
+        in_summary && /^Response time percentiles/ { exit }
+        in_summary { split($0, c, "|"); n = c[1]; sub(/^[A-Z]* +/, "", n); sub(/ +$/, "", n);
+                     if (n == name) { v = c[3]; gsub(/ /, "", v); sub(/\(.*/, "", v); print v; exit } }' "$1"
+}
+# A percentile (column label like 50% or 99%) of a row of the percentile table, in ms.
+summary_pct() { # OUT NAME LABEL
+    awk -v name="$2" -v label="$3" '
+        /^Response time percentiles/ { in_pct = 1; next }
+        in_pct && /^Type/ { for (i = 1; i <= NF; i++) if ($i == label) col = i - 1; next }
+        in_pct && /^Error report/ { exit }
+        in_pct && col { line = $0; sub(/^[A-Z]* +/, "", line);
+                        if (index(line, name) == 1) { rest = substr(line, length(name) + 1);
+                          split(rest, f, " "); print f[col - 1]; exit } }' "$1"
+}
+# Floating-point comparison: fcmp A OP B, e.g. fcmp 50.3 '>=' 50
+fcmp() { awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN { exit !((op == ">=" && a >= b) || (op == "<=" && a <= b) || (op == "<" && a < b) || (op == ">" && a > b)) }'; }

@@ -1,0 +1,227 @@
+/* Unit tests for the statistics: counts, failures, the Aggregated row, the
+ * 10-second current rates (which fall to zero when traffic stops), errors
+ * grouped per endpoint, reset, and the bounded per-second history. */
+#include "check.h"
+#include "history.h"
+#include "stats.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static const char *methods[] = {"GET", "POST", "GET"};
+static const char *names[] = {"/status", "/api", "/api"};
+
+TEST(counts_and_aggregated)
+{
+    stats_t *st = stats_new(3, methods, names, 1000.0);
+    snap_t s;
+    snap_init(&s);
+    stats_record(st, 0, 100, 1000, 15, NULL);
+    stats_record(st, 0, 200, 3000, 15, "HTTP 500");
+    stats_record(st, 1, 300, 2000, 100, NULL);
+    stats_fill(st, 1000, &s);
+    CHECK_INT(s.n_entries, 3);
+    /* Sorted by name, then method: GET /api, POST /api, GET /status. */
+    CHECK_STR(s.entries[0].name, "/api");
+    CHECK_STR(s.entries[0].method, "GET");
+    CHECK_STR(s.entries[1].method, "POST");
+    CHECK_STR(s.entries[2].name, "/status");
+    CHECK_INT(s.entries[2].requests, 2);
+    CHECK_INT(s.entries[2].failures, 1);
+    CHECK_INT(s.entries[2].min_us, 1000);
+    CHECK_INT(s.entries[2].max_us, 3000);
+    CHECK(s.entries[2].avg_us == 2000.0);
+    CHECK_INT(s.entries[0].requests, 0);
+    CHECK_INT(s.entries[0].min_us, 0);
+    CHECK_INT(s.total.requests, 3);
+    CHECK_INT(s.total.failures, 1);
+    CHECK_INT(s.total.content_bytes, 130);
+    CHECK_STR(s.total.name, "Aggregated");
+    CHECK_STR(s.total.method, "");
+    CHECK(s.total.pct_us[SNAP_P50] >= 1990 && s.total.pct_us[SNAP_P50] <= 2010); /* bucket midpoint */
+    CHECK_INT(s.total.pct_us[SNAP_NPCT - 1], 3000);
+    CHECK(fabs(s.total.total_rps - 3.0) < 1e-9);   /* 3 requests in 1 s */
+    snap_free(&s);
+    stats_free(st);
+}
+
+TEST(current_rate_is_last_ten_seconds_and_falls_to_zero)
+{
+    stats_t *st = stats_new(1, methods, names, 0);
+    snap_t s;
+    snap_init(&s);
+    /* 20 requests a second for 30 seconds. */
+    for (uint64_t sec = 0; sec < 30; sec++)
+        for (int i = 0; i < 20; i++)
+            stats_record(st, 0, sec * 1000 + (uint64_t)i * 50, 500, 0, i == 0 ? "x" : NULL);
+    stats_fill(st, 30000, &s);
+    CHECK(fabs(s.total.cur_rps - 20.0) < 1e-9);
+    CHECK(fabs(s.total.cur_fps - 1.0) < 1e-9);
+    CHECK(fabs(s.entries[0].cur_rps - 20.0) < 1e-9);
+    /* Early on, the window is the seconds elapsed so far. */
+    stats_fill(st, 30500, &s);
+    CHECK(fabs(s.total.cur_rps - 20.0) < 1e-9);
+    /* Traffic stops at 30 s: after 5 s the window holds half of it ... */
+    stats_fill(st, 35000, &s);
+    CHECK(fabs(s.total.cur_rps - 10.0) < 1e-9);
+    /* ... and after 10 s none: the rate reads 0, unlike Locust's. */
+    stats_fill(st, 40000, &s);
+    CHECK(s.total.cur_rps == 0.0);
+    CHECK(s.total.cur_fps == 0.0);
+    CHECK_INT(s.total.requests, 600);
+    snap_free(&s);
+    stats_free(st);
+}
+
+TEST(early_window)
+{
+    stats_t *st = stats_new(1, methods, names, 0);
+    snap_t s;
+    snap_init(&s);
+    for (int i = 0; i < 30; i++)
+        stats_record(st, 0, (uint64_t)i * 100, 500, 0, NULL);   /* 10/s for 3 s */
+    stats_fill(st, 3000, &s);
+    CHECK(fabs(s.total.cur_rps - 10.0) < 1e-9);
+    stats_fill(st, 500, &s);
+    CHECK(s.total.cur_rps == 0.0);     /* no whole second yet */
+    snap_free(&s);
+    stats_free(st);
+}
+
+TEST(errors_grouped_per_endpoint_and_sorted)
+{
+    stats_t *st = stats_new(3, methods, names, 1000.0);
+    snap_t s;
+    snap_init(&s);
+    for (int i = 0; i < 5; i++)
+        stats_record(st, 0, 1000 + (uint64_t)i, 10, 0, "connection refused");
+    for (int i = 0; i < 7; i++)
+        stats_record(st, 2, 2000, 10, 0, "HTTP 503");
+    stats_record(st, 0, 3000, 10, 0, "HTTP 503");
+    stats_fill(st, 4000, &s);
+    CHECK_INT(s.n_errors, 3);
+    CHECK_INT(s.errors[0].count, 7);
+    CHECK_STR(s.errors[0].error, "HTTP 503");
+    CHECK_STR(s.errors[0].name, "/api");
+    CHECK_INT(s.errors[1].count, 5);
+    CHECK_STR(s.errors[1].error, "connection refused");
+    CHECK(s.errors[1].first_seen == 1001.0);
+    CHECK(s.errors[1].last_seen == 1001.004);
+    CHECK_INT(s.errors[2].count, 1);
+    snap_free(&s);
+    stats_free(st);
+}
+
+TEST(error_table_is_bounded)
+{
+    stats_t *st = stats_new(1, methods, names, 0);
+    snap_t s;
+    snap_init(&s);
+    char text[64];
+    for (int i = 0; i < STATS_MAX_ERRORS + 500; i++) {
+        snprintf(text, sizeof text, "error %d", i);
+        stats_record(st, 0, 10, 10, 0, text);
+    }
+    stats_fill(st, 1000, &s);
+    CHECK_INT(s.n_errors, STATS_MAX_ERRORS + 1);
+    CHECK_INT(s.total.failures, STATS_MAX_ERRORS + 500);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < s.n_errors; i++)
+        sum += s.errors[i].count;
+    CHECK_INT(sum, STATS_MAX_ERRORS + 500);       /* every failure is somewhere */
+    snap_free(&s);
+    stats_free(st);
+}
+
+TEST(reset_forgets_counts_but_keeps_history)
+{
+    stats_t *st = stats_new(1, methods, names, 0);
+    snap_t s;
+    snap_init(&s);
+    stats_record(st, 0, 500, 100, 1, "x");
+    stats_tick(st, 1000, 3);
+    stats_reset(st, 1500);
+    stats_event(st, 1500, EVENT_RESET_STATS, 0);
+    stats_record(st, 0, 1700, 200, 1, NULL);
+    stats_fill(st, 2500, &s);
+    CHECK_INT(s.total.requests, 1);
+    CHECK_INT(s.total.failures, 0);
+    CHECK_INT(s.n_errors, 0);
+    CHECK_INT(s.stats_ms, 1000);
+    CHECK(fabs(s.total.total_rps - 1.0) < 1e-9);
+    CHECK_INT(s.n_history, 1);
+    CHECK_INT(s.history[0].users, 3);
+    CHECK_INT(s.n_events, 1);
+    CHECK_INT(s.events[0].kind, EVENT_RESET_STATS);
+    snap_free(&s);
+    stats_free(st);
+}
+
+TEST(per_second_samples)
+{
+    stats_t *st = stats_new(1, methods, names, 0);
+    snap_t s;
+    snap_init(&s);
+    for (int i = 0; i < 100; i++)
+        stats_record(st, 0, 100, 1000 + (uint64_t)i * 10, 0, i < 4 ? "x" : NULL);
+    stats_tick(st, 1000, 7);
+    stats_tick(st, 2000, 8);      /* an idle second */
+    stats_fill(st, 2000, &s);
+    CHECK_INT(s.n_recent, 2);
+    CHECK_INT(s.recent[0].t, 1);
+    CHECK(s.recent[0].rps == 100.0f);
+    CHECK(s.recent[0].fps == 4.0f);
+    CHECK_INT(s.recent[0].users, 7);
+    CHECK(s.recent[0].p50_us >= 1480 && s.recent[0].p50_us <= 1500);
+    CHECK(s.recent[0].p95_us >= 1930 && s.recent[0].p95_us <= 1950);
+    CHECK(s.recent[1].rps == 0.0f);
+    CHECK_INT(s.recent[1].p50_us, 0);
+    snap_free(&s);
+    stats_free(st);
+}
+
+TEST(history_stays_bounded_over_a_long_run)
+{
+    history_t *h = malloc(sizeof *h);
+    history_init(h);
+    /* Nine days of seconds. */
+    uint32_t n = 9 * 86400;
+    for (uint32_t t = 1; t <= n; t++) {
+        snap_sample_t s = {.t = t, .span = 1, .users = 100, .rps = 50, .p50_us = t % 1000, .p95_us = 2000};
+        history_add(h, &s);
+    }
+    snap_t s;
+    snap_init(&s);
+    history_fill(h, &s);
+    CHECK(s.n_history <= HISTORY_RUN_MAX);
+    CHECK(s.n_history > HISTORY_RUN_MAX / 2);
+    CHECK_INT(s.n_recent, HISTORY_RECENT);
+    CHECK_INT(s.recent[HISTORY_RECENT - 1].t, n);
+    CHECK_INT(s.recent[0].t, n - HISTORY_RECENT + 1);
+    uint64_t covered = 0;
+    for (size_t i = 0; i < s.n_history; i++) {
+        covered += s.history[i].span;
+        CHECK(s.history[i].rps == 50.0f);
+        CHECK_INT(s.history[i].users, 100);
+        CHECK_INT(s.history[i].p95_us, 2000);
+    }
+    CHECK_INT(covered, n);                    /* every second is in some sample */
+    CHECK_INT(s.history[s.n_history - 1].t, n);
+    snap_free(&s);
+    history_done(h);
+    free(h);
+}
+
+int main(void)
+{
+    check_prog = "stats";
+    RUN(counts_and_aggregated);
+    RUN(current_rate_is_last_ten_seconds_and_falls_to_zero);
+    RUN(early_window);
+    RUN(errors_grouped_per_endpoint_and_sorted);
+    RUN(error_table_is_bounded);
+    RUN(reset_forgets_counts_but_keeps_history);
+    RUN(per_second_samples);
+    RUN(history_stays_bounded_over_a_long_run);
+    return check_done();
+}

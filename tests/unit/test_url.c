@@ -1,0 +1,248 @@
+/* test_url: base URL and target checks, percent-encoding, joining, hosts. */
+#include <stdlib.h>
+
+#include "check.h"
+#include "url.h"
+
+TEST(check_base_good)
+{
+    static const char *const good[] = {
+        "http://127.0.0.1:8082",
+        "http://127.0.0.1:8082/",
+        "https://example.com",
+        "HTTP://EXAMPLE.COM",
+        "HtTpS://example.com:443/v1",
+        "http://localhost",
+        "http://localhost:1",
+        "http://localhost:65535",
+        "http://[::1]:8080",
+        "http://[::1]",
+        "http://[2001:db8::7]/api/",
+        "http://[::ffff:127.0.0.1]:80",
+        "http://user:pw@host:8080",        /* userinfo is accepted, as in Locust */
+        "http://user@host",
+        "http://my_host.internal:8080/a/b",
+        "http://h/The%20path",
+        "http://h/caf\xc3\xa9",            /* non-ASCII in the path is encoded later */
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        const char *why = NULL;
+        int rc = url_check_base(good[i], &why);
+        if (rc != 0)
+            printf("#   '%s': %s\n", good[i], why);
+        CHECK_INT(rc, 0);
+    }
+}
+
+TEST(check_base_bad)
+{
+    static const struct {
+        const char *url;
+        const char *why;
+    } bad[] = {
+        { "", "empty" },
+        { "127.0.0.1:8082", "http:// or https://" },
+        { "localhost", "http:// or https://" },
+        { "ftp://example.com", "scheme" },
+        { "ws://example.com", "scheme" },
+        { "http:/example.com", "http:// or https://" },
+        { "http://", "host is missing" },
+        { "http:///path", "host is missing" },
+        { "http://:8080", "host is missing" },
+        { "http://user@", "host is missing" },
+        { "http://[]:80", "host is missing" },
+        { "http://[::1", "closing ']'" },
+        { "http://[::g]", "IPv6" },
+        { "http://[::1]x", "after the IPv6" },
+        { "http://host:", "port is empty" },
+        { "http://host:0", "1 to 65535" },
+        { "http://host:65536", "1 to 65535" },
+        { "http://host:99999999999999999999", "1 to 65535" },
+        { "http://host:80a", "port must be a number" },
+        { "http://host:-1", "port must be a number" },
+        { "http://ho st", "spaces" },
+        { "http://host/a b", "spaces" },
+        { "http://host\t", "spaces" },
+        { "http://host/\x7f", "control" },
+        { "http://ho\x01st", "control" },
+        { "http://h\xc3\xa9st", "ASCII" },
+        { "http://host,x", "not allowed" },
+        { "http://host/?q=1", "query" },
+        { "http://host/#frag", "fragment" },
+        { "http://host?q", "query" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *why = NULL;
+        int rc = url_check_base(bad[i].url, &why);
+        if (rc != -1 || why == NULL || strstr(why, bad[i].why) == NULL)
+            printf("#   '%s': rc %d, why '%s', wanted '%s'\n", bad[i].url, rc,
+                   why ? why : "(null)", bad[i].why);
+        CHECK_INT(rc, -1);
+        CHECK(why != NULL && strstr(why, bad[i].why) != NULL);
+    }
+    CHECK_INT(url_check_base(NULL, NULL), -1);
+    CHECK_INT(url_check_base("nope", NULL), -1); /* why may be NULL */
+}
+
+TEST(check_target)
+{
+    static const char *const good[] = {
+        "/",
+        "/status",
+        "/api/title/The godfather/1972",  /* spaces are sent encoded */
+        "/search?q=a b&x=1#top",
+        "/caf\xc3\xa9",
+        "/a%20b",
+        "http://other:9000/x?y=1",        /* absolute URLs may carry a query */
+        "https://example.com",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        const char *why = NULL;
+        int rc = url_check_target(good[i], &why);
+        if (rc != 0)
+            printf("#   '%s': %s\n", good[i], why);
+        CHECK_INT(rc, 0);
+    }
+    static const struct {
+        const char *target;
+        const char *why;
+    } bad[] = {
+        { "", "empty" },
+        { "status", "starting with '/'" },
+        { "api/x", "starting with '/'" },
+        { "ftp://host/x", "scheme" },
+        { "/a\tb", "control" },
+        { "/a\x1b[31m", "control" },
+        { "/a\x7f", "control" },
+        { "http://", "host is missing" },
+        { "http://h/a b", "spaces" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *why = NULL;
+        int rc = url_check_target(bad[i].target, &why);
+        if (rc != -1 || why == NULL || strstr(why, bad[i].why) == NULL)
+            printf("#   '%s': rc %d, why '%s'\n", bad[i].target, rc, why ? why : "(null)");
+        CHECK_INT(rc, -1);
+        CHECK(why != NULL && strstr(why, bad[i].why) != NULL);
+    }
+    CHECK_INT(url_check_target(NULL, NULL), -1);
+}
+
+TEST(is_absolute)
+{
+    CHECK(url_is_absolute("http://h"));
+    CHECK(url_is_absolute("https://h/x"));
+    CHECK(url_is_absolute("HTTPS://h/x"));
+    CHECK(!url_is_absolute("/http://h"));
+    CHECK(!url_is_absolute("ftp://h"));
+    CHECK(!url_is_absolute("http:/h"));
+    CHECK(!url_is_absolute(""));
+    CHECK(!url_is_absolute(NULL));
+}
+
+TEST(encode_path)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        { "", "" },
+        { "/status", "/status" },
+        { "/api/title/The godfather/1972", "/api/title/The%20godfather/1972" },
+        { "/a%20b", "/a%20b" },                 /* existing escapes are kept */
+        { "/a%2fb", "/a%2fb" },                 /* ... in their own case */
+        { "/100%", "/100%25" },                 /* '%' without two hex digits */
+        { "/100%2", "/100%252" },
+        { "/%zz", "/%25zz" },
+        { "/\"<>\\^`{|}", "/%22%3C%3E%5C%5E%60%7B%7C%7D" },
+        { "/\t\x01\x7f", "/%09%01%7F" },
+        { "/caf\xc3\xa9", "/caf%C3%A9" },       /* upper-case hex */
+        { "/\xff", "/%FF" },
+        /* reserved characters are kept as written */
+        { "/a?b=c&d=e#f", "/a?b=c&d=e#f" },
+        { "/[x]@!$&'()*+,;=:~-._", "/[x]@!$&'()*+,;=:~-._" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = url_encode_path(cases[i].in);
+        CHECK_STR(got, cases[i].out);
+        free(got);
+    }
+    char *null = url_encode_path(NULL);
+    CHECK_STR(null, "");
+    free(null);
+}
+
+TEST(resolve)
+{
+    static const struct {
+        const char *base, *target, *out;
+    } cases[] = {
+        { "http://127.0.0.1:8082", "/status", "http://127.0.0.1:8082/status" },
+        { "http://127.0.0.1:8082/", "/status", "http://127.0.0.1:8082/status" },
+        { "http://h:1/v1", "/status", "http://h:1/v1/status" },
+        { "http://h:1/v1/", "/status", "http://h:1/v1/status" },
+        { "http://h//", "/x", "http://h//x" },            /* only one '/' is dropped */
+        { "http://h", "/", "http://h/" },
+        { "http://h/", "/", "http://h/" },
+        { "http://127.0.0.1:8082", "/api/title/The godfather/1972",
+          "http://127.0.0.1:8082/api/title/The%20godfather/1972" },
+        { "http://h", "/q?a=1 2", "http://h/q?a=1%202" },
+        { "http://h/base", "http://other:9/x y", "http://other:9/x%20y" }, /* absolute wins */
+        { "http://h", "HTTPS://other/", "HTTPS://other/" },
+        { "http://h/caf\xc3\xa9", "/x", "http://h/caf%C3%A9/x" },
+        { "http://[::1]:80", "/x", "http://[::1]:80/x" },
+        { "http://h", "x", "http://h/x" },                /* not a checked target, still joined */
+        { "http://h/", "x", "http://h/x" },
+        { "http://h", "", "http://h" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = url_resolve(cases[i].base, cases[i].target);
+        CHECK_STR(got, cases[i].out);
+        free(got);
+    }
+}
+
+TEST(host)
+{
+    static const struct {
+        const char *url, *host;
+    } cases[] = {
+        { "http://127.0.0.1:8082", "127.0.0.1" },
+        { "http://localhost", "localhost" },
+        { "http://LocalHost:80/x", "localhost" },
+        { "http://[::1]:8080/", "::1" },
+        { "http://[::1]", "::1" },
+        { "https://user:pw@example.com:443/a", "example.com" },
+        { "http://a@b@host/x", "host" },
+        { "http://host?x", "host" },
+        { "http://host#x", "host" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[64] = "unset";
+        CHECK_INT(url_host(cases[i].url, buf, sizeof buf), 0);
+        CHECK_STR(buf, cases[i].host);
+    }
+    char buf[64];
+    CHECK_INT(url_host("no scheme", buf, sizeof buf), -1);
+    CHECK_INT(url_host("http://", buf, sizeof buf), -1);
+    CHECK_INT(url_host("http://:80", buf, sizeof buf), -1);
+    CHECK_INT(url_host("http://[::1", buf, sizeof buf), -1);
+    CHECK_INT(url_host("http://[]", buf, sizeof buf), -1);
+    CHECK_INT(url_host(NULL, buf, sizeof buf), -1);
+    char small[5];
+    CHECK_INT(url_host("http://localhost", small, sizeof small), -1); /* does not fit */
+    CHECK_INT(url_host("http://host", small, sizeof small), 0);       /* "host" + NUL fits */
+    CHECK_STR(small, "host");
+}
+
+int main(void)
+{
+    check_prog = "test_url";
+    RUN(check_base_good);
+    RUN(check_base_bad);
+    RUN(check_target);
+    RUN(is_absolute);
+    RUN(encode_path);
+    RUN(resolve);
+    RUN(host);
+    return check_done();
+}
