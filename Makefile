@@ -5,12 +5,13 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR  := $(PREFIX)/bin
 MANDIR  := $(PREFIX)/share/man/man1
+MAN5DIR := $(PREFIX)/share/man/man5
 
 PKGS    := libcurl libuv ncursesw jansson
 # Debian's http-parser ships no pkg-config file; its header and library are
 # checked by `make deps` instead.
-DEB_PKGS := pkg-config libcurl4-openssl-dev libuv1-dev libncurses-dev \
-            libjansson-dev libhttp-parser-dev tmux wrk
+DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libuv1-dev libncurses-dev \
+            libjansson-dev libhttp-parser-dev curl tmux wrk
 
 CC      ?= cc
 OPT     ?= -O2 -g
@@ -115,15 +116,17 @@ bench: all
 	$(Q)bench/run
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(MAN5DIR)
 	install -m 0755 $(HOPPER) $(DESTDIR)$(BINDIR)/hopper
 	install -m 0755 $(TARGET) $(DESTDIR)$(BINDIR)/hopper-target
 	install -m 0644 man/hopper.1 $(DESTDIR)$(MANDIR)/hopper.1
 	install -m 0644 man/hopper-target.1 $(DESTDIR)$(MANDIR)/hopper-target.1
+	install -m 0644 man/hopperfile.5 $(DESTDIR)$(MAN5DIR)/hopperfile.5
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/hopper $(DESTDIR)$(BINDIR)/hopper-target \
-	  $(DESTDIR)$(MANDIR)/hopper.1 $(DESTDIR)$(MANDIR)/hopper-target.1
+	  $(DESTDIR)$(MANDIR)/hopper.1 $(DESTDIR)$(MANDIR)/hopper-target.1 \
+	  $(DESTDIR)$(MAN5DIR)/hopperfile.5
 
 clean:
 	rm -rf build build-asan hopper hopper-target

@@ -1,4 +1,4 @@
-/* hopperfile: the plain-text test plan format (documented in man/hopper.1).
+/* hopperfile: the plain-text test plan format (documented in hopperfile(5), man/hopperfile.5).
  *
  *   # comment
  *   host       = http://127.0.0.1:8082

@@ -79,7 +79,8 @@ void history_fill(const history_t *h, snap_t *out)
 
     size_t n = h->n_run + (h->pending_n ? 1 : 0);
     out->history = snap_reserve(out->history, &out->cap_history, n, sizeof *out->history);
-    memcpy(out->history, h->run, h->n_run * sizeof *h->run);
+    if (h->n_run)
+        memcpy(out->history, h->run, h->n_run * sizeof *h->run);
     if (h->pending_n)
         out->history[h->n_run] = h->pending;
     out->n_history = n;

@@ -293,7 +293,8 @@ void stats_fill(const stats_t *st, uint64_t now_ms, snap_t *out)
         o->first_seen = o->last_seen = 0;
     }
     out->n_errors = k;
-    qsort(out->errors, k, sizeof *out->errors, by_count_desc);
+    if (k > 1)
+        qsort(out->errors, k, sizeof *out->errors, by_count_desc);
 
     history_fill(&st->history, out);
     out->events = snap_reserve(out->events, &out->cap_events, st->n_events, sizeof *out->events);

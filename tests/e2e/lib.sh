@@ -103,3 +103,23 @@ summary_pct() { # OUT NAME LABEL
 }
 # Floating-point comparison: fcmp A OP B, e.g. fcmp 50.3 '>=' 50
 fcmp() { awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN { exit !((op == ">=" && a >= b) || (op == "<=" && a <= b) || (op == "<" && a < b) || (op == ">" && a > b)) }'; }
+
+# Starts hopper in the background (stdout+stderr in OUT; $HOP_PID) with a
+# watchdog that kills it after 60 s. Not under timeout(1): timeout forwards a
+# signal to hopper and to the whole group, so hopper would get it twice.
+hop_bg() { # OUT ARGS...
+    local out="$1"; shift
+    "$HOPPER" "$@" >"$out" 2>&1 </dev/null &
+    HOP_PID=$!
+    ( sleep 60; kill -9 "$HOP_PID" 2>/dev/null ) >/dev/null 2>&1 &
+    HOP_WATCHDOG=$!
+}
+
+# Waits for the background hopper; its exit status goes in $HOP_RC.
+hop_wait() {
+    wait "$HOP_PID"
+    HOP_RC=$?
+    kill "$HOP_WATCHDOG" 2>/dev/null
+    wait "$HOP_WATCHDOG" 2>/dev/null
+    return 0
+}

@@ -10,8 +10,10 @@ if [ -z "${TARGET_SH_TIMED:-}" ]; then
     exec timeout -k 5 60 bash "$0" "$@"
 fi
 
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-trap 'exit 124' TERM # so lib.sh's EXIT trap still kills the target
+# On the time limit, say so, and exit so that lib.sh's EXIT trap kills the target.
+trap 'not_ok "target: script ran past its time limit"; exit 124' TERM
 
 if [ ! -x "$HOPPER_TARGET" ]; then
     not_ok "target: binary exists" "$HOPPER_TARGET not built"
@@ -41,6 +43,7 @@ table_lines() { grep -cE '^ *[0-9]+  ' "$TARGET_OUT"; }
 # Raw HTTP over /dev/tcp: sends $1 (printf format) in one write and prints
 # everything the server sends until it closes the connection.
 raw() {
+    # shellcheck disable=SC2016 # the inner bash expands $1 and $2
     timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1; printf "$2" >&3; cat <&3' \
         raw "$TARGET_PORT" "$1"
 }
@@ -143,7 +146,7 @@ check "target: pipelined requests are answered in order" \
 check "target: a pipelined HEAD answer has no body" \
     [ "$(printf '%s' "$out" | grep -o '{"status":"OK"}' | wc -l)" = 1 ]
 req=""
-for i in $(seq 1 99); do req="${req}GET /status HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"; done
+for _ in $(seq 1 99); do req="${req}GET /status HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"; done
 req="${req}GET /status HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n"
 n=$(raw "$req" | grep -ao 'HTTP/1.1 200' | wc -l)
 check "target: 100 pipelined requests in one write get 100 answers" [ "$n" = 100 ]
@@ -174,8 +177,8 @@ check "target: a 500 counts as answered" [ "$(target_count "GET /status")" = 1 -
 
 codes() { # the status codes of 20 requests with --fail-rate 0.5 --seed 42, into file $1
     target_start --fail-rate 0.5 --seed 42 || exit 1
-    local urls=() i
-    for i in $(seq 1 20); do urls+=("$TARGET_URL/status"); done
+    local urls=() _
+    for _ in $(seq 1 20); do urls+=("$TARGET_URL/status"); done
     "${CURL[@]}" -o /dev/null -w '%{http_code} ' "${urls[@]}" >"$1"
     stop "seed"
 }

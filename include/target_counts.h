@@ -1,0 +1,56 @@
+/* target_counts: how many requests hopper-target answered, per (method, path).
+ *
+ * The table is what the exit report prints, so tests can check that hopper
+ * sent exactly the requests it claims. It sits on the server's hot path, so a
+ * lookup is one FNV-1a hash of the path and a short linear probe in an open
+ * addressing table; memory is only allocated the first time a key is seen.
+ * A hostile client could send endless distinct paths, so the table holds at
+ * most TARGET_COUNTS_MAX_KEYS keys; anything past that is added to a single
+ * "other" count. Paths are stored decoded and without the query string.
+ *
+ * Call order: target_counts_new, any number of target_counts_add*, then
+ * target_counts_print (any number of times), then target_counts_free. */
+#ifndef HOPPER_TARGET_COUNTS_H
+#define HOPPER_TARGET_COUNTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define TARGET_COUNTS_MAX_KEYS 4096
+
+struct target_counts;
+
+/* The totals printed above the per-path table. */
+struct target_counts_totals {
+    uint64_t connections_accepted;
+    uint64_t connections_dropped;
+    int show_dropped; /* print "connections dropped:" (only when --close-rate is set) */
+};
+
+struct target_counts *target_counts_new(void);
+void target_counts_free(struct target_counts *c);
+
+/* One answered request. method is an http_parser method number; path is the
+ * decoded path (any bytes, not NUL-terminated). */
+void target_counts_add(struct target_counts *c, unsigned method, const char *path, size_t len);
+
+/* One answered request that has no (method, path) line of its own: its URL
+ * was too long to keep. It goes to the "other" line. */
+void target_counts_add_other(struct target_counts *c);
+
+/* One request answered "400 Bad Request" because it could not be parsed. */
+void target_counts_add_malformed(struct target_counts *c);
+
+/* Every request counted so far (all of the above). */
+uint64_t target_counts_answered(const struct target_counts *c);
+
+/* The exit report: "requests answered: N", "connections accepted: N",
+ * optionally "connections dropped: N", then one "%6llu  METHOD PATH" line per
+ * key sorted by path then method, then "other" and "malformed" lines when they
+ * are not zero. Control bytes in paths are printed as %XX so a client cannot
+ * forge report lines. */
+void target_counts_print(const struct target_counts *c, const struct target_counts_totals *totals,
+                         FILE *out);
+
+#endif

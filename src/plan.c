@@ -1,0 +1,84 @@
+/* plan: see include/plan.h. */
+#include "plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duration.h"
+
+void plan_init(plan_t *plan)
+{
+    memset(plan, 0, sizeof *plan);
+    plan->users = 1;
+    plan->spawn_rate = 1.0;
+    plan->wait.kind = WAIT_CONSTANT;
+    plan->timeout_us = PLAN_DEFAULT_TIMEOUT_US;
+}
+
+static void free_strings(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void task_free(plan_task_t *t)
+{
+    free(t->id);
+    free(t->name);
+    free(t->method);
+    free(t->target);
+    free_strings(t->headers, t->n_headers);
+    free(t->body);
+    free(t->expect_status);
+    free(t->expect_body);
+}
+
+void plan_free(plan_t *plan)
+{
+    free(plan->path);
+    free(plan->host);
+    free_strings(plan->headers, plan->n_headers);
+    for (size_t i = 0; i < plan->n_tasks; i++)
+        task_free(&plan->tasks[i]);
+    free(plan->tasks);
+    plan_init(plan);
+}
+
+const char *plan_wait_describe(const wait_spec_t *w, char *buf, size_t len)
+{
+    char a[32], b[32];
+    if (buf == NULL || len == 0)
+        return buf;
+    switch (w->kind) {
+    case WAIT_BETWEEN:
+        snprintf(buf, len, "between %s %s", duration_format(w->a_us, a, sizeof a),
+                 duration_format(w->b_us, b, sizeof b));
+        break;
+    case WAIT_PACING:
+        snprintf(buf, len, "pacing %s", duration_format(w->a_us, a, sizeof a));
+        break;
+    case WAIT_THROUGHPUT:
+        /* %g: "0.5/s", "10/s", never "10.000000/s". */
+        snprintf(buf, len, "throughput %.6g/s", w->rate);
+        break;
+    case WAIT_CONSTANT:
+    default:
+        snprintf(buf, len, "constant %s", duration_format(w->a_us, a, sizeof a));
+        break;
+    }
+    return buf;
+}
+
+bool plan_status_ok(const plan_task_t *task, long status)
+{
+    if (task != NULL && task->n_expect_status > 0) {
+        for (size_t i = 0; i < task->n_expect_status; i++)
+            if (status >= (long)task->expect_status[i].lo &&
+                status <= (long)task->expect_status[i].hi)
+                return true;
+        return false;
+    }
+    return status >= 100 && status <= 399;
+}

@@ -1,0 +1,163 @@
+/* target_counts: see include/target_counts.h. */
+#include "target_counts.h"
+
+#include <http_parser.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+/* Twice the key limit keeps the table at most half full, so probes stay short
+ * even when it is full. Must be a power of two. */
+#define SLOT_COUNT (2 * TARGET_COUNTS_MAX_KEYS)
+
+struct slot {
+    uint64_t hash;
+    uint64_t count;
+    char *path; /* NULL: empty slot */
+    uint32_t path_len;
+    unsigned method;
+};
+
+struct target_counts {
+    struct slot *slots;
+    size_t keys;
+    uint64_t answered;
+    uint64_t other;
+    uint64_t malformed;
+};
+
+struct target_counts *target_counts_new(void)
+{
+    struct target_counts *c = xcalloc(1, sizeof(*c));
+    c->slots = xcalloc(SLOT_COUNT, sizeof(*c->slots));
+    return c;
+}
+
+void target_counts_free(struct target_counts *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < SLOT_COUNT; i++)
+        free(c->slots[i].path);
+    free(c->slots);
+    free(c);
+}
+
+/* FNV-1a: a few cycles per byte, and the paths are short. The method is mixed
+ * in last so GET and HEAD of one path land in different slots. */
+static uint64_t key_hash(unsigned method, const char *path, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)path[i];
+        h *= 0x100000001b3ULL;
+    }
+    h ^= method + 1;
+    h *= 0x100000001b3ULL;
+    return h;
+}
+
+void target_counts_add(struct target_counts *c, unsigned method, const char *path, size_t len)
+{
+    c->answered++;
+    if (len > UINT32_MAX) {
+        c->other++;
+        return;
+    }
+    uint64_t h = key_hash(method, path, len);
+    for (size_t i = h & (SLOT_COUNT - 1);; i = (i + 1) & (SLOT_COUNT - 1)) {
+        struct slot *s = &c->slots[i];
+        if (s->path == NULL) {
+            if (c->keys >= TARGET_COUNTS_MAX_KEYS) {
+                c->other++;
+                return;
+            }
+            /* +1 so an empty path still gets a non-NULL pointer. */
+            s->path = xmalloc(len + 1);
+            memcpy(s->path, path, len);
+            s->path_len = (uint32_t)len;
+            s->hash = h;
+            s->method = method;
+            s->count = 1;
+            c->keys++;
+            return;
+        }
+        if (s->hash == h && s->method == method && s->path_len == len &&
+            memcmp(s->path, path, len) == 0) {
+            s->count++;
+            return;
+        }
+    }
+}
+
+void target_counts_add_other(struct target_counts *c)
+{
+    c->answered++;
+    c->other++;
+}
+
+void target_counts_add_malformed(struct target_counts *c)
+{
+    c->answered++;
+    c->malformed++;
+}
+
+uint64_t target_counts_answered(const struct target_counts *c)
+{
+    return c->answered;
+}
+
+static int slot_order(const void *a, const void *b)
+{
+    const struct slot *x = *(const struct slot *const *)a;
+    const struct slot *y = *(const struct slot *const *)b;
+    size_t n = x->path_len < y->path_len ? x->path_len : y->path_len;
+    int d = memcmp(x->path, y->path, n);
+    if (d != 0)
+        return d;
+    if (x->path_len != y->path_len)
+        return x->path_len < y->path_len ? -1 : 1;
+    return strcmp(http_method_str(x->method), http_method_str(y->method));
+}
+
+/* Bytes that would break a report line (newline, carriage return, other
+ * control bytes) are printed as %XX; everything else, including spaces and
+ * UTF-8, is printed as the client meant it. */
+static void print_path(const char *path, size_t len, FILE *out)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)path[i];
+        if (ch < 0x20 || ch == 0x7f)
+            fprintf(out, "%%%02X", ch);
+        else
+            fputc(ch, out);
+    }
+}
+
+void target_counts_print(const struct target_counts *c, const struct target_counts_totals *totals,
+                         FILE *out)
+{
+    fprintf(out, "requests answered: %llu\n", (unsigned long long)c->answered);
+    fprintf(out, "connections accepted: %llu\n", (unsigned long long)totals->connections_accepted);
+    if (totals->show_dropped)
+        fprintf(out, "connections dropped: %llu\n", (unsigned long long)totals->connections_dropped);
+
+    const struct slot **sorted = xmalloc((c->keys + 1) * sizeof(*sorted));
+    size_t n = 0;
+    for (size_t i = 0; i < SLOT_COUNT; i++)
+        if (c->slots[i].path != NULL)
+            sorted[n++] = &c->slots[i];
+    qsort(sorted, n, sizeof(*sorted), slot_order);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(out, "%6llu  %s ", (unsigned long long)sorted[i]->count,
+                http_method_str(sorted[i]->method));
+        print_path(sorted[i]->path, sorted[i]->path_len, out);
+        fputc('\n', out);
+    }
+    free(sorted);
+    if (c->other > 0)
+        fprintf(out, "%6llu  other\n", (unsigned long long)c->other);
+    if (c->malformed > 0)
+        fprintf(out, "%6llu  malformed\n", (unsigned long long)c->malformed);
+}
