@@ -115,8 +115,8 @@ cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *er
             o->host = optarg;
             break;
         case 'u':
-            if (parse_count(optarg, CLI_MAX_USERS, &o->users) != 0) {
-                snprintf(err, errlen, "-u '%.40s': expected a whole number of users from 0 to %llu",
+            if (parse_count(optarg, CLI_MAX_USERS, &o->users) != 0 || o->users == 0) {
+                snprintf(err, errlen, "-u '%.40s': expected a whole number of users from 1 to %llu",
                          optarg, CLI_MAX_USERS);
                 return CLI_USAGE_ERROR;
             }

@@ -61,6 +61,7 @@ TEST(bad_values_are_usage_errors)
     CHECK_INT(parse(&o, err, "-u", "ten", NULL), CLI_USAGE_ERROR);
     CHECK(strstr(err, "-u 'ten'") != NULL);
     CHECK_INT(parse(&o, err, "-u", "-5", NULL), CLI_USAGE_ERROR);
+    CHECK_INT(parse(&o, err, "-u", "0", NULL), CLI_USAGE_ERROR);
     CHECK_INT(parse(&o, err, "-u", "99999999999999999999999", NULL), CLI_USAGE_ERROR);
     CHECK_INT(parse(&o, err, "-r", "0", NULL), CLI_USAGE_ERROR);
     CHECK_INT(parse(&o, err, "-r", "nan", NULL), CLI_USAGE_ERROR);
