@@ -28,6 +28,10 @@ typedef struct {
     bool users_set, spawn_rate_set, run_time_set, stop_timeout_set, seed_set;
     bool no_tui;                   /* --no-tui / --headless */
     bool only_summary;
+    bool ascii;                    /* --ascii: no Unicode in the dashboard */
+    bool no_color;                 /* --no-color (NO_COLOR in the environment too) */
+    uint64_t refresh_us;           /* --refresh, default 500 ms */
+    const char *logfile;           /* --logfile */
 } cli_opts_t;
 
 typedef enum { CLI_RUN, CLI_EXIT_OK, CLI_USAGE_ERROR } cli_result_t;

@@ -18,6 +18,10 @@ enum {
     OPT_PRINT_INTERVAL,
     OPT_EXIT_CODE,
     OPT_SEED,
+    OPT_ASCII,
+    OPT_NO_COLOR,
+    OPT_REFRESH,
+    OPT_LOGFILE,
 };
 
 static const struct option long_options[] = {
@@ -34,6 +38,10 @@ static const struct option long_options[] = {
     {"print-interval", required_argument, NULL, OPT_PRINT_INTERVAL},
     {"exit-code-on-error", required_argument, NULL, OPT_EXIT_CODE},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"ascii", no_argument, NULL, OPT_ASCII},
+    {"no-color", no_argument, NULL, OPT_NO_COLOR},
+    {"refresh", required_argument, NULL, OPT_REFRESH},
+    {"logfile", required_argument, NULL, OPT_LOGFILE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -54,11 +62,19 @@ void cli_usage(FILE *f)
         "      --stop-timeout TIME    at the stop, let requests in flight finish for up to TIME\n"
         "                             (default: cancel them; the summary says how many)\n"
         "      --no-tui, --headless   print tables instead of the dashboard (automatic when\n"
-        "                             stdout is not a terminal)\n"
+        "                             stdin or stdout is not a terminal)\n"
         "      --only-summary         print only the final summary\n"
         "      --print-interval TIME  how often --no-tui prints the table (default 2s)\n"
         "      --exit-code-on-error N exit status when any request failed (default 1)\n"
         "      --seed N               seed for task picks and wait times (default: random)\n"
+        "\n"
+        "Dashboard (the default when stdin and stdout are a terminal):\n"
+        "      --refresh TIME         how often the dashboard redraws (default 500ms)\n"
+        "      --ascii                ASCII sparklines instead of Unicode blocks\n"
+        "      --no-color             no colours (NO_COLOR in the environment does the same)\n"
+        "      --logfile FILE         append hopper's messages to FILE as well\n"
+        "  keys: w/W s/S users +-1/10, +/- spawn rate, u/r type them, p pause, z reset stats,\n"
+        "        f failures, ? help, q stop\n"
         "  -h, --help                 this help\n"
         "  -V, --version              the version\n"
         "\n"
@@ -96,6 +112,7 @@ cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *er
     memset(o, 0, sizeof *o);
     o->hopperfile = "hopperfile";
     o->print_interval_us = 2000000;
+    o->refresh_us = 500000;
     o->exit_code_on_error = 1;
     optind = 0;      /* GNU: start over, so tests can parse several times */
     opterr = 0;
@@ -169,6 +186,22 @@ cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *er
                 return CLI_USAGE_ERROR;
             }
             o->seed_set = true;
+            break;
+        case OPT_ASCII:
+            o->ascii = true;
+            break;
+        case OPT_NO_COLOR:
+            o->no_color = true;
+            break;
+        case OPT_REFRESH:
+            if (duration_parse(optarg, &o->refresh_us, &why) != 0 || o->refresh_us < 50000 ||
+                o->refresh_us > 60000000) {
+                snprintf(err, errlen, "--refresh '%.40s': expected a duration from 50ms to 1m", optarg);
+                return CLI_USAGE_ERROR;
+            }
+            break;
+        case OPT_LOGFILE:
+            o->logfile = optarg;
             break;
         case 'h':
             cli_usage(out);

@@ -1,8 +1,11 @@
 /* hopper: the program. The only file that sees both the engine and a view:
  * it reads the command line and the hopperfile, starts the engine on a libuv
- * loop, hands snapshots to the headless printer, turns signals into a stop,
- * and prints the summary on every way out. */
+ * loop, chooses the view (the dashboard on a terminal, the headless printer
+ * otherwise), wires the dashboard's commands to the engine, turns signals
+ * into a stop, and prints the summary on every way out, after the terminal
+ * has been restored. */
 #include <curl/curl.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +19,9 @@
 #include "engine.h"
 #include "hopperfile.h"
 #include "plan.h"
+#include "log.h"
 #include "snapshot.h"
+#include "tui.h"
 
 /* Sockets and files hopper needs beside one connection per user. */
 #define FD_RESERVE 64
@@ -30,6 +35,9 @@ typedef struct {
     uv_signal_t sig_int, sig_term, sig_hup;
     uv_timer_t print_timer;
     unsigned stop_requests;
+    log_t log;
+    tui_t tui;
+    bool tui_on;
 } app_t;
 
 static void usage_error(const char *msg)
@@ -76,15 +84,41 @@ static void on_signal(uv_signal_t *s, int signum)
 {
     app_t *app = s->data;
     app->stop_requests++;
+    if (signum == SIGHUP && app->tui_on) {
+        /* The terminal is gone: nothing more to draw, nobody to ask. */
+        tui_close(&app->tui);
+        app->tui_on = false;
+    }
     if (app->stop_requests == 1)
-        fprintf(stderr, "hopper: %s: stopping%s\n", strsignal(signum),
-                app->opts.stop_timeout_set ? " (again to stop at once)" : "");
+        log_msg(&app->log, "%s: stopping%s", strsignal(signum),
+                app->opts.stop_timeout_set && app->stop_requests == 1 ? " (again to stop at once)" : "");
+    engine_stop(app->eng);
+    if (app->tui_on)
+        tui_redraw(&app->tui);
+}
+
+/* The dashboard's commands, applied to the engine: the dashboard itself only
+ * knows this table. */
+static void ctl_snapshot(void *ctx, snap_t *out) { engine_snapshot(((app_t *)ctx)->eng, out); }
+static void ctl_users(void *ctx, uint64_t n) { engine_set_target_users(((app_t *)ctx)->eng, n); }
+static void ctl_rate(void *ctx, double r) { engine_set_spawn_rate(((app_t *)ctx)->eng, r); }
+static void ctl_pause(void *ctx, bool p) { engine_pause(((app_t *)ctx)->eng, p); }
+static void ctl_reset(void *ctx) { engine_reset_stats(((app_t *)ctx)->eng); }
+static void ctl_stop(void *ctx)
+{
+    app_t *app = ctx;
+    app->stop_requests++;
     engine_stop(app->eng);
 }
 
 static void on_engine_done(engine_t *eng, void *arg)
 {
     app_t *app = arg;
+    if (app->tui_on) {
+        /* Restore the terminal first, then print. */
+        tui_close(&app->tui);
+        app->tui_on = false;
+    }
     engine_snapshot(eng, &app->snap);
     console_print_summary(stdout, &app->snap);
     uv_timer_stop(&app->print_timer);
@@ -138,6 +172,12 @@ int main(int argc, char **argv)
         plan_free(&app.plan);
         return 2;
     }
+    if (log_open(&app.log, app.opts.logfile) != 0) {
+        fprintf(stderr, "hopper: --logfile %s: %s\n", app.opts.logfile, strerror(errno));
+        curl_global_cleanup();
+        plan_free(&app.plan);
+        return 2;
+    }
     uv_loop_init(&app.loop);
     snap_init(&app.snap);
 
@@ -158,6 +198,7 @@ int main(int argc, char **argv)
     if (!app.eng) {
         fprintf(stderr, "hopper: %s\n", err);
         uv_loop_close(&app.loop);
+        log_close(&app.log);
         curl_global_cleanup();
         plan_free(&app.plan);
         return 2;
@@ -168,14 +209,25 @@ int main(int argc, char **argv)
     start_signal(&app, &app.sig_hup, SIGHUP);
     uv_timer_init(&app.loop, &app.print_timer);
     app.print_timer.data = &app;
-    /* The dashboard is a separate view (see the README); until it is in, every
-     * run takes the headless path, which is also what --no-tui selects. */
-    if (!app.opts.only_summary) {
+    engine_start(app.eng);
+
+    /* The view: the dashboard when a person is at a terminal, else (or with
+     * --no-tui) the headless tables. */
+    if (!app.opts.no_tui && isatty(0) && isatty(1)) {
+        tui_options_t to = {.ascii = app.opts.ascii, .no_color = app.opts.no_color,
+                            .refresh_ms = app.opts.refresh_us / 1000};
+        tui_control_t ctl = {.snapshot = ctl_snapshot, .set_target_users = ctl_users,
+                             .set_spawn_rate = ctl_rate, .pause = ctl_pause,
+                             .reset_stats = ctl_reset, .stop = ctl_stop, .ctx = &app};
+        app.tui_on = tui_open(&app.tui, &app.loop, &to, &ctl, &app.log) == 0;
+        if (!app.tui_on)
+            log_msg(&app.log, "the terminal cannot show the dashboard; printing tables instead");
+    }
+    if (!app.tui_on && !app.opts.only_summary) {
         uint64_t every = app.opts.print_interval_us / 1000;
         uv_timer_start(&app.print_timer, on_print, every, every);
     }
 
-    engine_start(app.eng);
     uv_run(&app.loop, UV_RUN_DEFAULT);
 
     int status = app.snap.total.failures ? app.opts.exit_code_on_error : 0;
@@ -186,6 +238,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "hopper: internal error: the event loop did not close cleanly\n");
         status = status ? status : 70;
     }
+    log_close(&app.log);
     curl_global_cleanup();
     plan_free(&app.plan);
     return status;
