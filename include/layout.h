@@ -6,7 +6,7 @@
  * that always stays), the sparklines, the failures panel, the key bar.
  *
  * Narrow terminals drop table columns rather than wrap, in this order: size,
- * min, max, p99, avg, fail/s, type, p95. Short ones draw the sparklines one
+ * min, max, p99, avg, fail/s, type, p95, req/s. Short ones draw the sparklines one
  * line each (COMPACT) or not at all. Below LAYOUT_MIN_COLS x LAYOUT_MIN_ROWS
  * there is only a one-line notice. */
 #ifndef HOPPER_LAYOUT_H

@@ -18,7 +18,7 @@ static const char *const titles[COL_COUNT] = {
 
 /* Which columns go first when the terminal is too narrow. */
 static const layout_col_t drop_order[] = {COL_SIZE, COL_MIN, COL_MAX, COL_P99,
-                                          COL_AVG, COL_FPS, COL_TYPE, COL_P95};
+                                          COL_AVG, COL_FPS, COL_TYPE, COL_P95, COL_RPS};
 
 const char *layout_col_title(layout_col_t c)
 {

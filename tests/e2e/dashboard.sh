@@ -1,0 +1,121 @@
+# The dashboard, driven through tmux like a person at an SSH terminal: it
+# shows the endpoints with growing counts, the sparklines and the status line;
+# keys change the target users and the spawn rate and the engine follows;
+# resizes redraw at any size; q restores the terminal and prints the summary.
+. "$(dirname "$0")/lib.sh"
+
+command -v tmux >/dev/null || { not_ok "dashboard: tmux is installed"; exit 1; }
+TMUX_SOCK="hopper-test-$$"
+tm() { tmux -L "$TMUX_SOCK" "$@"; }
+cleanup_tmux() { tm kill-server 2>/dev/null; cleanup_lib; }
+trap cleanup_tmux EXIT
+
+screen() { tm capture-pane -p -t "$1"; }
+# Waits up to $3 seconds (default 10) for a fixed string on the screen.
+wait_for() { # SESSION TEXT [SECONDS]
+    local i n=$(( ${3:-10} * 10 ))
+    for i in $(seq 1 $n); do
+        screen "$1" | grep -qF -- "$2" && return 0
+        sleep 0.1
+    done
+    echo "# waited for '$2'; the screen:"; screen "$1" | sed 's/^/# | /'
+    return 1
+}
+
+target_start || exit 1
+hf=$(hopperfile dash <<EOF
+host = $TARGET_URL
+users = 5
+spawn-rate = 5
+wait = constant 100ms
+[task status]
+request = GET /status
+[task by-id]
+request = GET /api/id/tt0068646
+[task by-title]
+request = GET /api/title/The godfather/1972
+EOF
+)
+run_in_tmux() { # SESSION ENV... -- HOPPER-ARGS...
+    local s="$1"; shift
+    local envs=()
+    while [ "$1" != -- ]; do envs+=("$1"); shift; done
+    shift
+    # After hopper exits the pane shows its status and the terminal's modes,
+    # so the test can check that the terminal was restored.
+    tm new-session -d -s "$s" -x 120 -y 40 \
+        "env ${envs[*]} $HOPPER -f $hf $* ; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -xE -- '-?(icanon|echo)' | tr '\n' ' '; echo; sleep 60"
+}
+
+run_in_tmux main LANG=C.UTF-8 TERM=tmux-256color -- -t 60s --stop-timeout 5s
+check "dashboard: the status line appears" wait_for main "hopper  $TARGET_URL"
+check "dashboard: the table shows every endpoint" \
+    bash -c "screen() { tmux -L $TMUX_SOCK capture-pane -p -t main; }; s=\$(screen); echo \"\$s\" | grep -q '/status' && echo \"\$s\" | grep -q '/api/id/tt0068646' && echo \"\$s\" | grep -q 'Aggregated'"
+agg1=$(screen main | awk '/Aggregated/ { print $2; exit }')
+sleep 2
+agg2=$(screen main | awk '/Aggregated/ { print $2; exit }')
+echo "# Aggregated requests: $agg1 then $agg2"
+check "dashboard: counts grow" [ "${agg2:-0}" != "${agg1:-0}" ]
+check "dashboard: the requests/s sparkline is labelled" wait_for main "requests/s"
+check "dashboard: the response time sparkline is labelled" wait_for main "response time p95"
+check "dashboard: the users sparkline is labelled" wait_for main "users 5/5"
+check "dashboard: Unicode blocks in a UTF-8 terminal" bash -c "tmux -L $TMUX_SOCK capture-pane -p -t main | grep -q '█'"
+check "dashboard: colours by role" bash -c "tmux -L $TMUX_SOCK capture-pane -e -p -t main | grep -qE \$'\e\\[([0-9]+;)*3[0-8](;[0-9]+)*m'"
+
+# Keys: W twice (+20 users) and + (spawn rate 5 -> 10).
+tm send-keys -t main W
+tm send-keys -t main W
+tm send-keys -t main +
+check "dashboard: W W raises the target to 25" wait_for main "/25 |" 3
+check "dashboard: + raises the spawn rate to 10/s" wait_for main "rate 10/s" 3
+check "dashboard: the engine follows: 25 users running" wait_for main "users 25/25" 10
+tm send-keys -t main s
+check "dashboard: s lowers the target by one" wait_for main "users 24/24" 5
+tm send-keys -t main u
+tm send-keys -t main 3 0 Enter
+check "dashboard: u types an exact target" wait_for main "users 30/30" 10
+tm send-keys -t main p
+check "dashboard: p pauses the ramp" wait_for main "(paused)" 3
+tm send-keys -t main p
+tm send-keys -t main '?'
+check "dashboard: ? shows the help" wait_for main "hopper dashboard keys" 3
+tm send-keys -t main x
+check "dashboard: marks of operator actions under the sparklines" wait_for main "U" 3
+
+# Resizes: a compact layout at 80x24, a notice at 30x8, and back.
+tm resize-window -t main -x 80 -y 24
+check "dashboard: 80x24 redraws the table" wait_for main "Aggregated" 3
+check "dashboard: 80x24 drops the size column" bash -c "! tmux -L $TMUX_SOCK capture-pane -p -t main | grep -q ' Size '"
+tm resize-window -t main -x 30 -y 8
+check "dashboard: 30x8 shows a one-line notice" wait_for main "too small" 3
+tm resize-window -t main -x 120 -y 40
+check "dashboard: back at 120x40 the full table returns" wait_for main " Size " 3
+check "dashboard: and it is still running" wait_for main "users 30/30" 3
+
+tm send-keys -t main q
+check "dashboard: q stops and exits 0" wait_for main "EXIT=0" 15
+full=$(tm capture-pane -p -S -300 -t main)
+check "dashboard: the summary is printed after the screen closes" \
+    bash -c "echo \"\$1\" | grep -q '^=== hopper summary' && echo \"\$1\" | grep -q '^Response time percentiles'" _ "$full"
+check "dashboard: the terminal is restored (icanon echo)" bash -c "echo \"\$1\" | grep -q 'icanon echo'" _ "$full"
+tm kill-session -t main
+
+# No colours with NO_COLOR, ASCII sparklines without UTF-8, and a vt100 works.
+run_in_tmux plain LANG=C TERM=vt100 NO_COLOR=1 -- -t 60s
+check "dashboard: runs on a vt100" wait_for plain "Aggregated"
+wait_for plain "users 5/5" >/dev/null
+sleep 2     # a few seconds of sparkline
+check "dashboard: ASCII sparklines without UTF-8" bash -c "s=\$(tmux -L $TMUX_SOCK capture-pane -p -t plain); ! echo \"\$s\" | grep -q '█' && echo \"\$s\" | grep -q '@'"
+check "dashboard: NO_COLOR means no colours" bash -c "! tmux -L $TMUX_SOCK capture-pane -e -p -t plain | grep -qE \$'\e\\[([0-9]+;)*3[0-8](;[0-9]+)*m'"
+tm send-keys -t plain C-c
+check "dashboard: Ctrl-C stops too, with the summary" wait_for plain "EXIT=0" 15
+tm kill-session -t plain
+
+# SIGHUP (the SSH session drops): hopper stops and exits by itself.
+run_in_tmux hup LANG=C.UTF-8 -- -t 60s
+wait_for hup "Aggregated" >/dev/null
+pid=$(pgrep -f "$HOPPER -f $hf" | head -n 1)
+tm kill-session -t hup
+for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+check "dashboard: a dropped terminal (SIGHUP) ends hopper" bash -c "! kill -0 $pid 2>/dev/null"
+target_stop
