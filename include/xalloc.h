@@ -14,4 +14,9 @@ void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
+/* What to run before the process aborts on a failed allocation: main sets it
+ * to give the terminal back while the dashboard is up, so that the message is
+ * readable and the shell usable. The one piece of process-wide state here. */
+void xalloc_on_fatal(void (*fn)(void *arg), void *arg);
+
 #endif

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "snapshot.h"
 #include "tui.h"
+#include "xalloc.h"
 
 /* Sockets and files hopper needs beside one connection per user. */
 #define FD_RESERVE 64
@@ -95,6 +96,14 @@ static void on_signal(uv_signal_t *s, int signum)
     engine_stop(app->eng);
     if (app->tui_on)
         tui_redraw(&app->tui);
+}
+
+/* Before an abort for lack of memory: the terminal first. */
+static void restore_terminal(void *arg)
+{
+    app_t *app = arg;
+    if (app->tui_on)
+        term_close(&app->tui.term);
 }
 
 /* The dashboard's commands, applied to the engine: the dashboard itself only
@@ -220,6 +229,7 @@ int main(int argc, char **argv)
                              .set_spawn_rate = ctl_rate, .pause = ctl_pause,
                              .reset_stats = ctl_reset, .stop = ctl_stop, .ctx = &app};
         app.tui_on = tui_open(&app.tui, &app.loop, &to, &ctl, &app.log) == 0;
+        xalloc_on_fatal(restore_terminal, &app);
         if (!app.tui_on)
             log_msg(&app.log, "the terminal cannot show the dashboard; printing tables instead");
     }

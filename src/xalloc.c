@@ -5,9 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void (*fatal_fn)(void *);
+static void *fatal_arg;
+
+void xalloc_on_fatal(void (*fn)(void *arg), void *arg)
+{
+    fatal_fn = fn;
+    fatal_arg = arg;
+}
+
 static void *check(void *p, size_t size)
 {
     if (p == NULL && size != 0) {
+        if (fatal_fn)
+            fatal_fn(fatal_arg);
         fprintf(stderr, "hopper: out of memory (%zu bytes)\n", size);
         abort();
     }
