@@ -11,7 +11,7 @@ PKGS    := libcurl libuv ncursesw jansson
 # Debian's http-parser ships no pkg-config file; its header and library are
 # checked by `make deps` instead.
 DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libuv1-dev libncurses-dev \
-            libjansson-dev libhttp-parser-dev curl tmux wrk
+            libjansson-dev libhttp-parser-dev curl jq tmux wrk chromium
 
 CC      ?= cc
 OPT     ?= -O2 -g
@@ -42,9 +42,14 @@ endif
 
 .PHONY: all clean test test-unit test-e2e test-asan deps demo install uninstall bench
 
-all: $(HOPPER) $(TARGET) hopper hopper-target
+# Top-level links so `./hopper` works from the checkout; only for the default
+# build, so that a sanitizer or benchmark build never re-points them.
+ifeq ($(BUILD),build)
+LINKS := hopper hopper-target
+endif
 
-# Top-level links so `./hopper` works from the checkout.
+all: $(HOPPER) $(TARGET) $(LINKS)
+
 hopper: $(HOPPER)
 	$(Q)ln -sf $(HOPPER) $@
 hopper-target: $(TARGET)
