@@ -32,6 +32,14 @@ typedef struct {
     bool no_color;                 /* --no-color (NO_COLOR in the environment too) */
     uint64_t refresh_us;           /* --refresh, default 500 ms */
     const char *logfile;           /* --logfile */
+    const char *csv_prefix;        /* --csv */
+    bool csv_full_history;         /* --csv-full-history */
+    const char *json_path;         /* --json ("-": stdout) */
+    const char *html_path;         /* --html */
+    const char *faillog_path;      /* --log-failures */
+    bool log_secrets;              /* --log-secrets */
+    const char **checks;           /* --check, repeatable */
+    size_t n_checks;
 } cli_opts_t;
 
 typedef enum { CLI_RUN, CLI_EXIT_OK, CLI_USAGE_ERROR } cli_result_t;
@@ -45,5 +53,8 @@ cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *er
 int cli_apply(const cli_opts_t *o, plan_t *plan, char *err, size_t errlen);
 
 void cli_usage(FILE *f);
+
+/* Frees what cli_parse allocated (the list of checks). */
+void cli_free(cli_opts_t *o);
 
 #endif

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "checks.h"
 #include "snapshot.h"
 
 /* The periodic table: one row per endpoint and Aggregated, with the current
@@ -22,6 +23,9 @@ void console_print_stats(FILE *f, const snap_t *s);
 /* The final summary: the statistics with whole-run rates, the percentile
  * table, the error report and a closing line about the run. */
 void console_print_summary(FILE *f, const snap_t *s);
+
+/* The checks, one line each: "PASS  p95<300ms  (measured 231ms)". */
+void console_print_checks(FILE *f, const check_result_t *r, size_t n);
 
 /* Formats a time in microseconds as milliseconds, as described above. */
 const char *console_ms(uint64_t us, char *buf, size_t len);

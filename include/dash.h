@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "checks.h"
 #include "layout.h"
 #include "log.h"
 #include "snapshot.h"
@@ -49,8 +50,9 @@ typedef struct {
 
 void dash_init(dash_t *d, const term_t *term, const log_t *log);
 
-/* Draws the whole screen for s (into stdscr) and refreshes. */
-void dash_draw(dash_t *d, const snap_t *s);
+/* Draws the whole screen for s (into stdscr) and refreshes, with the live
+ * state of the checks (n may be 0). */
+void dash_draw(dash_t *d, const snap_t *s, const check_result_t *checks, size_t n);
 
 /* Handles one ncurses key with the state in s; returns the command, if any. */
 dash_cmd_t dash_key(dash_t *d, int key, const snap_t *s);

@@ -31,6 +31,24 @@ typedef struct engine engine_t;
 /* The run is over: every user stopped and no request in flight. */
 typedef void (*engine_done_cb)(engine_t *eng, void *arg);
 
+#define ENGINE_CAPTURE_BODY 512     /* bytes of a failed response kept for the log */
+
+/* One failed request, for --log-failures. Pointers are valid during the call. */
+typedef struct {
+    double time_unix;
+    const char *method;
+    const char *name;
+    const char *url;               /* the last URL requested (after redirects) */
+    long status;                   /* 0: no response */
+    const char *error;
+    const char *request_headers;   /* the header block as sent, CRLF lines */
+    size_t request_headers_len;
+    const char *body;              /* the first ENGINE_CAPTURE_BODY bytes */
+    size_t body_len;
+} engine_failure_t;
+
+typedef void (*engine_failure_cb)(const engine_failure_t *f, void *arg);
+
 typedef struct {
     uv_loop_t *loop;
     const plan_t *plan;        /* must outlive the engine */
@@ -43,6 +61,10 @@ typedef struct {
     uint64_t seed;
     engine_done_cb done;
     void *arg;
+    /* With on_failure, every request keeps what a failure report needs (the
+     * headers it sent, the start of the body): a cost paid only when asked. */
+    engine_failure_cb on_failure;
+    void *failure_arg;
 } engine_config_t;
 
 /* Prepares every task's request. Returns NULL with a message in err on a

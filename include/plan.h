@@ -62,6 +62,8 @@ typedef struct {
     uint64_t timeout_us;   /* per request, default 60 s */
     char **headers;        /* sent with every request */
     size_t n_headers;
+    char **checks;         /* pass/fail checks as written ("p95<300ms"); see checks.h */
+    size_t n_checks;
     plan_task_t *tasks;
     size_t n_tasks;
     /* Which top-level keys the file set, so the command line can tell a

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "checks.h"
 #include "dash.h"
 #include "log.h"
 #include "snapshot.h"
@@ -28,6 +29,8 @@ typedef struct {
     void (*pause)(void *ctx, bool paused);
     void (*reset_stats)(void *ctx);
     void (*stop)(void *ctx);
+    /* The checks evaluated against s, for their live state; may be NULL. */
+    size_t (*checks)(void *ctx, const snap_t *s, const check_result_t **out);
     void *ctx;
 } tui_control_t;
 

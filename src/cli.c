@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "duration.h"
 #include "url.h"
 #include "xalloc.h"
@@ -22,6 +23,13 @@ enum {
     OPT_NO_COLOR,
     OPT_REFRESH,
     OPT_LOGFILE,
+    OPT_CSV,
+    OPT_CSV_FULL,
+    OPT_JSON,
+    OPT_HTML,
+    OPT_LOG_FAILURES,
+    OPT_LOG_SECRETS,
+    OPT_CHECK,
 };
 
 static const struct option long_options[] = {
@@ -42,6 +50,13 @@ static const struct option long_options[] = {
     {"no-color", no_argument, NULL, OPT_NO_COLOR},
     {"refresh", required_argument, NULL, OPT_REFRESH},
     {"logfile", required_argument, NULL, OPT_LOGFILE},
+    {"csv", required_argument, NULL, OPT_CSV},
+    {"csv-full-history", no_argument, NULL, OPT_CSV_FULL},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"html", required_argument, NULL, OPT_HTML},
+    {"log-failures", required_argument, NULL, OPT_LOG_FAILURES},
+    {"log-secrets", no_argument, NULL, OPT_LOG_SECRETS},
+    {"check", required_argument, NULL, OPT_CHECK},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -67,19 +82,30 @@ void cli_usage(FILE *f)
         "      --print-interval TIME  how often --no-tui prints the table (default 2s)\n"
         "      --exit-code-on-error N exit status when any request failed (default 1)\n"
         "      --seed N               seed for task picks and wait times (default: random)\n"
+        "      --logfile FILE         append hopper's own messages to FILE as well\n"
+        "\n"
+        "Reports (written on every way out: run time, q, Ctrl-C, SIGTERM, SIGHUP):\n"
+        "      --csv PREFIX           Locust-compatible PREFIX_stats.csv, _stats_history.csv,\n"
+        "                             _failures.csv, rewritten every second\n"
+        "      --csv-full-history     a history row per endpoint too\n"
+        "      --json FILE            a JSON summary at the end (- for stdout)\n"
+        "      --html FILE            a self-contained HTML report with charts\n"
+        "      --log-failures FILE    one JSON line per failed request (secrets redacted)\n"
+        "      --log-secrets          do not redact Authorization, Cookie, ... in that log\n"
+        "      --check EXPR           pass/fail gate, repeatable: p95<300ms, fail-ratio<1%,\n"
+        "                             rps>100, /api/x:p99<1s; a failed check exits 3\n"
         "\n"
         "Dashboard (the default when stdin and stdout are a terminal):\n"
         "      --refresh TIME         how often the dashboard redraws (default 500ms)\n"
         "      --ascii                ASCII sparklines instead of Unicode blocks\n"
         "      --no-color             no colours (NO_COLOR in the environment does the same)\n"
-        "      --logfile FILE         append hopper's messages to FILE as well\n"
         "  keys: w/W s/S users +-1/10, +/- spawn rate, u/r type them, p pause, z reset stats,\n"
         "        f failures, ? help, q stop\n"
         "  -h, --help                 this help\n"
         "  -V, --version              the version\n"
         "\n"
         "Exit status: 0 clean run, 1 some request failed (--exit-code-on-error),\n"
-        "2 bad usage or a bad hopperfile. See hopper(1) and hopperfile(5).\n",
+        "2 bad usage or a bad hopperfile, 3 a check failed. See hopper(1), hopperfile(5).\n",
         f);
 }
 
@@ -117,7 +143,7 @@ cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *er
     optind = 0;      /* GNU: start over, so tests can parse several times */
     opterr = 0;
     int c;
-    const char *why;
+    const char *why = NULL;
     uint64_t v;
     while ((c = getopt_long(argc, argv, ":f:H:u:r:t:hV", long_options, NULL)) != -1) {
         switch (c) {
@@ -141,20 +167,25 @@ cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *er
             break;
         case 'r':
             if (parse_rate(optarg, &o->spawn_rate) != 0) {
-                snprintf(err, errlen, "-r '%.40s': expected users per second, above 0 (e.g. 10 or 0.5)", optarg);
+                snprintf(err, errlen, "-r '%.40s': expected users per second, above 0 and at most 1000000 (e.g. 10 or 0.5)", optarg);
                 return CLI_USAGE_ERROR;
             }
             o->spawn_rate_set = true;
             break;
         case 't':
-            if (duration_parse(optarg, &o->run_time_us, &why) != 0 || o->run_time_us == 0) {
-                snprintf(err, errlen, "-t '%.40s': %s", optarg,
-                         o->run_time_us == 0 && !why ? "the run time must be above 0" : why ? why : "bad duration");
+            why = NULL;
+            if (duration_parse(optarg, &o->run_time_us, &why) != 0) {
+                snprintf(err, errlen, "-t '%.40s': %s", optarg, why ? why : "bad duration");
+                return CLI_USAGE_ERROR;
+            }
+            if (o->run_time_us == 0) {
+                snprintf(err, errlen, "-t '%.40s': the run time must be above 0", optarg);
                 return CLI_USAGE_ERROR;
             }
             o->run_time_set = true;
             break;
         case OPT_STOP_TIMEOUT:
+            why = NULL;
             if (duration_parse(optarg, &o->stop_timeout_us, &why) != 0) {
                 snprintf(err, errlen, "--stop-timeout '%.40s': %s", optarg, why ? why : "bad duration");
                 return CLI_USAGE_ERROR;
@@ -203,6 +234,33 @@ cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *er
         case OPT_LOGFILE:
             o->logfile = optarg;
             break;
+        case OPT_CSV:
+            o->csv_prefix = optarg;
+            break;
+        case OPT_CSV_FULL:
+            o->csv_full_history = true;
+            break;
+        case OPT_JSON:
+            o->json_path = optarg;
+            break;
+        case OPT_HTML:
+            o->html_path = optarg;
+            break;
+        case OPT_LOG_FAILURES:
+            o->faillog_path = optarg;
+            break;
+        case OPT_LOG_SECRETS:
+            o->log_secrets = true;
+            break;
+        case OPT_CHECK: {
+            check_t parsed;
+            if (check_parse(optarg, &parsed, err, errlen) != 0)
+                return CLI_USAGE_ERROR;
+            check_free(&parsed);
+            o->checks = xrealloc(o->checks, (o->n_checks + 1) * sizeof *o->checks);
+            o->checks[o->n_checks++] = optarg;
+            break;
+        }
         case 'h':
             cli_usage(out);
             return CLI_EXIT_OK;
@@ -224,7 +282,22 @@ cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *er
         snprintf(err, errlen, "unexpected argument '%.100s'", argv[optind]);
         return CLI_USAGE_ERROR;
     }
+    if (o->csv_full_history && !o->csv_prefix) {
+        snprintf(err, errlen, "--csv-full-history needs --csv PREFIX");
+        return CLI_USAGE_ERROR;
+    }
+    if (o->log_secrets && !o->faillog_path) {
+        snprintf(err, errlen, "--log-secrets needs --log-failures FILE");
+        return CLI_USAGE_ERROR;
+    }
     return CLI_RUN;
+}
+
+void cli_free(cli_opts_t *o)
+{
+    free(o->checks);
+    o->checks = NULL;
+    o->n_checks = 0;
 }
 
 int cli_apply(const cli_opts_t *o, plan_t *plan, char *err, size_t errlen)

@@ -220,10 +220,26 @@ void console_print_summary(FILE *f, const snap_t *s)
             (unsigned long long)s->total.requests, (unsigned long long)s->total.failures,
             (unsigned long long)s->peak_users, (unsigned long long)s->target_users);
     if (s->cancelled)
-        fprintf(f, "; %llu requests in flight at the stop were cancelled and are not counted"
-                " (--stop-timeout lets them finish)", (unsigned long long)s->cancelled);
+        fprintf(f, "; %llu requests in flight at the stop were cancelled and are not counted",
+                (unsigned long long)s->cancelled);
     if (s->spawn_failures)
         fprintf(f, "; %llu users could not be started", (unsigned long long)s->spawn_failures);
     fputs("\n", f);
+    fflush(f);
+}
+
+void console_print_checks(FILE *f, const check_result_t *r, size_t n)
+{
+    if (n == 0)
+        return;
+    size_t failed = 0;
+    for (size_t i = 0; i < n; i++)
+        failed += !r[i].passed;
+    fprintf(f, "\nChecks: %zu of %zu passed%s\n", n - failed, n, failed ? " (exit status 3)" : "");
+    for (size_t i = 0; i < n; i++) {
+        char text[256];
+        console_sanitize(r[i].check->text, text, sizeof text);
+        fprintf(f, "%s  %s  (measured %s)\n", r[i].passed ? "PASS" : "FAIL", text, r[i].measured);
+    }
     fflush(f);
 }

@@ -420,7 +420,30 @@ static void draw_keybar(dash_t *d, const snap_t *s, int y)
 
 /* ---- the screen ----------------------------------------------------------- */
 
-void dash_draw(dash_t *d, const snap_t *s)
+/* The checks' live state on the line under the table: "checks 2/3  ok p95<300ms 231ms  FAIL ...". */
+static void draw_checks(dash_t *d, int y, const check_result_t *r, size_t n)
+{
+    if (n == 0)
+        return;
+    size_t ok = 0;
+    for (size_t i = 0; i < n; i++)
+        ok += r[i].passed;
+    char buf[256];
+    snprintf(buf, sizeof buf, "checks %zu/%zu", ok, n);
+    put(y, 0, attr_of(d, ok == n ? ROLE_OK : ROLE_FAIL) | A_BOLD, buf, COLS);
+    int x = fmt_columns(buf) + 2;
+    for (size_t i = 0; i < n && x < COLS - 4; i++) {
+        char text[128];
+        console_sanitize(r[i].check->text, text, sizeof text);
+        snprintf(buf, sizeof buf, "%s %s %s", r[i].passed ? (d->term->utf8 ? "\xe2\x9c\x93" : "ok")
+                                                          : (d->term->utf8 ? "\xe2\x9c\x97" : "FAIL"),
+                 text, r[i].measured);
+        put(y, x, attr_of(d, r[i].passed ? ROLE_OK : ROLE_FAIL), buf, COLS - x);
+        x += fmt_columns(buf) + 2;
+    }
+}
+
+void dash_draw(dash_t *d, const snap_t *s, const check_result_t *checks, size_t n_checks)
 {
     /* Newest log message: shown as a flash, held in full until the screen closes. */
     if (d->log && d->log->seq != d->log_seq) {
@@ -449,6 +472,7 @@ void dash_draw(dash_t *d, const snap_t *s)
     }
     draw_status(d, s, l->status_row);
     draw_table(d, s, l);
+    draw_checks(d, l->aggregated_row + 1, checks, n_checks);
     draw_sparks(d, s, l);
     draw_failures(d, s, l);
     draw_keybar(d, s, l->keybar_row);

@@ -42,6 +42,10 @@ typedef struct req {
     size_t tail_len;             /* bytes of the body kept for a match across chunks */
     char *tail;                  /* needle_len - 1 bytes */
     char *scratch;               /* 2 * needle_len bytes */
+    char *capture;               /* with a failure log: the body's start */
+    size_t capture_len;
+    char *sent;                  /* with a failure log: the headers sent */
+    size_t sent_len;
 } req_t;
 
 /* A task's request, prepared once. */
@@ -152,7 +156,30 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
     r->bytes += n;
     if (r->prep->needle_len && !r->matched)
         body_match(r, data, n);
+    if (r->capture && r->capture_len < ENGINE_CAPTURE_BODY) {
+        size_t k = ENGINE_CAPTURE_BODY - r->capture_len;
+        if (k > n)
+            k = n;
+        memcpy(r->capture + r->capture_len, data, k);
+        r->capture_len += k;
+    }
     return n;
+}
+
+#define SENT_MAX 8192
+
+/* With a failure log, the header block each request sent (the last one, after
+ * redirects), as libcurl reports it. */
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
+{
+    (void)h;
+    req_t *r = ud;
+    if (type != CURLINFO_HEADER_OUT)
+        return 0;
+    size_t k = size < SENT_MAX ? size : SENT_MAX;
+    memcpy(r->sent, data, k);
+    r->sent_len = k;
+    return 0;
 }
 
 static req_t *req_new(prep_t *p)
@@ -170,6 +197,13 @@ static req_t *req_new(prep_t *p)
         r->scratch = xmalloc(2 * p->needle_len);
     }
     CURL *e = r->easy;
+    if (p->eng->cfg.on_failure) {
+        r->capture = xmalloc(ENGINE_CAPTURE_BODY);
+        r->sent = xmalloc(SENT_MAX);
+        curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
+        curl_easy_setopt(e, CURLOPT_DEBUGDATA, r);
+        curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+    }
     curl_easy_setopt(e, CURLOPT_URL, p->url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, r);
     /* No signals: libcurl would otherwise install and remove a SIGPIPE
@@ -186,6 +220,10 @@ static req_t *req_new(prep_t *p)
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    /* No proxy from the environment (http_proxy and friends), as Locust's
+     * HttpUser does: load must go where the hopperfile says, not silently
+     * through a proxy. */
+    curl_easy_setopt(e, CURLOPT_PROXY, "");
     /* The cookie engine on; the jar itself is the user's share. */
     curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
     if (strcmp(t->method, "GET") == 0 && !t->body) {
@@ -209,6 +247,8 @@ static void req_free(req_t *r)
     curl_easy_cleanup(r->easy);
     free(r->tail);
     free(r->scratch);
+    free(r->capture);
+    free(r->sent);
     free(r);
 }
 
@@ -231,6 +271,8 @@ static void req_release(req_t *r)
     r->bytes = 0;
     r->matched = false;
     r->tail_len = 0;
+    r->capture_len = 0;
+    r->sent_len = 0;
     r->next_free = r->prep->pool;
     r->prep->pool = r;
 }
@@ -315,6 +357,26 @@ static const char *failure_text(const req_t *r, CURLcode rc, char *buf, size_t l
         break;
     }
     return buf;
+}
+
+static void report_failure(engine_t *eng, const req_t *r, const char *err)
+{
+    engine_failure_t f = {
+        .time_unix = eng->start_unix + (double)now_ms(eng) / 1000.0,
+        .method = r->prep->task->method,
+        .name = r->prep->task->name,
+        .url = r->prep->url,
+        .error = err,
+        .request_headers = r->sent,
+        .request_headers_len = r->sent_len,
+        .body = r->capture,
+        .body_len = r->capture_len,
+    };
+    char *url = NULL;
+    if (curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url)
+        f.url = url;
+    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &f.status);
+    eng->cfg.on_failure(&f, eng->cfg.failure_arg);
 }
 
 /* ---- users ------------------------------------------------------------- */
@@ -418,6 +480,8 @@ static void on_transfer_done(curluv_t *cu, CURL *easy, CURLcode rc, void *arg)
     const char *err = failure_text(r, rc, ebuf, sizeof ebuf);
     uint64_t t = now_ms(eng);
     stats_record(eng->stats, p->entry, t, (uint64_t)total_us, r->bytes, err);
+    if (err && eng->cfg.on_failure)
+        report_failure(eng, r, err);
 
     inflight_unlink(eng, r);
     req_release(r);

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "duration.h"
 #include "url.h"
 #include "xalloc.h"
@@ -33,7 +34,7 @@
 #define FILE_MAX_BYTES (64 * 1024 * 1024)
 
 #define USERS_MAX       10000000ULL
-#define SPAWN_RATE_MAX  10000000.0
+#define SPAWN_RATE_MAX  1000000.0   /* as on the command line and the dashboard */
 #define WEIGHT_MAX      1000000ULL   /* a ratio: more is a typo, and sums stay exact */
 #define THROUGHPUT_MAX  1000000.0
 #define YEAR_US         (365ULL * 24 * 3600 * 1000000)
@@ -59,6 +60,7 @@ typedef enum {
     KEY_NAME,
     KEY_EXPECT_STATUS,
     KEY_EXPECT_BODY,
+    KEY_CHECK,
     KEY_COUNT
 } key_id_t;
 
@@ -87,6 +89,7 @@ static const key_def_t key_defs[] = {
     { "name", KEY_NAME, IN_TASK, false },
     { "expect-status", KEY_EXPECT_STATUS, IN_TASK, false },
     { "expect-body", KEY_EXPECT_BODY, IN_TASK, false },
+    { "check", KEY_CHECK, AT_TOP, true },
 };
 #define N_KEY_DEFS (sizeof key_defs / sizeof key_defs[0])
 
@@ -773,6 +776,16 @@ static int set_top_key(parser_t *p, key_id_t id, const char *key, const char *v)
         if (parse_header(p, v, &h) != 0)
             return -1;
         push_string(&plan->headers, &plan->n_headers, h);
+        return 0;
+    }
+    case KEY_CHECK: {
+        /* Checked now, so a malformed gate stops the run before any load. */
+        check_t c;
+        char problem[ERR_MSG_SIZE];
+        if (check_parse(v, &c, problem, sizeof problem) != 0)
+            return fail(p, "%s", problem);
+        check_free(&c);
+        push_string(&plan->checks, &plan->n_checks, xstrdup(v));
         return 0;
     }
     default:

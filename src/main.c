@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -20,6 +21,7 @@
 #include "hopperfile.h"
 #include "plan.h"
 #include "log.h"
+#include "outputs.h"
 #include "snapshot.h"
 #include "tui.h"
 #include "xalloc.h"
@@ -39,6 +41,9 @@ typedef struct {
     log_t log;
     tui_t tui;
     bool tui_on;
+    outputs_t out;
+    uv_timer_t csv_timer;
+    int status;
 } app_t;
 
 static void usage_error(const char *msg)
@@ -75,7 +80,8 @@ static void on_print(uv_timer_t *t)
 {
     app_t *app = t->data;
     engine_snapshot(app->eng, &app->snap);
-    console_print_stats(stdout, &app->snap);
+    /* With the JSON report on stdout, the tables must not mix into it. */
+    console_print_stats(outputs_json_on_stdout(&app->out) ? stderr : stdout, &app->snap);
 }
 
 /* Ctrl-C, SIGTERM and SIGHUP (a dropped SSH session) all stop the test the
@@ -113,6 +119,13 @@ static void ctl_users(void *ctx, uint64_t n) { engine_set_target_users(((app_t *
 static void ctl_rate(void *ctx, double r) { engine_set_spawn_rate(((app_t *)ctx)->eng, r); }
 static void ctl_pause(void *ctx, bool p) { engine_pause(((app_t *)ctx)->eng, p); }
 static void ctl_reset(void *ctx) { engine_reset_stats(((app_t *)ctx)->eng); }
+static size_t ctl_checks(void *ctx, const snap_t *s, const check_result_t **out)
+{
+    app_t *app = ctx;
+    size_t n = outputs_eval_checks(&app->out, s);
+    *out = app->out.results;
+    return n;
+}
 static void ctl_stop(void *ctx)
 {
     app_t *app = ctx;
@@ -120,6 +133,15 @@ static void ctl_stop(void *ctx)
     engine_stop(app->eng);
 }
 
+static void on_csv_tick(uv_timer_t *t)
+{
+    app_t *app = t->data;
+    engine_snapshot(app->eng, &app->snap);
+    outputs_tick(&app->out, &app->snap, &app->log);
+}
+
+/* Every way out of the run ends here: restore the terminal, print the
+ * summary, write every report from the same final snapshot. */
 static void on_engine_done(engine_t *eng, void *arg)
 {
     app_t *app = arg;
@@ -129,7 +151,27 @@ static void on_engine_done(engine_t *eng, void *arg)
         app->tui_on = false;
     }
     engine_snapshot(eng, &app->snap);
-    console_print_summary(stdout, &app->snap);
+    app->status = outputs_status(&app->out, &app->snap, app->opts.exit_code_on_error);
+    FILE *text = outputs_json_on_stdout(&app->out) ? stderr : stdout;
+    console_print_summary(text, &app->snap);
+    console_print_checks(text, app->out.results, app->out.n_checks);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    report_meta_t meta = {
+        .version = HOPPER_VERSION,
+        .hopperfile = app->opts.hopperfile,
+        .plan = &app->plan,
+        .host = app->plan.host,
+        .users = app->plan.users,
+        .spawn_rate = app->plan.spawn_rate,
+        .run_time_us = app->plan.run_time_us,
+        .end_unix = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9,
+        .checks = app->out.results,
+        .n_checks = app->out.n_checks,
+    };
+    outputs_finish(&app->out, &app->snap, &meta, app->status, &app->log);
+    uv_timer_stop(&app->csv_timer);
+    uv_close((uv_handle_t *)&app->csv_timer, NULL);
     uv_timer_stop(&app->print_timer);
     uv_close((uv_handle_t *)&app->print_timer, NULL);
     uv_close((uv_handle_t *)&app->sig_int, NULL);
@@ -185,6 +227,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "hopper: --logfile %s: %s\n", app.opts.logfile, strerror(errno));
         curl_global_cleanup();
         plan_free(&app.plan);
+        cli_free(&app.opts);
+        return 2;
+    }
+    /* Every file asked for is opened now: one that cannot be written stops
+     * the run before any load is sent. */
+    if (outputs_open(&app.out, &app.opts, &app.plan, err, sizeof err) != 0) {
+        fprintf(stderr, "hopper: %s\n", err);
+        log_close(&app.log);
+        curl_global_cleanup();
+        plan_free(&app.plan);
+        cli_free(&app.opts);
         return 2;
     }
     uv_loop_init(&app.loop);
@@ -202,14 +255,18 @@ int main(int argc, char **argv)
         .seed = app.opts.seed_set ? app.opts.seed : (uv_hrtime() ^ ((uint64_t)getpid() << 32)),
         .done = on_engine_done,
         .arg = &app,
+        .on_failure = app.out.faillog_on ? faillog_write : NULL,
+        .failure_arg = &app.out.faillog,
     };
     app.eng = engine_new(&cfg, err, sizeof err);
     if (!app.eng) {
         fprintf(stderr, "hopper: %s\n", err);
         uv_loop_close(&app.loop);
+        outputs_free(&app.out);
         log_close(&app.log);
         curl_global_cleanup();
         plan_free(&app.plan);
+        cli_free(&app.opts);
         return 2;
     }
 
@@ -218,6 +275,10 @@ int main(int argc, char **argv)
     start_signal(&app, &app.sig_hup, SIGHUP);
     uv_timer_init(&app.loop, &app.print_timer);
     app.print_timer.data = &app;
+    uv_timer_init(&app.loop, &app.csv_timer);
+    app.csv_timer.data = &app;
+    if (app.out.csv_on)
+        uv_timer_start(&app.csv_timer, on_csv_tick, 1000, 1000);
     engine_start(app.eng);
 
     /* The view: the dashboard when a person is at a terminal, else (or with
@@ -227,7 +288,8 @@ int main(int argc, char **argv)
                             .refresh_ms = app.opts.refresh_us / 1000};
         tui_control_t ctl = {.snapshot = ctl_snapshot, .set_target_users = ctl_users,
                              .set_spawn_rate = ctl_rate, .pause = ctl_pause,
-                             .reset_stats = ctl_reset, .stop = ctl_stop, .ctx = &app};
+                             .reset_stats = ctl_reset, .stop = ctl_stop,
+                             .checks = ctl_checks, .ctx = &app};
         app.tui_on = tui_open(&app.tui, &app.loop, &to, &ctl, &app.log) == 0;
         xalloc_on_fatal(restore_terminal, &app);
         if (!app.tui_on)
@@ -240,8 +302,9 @@ int main(int argc, char **argv)
 
     uv_run(&app.loop, UV_RUN_DEFAULT);
 
-    int status = app.snap.total.failures ? app.opts.exit_code_on_error : 0;
+    int status = app.status;
     engine_free(app.eng);
+    outputs_free(&app.out);
     snap_free(&app.snap);
     if (uv_loop_close(&app.loop) != 0) {
         /* A handle left open is a bug; say so rather than hide it. */
@@ -251,5 +314,6 @@ int main(int argc, char **argv)
     log_close(&app.log);
     curl_global_cleanup();
     plan_free(&app.plan);
+    cli_free(&app.opts);
     return status;
 }

@@ -40,6 +40,7 @@ void plan_free(plan_t *plan)
     free(plan->path);
     free(plan->host);
     free_strings(plan->headers, plan->n_headers);
+    free_strings(plan->checks, plan->n_checks);
     for (size_t i = 0; i < plan->n_tasks; i++)
         task_free(&plan->tasks[i]);
     free(plan->tasks);

@@ -16,6 +16,9 @@ int term_open(term_t *t, bool ascii, bool no_color)
     if (!isatty(0) || !isatty(1))
         return -1;
     setlocale(LC_ALL, "");
+    /* ncurses needs the character set only. Numbers stay in the C locale so
+     * that reports written later never get a decimal comma. */
+    setlocale(LC_NUMERIC, "C");
     const char *cs = nl_langinfo(CODESET);
     t->utf8 = !ascii && cs && strcmp(cs, "UTF-8") == 0;
     t->stdin_flags = fcntl(0, F_GETFL);

@@ -12,7 +12,9 @@ void tui_redraw(tui_t *t)
     if (!t->open)
         return;
     t->ctl.snapshot(t->ctl.ctx, &t->snap);
-    dash_draw(&t->dash, &t->snap);
+    const check_result_t *checks = NULL;
+    size_t n = t->ctl.checks ? t->ctl.checks(t->ctl.ctx, &t->snap, &checks) : 0;
+    dash_draw(&t->dash, &t->snap, checks, n);
 }
 
 static void apply(tui_t *t, dash_cmd_t c)

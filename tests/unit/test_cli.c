@@ -18,6 +18,7 @@ static cli_result_t parse(cli_opts_t *o, char *err, const char *a0, ...)
     va_end(ap);
     argv[argc] = NULL;
     FILE *devnull = fopen("/dev/null", "w");
+    cli_free(o);      /* what the previous parse allocated */
     cli_result_t r = cli_parse(argc, argv, o, devnull, err, 512);
     fclose(devnull);
     return r;
@@ -25,7 +26,7 @@ static cli_result_t parse(cli_opts_t *o, char *err, const char *a0, ...)
 
 TEST(defaults_and_basic_options)
 {
-    cli_opts_t o;
+    cli_opts_t o = {0};
     char err[512] = "";
     CHECK_INT(parse(&o, err, "-f", "x.hf", "-H", "http://127.0.0.1:8082", "-u", "1000", "-r",
                     "10", "-t", "30m", "--no-tui", NULL), CLI_RUN);
@@ -44,7 +45,7 @@ TEST(defaults_and_basic_options)
 
 TEST(aliases)
 {
-    cli_opts_t o;
+    cli_opts_t o = {0};
     char err[512];
     CHECK_INT(parse(&o, err, "--hatch-rate", "2.5", "--headless", "--stop-timeout", "5s",
                     "--exit-code-on-error", "7", "--only-summary", NULL), CLI_RUN);
@@ -56,7 +57,7 @@ TEST(aliases)
 
 TEST(bad_values_are_usage_errors)
 {
-    cli_opts_t o;
+    cli_opts_t o = {0};
     char err[512];
     CHECK_INT(parse(&o, err, "-u", "ten", NULL), CLI_USAGE_ERROR);
     CHECK(strstr(err, "-u 'ten'") != NULL);
@@ -81,7 +82,7 @@ TEST(bad_values_are_usage_errors)
 
 TEST(help_and_version_exit_ok)
 {
-    cli_opts_t o;
+    cli_opts_t o = {0};
     char err[512];
     CHECK_INT(parse(&o, err, "--help", NULL), CLI_EXIT_OK);
     CHECK_INT(parse(&o, err, "-V", NULL), CLI_EXIT_OK);
@@ -97,7 +98,7 @@ TEST(command_line_overrides_the_file)
     p.n_tasks = 1;
     p.tasks[0].target = strdup("/status");
     p.tasks[0].id = strdup("status");
-    cli_opts_t o;
+    cli_opts_t o = {0};
     char err[512];
     CHECK_INT(parse(&o, err, "-H", "http://127.0.0.1:2", "-u", "9", NULL), CLI_RUN);
     CHECK_INT(cli_apply(&o, &p, err, sizeof err), 0);
@@ -110,11 +111,36 @@ TEST(command_line_overrides_the_file)
     CHECK_INT(cli_apply(&o, &p, err, sizeof err), -1);
     CHECK(strstr(err, "no host") != NULL);
     plan_free(&p);
+    cli_free(&o);
+}
+
+TEST(reports_and_checks)
+{
+    cli_opts_t o = {0};
+    char err[512];
+    CHECK_INT(parse(&o, err, "--csv", "out/run", "--csv-full-history", "--json", "-", "--html",
+                    "r.html", "--log-failures", "f.jsonl", "--log-secrets", "--check", "p95<300ms",
+                    "--check", "/api/id/tt0068646:p99<1s", NULL), CLI_RUN);
+    CHECK_STR(o.csv_prefix, "out/run");
+    CHECK(o.csv_full_history && o.log_secrets);
+    CHECK_STR(o.json_path, "-");
+    CHECK_STR(o.html_path, "r.html");
+    CHECK_STR(o.faillog_path, "f.jsonl");
+    CHECK_INT(o.n_checks, 2);
+    CHECK_STR(o.checks[1], "/api/id/tt0068646:p99<1s");
+    CHECK_INT(parse(&o, err, "--check", "p95<300", NULL), CLI_USAGE_ERROR);
+    CHECK(strstr(err, "needs a unit") != NULL);
+    CHECK_INT(parse(&o, err, "--check", "speed>9000", NULL), CLI_USAGE_ERROR);
+    CHECK(strstr(err, "unknown metric") != NULL);
+    CHECK_INT(parse(&o, err, "--csv-full-history", NULL), CLI_USAGE_ERROR);
+    CHECK_INT(parse(&o, err, "--log-secrets", NULL), CLI_USAGE_ERROR);
+    cli_free(&o);
 }
 
 int main(void)
 {
     check_prog = "cli";
+    RUN(reports_and_checks);
     RUN(defaults_and_basic_options);
     RUN(aliases);
     RUN(bad_values_are_usage_errors);

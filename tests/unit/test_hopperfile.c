@@ -453,7 +453,7 @@ TEST(syntax)
     plan_free(&plan);
 
     /* Limits that are allowed. */
-    CHECK_INT(parse("users = 10000000\nspawn-rate = 10000000\nrun-time = 8760h\n"
+    CHECK_INT(parse("users = 10000000\nspawn-rate = 1000000\nrun-time = 8760h\n"
                     "[task t]\nrequest = GET /\nweight = 1000000\n", &plan, err, sizeof err), 0);
     CHECK_INT(plan.users, 10000000);
     CHECK_INT(plan.tasks[0].weight, 1000000);

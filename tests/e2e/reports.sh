@@ -1,0 +1,133 @@
+# Reports: Locust-compatible CSV, the JSON summary, the HTML report, the
+# failure log and pass/fail checks, against a real server, on every way out.
+. "$(dirname "$0")/lib.sh"
+
+command -v jq >/dev/null || { not_ok "reports: jq is installed (make deps)"; exit 1; }
+jqe() { jq -e "$@" >/dev/null; }
+
+# Locust 2.x's headers, exactly (locust/stats.py); hopper must write these.
+LOCUST_STATS='Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%'
+LOCUST_HISTORY='Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,Total Min Response Time,Total Max Response Time,Total Average Content Size'
+LOCUST_FAILURES='Method,Name,Error,Occurrences,First Seen,Last Seen'
+
+target_start --fail-rate 0.1 || exit 1
+hf=$(hopperfile reports <<EOF
+host = $TARGET_URL
+users = 10
+spawn-rate = 100
+wait = constant 5ms
+header = Authorization: Bearer very-secret-token
+header = X-Trace: visible
+check = fail-ratio<50%
+[task status]
+request = GET /status
+[task by-title]
+request = GET /api/title/The godfather/1972
+EOF
+)
+hop "$T/run.out" -f "$hf" -t 3s --no-tui --stop-timeout 5s --csv "$T/csv/sub/run" \
+    --json "$T/run.json" --html "$T/run.html" --log-failures "$T/fail.jsonl" \
+    --check 'p95<10s' --check '/status:requests>0'
+target_stop
+server=$(target_total)
+check "reports: exit status 1 (requests failed, checks passed)" [ "$HOP_RC" = 1 ]
+
+# CSV
+check "csv: a missing folder in the prefix was created" [ -f "$T/csv/sub/run_stats.csv" ]
+check "csv: _stats.csv has Locust's header" [ "$(head -n 1 "$T/csv/sub/run_stats.csv")" = "$LOCUST_STATS" ]
+check "csv: _stats_history.csv has Locust's header" [ "$(head -n 1 "$T/csv/sub/run_stats_history.csv")" = "$LOCUST_HISTORY" ]
+check "csv: _failures.csv has Locust's header" [ "$(head -n 1 "$T/csv/sub/run_failures.csv")" = "$LOCUST_FAILURES" ]
+csv_total=$(awk -F, '$2 == "Aggregated" { print $3 }' "$T/csv/sub/run_stats.csv")
+check "csv: the final Aggregated count equals the server's" [ "$csv_total" = "$server" ]
+check "csv: and the summary's" [ "$csv_total" = "$(summary_reqs "$T/run.out" Aggregated)" ]
+check "csv: a name with a space is one cell" grep -q '^GET,/api/title/The godfather/1972,' "$T/csv/sub/run_stats.csv"
+check "csv: sub-millisecond precision (not Locust's integer buckets)" \
+    bash -c "awk -F, 'NR == 2 { exit !(\$6 ~ /^[0-9]+\\.[0-9][0-9][0-9]\$/) }' '$T/csv/sub/run_stats.csv'"
+rows=$(($(wc -l <"$T/csv/sub/run_stats_history.csv") - 1))
+check "csv: about one history row per second" [ "$rows" -ge 2 -a "$rows" -le 5 ]
+fails=$(awk -F, 'NR > 1 { n += $4 } END { print n + 0 }' "$T/csv/sub/run_failures.csv")
+check "csv: failure occurrences add up to the failure count" \
+    [ "$fails" = "$(awk -F, '$2 == "Aggregated" { print $4 }' "$T/csv/sub/run_stats.csv")" ]
+check "csv: failures name the error" grep -q '^GET,/status,HTTP 500,' "$T/csv/sub/run_failures.csv"
+
+# JSON
+check "json: parses" jqe . "$T/run.json"
+check "json: has a version" jqe '.version == 1' "$T/run.json"
+check "json: Aggregated requests equal the server's" [ "$(jq .aggregated.requests "$T/run.json")" = "$server" ]
+check "json: failures match the summary" [ "$(jq .aggregated.failures "$T/run.json")" = "$(summary_fails "$T/run.out" Aggregated)" ]
+check "json: entries add up" [ "$(jq '[.entries[].requests] | add' "$T/run.json")" = "$server" ]
+check "json: percentiles are there" jqe '.aggregated.percentiles_ms["99.9"] > 0' "$T/run.json"
+check "json: history per second" jqe '(.history | length) >= 2' "$T/run.json"
+check "json: the checks and the exit status" jqe '(.checks | length) == 3 and .result.checks_passed and .result.exit_status == 1' "$T/run.json"
+check "json: settings" jqe '.settings.users == 10 and .settings.wait == "constant 5ms"' "$T/run.json"
+
+# HTML
+check "html: written" [ -s "$T/run.html" ]
+check "html: three inline SVG charts" [ "$(grep -o '<svg' "$T/run.html" | wc -l)" -ge 3 ]
+check "html: self-contained (no external scripts, styles or fonts)" \
+    bash -c "! grep -Eiq '<script[^>]+src=|<link |@import|url\\(https?:' '$T/run.html'"
+
+# Failure log
+check "failure log: one line per failed request" [ "$(wc -l <"$T/fail.jsonl")" = "$fails" ]
+check "failure log: every line is JSON" bash -c "jq -e . '$T/fail.jsonl' >/dev/null"
+check "failure log: the status and the error" bash -c "head -n 1 '$T/fail.jsonl' | jq -e '.status == 500 and .error == \"HTTP 500\"' >/dev/null"
+check "failure log: the Authorization value is redacted" bash -c "! grep -q very-secret-token '$T/fail.jsonl' && grep -q 'Authorization: \\[redacted\\]' '$T/fail.jsonl'"
+check "failure log: other headers are kept" grep -q 'X-Trace: visible' "$T/fail.jsonl"
+check "failure log: the start of the body" bash -c "head -n 1 '$T/fail.jsonl' | jq -e '.response_body | length > 0' >/dev/null"
+
+# --log-secrets keeps them.
+target_start --fail-rate 1 || exit 1
+sed -i "s#^host = .*#host = $TARGET_URL#" "$hf"
+hop "$T/secrets.out" -f "$hf" -t 1s --only-summary --log-failures "$T/secrets.jsonl" --log-secrets
+target_stop
+check "failure log: --log-secrets writes the value" grep -q 'very-secret-token' "$T/secrets.jsonl"
+check "checks: a failed check exits 3" [ "$HOP_RC" = 3 ]
+check "checks: the summary shows it failed with the measured value" grep -q '^FAIL  fail-ratio<50%  (measured 100.00%)' "$T/secrets.out"
+
+# Checks that pass: exit 0 even though... nothing failed.
+target_start || exit 1
+sed -i "s#^host = .*#host = $TARGET_URL#" "$hf"
+hop "$T/pass.out" -f "$hf" -t 1s --only-summary --check 'p99<5s' --check 'rps>1'
+target_stop
+check "checks: all passing exits 0" [ "$HOP_RC" = 0 ]
+check "checks: the summary lists them" grep -q '^Checks: 3 of 3 passed' "$T/pass.out"
+hop "$T/badcheck.out" -f "$hf" --check 'p95<300'
+check "checks: a malformed check is a usage error (exit 2)" [ "$HOP_RC" = 2 ]
+check "checks: and says why" grep -q 'needs a unit' "$T/badcheck.out"
+
+# Files are complete on every way out: SIGTERM and SIGHUP mid-run.
+for sig in TERM HUP; do
+    target_start --delay 20ms || exit 1
+    sed -i "s#^host = .*#host = $TARGET_URL#" "$hf"
+    hop_bg "$T/$sig.out" -f "$hf" --no-tui --stop-timeout 5s --csv "$T/$sig" --json "$T/$sig.json" --html "$T/$sig.html"
+    sleep 2.5
+    kill -s "$sig" "$HOP_PID"
+    hop_wait
+    target_stop
+    check "SIG$sig: JSON complete and equal to the server's count" [ "$(jq .aggregated.requests "$T/$sig.json")" = "$(target_total)" ]
+    check "SIG$sig: CSV final row equals the server's count" \
+        [ "$(awk -F, '$2 == "Aggregated" { print $3 }' "$T/${sig}_stats.csv")" = "$(target_total)" ]
+    check "SIG$sig: HTML complete" grep -q '</html>' "$T/$sig.html"
+done
+
+# A file that cannot be written is an error before the test starts.
+target_start || exit 1
+sed -i "s#^host = .*#host = $TARGET_URL#" "$hf"
+mkdir -p "$T/ro"
+touch "$T/ro/blocker"
+hop "$T/unwritable.out" -f "$hf" -t 1s --csv "$T/ro/blocker/x"
+check "unwritable: exit 2" [ "$HOP_RC" = 2 ]
+check "unwritable: the message names the file" grep -q "$T/ro/blocker/x_stats.csv" "$T/unwritable.out"
+ln -s /etc/passwd-hopper-should-not-exist "$T/planted.json"
+hop "$T/symlink.out" -f "$hf" -t 1s --json "$T/planted.json"
+check "symlink: a planted link is refused (exit 2)" [ "$HOP_RC" = 2 ]
+check "symlink: and said so" grep -q 'symbolic link' "$T/symlink.out"
+target_stop
+check "unwritable: nothing was sent" [ "$(target_total)" = 0 ]
+
+target_start || exit 1
+sed -i "s#^host = .*#host = $TARGET_URL#" "$hf"
+timeout 30 "$HOPPER" -f "$hf" -t 1s --json - >"$T/stdout.json" 2>"$T/stdout.err" </dev/null
+target_stop
+check "json to stdout: the document is on stdout alone" jqe '.version == 1' "$T/stdout.json"
+check "json to stdout: the summary went to stderr" grep -q '^=== hopper summary' "$T/stdout.err"
