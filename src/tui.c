@@ -57,7 +57,13 @@ static void on_input(uv_poll_t *h, int status, int events)
             term_resize(&t->term);
             continue;
         }
-        apply(t, dash_key(&t->dash, key, &t->snap));
+        dash_cmd_t c = dash_key(&t->dash, key, &t->snap);
+        if (c.kind != DASH_NONE) {
+            apply(t, c);
+            /* The next key of the same burst (W W W) must see this change,
+             * or every W would compute the same new target. */
+            t->ctl.snapshot(t->ctl.ctx, &t->snap);
+        }
     }
     /* Readable again and again with nothing to read is end of file on
      * stdin (a closed terminal): stop polling rather than spin the loop. A

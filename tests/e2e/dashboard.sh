@@ -71,6 +71,10 @@ check "dashboard: + raises the spawn rate to 10/s" wait_for main "rate 10/s" 3
 check "dashboard: the engine follows: 25 users running" wait_for main "users 25/25" 10
 tm send-keys -t main s
 check "dashboard: s lowers the target by one" wait_for main "users 24/24" 5
+tm send-keys -t main w w w
+check "dashboard: keys that arrive together all count (w w w)" wait_for main "users 27/27" 5
+tm send-keys -t main s s s
+check "dashboard: s s s" wait_for main "users 24/24" 5
 tm send-keys -t main u
 tm send-keys -t main 3 0 Enter
 check "dashboard: u types an exact target" wait_for main "users 30/30" 10
