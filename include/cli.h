@@ -40,6 +40,9 @@ typedef struct {
     bool log_secrets;              /* --log-secrets */
     const char **checks;           /* --check, repeatable */
     size_t n_checks;
+    unsigned workers;              /* --workers, 0: choose (see cli_default_workers) */
+    const char *source_addrs;      /* --source-addrs */
+    const char *http_client;       /* --http-client: "auto" (default), "native", "curl" */
 } cli_opts_t;
 
 typedef enum { CLI_RUN, CLI_EXIT_OK, CLI_USAGE_ERROR } cli_result_t;
@@ -53,6 +56,12 @@ cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *er
 int cli_apply(const cli_opts_t *o, plan_t *plan, char *err, size_t errlen);
 
 void cli_usage(FILE *f);
+
+/* The number of worker processes when --workers is not given: enough for
+ * every user to have a connection within the open-file limit per process
+ * (fd_per_process), and every core when users do not think between tasks
+ * (the load is then bound by CPU, not by users); 1 otherwise. */
+unsigned cli_default_workers(const plan_t *plan, uint64_t fd_per_process, unsigned cores);
 
 /* Frees what cli_parse allocated (the list of checks). */
 void cli_free(cli_opts_t *o);

@@ -20,6 +20,10 @@
  * (last 10 s) rates, preceded by a status line. */
 void console_print_stats(FILE *f, const snap_t *s);
 
+/* One line on the load generator itself: its client, each process's CPU and
+ * event-loop lag, and whether hopper is the bottleneck. */
+void console_print_health(FILE *f, const snap_t *s);
+
 /* The final summary: the statistics with whole-run rates, the percentile
  * table, the error report and a closing line about the run. */
 void console_print_summary(FILE *f, const snap_t *s);

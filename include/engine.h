@@ -65,6 +65,14 @@ typedef struct {
      * headers it sent, the start of the body): a cost paid only when asked. */
     engine_failure_cb on_failure;
     void *failure_arg;
+    /* --workers: 0 or 1 runs the users in this process; N > 1 forks N worker
+     * processes (pool.c) before anything else starts. */
+    unsigned workers;
+    bool native_client;        /* hopper's HTTP/1.1 client instead of libcurl */
+    const char *source_addrs;  /* --source-addrs, or NULL */
+    /* Messages for the operator (a worker died, hopper is the bottleneck). */
+    void (*log)(void *arg, const char *msg);
+    void *log_arg;
 } engine_config_t;
 
 /* Prepares every task's request. Returns NULL with a message in err on a

@@ -81,6 +81,13 @@ void plan_free(plan_t *plan);
  * into buf; returns buf. */
 const char *plan_wait_describe(const wait_spec_t *w, char *buf, size_t len);
 
+/* The statistics rows of a plan: one per distinct (method, name) among its
+ * tasks, in task order. Fills methods[] and names[] (n_tasks slots each,
+ * pointing into the plan) and task_entry[i] (the row of task i); returns the
+ * number of rows. */
+size_t plan_endpoints(const plan_t *plan, const char **methods, const char **names,
+                      size_t *task_entry);
+
 /* Whether an HTTP status passes for this task: the task's expect-status list if
  * any, else any status from 100 to 399. */
 bool plan_status_ok(const plan_task_t *task, long status);

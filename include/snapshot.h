@@ -80,6 +80,16 @@ typedef struct {
     double value;
 } snap_event_t;
 
+#define SNAP_MAX_WORKERS 64
+
+/* How one process of the load generator is doing (see health.h). */
+typedef struct {
+    uint64_t users;
+    float cpu_pct;            /* of one core */
+    float lag_ms;             /* worst event-loop lag in the last sample */
+    bool alive;
+} snap_worker_t;
+
 typedef struct {
     /* Settings and state. */
     const char *host;
@@ -96,6 +106,15 @@ typedef struct {
     uint64_t in_flight;
     uint64_t cancelled;       /* requests cancelled at stop, not counted */
     uint64_t spawn_failures;  /* users that could not be started */
+
+    /* The generator's own health: the engine's process, and each worker
+     * (with --workers; n_workers is 0 when the users run in the engine's
+     * process). overloaded: hopper itself is the bottleneck now. */
+    snap_worker_t self;
+    snap_worker_t workers[SNAP_MAX_WORKERS];
+    unsigned n_workers;
+    bool overloaded;
+    const char *client;       /* "libcurl" or "native HTTP/1.1" */
 
     /* Statistics. entries are sorted by name then method. */
     snap_entry_t *entries;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "snapshot.h"
+#include "wire.h"
 
 #define STATS_WINDOW_S   10      /* seconds in the "current" rate window */
 #define STATS_MAX_ERRORS 1024    /* distinct (endpoint, error) rows kept */
@@ -40,8 +41,21 @@ void stats_tick(stats_t *st, uint64_t now_ms, uint32_t users);
  * history and the events go on. */
 void stats_reset(stats_t *st, uint64_t now_ms);
 
+/* Empties everything (history and events too) and sets the wall-clock time
+ * that now_ms 0 stands for: the start of the run. */
+void stats_restart(stats_t *st, double start_unix);
+
 /* Notes an operator action on the timeline. */
 void stats_event(stats_t *st, uint64_t now_ms, event_kind_t kind, double value);
+
+/* Worker processes report what they recorded as deltas: stats_delta_take()
+ * appends everything recorded since its last call to buf (sparse histograms,
+ * counts, new errors) and forgets it; stats_delta_apply() adds such a delta
+ * into the engine's stats as if those requests finished at now_ms, exactly
+ * (histograms merge bucket by bucket). Returns 0, or -1 if the bytes are not
+ * a delta for stats of this shape. */
+void stats_delta_take(stats_t *st, wbuf_t *buf);
+int stats_delta_apply(stats_t *st, const uint8_t *p, size_t len, uint64_t now_ms);
 
 /* Fills the statistics parts of a snapshot: entries, total, errors, history,
  * events, stats_ms. */

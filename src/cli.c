@@ -30,6 +30,9 @@ enum {
     OPT_LOG_FAILURES,
     OPT_LOG_SECRETS,
     OPT_CHECK,
+    OPT_WORKERS,
+    OPT_SOURCE_ADDRS,
+    OPT_HTTP_CLIENT,
 };
 
 static const struct option long_options[] = {
@@ -57,6 +60,9 @@ static const struct option long_options[] = {
     {"log-failures", required_argument, NULL, OPT_LOG_FAILURES},
     {"log-secrets", no_argument, NULL, OPT_LOG_SECRETS},
     {"check", required_argument, NULL, OPT_CHECK},
+    {"workers", required_argument, NULL, OPT_WORKERS},
+    {"source-addrs", required_argument, NULL, OPT_SOURCE_ADDRS},
+    {"http-client", required_argument, NULL, OPT_HTTP_CLIENT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -83,6 +89,16 @@ void cli_usage(FILE *f)
         "      --exit-code-on-error N exit status when any request failed (default 1)\n"
         "      --seed N               seed for task picks and wait times (default: random)\n"
         "      --logfile FILE         append hopper's own messages to FILE as well\n"
+        "\n"
+        "Scale:\n"
+        "      --workers N            run the users in N worker processes (default: one, or\n"
+        "                             enough for the open-file limit, or every core when\n"
+        "                             users do not wait between tasks)\n"
+        "      --http-client KIND     auto (default: hopper's own HTTP/1.1 client for plain\n"
+        "                             http://, libcurl otherwise), native, or curl\n"
+        "      --source-addrs LIST    local addresses to connect from, e.g.\n"
+        "                             127.0.0.1-127.0.0.4 (past ~28,000 connections to one\n"
+        "                             server address the ephemeral ports run out)\n"
         "\n"
         "Reports (written on every way out: run time, q, Ctrl-C, SIGTERM, SIGHUP):\n"
         "      --csv PREFIX           Locust-compatible PREFIX_stats.csv, _stats_history.csv,\n"
@@ -261,6 +277,23 @@ cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *er
             o->checks[o->n_checks++] = optarg;
             break;
         }
+        case OPT_WORKERS:
+            if (parse_count(optarg, 64, &v) != 0 || v == 0) {
+                snprintf(err, errlen, "--workers '%.40s': expected a number from 1 to 64", optarg);
+                return CLI_USAGE_ERROR;
+            }
+            o->workers = (unsigned)v;
+            break;
+        case OPT_SOURCE_ADDRS:
+            o->source_addrs = optarg;
+            break;
+        case OPT_HTTP_CLIENT:
+            if (strcmp(optarg, "auto") && strcmp(optarg, "native") && strcmp(optarg, "curl")) {
+                snprintf(err, errlen, "--http-client '%.40s': expected auto, native or curl", optarg);
+                return CLI_USAGE_ERROR;
+            }
+            o->http_client = optarg;
+            break;
         case 'h':
             cli_usage(out);
             return CLI_EXIT_OK;
@@ -291,6 +324,19 @@ cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *er
         return CLI_USAGE_ERROR;
     }
     return CLI_RUN;
+}
+
+unsigned cli_default_workers(const plan_t *plan, uint64_t fd_per_process, unsigned cores)
+{
+    uint64_t per = fd_per_process > 64 ? fd_per_process - 64 : 1;
+    uint64_t for_fds = (plan->users + per - 1) / per;
+    bool no_think = plan->wait.kind == WAIT_CONSTANT && plan->wait.a_us == 0;
+    uint64_t w = no_think && cores > for_fds ? cores : for_fds;
+    if (w < 1)
+        w = 1;
+    if (w > 64)
+        w = 64;
+    return (unsigned)w;
 }
 
 void cli_free(cli_opts_t *o)

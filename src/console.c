@@ -142,6 +142,21 @@ static void clock_of(uint64_t ms, char *buf, size_t len)
              (unsigned long long)(t / 60 % 60), (unsigned long long)(t % 60));
 }
 
+void console_print_health(FILE *f, const snap_t *s)
+{
+    fprintf(f, "generator: %s client, %s cpu %.0f%% lag %.1fms", s->client ? s->client : "libcurl",
+            s->n_workers ? "main process" : "", s->self.cpu_pct, s->self.lag_ms);
+    for (unsigned i = 0; i < s->n_workers; i++) {
+        const snap_worker_t *w = &s->workers[i];
+        if (w->alive)
+            fprintf(f, "; worker %u: %llu users, cpu %.0f%% lag %.1fms", i,
+                    (unsigned long long)w->users, w->cpu_pct, w->lag_ms);
+        else
+            fprintf(f, "; worker %u: gone", i);
+    }
+    fprintf(f, "%s\n", s->overloaded ? "  [hopper itself is the bottleneck]" : "");
+}
+
 void console_print_stats(FILE *f, const snap_t *s)
 {
     char el[32], rt[32], host[256];
@@ -155,6 +170,7 @@ void console_print_stats(FILE *f, const snap_t *s)
         fprintf(f, ", %s left", duration_format(left * 1000, rt, sizeof rt));
     }
     fprintf(f, "  (req/s and fail/s: last 10 s)\n");
+    console_print_health(f, s);
     stats_table(f, s, 1);
     fputc('\n', f);
     fflush(f);

@@ -95,8 +95,28 @@ static void draw_status(dash_t *d, const snap_t *s, int y)
              (unsigned long long)s->users, (unsigned long long)s->target_users, s->spawn_rate,
              el, left, fmt_count(s->total.requests, reqs, sizeof reqs),
              fmt_rate(s->total.cur_rps, rps, sizeof rps), fail_pct);
+    /* The generator's own health at the right end: the busiest process. */
+    double cpu = s->self.cpu_pct, lag = s->self.lag_ms;
+    for (unsigned i = 0; i < s->n_workers; i++)
+        if (s->workers[i].alive) {
+            if (s->workers[i].cpu_pct > cpu)
+                cpu = s->workers[i].cpu_pct;
+            if (s->workers[i].lag_ms > lag)
+                lag = s->workers[i].lag_ms;
+        }
+    char gen[96];
+    if (s->overloaded)
+        snprintf(gen, sizeof gen, " HOPPER OVERLOADED cpu %.0f%% lag %.0fms ", cpu, lag);
+    else if (s->n_workers)
+        snprintf(gen, sizeof gen, " %u workers, cpu %.0f%% ", s->n_workers, cpu);
+    else
+        snprintf(gen, sizeof gen, " cpu %.0f%% ", cpu);
     fill_line(y, attr_of(d, ROLE_HEADER));
-    put(y, 0, attr_of(d, ROLE_HEADER), line, COLS);
+    int gw = fmt_columns(gen);
+    put(y, 0, attr_of(d, ROLE_HEADER), line, COLS - gw > 20 ? COLS - gw : COLS);
+    if (COLS - gw > 20)
+        put(y, COLS - gw, s->overloaded ? (int)(attr_of(d, ROLE_FAIL) | (int)A_REVERSE) : attr_of(d, ROLE_HEADER),
+            gen, gw);
 }
 
 /* ---- the endpoint table --------------------------------------------------- */

@@ -14,6 +14,10 @@ int faillog_open(faillog_t *l, const char *path, bool secrets, char *err, size_t
     memset(l, 0, sizeof *l);
     l->secrets = secrets;
     l->f = outfile_open(path, true, err, errlen);
+    /* Line buffered: with --workers each worker process writes its own lines
+     * to the same O_APPEND file, and a line must go out in one write. */
+    if (l->f)
+        setvbuf(l->f, NULL, _IOLBF, 1 << 16);
     return l->f ? 0 : -1;
 }
 

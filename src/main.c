@@ -44,6 +44,7 @@ typedef struct {
     outputs_t out;
     uv_timer_t csv_timer;
     int status;
+    unsigned workers;
 } app_t;
 
 static void usage_error(const char *msg)
@@ -51,29 +52,36 @@ static void usage_error(const char *msg)
     fprintf(stderr, "hopper: %s\nTry 'hopper --help' for more information.\n", msg);
 }
 
-/* Raises the soft open-file limit to the hard one and says whether the users
- * fit (one connection each). */
-static int check_fd_limit(uint64_t users, char *err, size_t errlen)
+/* Raises the soft open-file limit to the hard one; returns it. */
+static uint64_t raise_fd_limit(void)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return 0;
+        return 1024;
     if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
         getrlimit(RLIMIT_NOFILE, &rl);
     }
-    if (rl.rlim_cur != RLIM_INFINITY && users + FD_RESERVE > rl.rlim_cur) {
-        snprintf(err, errlen,
-                 "%llu users need about %llu open files (a connection each), but this process "
-                 "may open only %llu (ulimit -n, hard limit included); lower -u to %llu or less, "
-                 "or raise the limit",
-                 (unsigned long long)users, (unsigned long long)(users + FD_RESERVE),
-                 (unsigned long long)rl.rlim_cur,
-                 (unsigned long long)(rl.rlim_cur > FD_RESERVE ? rl.rlim_cur - FD_RESERVE : 0));
-        return -1;
-    }
-    return 0;
+    return rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX / 2 : (uint64_t)rl.rlim_cur;
+}
+
+/* Says plainly when the users cannot fit: a connection (an open file) each,
+ * per worker process. */
+static int check_users_fit(uint64_t users, unsigned workers, uint64_t limit, char *err,
+                           size_t errlen)
+{
+    uint64_t per = limit > FD_RESERVE ? limit - FD_RESERVE : 0;
+    if (users <= per * workers)
+        return 0;
+    snprintf(err, errlen,
+             "%llu users need %llu open files (a connection each), but each process may open "
+             "only %llu (ulimit -n, hard limit included): %u worker%s hold at most %llu users; "
+             "use --workers %llu or more, lower -u, or raise the limit",
+             (unsigned long long)users, (unsigned long long)users, (unsigned long long)limit,
+             workers, workers == 1 ? "" : "s", (unsigned long long)(per * workers),
+             (unsigned long long)(per ? (users + per - 1) / per : 0));
+    return -1;
 }
 
 static void on_print(uv_timer_t *t)
@@ -102,6 +110,13 @@ static void on_signal(uv_signal_t *s, int signum)
     engine_stop(app->eng);
     if (app->tui_on)
         tui_redraw(&app->tui);
+}
+
+/* Messages from the engine (a worker died, hopper is the bottleneck). */
+static void engine_log(void *arg, const char *msg)
+{
+    app_t *app = arg;
+    log_msg(&app->log, "%s", msg);
 }
 
 /* Before an abort for lack of memory: the terminal first. */
@@ -191,7 +206,7 @@ int main(int argc, char **argv)
 {
     app_t app;
     memset(&app, 0, sizeof app);
-    char err[1024];
+    char err[1024] = "";
 
     /* libcurl runs with CURLOPT_NOSIGNAL, so a peer closing a socket mid-write
      * must not kill the process. */
@@ -211,8 +226,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "hopper: %s\n", err);
         return 2;
     }
-    if (cli_apply(&app.opts, &app.plan, err, sizeof err) != 0 ||
-        check_fd_limit(app.plan.users, err, sizeof err) != 0) {
+    uint64_t fd_limit = raise_fd_limit();
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cli_apply(&app.opts, &app.plan, err, sizeof err) == 0) {
+        app.workers = app.opts.workers ? app.opts.workers
+                                       : cli_default_workers(&app.plan, fd_limit, cores > 0 ? (unsigned)cores : 1);
+    }
+    if (err[0] || check_users_fit(app.plan.users, app.workers, fd_limit, err, sizeof err) != 0) {
         fprintf(stderr, "hopper: %s\n", err);
         plan_free(&app.plan);
         return 2;
@@ -257,6 +277,10 @@ int main(int argc, char **argv)
         .arg = &app,
         .on_failure = app.out.faillog_on ? faillog_write : NULL,
         .failure_arg = &app.out.faillog,
+        .workers = app.workers,
+        .source_addrs = app.opts.source_addrs,
+        .log = engine_log,
+        .log_arg = &app,
     };
     app.eng = engine_new(&cfg, err, sizeof err);
     if (!app.eng) {

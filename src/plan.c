@@ -83,3 +83,23 @@ bool plan_status_ok(const plan_task_t *task, long status)
     }
     return status >= 100 && status <= 399;
 }
+
+size_t plan_endpoints(const plan_t *plan, const char **methods, const char **names,
+                      size_t *task_entry)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < plan->n_tasks; i++) {
+        const plan_task_t *t = &plan->tasks[i];
+        size_t e;
+        for (e = 0; e < n; e++)
+            if (!strcmp(methods[e], t->method) && !strcmp(names[e], t->name))
+                break;
+        if (e == n) {
+            methods[n] = t->method;
+            names[n] = t->name;
+            n++;
+        }
+        task_entry[i] = e;
+    }
+    return n;
+}

@@ -106,7 +106,7 @@ void stats_free(stats_t *st)
     free(st);
 }
 
-static void ring_add(entry_t *e, uint64_t sec, int failed)
+static void ring_add_n(entry_t *e, uint64_t sec, uint64_t req, uint64_t failed)
 {
     size_t slot = sec % RING;
     if (e->ring_sec[slot] != sec) {
@@ -114,8 +114,13 @@ static void ring_add(entry_t *e, uint64_t sec, int failed)
         e->ring_req[slot] = 0;
         e->ring_fail[slot] = 0;
     }
-    e->ring_req[slot]++;
+    e->ring_req[slot] += (uint32_t)req;
     e->ring_fail[slot] += (uint32_t)failed;
+}
+
+static void ring_add(entry_t *e, uint64_t sec, int failed)
+{
+    ring_add_n(e, sec, 1, (uint64_t)failed);
 }
 
 static void entry_add(entry_t *e, uint64_t sec, uint64_t us, uint64_t bytes, int failed)
@@ -136,31 +141,41 @@ static uint64_t error_hash(size_t entry, const char *text)
     return h;
 }
 
-static void error_add(stats_t *st, size_t entry, const char *text, uint64_t now_ms)
+static void error_add_n(stats_t *st, size_t entry, const char *text, uint64_t n, double first,
+                        double last)
 {
     uint64_t h = error_hash(entry, text);
-    double now = st->start_unix + (double)now_ms / 1000.0;
     for (size_t i = h % ERROR_SLOTS;; i = (i + 1) % ERROR_SLOTS) {
         error_row_t *r = &st->errors[i];
         if (r->entry == SIZE_MAX) {
             if (st->n_errors >= STATS_MAX_ERRORS) {
-                st->errors_dropped++;
+                st->errors_dropped += n;
                 return;
             }
             r->entry = entry;
             r->hash = h;
             snprintf(r->text, sizeof r->text, "%s", text);
             r->count = 0;
-            r->first_seen = now;
+            r->first_seen = first;
+            r->last_seen = last;
             st->n_errors++;
         } else if (r->hash != h || r->entry != entry ||
                    strncmp(r->text, text, sizeof r->text - 1) != 0) {
             continue;
         }
-        r->count++;
-        r->last_seen = now;
+        r->count += n;
+        if (first < r->first_seen)
+            r->first_seen = first;
+        if (last > r->last_seen)
+            r->last_seen = last;
         return;
     }
+}
+
+static void error_add(stats_t *st, size_t entry, const char *text, uint64_t now_ms)
+{
+    double now = st->start_unix + (double)now_ms / 1000.0;
+    error_add_n(st, entry, text, 1, now, now);
 }
 
 void stats_record(stats_t *st, size_t e, uint64_t now_ms, uint64_t latency_us,
@@ -203,6 +218,17 @@ void stats_reset(stats_t *st, uint64_t now_ms)
     st->n_errors = 0;
     st->errors_dropped = 0;
     st->reset_ms = now_ms;
+}
+
+void stats_restart(stats_t *st, double start_unix)
+{
+    stats_reset(st, 0);
+    hist_reset(&st->second);
+    st->second_req = st->second_fail = 0;
+    history_done(&st->history);
+    history_init(&st->history);
+    st->n_events = 0;
+    st->start_unix = start_unix;
 }
 
 void stats_event(stats_t *st, uint64_t now_ms, event_kind_t kind, double value)
@@ -301,4 +327,140 @@ void stats_fill(const stats_t *st, uint64_t now_ms, snap_t *out)
     if (st->n_events)
         memcpy(out->events, st->events, st->n_events * sizeof *st->events);
     out->n_events = st->n_events;
+}
+
+/* ---- deltas between processes ------------------------------------------ */
+
+static void hist_write(wbuf_t *b, const hist_t *h)
+{
+    wbuf_u64(b, h->count);
+    if (!h->count)
+        return;
+    wbuf_u64(b, h->sum_us);
+    wbuf_u64(b, h->min_us);
+    wbuf_u64(b, h->max_us);
+    uint32_t n = 0;
+    for (unsigned i = 0; i < HIST_BUCKETS; i++)
+        n += h->buckets[i] != 0;
+    wbuf_u32(b, n);
+    for (unsigned i = 0; i < HIST_BUCKETS; i++)
+        if (h->buckets[i]) {
+            wbuf_u16(b, (uint16_t)i);
+            wbuf_u64(b, h->buckets[i]);
+        }
+}
+
+/* Reads a histogram written by hist_write and adds it into h. */
+static void hist_read_add(rbuf_t *r, hist_t *h)
+{
+    uint64_t count = rbuf_u64(r);
+    if (!count)
+        return;
+    uint64_t sum = rbuf_u64(r), min = rbuf_u64(r), max = rbuf_u64(r);
+    uint32_t n = rbuf_u32(r);
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < n && !r->bad; i++) {
+        uint16_t idx = rbuf_u16(r);
+        uint64_t c = rbuf_u64(r);
+        if (idx >= HIST_BUCKETS) {
+            r->bad = true;
+            return;
+        }
+        h->buckets[idx] += c;
+        total += c;
+    }
+    if (total != count) {
+        r->bad = true;
+        return;
+    }
+    h->count += count;
+    h->sum_us += sum;
+    if (min < h->min_us)
+        h->min_us = min;
+    if (max > h->max_us)
+        h->max_us = max;
+}
+
+void stats_delta_take(stats_t *st, wbuf_t *b)
+{
+    wbuf_u32(b, (uint32_t)st->n);
+    for (size_t i = 0; i < st->n; i++) {
+        entry_t *e = &st->entries[i];
+        wbuf_u64(b, e->requests);
+        wbuf_u64(b, e->failures);
+        wbuf_u64(b, e->bytes);
+        hist_write(b, &e->hist);
+        entry_clear(e);
+    }
+    hist_write(b, &st->second);
+    hist_reset(&st->second);
+    st->second_req = st->second_fail = 0;
+    entry_clear(&st->total);
+
+    wbuf_u32(b, (uint32_t)st->n_errors);
+    for (size_t i = 0; i < ERROR_SLOTS; i++) {
+        error_row_t *r = &st->errors[i];
+        if (r->entry == SIZE_MAX)
+            continue;
+        size_t len = strnlen(r->text, sizeof r->text);
+        wbuf_u32(b, (uint32_t)r->entry);
+        wbuf_u64(b, r->count);
+        wbuf_f64(b, r->first_seen);
+        wbuf_f64(b, r->last_seen);
+        wbuf_u16(b, (uint16_t)len);
+        wbuf_bytes(b, r->text, len);
+        r->entry = SIZE_MAX;
+    }
+    wbuf_u64(b, st->errors_dropped);
+    st->n_errors = 0;
+    st->errors_dropped = 0;
+}
+
+int stats_delta_apply(stats_t *st, const uint8_t *p, size_t len, uint64_t now_ms)
+{
+    rbuf_t r;
+    rbuf_init(&r, p, len);
+    uint64_t sec = now_ms / 1000;
+    if (rbuf_u32(&r) != st->n)
+        return -1;
+    for (size_t i = 0; i < st->n && !r.bad; i++) {
+        entry_t *e = &st->entries[i];
+        uint64_t req = rbuf_u64(&r), fail = rbuf_u64(&r), bytes = rbuf_u64(&r);
+        /* The same histogram goes into the row and into Aggregated. */
+        const uint8_t *at = r.p;
+        hist_read_add(&r, &e->hist);
+        if (!r.bad) {
+            r.p = at;
+            hist_read_add(&r, &st->total.hist);
+        }
+        e->requests += req;
+        e->failures += fail;
+        e->bytes += bytes;
+        st->total.requests += req;
+        st->total.failures += fail;
+        st->total.bytes += bytes;
+        if (req) {
+            ring_add_n(e, sec, req, fail);
+            ring_add_n(&st->total, sec, req, fail);
+        }
+        st->second_req += req;
+        st->second_fail += fail;
+    }
+    hist_read_add(&r, &st->second);
+    uint32_t n_err = rbuf_u32(&r);
+    for (uint32_t i = 0; i < n_err && !r.bad; i++) {
+        uint32_t entry = rbuf_u32(&r);
+        uint64_t count = rbuf_u64(&r);
+        double first = rbuf_f64(&r), last = rbuf_f64(&r);
+        uint16_t tlen = rbuf_u16(&r);
+        const uint8_t *text;
+        if (!rbuf_bytes(&r, &text, tlen) || entry >= st->n || tlen >= SNAP_ERROR_TEXT)
+            return -1;
+        char buf[SNAP_ERROR_TEXT];
+        memcpy(buf, text, tlen);
+        buf[tlen] = '\0';
+        error_add_n(st, entry, buf, count, first, last);
+    }
+    st->errors_dropped += rbuf_u64(&r);
+    return r.bad ? -1 : 0;
 }

@@ -123,3 +123,6 @@ hop_wait() {
     wait "$HOP_WATCHDOG" 2>/dev/null
     return 0
 }
+
+# jq -e, quietly: for checks on JSON files.
+jqe() { jq -e "$@" >/dev/null; }

@@ -3,7 +3,6 @@
 . "$(dirname "$0")/lib.sh"
 
 command -v jq >/dev/null || { not_ok "reports: jq is installed (make deps)"; exit 1; }
-jqe() { jq -e "$@" >/dev/null; }
 
 # Locust 2.x's headers, exactly (locust/stats.py); hopper must write these.
 LOCUST_STATS='Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%'

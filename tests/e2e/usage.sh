@@ -50,7 +50,7 @@ usage_case "unknown option" "unknown option --userz" -f "$good" --userz 5
 usage_case "no host anywhere" "no host" -f "$nohost"
 usage_case "bad --stop-timeout" "--stop-timeout" -f "$good" --stop-timeout never
 # More users than open files: said plainly before starting.
-( ulimit -n 256; timeout 20 "$HOPPER" -f "$good" -u 1000 -t 1s >"$T/fd.out" 2>&1 </dev/null; echo $? >"$T/fd.rc" )
+( ulimit -n 256; timeout 20 "$HOPPER" -f "$good" -u 1000 --workers 1 -t 1s >"$T/fd.out" 2>&1 </dev/null; echo $? >"$T/fd.rc" )
 check "usage: users beyond the open-file limit are refused before starting" \
     [ "$(cat "$T/fd.rc")" = 2 ]
 check "usage: the message names the limit" grep -q 'may open only 256' "$T/fd.out"

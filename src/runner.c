@@ -1,0 +1,679 @@
+/* runner: see include/runner.h.
+ *
+ * The hot path is on_transfer_done -> stats_record -> wait -> user_run: no
+ * allocation (easy handles come from per-task pools whose options were set
+ * once when the handle was made; a request only attaches the user's share),
+ * no scan of users or endpoints, no system call of our own (time comes from
+ * the loop's cached clock and from libcurl's own measurement). */
+#include "runner.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "curluv.h"
+#include "duration.h"
+#include "picker.h"
+#include "rng.h"
+#include "url.h"
+#include "wait.h"
+#include "xalloc.h"
+
+#define HOPPER_USER_AGENT "hopper/0.1"
+
+typedef struct prep prep_t;
+typedef struct user user_t;
+
+/* One request in flight (or ready in its task's pool). */
+typedef struct req {
+    CURL *easy;
+    prep_t *prep;
+    user_t *user;
+    struct req *next_free;
+    struct req *prev, *next;     /* in the runner's in-flight list */
+    uint64_t bytes;
+    bool matched;                /* expect-body found */
+    size_t tail_len;             /* bytes of the body kept for a match across chunks */
+    char *tail;                  /* needle_len - 1 bytes */
+    char *scratch;               /* 2 * needle_len bytes */
+    char *capture;               /* with a failure log: the body's start */
+    size_t capture_len;
+    char *sent;                  /* with a failure log: the headers sent */
+    size_t sent_len;
+} req_t;
+
+/* A task's request, prepared once. */
+struct prep {
+    runner_t *run;
+    const plan_task_t *task;
+    size_t entry;                /* statistics row */
+    char *url;
+    struct curl_slist *headers;
+    uint64_t timeout_us;
+    size_t needle_len;
+    req_t *pool;                 /* easy handles ready for this task */
+};
+
+struct user {
+    uv_timer_t timer;            /* timer.data = the user */
+    runner_t *run;
+    CURLSH *share;               /* the user's connection and cookie jar */
+    req_t *req;                  /* in flight, or NULL while waiting */
+    bool stopping;               /* close once req finishes */
+};
+
+struct runner {
+    runner_config_t cfg;
+    uv_loop_t *loop;
+    curluv_t cu;
+    prep_t *preps;
+    size_t n_preps;
+    picker_t picker;
+    stats_t *stats;
+    rng_t rng;
+    uint64_t epoch_ms;
+    double epoch_unix;
+
+    user_t **users;              /* running users, oldest first */
+    size_t n_users, cap_users;
+    size_t open_users;           /* allocated and not yet closed */
+    bool stopping, closing, idle_sent;
+    uv_timer_t stop_timer, idle_timer;
+
+    req_t in_flight;             /* list head */
+    uint64_t n_in_flight;
+    uint64_t cancelled;
+    uint64_t spawn_failures;
+};
+
+static uint64_t now_ms(const runner_t *run)
+{
+    uint64_t now = uv_now(run->loop);
+    return now > run->epoch_ms ? now - run->epoch_ms : 0;
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+static void body_match(req_t *r, const char *data, size_t n)
+{
+    const char *needle = r->prep->task->expect_body;
+    size_t L = r->prep->needle_len;
+    if (memmem(data, n, needle, L)) {
+        r->matched = true;
+        return;
+    }
+    if (L < 2)
+        return;
+    /* A match across the chunk boundary: the kept tail plus the start of this
+     * chunk. */
+    if (r->tail_len) {
+        size_t k = n < L - 1 ? n : L - 1;
+        memcpy(r->scratch, r->tail, r->tail_len);
+        memcpy(r->scratch + r->tail_len, data, k);
+        if (memmem(r->scratch, r->tail_len + k, needle, L)) {
+            r->matched = true;
+            return;
+        }
+    }
+    /* Keep the last L-1 bytes of everything seen so far. */
+    if (n >= L - 1) {
+        memcpy(r->tail, data + n - (L - 1), L - 1);
+        r->tail_len = L - 1;
+    } else {
+        size_t keep = r->tail_len + n > L - 1 ? L - 1 - n : r->tail_len;
+        memmove(r->tail, r->tail + r->tail_len - keep, keep);
+        memcpy(r->tail + keep, data, n);
+        r->tail_len = keep + n;
+    }
+}
+
+/* Bodies are counted, searched when the task expects something, and dropped:
+ * hopper never holds a response in memory. */
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+    req_t *r = ud;
+    size_t n = size * nmemb;
+    r->bytes += n;
+    if (r->prep->needle_len && !r->matched)
+        body_match(r, data, n);
+    if (r->capture && r->capture_len < ENGINE_CAPTURE_BODY) {
+        size_t k = ENGINE_CAPTURE_BODY - r->capture_len;
+        if (k > n)
+            k = n;
+        memcpy(r->capture + r->capture_len, data, k);
+        r->capture_len += k;
+    }
+    return n;
+}
+
+#define SENT_MAX 8192
+
+/* With a failure log, the header block each request sent (the last one, after
+ * redirects), as libcurl reports it. */
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
+{
+    (void)h;
+    req_t *r = ud;
+    if (type != CURLINFO_HEADER_OUT)
+        return 0;
+    size_t k = size < SENT_MAX ? size : SENT_MAX;
+    memcpy(r->sent, data, k);
+    r->sent_len = k;
+    return 0;
+}
+
+static req_t *req_new(prep_t *p)
+{
+    const plan_task_t *t = p->task;
+    req_t *r = xcalloc(1, sizeof *r);
+    r->prep = p;
+    r->easy = curl_easy_init();
+    if (!r->easy) {
+        free(r);
+        return NULL;
+    }
+    if (p->needle_len) {
+        r->tail = xmalloc(p->needle_len);
+        r->scratch = xmalloc(2 * p->needle_len);
+    }
+    CURL *e = r->easy;
+    if (p->run->cfg.on_failure) {
+        r->capture = xmalloc(ENGINE_CAPTURE_BODY);
+        r->sent = xmalloc(SENT_MAX);
+        curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
+        curl_easy_setopt(e, CURLOPT_DEBUGDATA, r);
+        curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+    }
+    curl_easy_setopt(e, CURLOPT_URL, p->url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+    /* No signals: libcurl would otherwise install and remove a SIGPIPE
+     * handler around every request (three rt_sigaction calls each). */
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, HOPPER_USER_AGENT);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)((p->timeout_us + 999) / 1000));
+    /* Redirects are followed as Locust's HttpUser does, counted under the
+     * task's name with the whole chain's time. */
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    /* No proxy from the environment (http_proxy and friends), as Locust's
+     * HttpUser does: load must go where the hopperfile says, not silently
+     * through a proxy. */
+    curl_easy_setopt(e, CURLOPT_PROXY, "");
+    /* The cookie engine on; the jar itself is the user's share. */
+    curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
+    if (strcmp(t->method, "GET") == 0 && !t->body) {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else if (strcmp(t->method, "HEAD") == 0) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else {
+        if (strcmp(t->method, "POST") != 0)
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, t->method);
+        if (t->body || strcmp(t->method, "POST") == 0) {
+            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->body_len);
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body ? t->body : "");
+        }
+    }
+        return r;
+}
+
+static void req_free(req_t *r)
+{
+    curl_easy_cleanup(r->easy);
+    free(r->tail);
+    free(r->scratch);
+    free(r->capture);
+    free(r->sent);
+    free(r);
+}
+
+static req_t *req_acquire(prep_t *p)
+{
+    req_t *r = p->pool;
+    if (r) {
+        p->pool = r->next_free;
+        return r;
+    }
+    return req_new(p);
+}
+
+static void req_release(req_t *r)
+{
+    /* Detach the user's share so a stopped user's share can be freed while
+     * this handle waits in the pool. */
+    curl_easy_setopt(r->easy, CURLOPT_SHARE, NULL);
+    r->user = NULL;
+    r->bytes = 0;
+    r->matched = false;
+    r->tail_len = 0;
+    r->capture_len = 0;
+    r->sent_len = 0;
+    r->next_free = r->prep->pool;
+    r->prep->pool = r;
+}
+
+static void inflight_link(runner_t *run, req_t *r)
+{
+    r->next = run->in_flight.next;
+    r->prev = &run->in_flight;
+    run->in_flight.next->prev = r;
+    run->in_flight.next = r;
+    run->n_in_flight++;
+}
+
+static void inflight_unlink(runner_t *run, req_t *r)
+{
+    r->prev->next = r->next;
+    r->next->prev = r->prev;
+    r->prev = r->next = NULL;
+    run->n_in_flight--;
+}
+
+/* The failure text of a finished request, or NULL if it passed. */
+static const char *failure_text(const req_t *r, CURLcode rc, char *buf, size_t len)
+{
+    const plan_task_t *t = r->prep->task;
+    if (rc == CURLE_OK) {
+        long status = 0;
+        curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+        if (!plan_status_ok(t, status)) {
+            snprintf(buf, len, "HTTP %ld", status);
+            return buf;
+        }
+        if (r->prep->needle_len && !r->matched) {
+            snprintf(buf, len, "body lacks \"%.60s%s\"", t->expect_body,
+                     r->prep->needle_len > 60 ? "..." : "");
+            return buf;
+        }
+        return NULL;
+    }
+    long os_errno = 0;
+    curl_easy_getinfo(r->easy, CURLINFO_OS_ERRNO, &os_errno);
+    char dbuf[32];
+    switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+        snprintf(buf, len, "timeout after %s", duration_format(r->prep->timeout_us, dbuf, sizeof dbuf));
+        break;
+    case CURLE_COULDNT_CONNECT:
+        if (os_errno == ECONNREFUSED)
+            snprintf(buf, len, "connection refused");
+        else if (os_errno)
+            snprintf(buf, len, "cannot connect: %s", strerror((int)os_errno));
+        else
+            snprintf(buf, len, "cannot connect");
+        break;
+    case CURLE_COULDNT_RESOLVE_HOST:
+        snprintf(buf, len, "cannot resolve host");
+        break;
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+        if (os_errno == ECONNRESET)
+            snprintf(buf, len, "connection reset");
+        else if (os_errno == EPIPE)
+            snprintf(buf, len, "connection closed while sending");
+        else
+            snprintf(buf, len, "%s error%s%s", rc == CURLE_SEND_ERROR ? "send" : "receive",
+                     os_errno ? ": " : "", os_errno ? strerror((int)os_errno) : "");
+        break;
+    case CURLE_GOT_NOTHING:
+        snprintf(buf, len, "connection closed without a response");
+        break;
+    case CURLE_PARTIAL_FILE:
+        snprintf(buf, len, "connection closed mid-body");
+        break;
+    case CURLE_WEIRD_SERVER_REPLY:
+        snprintf(buf, len, "malformed response");
+        break;
+    case CURLE_TOO_MANY_REDIRECTS:
+        snprintf(buf, len, "too many redirects");
+        break;
+    default:
+        snprintf(buf, len, "%s", curl_easy_strerror(rc));
+        break;
+    }
+    return buf;
+}
+
+static void report_failure(runner_t *run, const req_t *r, const char *err)
+{
+    engine_failure_t f = {
+        .time_unix = run->epoch_unix + (double)now_ms(run) / 1000.0,
+        .method = r->prep->task->method,
+        .name = r->prep->task->name,
+        .url = r->prep->url,
+        .error = err,
+        .request_headers = r->sent,
+        .request_headers_len = r->sent_len,
+        .body = r->capture,
+        .body_len = r->capture_len,
+    };
+    char *url = NULL;
+    if (curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url)
+        f.url = url;
+    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &f.status);
+    run->cfg.on_failure(&f, run->cfg.failure_arg);
+}
+
+/* ---- users ------------------------------------------------------------- */
+
+static void user_run(user_t *u);
+static void maybe_idle(runner_t *run);
+
+static void on_user_closed(uv_handle_t *h)
+{
+    user_t *u = h->data;
+    runner_t *run = u->run;
+    curl_share_cleanup(u->share);
+    free(u);
+    run->open_users--;
+}
+
+static void user_close(user_t *u)
+{
+    uv_timer_stop(&u->timer);
+    uv_close((uv_handle_t *)&u->timer, on_user_closed);
+}
+
+static void on_user_timer(uv_timer_t *t)
+{
+    user_run(t->data);
+}
+
+static void user_run(user_t *u)
+{
+    runner_t *run = u->run;
+    prep_t *p = &run->preps[picker_pick(&run->picker, &run->rng)];
+    req_t *r = req_acquire(p);
+    if (!r) {
+        /* libcurl could not make a handle (out of memory inside curl): count
+         * it against the task and let the user think before trying again. */
+        stats_record(run->stats, p->entry, now_ms(run), 0, 0, "cannot create request");
+        uv_timer_start(&u->timer, on_user_timer, 1000, 0);
+        return;
+    }
+    curl_easy_setopt(r->easy, CURLOPT_SHARE, u->share);
+    r->user = u;
+    u->req = r;
+    inflight_link(run, r);
+    CURLMcode mc = curluv_add(&run->cu, r->easy);
+    if (mc != CURLM_OK) {
+        inflight_unlink(run, r);
+        u->req = NULL;
+        req_release(r);
+        stats_record(run->stats, p->entry, now_ms(run), 0, 0, curl_multi_strerror(mc));
+        uv_timer_start(&u->timer, on_user_timer, 1000, 0);
+    }
+}
+
+static void user_spawn(runner_t *run)
+{
+    user_t *u = xcalloc(1, sizeof *u);
+    u->run = run;
+    u->share = curl_share_init();
+    if (!u->share ||
+        curl_share_setopt(u->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+        curl_share_setopt(u->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE) != CURLSHE_OK) {
+        if (u->share)
+            curl_share_cleanup(u->share);
+        free(u);
+        run->spawn_failures++;
+        return;
+    }
+    uv_timer_init(run->loop, &u->timer);
+    u->timer.data = u;
+    run->open_users++;
+    run->users = snap_reserve(run->users, &run->cap_users, run->n_users + 1, sizeof *run->users);
+    run->users[run->n_users++] = u;
+    user_run(u);     /* a new user runs its first task at once, as Locust's do */
+}
+
+/* The newest user stops: at once if it is waiting, after its request if not. */
+static void user_retire_newest(runner_t *run)
+{
+    user_t *u = run->users[--run->n_users];
+    if (u->req)
+        u->stopping = true;
+    else
+        user_close(u);
+}
+
+static void on_transfer_done(curluv_t *cu, CURL *easy, CURLcode rc, void *arg)
+{
+    (void)cu;
+    runner_t *run = arg;
+    req_t *r = NULL;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&r);
+    user_t *u = r->user;
+    const prep_t *p = r->prep;
+
+    curl_off_t total_us = 0;
+    curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
+    char ebuf[SNAP_ERROR_TEXT];
+    const char *err = failure_text(r, rc, ebuf, sizeof ebuf);
+    uint64_t t = now_ms(run);
+    stats_record(run->stats, p->entry, t, (uint64_t)total_us, r->bytes, err);
+    if (err && run->cfg.on_failure)
+        report_failure(run, r, err);
+
+    inflight_unlink(run, r);
+    req_release(r);
+    u->req = NULL;
+
+    if (u->stopping || run->stopping) {
+        user_close(u);
+        maybe_idle(run);
+        return;
+    }
+    uint64_t wait_us = wait_next(&run->cfg.plan->wait, &run->rng, 0, (uint64_t)total_us);
+    if (wait_us == 0)
+        user_run(u);
+    else
+        uv_timer_start(&u->timer, on_user_timer, (wait_us + 500) / 1000, 0);
+}
+
+
+/* ---- the interface ------------------------------------------------------ */
+
+static void cancel_in_flight(runner_t *run)
+{
+    while (run->in_flight.next != &run->in_flight) {
+        req_t *r = run->in_flight.next;
+        user_t *u = r->user;
+        curluv_cancel(&run->cu, r->easy);
+        inflight_unlink(run, r);
+        req_release(r);
+        run->cancelled++;
+        u->req = NULL;
+        user_close(u);
+    }
+}
+
+static void on_idle_timer(uv_timer_t *t)
+{
+    runner_t *run = t->data;
+    if (run->cfg.idle)
+        run->cfg.idle(run, run->cfg.arg);
+}
+
+static void maybe_idle(runner_t *run)
+{
+    if (!run->stopping || run->n_in_flight || run->idle_sent)
+        return;
+    run->idle_sent = true;
+    uv_timer_stop(&run->stop_timer);
+    /* From its own timer, never from inside libcurl's completion path. */
+    uv_timer_start(&run->idle_timer, on_idle_timer, 0, 0);
+}
+
+static void on_stop_timeout(uv_timer_t *t)
+{
+    runner_t *run = t->data;
+    cancel_in_flight(run);
+    maybe_idle(run);
+}
+
+static int prepare(runner_t *run, char *err, size_t errlen)
+{
+    const plan_t *plan = run->cfg.plan;
+    run->n_preps = plan->n_tasks;
+    run->preps = xcalloc(plan->n_tasks, sizeof *run->preps);
+    const char **methods = xcalloc(plan->n_tasks, sizeof *methods);
+    const char **names = xcalloc(plan->n_tasks, sizeof *names);
+    size_t *entry = xcalloc(plan->n_tasks, sizeof *entry);
+    unsigned *weights = xcalloc(plan->n_tasks, sizeof *weights);
+    plan_endpoints(plan, methods, names, entry);
+    int rc = 0;
+    for (size_t i = 0; i < plan->n_tasks && rc == 0; i++) {
+        const plan_task_t *t = &plan->tasks[i];
+        prep_t *p = &run->preps[i];
+        p->run = run;
+        p->task = t;
+        p->entry = entry[i];
+        weights[i] = t->weight;
+        p->url = url_resolve(run->cfg.host, t->target);
+        p->timeout_us = t->timeout_us ? t->timeout_us : plan->timeout_us;
+        p->needle_len = t->expect_body ? strlen(t->expect_body) : 0;
+        for (size_t h = 0; h < plan->n_headers; h++)
+            p->headers = curl_slist_append(p->headers, plan->headers[h]);
+        for (size_t h = 0; h < t->n_headers; h++)
+            p->headers = curl_slist_append(p->headers, t->headers[h]);
+        /* No "Expect: 100-continue" round trip for large bodies. */
+        if (t->body)
+            p->headers = curl_slist_append(p->headers, "Expect:");
+        /* Make the first handle now, so that a bad option shows before load. */
+        req_t *r = req_new(p);
+        if (!r) {
+            snprintf(err, errlen, "libcurl could not create a request for task '%s'", t->id);
+            rc = -1;
+            break;
+        }
+        r->next_free = p->pool;
+        p->pool = r;
+    }
+    if (rc == 0 && picker_init(&run->picker, weights, plan->n_tasks) != 0) {
+        snprintf(err, errlen, "every task has weight 0: nothing to run");
+        rc = -1;
+    }
+    free(methods);
+    free(names);
+    free(entry);
+    free(weights);
+    return rc;
+}
+
+runner_t *runner_new(const runner_config_t *cfg, char *err, size_t errlen)
+{
+    runner_t *run = xcalloc(1, sizeof *run);
+    run->cfg = *cfg;
+    run->loop = cfg->loop;
+    run->stats = cfg->stats;
+    run->in_flight.next = run->in_flight.prev = &run->in_flight;
+    rng_seed(&run->rng, cfg->seed);
+    run->epoch_ms = uv_now(run->loop);
+    if (curluv_init(&run->cu, run->loop, on_transfer_done, run) != 0) {
+        snprintf(err, errlen, "libcurl could not create a multi handle");
+        free(run);
+        return NULL;
+    }
+    uv_timer_init(run->loop, &run->stop_timer);
+    uv_timer_init(run->loop, &run->idle_timer);
+    run->stop_timer.data = run->idle_timer.data = run;
+    if (prepare(run, err, errlen) != 0) {
+        runner_close(run);
+        uv_run(run->loop, UV_RUN_DEFAULT);
+        runner_free(run);
+        return NULL;
+    }
+    return run;
+}
+
+void runner_set_epoch(runner_t *run, uint64_t epoch_ms, double epoch_unix)
+{
+    run->epoch_ms = epoch_ms;
+    run->epoch_unix = epoch_unix;
+}
+
+void runner_set_users(runner_t *run, uint64_t n)
+{
+    if (run->stopping)
+        return;
+    while (run->n_users < n) {
+        size_t before = run->n_users;
+        user_spawn(run);
+        if (run->n_users == before)
+            break;      /* could not start one: counted in spawn_failures */
+    }
+    while (run->n_users > n)
+        user_retire_newest(run);
+}
+
+void runner_stop(runner_t *run)
+{
+    if (run->closing)
+        return;
+    if (run->stopping) {
+        /* Asked twice: stop waiting for requests in flight. */
+        cancel_in_flight(run);
+        maybe_idle(run);
+        return;
+    }
+    run->stopping = true;
+    while (run->n_users)
+        user_retire_newest(run);
+    if (!run->cfg.stop_timeout_set)
+        cancel_in_flight(run);
+    else if (run->n_in_flight)
+        uv_timer_start(&run->stop_timer, on_stop_timeout, (run->cfg.stop_timeout_us + 999) / 1000, 0);
+    maybe_idle(run);
+}
+
+void runner_status(const runner_t *run, runner_status_t *out)
+{
+    out->users = run->n_users;
+    out->in_flight = run->n_in_flight;
+    out->cancelled = run->cancelled;
+    out->spawn_failures = run->spawn_failures;
+}
+
+void runner_close(runner_t *run)
+{
+    if (run->closing)
+        return;
+    run->closing = true;
+    run->stopping = true;
+    while (run->n_users)
+        user_retire_newest(run);
+    cancel_in_flight(run);
+    uv_timer_stop(&run->stop_timer);
+    uv_timer_stop(&run->idle_timer);
+    uv_close((uv_handle_t *)&run->stop_timer, NULL);
+    uv_close((uv_handle_t *)&run->idle_timer, NULL);
+    curluv_close(&run->cu);
+}
+
+void runner_free(runner_t *run)
+{
+    if (!run)
+        return;
+    for (size_t i = 0; i < run->n_preps; i++) {
+        prep_t *p = &run->preps[i];
+        while (p->pool) {
+            req_t *r = p->pool;
+            p->pool = r->next_free;
+            req_free(r);
+        }
+        free(p->url);
+        curl_slist_free_all(p->headers);
+    }
+    curluv_free(&run->cu);
+    picker_done(&run->picker);
+    free(run->preps);
+    free(run->users);
+    free(run);
+}
