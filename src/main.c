@@ -23,6 +23,7 @@
 #include "log.h"
 #include "outputs.h"
 #include "snapshot.h"
+#include "srcaddr.h"
 #include "tui.h"
 #include "xalloc.h"
 
@@ -82,6 +83,41 @@ static int check_users_fit(uint64_t users, unsigned workers, uint64_t limit, cha
              workers, workers == 1 ? "" : "s", (unsigned long long)(per * workers),
              (unsigned long long)(per ? (users + per - 1) / per : 0));
     return -1;
+}
+
+/* Each connection to one server address needs a local port of its own:
+ * without --source-addrs the users must fit the ephemeral port range. */
+static int check_ports(const plan_t *plan, const char *source_addrs, char *err, size_t errlen)
+{
+    size_t addrs = 1;
+    if (source_addrs) {
+        srcaddr_list_t *l = malloc(sizeof *l);
+        if (!l || srcaddr_parse(source_addrs, l, err, errlen) != 0) {
+            free(l);
+            return -1;
+        }
+        addrs = l->n;
+        free(l);
+    }
+    unsigned lo = 32768, hi = 60999;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%u %u", &lo, &hi) != 2)
+            lo = 32768, hi = 60999;
+        fclose(f);
+    }
+    uint64_t ports = (uint64_t)(hi >= lo ? hi - lo + 1 : 0) * addrs;
+    if (plan->users > ports) {
+        snprintf(err, errlen,
+                 "%llu users need %llu connections to one server address, but %zu local "
+                 "address%s give%s only %llu ports (net.ipv4.ip_local_port_range %u-%u); add "
+                 "local addresses with --source-addrs, e.g. 127.0.0.1-127.0.0.%llu",
+                 (unsigned long long)plan->users, (unsigned long long)plan->users, addrs,
+                 addrs == 1 ? "" : "es", addrs == 1 ? "s" : "", (unsigned long long)ports, lo, hi,
+                 (unsigned long long)(plan->users / (hi - lo + 1) + 1));
+        return -1;
+    }
+    return 0;
 }
 
 static void on_print(uv_timer_t *t)
@@ -232,7 +268,8 @@ int main(int argc, char **argv)
         app.workers = app.opts.workers ? app.opts.workers
                                        : cli_default_workers(&app.plan, fd_limit, cores > 0 ? (unsigned)cores : 1);
     }
-    if (err[0] || check_users_fit(app.plan.users, app.workers, fd_limit, err, sizeof err) != 0) {
+    if (err[0] || check_users_fit(app.plan.users, app.workers, fd_limit, err, sizeof err) != 0 ||
+        check_ports(&app.plan, app.opts.source_addrs, err, sizeof err) != 0) {
         fprintf(stderr, "hopper: %s\n", err);
         plan_free(&app.plan);
         return 2;

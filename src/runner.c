@@ -17,6 +17,7 @@
 #include "duration.h"
 #include "picker.h"
 #include "rng.h"
+#include "srcaddr.h"
 #include "url.h"
 #include "wait.h"
 #include "xalloc.h"
@@ -62,6 +63,7 @@ struct user {
     CURLSH *share;               /* the user's connection and cookie jar */
     req_t *req;                  /* in flight, or NULL while waiting */
     bool stopping;               /* close once req finishes */
+    unsigned src;                /* its --source-addrs address */
 };
 
 struct runner {
@@ -81,6 +83,10 @@ struct runner {
     size_t open_users;           /* allocated and not yet closed */
     bool stopping, closing, idle_sent;
     uv_timer_t stop_timer, idle_timer;
+
+    srcaddr_list_t *src;         /* --source-addrs, or NULL */
+    char (*src_curl)[56];        /* "host!ADDR" for CURLOPT_INTERFACE */
+    unsigned next_src;
 
     req_t in_flight;             /* list head */
     uint64_t n_in_flight;
@@ -398,6 +404,8 @@ static void user_run(user_t *u)
         return;
     }
     curl_easy_setopt(r->easy, CURLOPT_SHARE, u->share);
+    if (run->src)
+        curl_easy_setopt(r->easy, CURLOPT_INTERFACE, run->src_curl[u->src]);
     r->user = u;
     u->req = r;
     inflight_link(run, r);
@@ -427,6 +435,8 @@ static void user_spawn(runner_t *run)
     }
     uv_timer_init(run->loop, &u->timer);
     u->timer.data = u;
+    if (run->src)
+        u->src = run->next_src++ % (unsigned)run->src->n;
     run->open_users++;
     run->users = snap_reserve(run->users, &run->cap_users, run->n_users + 1, sizeof *run->users);
     run->users[run->n_users++] = u;
@@ -584,7 +594,17 @@ runner_t *runner_new(const runner_config_t *cfg, char *err, size_t errlen)
     uv_timer_init(run->loop, &run->stop_timer);
     uv_timer_init(run->loop, &run->idle_timer);
     run->stop_timer.data = run->idle_timer.data = run;
-    if (prepare(run, err, errlen) != 0) {
+    int rc = 0;
+    if (cfg->source_addrs) {
+        run->src = xmalloc(sizeof *run->src);
+        rc = srcaddr_parse(cfg->source_addrs, run->src, err, errlen);
+        if (rc == 0) {
+            run->src_curl = xcalloc(run->src->n, sizeof *run->src_curl);
+            for (size_t i = 0; i < run->src->n; i++)
+                snprintf(run->src_curl[i], sizeof run->src_curl[i], "host!%s", run->src->text[i]);
+        }
+    }
+    if (rc != 0 || prepare(run, err, errlen) != 0) {
         runner_close(run);
         uv_run(run->loop, UV_RUN_DEFAULT);
         runner_free(run);
@@ -673,6 +693,8 @@ void runner_free(runner_t *run)
     }
     curluv_free(&run->cu);
     picker_done(&run->picker);
+    free(run->src);
+    free(run->src_curl);
     free(run->preps);
     free(run->users);
     free(run);

@@ -212,9 +212,98 @@ TEST(history_stays_bounded_over_a_long_run)
     free(h);
 }
 
+TEST(malformed_deltas_are_refused)
+{
+    stats_t *w = stats_new(2, methods, names, 0), *eng = stats_new(2, methods, names, 0);
+    stats_t *other = stats_new(1, methods, names, 0);
+    for (int i = 0; i < 100; i++)
+        stats_record(w, (size_t)(i % 2), 10, (uint64_t)i * 100, 1, i % 10 ? NULL : "HTTP 500");
+    wbuf_t b;
+    wbuf_init(&b);
+    stats_delta_take(w, &b);
+    for (size_t cut = 0; cut < b.len; cut += 7) {
+        /* Cut anywhere: refused, and never read past the end (ASan). */
+        stats_t *scratch = stats_new(2, methods, names, 0);
+        CHECK_INT(stats_delta_apply(scratch, b.data, cut, 10), -1);
+        stats_free(scratch);
+    }
+    CHECK_INT(stats_delta_apply(other, b.data, b.len, 10), -1);     /* wrong shape */
+    CHECK_INT(stats_delta_apply(eng, b.data, b.len, 10), 0);
+    wbuf_free(&b);
+    stats_free(w);
+    stats_free(eng);
+    stats_free(other);
+}
+
+TEST(clean_deltas_equal_one_place)
+{
+    stats_t *w1 = stats_new(2, methods, names, 1000.0), *w2 = stats_new(2, methods, names, 1000.0);
+    stats_t *one = stats_new(2, methods, names, 1000.0), *eng = stats_new(2, methods, names, 1000.0);
+    srand(9);
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < 3000; i++) {
+            uint64_t us = (uint64_t)(rand() % 5000000);
+            size_t e = (size_t)(rand() % 2);
+            const char *err = rand() % 40 == 0 ? (rand() % 2 ? "HTTP 500" : "connection reset") : NULL;
+            stats_record(i % 3 ? w1 : w2, e, 100, us, (uint64_t)i, err);
+            stats_record(one, e, 100, us, (uint64_t)i, err);
+        }
+        wbuf_t b;
+        wbuf_init(&b);
+        stats_delta_take(w1, &b);
+        CHECK_INT(stats_delta_apply(eng, b.data, b.len, 100), 0);
+        b.len = 0;
+        stats_delta_take(w2, &b);
+        CHECK_INT(stats_delta_apply(eng, b.data, b.len, 100), 0);
+        wbuf_free(&b);
+    }
+    snap_t a, c;
+    snap_init(&a);
+    snap_init(&c);
+    stats_fill(one, 1000, &a);
+    stats_fill(eng, 1000, &c);
+    for (size_t i = 0; i < 2; i++) {
+        CHECK_INT(c.entries[i].requests, a.entries[i].requests);
+        CHECK_INT(c.entries[i].failures, a.entries[i].failures);
+        CHECK_INT(c.entries[i].content_bytes, a.entries[i].content_bytes);
+        CHECK_INT(c.entries[i].min_us, a.entries[i].min_us);
+        CHECK_INT(c.entries[i].max_us, a.entries[i].max_us);
+        CHECK(c.entries[i].avg_us == a.entries[i].avg_us);
+        for (int k = 0; k < SNAP_NPCT; k++)
+            CHECK_INT(c.entries[i].pct_us[k], a.entries[i].pct_us[k]);
+    }
+    CHECK_INT(c.total.requests, a.total.requests);
+    for (int k = 0; k < SNAP_NPCT; k++)
+        CHECK_INT(c.total.pct_us[k], a.total.pct_us[k]);
+    CHECK_INT(c.n_errors, a.n_errors);
+    for (size_t i = 0; i < a.n_errors && i < c.n_errors; i++) {
+        CHECK_STR(c.errors[i].error, a.errors[i].error);
+        CHECK_INT(c.errors[i].count, a.errors[i].count);
+    }
+    /* The per-second sample sees the merged requests too. */
+    stats_tick(eng, 1000, 3);
+    stats_tick(one, 1000, 3);
+    snap_free(&a);
+    snap_free(&c);
+    snap_init(&a);
+    snap_init(&c);
+    stats_fill(one, 1000, &a);
+    stats_fill(eng, 1000, &c);
+    CHECK(a.recent[0].rps == c.recent[0].rps);
+    CHECK_INT(a.recent[0].p95_us, c.recent[0].p95_us);
+    snap_free(&a);
+    snap_free(&c);
+    stats_free(w1);
+    stats_free(w2);
+    stats_free(one);
+    stats_free(eng);
+}
+
 int main(void)
 {
     check_prog = "stats";
+    RUN(clean_deltas_equal_one_place);
+    RUN(malformed_deltas_are_refused);
     RUN(counts_and_aggregated);
     RUN(current_rate_is_last_ten_seconds_and_falls_to_zero);
     RUN(early_window);
