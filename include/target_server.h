@@ -22,6 +22,8 @@
 #include <sys/socket.h>
 #include <uv.h>
 
+#include "target_counts.h"
+
 struct target_server;
 
 struct target_config {
@@ -32,6 +34,7 @@ struct target_config {
     double close_rate;            /* share of requests dropped by closing the connection */
     uint64_t seed;                /* for the fail, close and delay draws */
     bool quiet;                   /* no warnings on stderr */
+    bool reuse_port;              /* SO_REUSEPORT: share the port with the other --workers */
 };
 
 /* Allocates the server, binds and listens. Returns 0 and sets *out, or a
@@ -42,12 +45,20 @@ int target_server_new(uv_loop_t *loop, const struct target_config *cfg, struct t
 /* The bound address as "127.0.0.1:8082" or "[::1]:8082". 0 or a libuv error. */
 int target_server_address(const struct target_server *s, char *buf, size_t len);
 
+/* Any IPv4 or IPv6 address and port in that form. 0 or a libuv error. */
+int target_server_format_address(const struct sockaddr_storage *ss, char *buf, size_t len);
+
 /* Stops accepting and closes every connection, answered or not. Idempotent;
  * the loop ends once the close callbacks have run. */
 void target_server_stop(struct target_server *s);
 
 /* The exit report (format in target_counts.h). */
 void target_server_report(const struct target_server *s, FILE *out);
+
+/* What the report is made of, for a --workers worker to hand to its parent:
+ * the per-path table, and the totals filled in. Valid until target_server_free. */
+const struct target_counts *target_server_counts(const struct target_server *s,
+                                                 struct target_counts_totals *totals);
 
 /* Frees the server; only after uv_run has returned. */
 void target_server_free(struct target_server *s);

@@ -1,6 +1,7 @@
 /* hopper-target: the demo HTTP server hopper is tested and benchmarked
  * against. This file owns the process: options, resource limits, signals, the
- * loop, and the exit report; the server itself is target_server. */
+ * loop, and the exit report; the server itself is target_server, and
+ * --workers (several processes on one port) is target_workers. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -17,6 +18,7 @@
 #include <uv.h>
 
 #include "target_server.h"
+#include "target_workers.h"
 
 #ifndef HOPPER_VERSION
 #define HOPPER_VERSION "0.1.0"
@@ -30,6 +32,7 @@
 struct options {
     struct target_config cfg;
     bool seed_given;
+    unsigned workers; /* processes; 1 serves from this one */
 };
 
 /* Everything the signal callbacks need, reached through handle->data. */
@@ -37,6 +40,7 @@ struct shutdown_watch {
     uv_signal_t sigint;
     uv_signal_t sigterm;
     struct target_server *server;
+    struct target_workers *worker; /* NULL without --workers */
 };
 
 static const char usage_text[] =
@@ -53,6 +57,8 @@ static const char usage_text[] =
     "      --fail-rate F     answer this share (0..1) of requests with 500\n"
     "      --close-rate F    close the connection instead of answering this share\n"
     "      --seed N          random seed for the rates and delays (default: the time)\n"
+    "      --workers N       serve from N processes (1-64) sharing the port, for\n"
+    "                        more connections than one process may open (default 1)\n"
     "  -q, --quiet           print only the \"listening on\" line, no exit report\n"
     "  -h, --help            show this help\n"
     "  -V, --version         show the version\n"
@@ -190,7 +196,7 @@ static void parse_bind(const char *s, int port, struct sockaddr_storage *addr)
 
 static void parse_options(int argc, char **argv, struct options *o)
 {
-    enum { OPT_DELAY = 256, OPT_FAIL_RATE, OPT_CLOSE_RATE, OPT_SEED };
+    enum { OPT_DELAY = 256, OPT_FAIL_RATE, OPT_CLOSE_RATE, OPT_SEED, OPT_WORKERS };
     static const struct option long_options[] = {
         {"port", required_argument, NULL, 'p'},
         {"bind", required_argument, NULL, 'b'},
@@ -198,6 +204,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         {"fail-rate", required_argument, NULL, OPT_FAIL_RATE},
         {"close-rate", required_argument, NULL, OPT_CLOSE_RATE},
         {"seed", required_argument, NULL, OPT_SEED},
+        {"workers", required_argument, NULL, OPT_WORKERS},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -205,6 +212,7 @@ static void parse_options(int argc, char **argv, struct options *o)
     };
     const char *bind_addr = DEFAULT_BIND;
     uint64_t port = DEFAULT_PORT;
+    uint64_t workers = 1;
     const char *why;
 
     memset(o, 0, sizeof(*o));
@@ -237,6 +245,11 @@ static void parse_options(int argc, char **argv, struct options *o)
                 usage_error("--seed: '%s' is not a whole number", optarg);
             o->seed_given = true;
             break;
+        case OPT_WORKERS:
+            if (!parse_u64(optarg, &workers) || workers < 1 || workers > TARGET_WORKERS_MAX)
+                usage_error("--workers: '%s' is not a number of processes from 1 to %d", optarg,
+                            TARGET_WORKERS_MAX);
+            break;
         case 'q':
             o->cfg.quiet = true;
             break;
@@ -259,6 +272,7 @@ static void parse_options(int argc, char **argv, struct options *o)
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
     parse_bind(bind_addr, (int)port, &o->cfg.addr);
+    o->workers = (unsigned)workers;
     if (!o->seed_given)
         o->cfg.seed = (uint64_t)time(NULL) ^ uv_hrtime() ^ ((uint64_t)getpid() << 32);
 }
@@ -292,22 +306,45 @@ static void on_stop_signal(uv_signal_t *sig, int signum)
     struct shutdown_watch *w = sig->data;
     (void)signum;
     target_server_stop(w->server);
+    if (w->worker != NULL)
+        target_workers_stopping(w->worker);
     /* Closing the watchers lets the loop end; a second signal then gets the
-     * default action, which is a way out if shutdown ever hangs. */
+     * default action, which is a way out if shutdown ever hangs. A worker
+     * blocks SIGTERM instead: its parent is its way out. */
     if (!uv_is_closing((uv_handle_t *)&w->sigint))
         uv_close((uv_handle_t *)&w->sigint, on_signal_closed);
     if (!uv_is_closing((uv_handle_t *)&w->sigterm))
         uv_close((uv_handle_t *)&w->sigterm, on_signal_closed);
 }
 
-int main(int argc, char **argv)
+static void print_listen_error(const struct sockaddr_storage *addr, int err)
 {
-    struct options o;
-    parse_options(argc, argv, &o);
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port;
+    if (addr->ss_family == AF_INET6) {
+        uv_ip6_name((const struct sockaddr_in6 *)addr, host, sizeof(host));
+        port = ntohs(((const struct sockaddr_in6 *)addr)->sin6_port);
+    } else {
+        uv_ip4_name((const struct sockaddr_in *)addr, host, sizeof(host));
+        port = ntohs(((const struct sockaddr_in *)addr)->sin_port);
+    }
+    fprintf(stderr, "hopper-target: cannot listen on %s port %d: %s\n", host, port, uv_strerror(err));
+}
 
-    /* A client that disconnects mid-write must cost us an EPIPE, not the process. */
-    signal(SIGPIPE, SIG_IGN);
-    raise_open_file_limit(o.cfg.quiet);
+/* Stops as on a signal, for a worker whose parent is gone before it began. */
+static void stop_now(struct shutdown_watch *w)
+{
+    on_stop_signal(&w->sigterm, SIGTERM);
+}
+
+/* Runs one server on a loop of its own until SIGINT or SIGTERM: the whole of
+ * hopper-target without --workers, and each worker with it. Without a
+ * worker, it prints the listening line and the exit report itself; a worker
+ * tells its parent instead, which prints both for all the workers. Returns
+ * the exit status. */
+static int serve(const struct target_config *cfg, struct target_workers *worker)
+{
+    raise_open_file_limit(cfg->quiet);
 
     uv_loop_t loop;
     int err = uv_loop_init(&loop);
@@ -317,33 +354,19 @@ int main(int argc, char **argv)
     }
 
     struct target_server *server = NULL;
-    err = target_server_new(&loop, &o.cfg, &server);
+    err = target_server_new(&loop, cfg, &server);
     if (err < 0) {
-        char host[INET6_ADDRSTRLEN] = "?";
-        int port;
-        if (o.cfg.addr.ss_family == AF_INET6) {
-            uv_ip6_name((const struct sockaddr_in6 *)&o.cfg.addr, host, sizeof(host));
-            port = ntohs(((const struct sockaddr_in6 *)&o.cfg.addr)->sin6_port);
-        } else {
-            uv_ip4_name((const struct sockaddr_in *)&o.cfg.addr, host, sizeof(host));
-            port = ntohs(((const struct sockaddr_in *)&o.cfg.addr)->sin_port);
-        }
-        fprintf(stderr, "hopper-target: cannot listen on %s port %d: %s\n", host, port, uv_strerror(err));
+        if (worker != NULL)
+            target_workers_failed(worker, err);
+        else
+            print_listen_error(&cfg->addr, err);
         uv_run(&loop, UV_RUN_DEFAULT); /* lets the half-made server close */
         uv_loop_close(&loop);
         return 1;
     }
 
-    char address[96];
-    err = target_server_address(server, address, sizeof(address));
-    if (err < 0) {
-        fprintf(stderr, "hopper-target: cannot read the bound address: %s\n", uv_strerror(err));
-        return 1;
-    }
-    printf("listening on %s\n", address);
-    fflush(stdout);
-
-    struct shutdown_watch watch = {.server = server};
+    int status = 0;
+    struct shutdown_watch watch = {.server = server, .worker = worker};
     uv_signal_init(&loop, &watch.sigint);
     uv_signal_init(&loop, &watch.sigterm);
     watch.sigint.data = &watch;
@@ -351,16 +374,77 @@ int main(int argc, char **argv)
     uv_signal_start(&watch.sigint, on_stop_signal, SIGINT);
     uv_signal_start(&watch.sigterm, on_stop_signal, SIGTERM);
 
+    if (worker != NULL) {
+        if (target_workers_ready(worker) < 0) {
+            stop_now(&watch);
+            status = 1;
+        }
+    } else {
+        char address[96];
+        err = target_server_address(server, address, sizeof(address));
+        if (err < 0) {
+            fprintf(stderr, "hopper-target: cannot read the bound address: %s\n", uv_strerror(err));
+            stop_now(&watch);
+            status = 1;
+        } else {
+            printf("listening on %s\n", address);
+            fflush(stdout);
+        }
+    }
+
     uv_run(&loop, UV_RUN_DEFAULT);
 
     /* Every handle is closed by now; EBUSY here would mean one leaked. */
     err = uv_loop_close(&loop);
-    if (!o.cfg.quiet)
+    if (worker != NULL) {
+        struct target_counts_totals totals;
+        const struct target_counts *counts = target_server_counts(server, &totals);
+        if (status == 0 && target_workers_send(worker, counts, &totals) < 0)
+            status = 1; /* the parent is gone: nobody to tell */
+    } else if (!cfg->quiet && status == 0) {
         target_server_report(server, stdout);
+    }
     target_server_free(server);
     if (err != 0) {
         fprintf(stderr, "hopper-target: event loop did not close cleanly: %s\n", uv_strerror(err));
         return 1;
     }
-    return fflush(stdout) == 0 ? 0 : 1;
+    if (fflush(stdout) != 0)
+        return 1;
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    parse_options(argc, argv, &o);
+
+    /* A client that disconnects mid-write must cost us an EPIPE, not the process. */
+    signal(SIGPIPE, SIG_IGN);
+    if (o.workers == 1)
+        return serve(&o.cfg, NULL);
+
+    /* Before any loop exists: every process makes its own after the fork. */
+    struct target_workers *workers = NULL;
+    int err = target_workers_new(&o.cfg, o.workers, &workers);
+    if (err < 0) {
+        print_listen_error(&o.cfg.addr, err);
+        return 1;
+    }
+    err = target_workers_fork(workers);
+    if (err < 0) {
+        fprintf(stderr, "hopper-target: cannot start the workers: %s\n", uv_strerror(err));
+        target_workers_free(workers);
+        return 1;
+    }
+    int status;
+    if (target_workers_index(workers) >= 0) {
+        struct target_config cfg;
+        target_workers_worker_config(workers, &cfg);
+        status = serve(&cfg, workers);
+    } else {
+        status = target_workers_supervise(workers, stdout);
+    }
+    target_workers_free(workers);
+    return status;
 }

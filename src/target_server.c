@@ -18,6 +18,7 @@
  * call per batch of requests, no allocation and no clock reads. */
 #include "target_server.h"
 
+#include <errno.h>
 #include <http_parser.h>
 #include <stdlib.h>
 #include <string.h>
@@ -615,6 +616,20 @@ static void on_listener_failed(uv_handle_t *handle)
     server_free(handle->data);
 }
 
+/* Lets other sockets of this user bind the same address and port, each with
+ * its own accept queue; the kernel spreads new connections across them. */
+static int listener_reuse_port(uv_tcp_t *listener)
+{
+    uv_os_fd_t fd;
+    int err = uv_fileno((const uv_handle_t *)listener, &fd);
+    if (err < 0)
+        return err;
+    int on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0)
+        return uv_translate_sys_error(errno);
+    return 0;
+}
+
 int target_server_new(uv_loop_t *loop, const struct target_config *cfg, struct target_server **out)
 {
     struct target_server *s = xcalloc(1, sizeof(*s));
@@ -624,13 +639,19 @@ int target_server_new(uv_loop_t *loop, const struct target_config *cfg, struct t
     s->counts = target_counts_new();
     target_routes_init(&s->routes);
 
-    int err = uv_tcp_init(loop, &s->listener);
+    /* With reuse_port the socket must exist before the bind, to set the
+     * option on it (libuv 1.44 has no flag for it). */
+    int err = cfg->reuse_port ? uv_tcp_init_ex(loop, &s->listener, cfg->addr.ss_family)
+                              : uv_tcp_init(loop, &s->listener);
     if (err < 0) {
         server_free(s);
         return err;
     }
     s->listener.data = s;
-    err = uv_tcp_bind(&s->listener, (const struct sockaddr *)&cfg->addr, 0);
+    if (cfg->reuse_port)
+        err = listener_reuse_port(&s->listener);
+    if (err == 0)
+        err = uv_tcp_bind(&s->listener, (const struct sockaddr *)&cfg->addr, 0);
     if (err == 0)
         err = uv_listen((uv_stream_t *)&s->listener, LISTEN_BACKLOG, on_connection);
     if (err < 0) {
@@ -648,14 +669,20 @@ int target_server_address(const struct target_server *s, char *buf, size_t len)
     int err = uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &namelen);
     if (err < 0)
         return err;
+    return target_server_format_address(&ss, buf, len);
+}
+
+int target_server_format_address(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
     char host[64];
-    if (ss.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+    int err;
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
         err = uv_ip6_name(a, host, sizeof(host));
         if (err == 0)
             snprintf(buf, len, "[%s]:%u", host, (unsigned)ntohs(a->sin6_port));
     } else {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
         err = uv_ip4_name(a, host, sizeof(host));
         if (err == 0)
             snprintf(buf, len, "%s:%u", host, (unsigned)ntohs(a->sin_port));
@@ -676,12 +703,17 @@ void target_server_stop(struct target_server *s)
 
 void target_server_report(const struct target_server *s, FILE *out)
 {
-    struct target_counts_totals totals = {
-        .connections_accepted = s->accepted,
-        .connections_dropped = s->dropped,
-        .show_dropped = s->cfg.close_rate > 0,
-    };
-    target_counts_print(s->counts, &totals, out);
+    struct target_counts_totals totals;
+    target_counts_print(target_server_counts(s, &totals), &totals, out);
+}
+
+const struct target_counts *target_server_counts(const struct target_server *s,
+                                                 struct target_counts_totals *totals)
+{
+    totals->connections_accepted = s->accepted;
+    totals->connections_dropped = s->dropped;
+    totals->show_dropped = s->cfg.close_rate > 0;
+    return s->counts;
 }
 
 void target_server_free(struct target_server *s)

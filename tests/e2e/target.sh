@@ -207,9 +207,131 @@ if grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null; 
     body=$("${CURL[@]}" -g "http://[::1]:$TARGET_PORT/status")
     check "target: answers on ::1" [ "$body" = '{"status":"OK"}' ]
     stop "ipv6"
+    target_start --bind ::1 --workers 2 || exit 1
+    body=$("${CURL[@]}" -g "http://[::1]:$TARGET_PORT/status")
+    check "target: --workers 2 answers on ::1" [ "$body" = '{"status":"OK"}' ]
+    stop "ipv6 workers"
 else
     ok "target: --bind ::1 # SKIP no IPv6 loopback"
 fi
+
+# --- workers ---------------------------------------------------------------------
+# --workers N forks N processes that share the port with SO_REUSEPORT; the
+# parent prints one listening line and one merged report.
+worker_pids() { pgrep -P "$TARGET_PID" | tr '\n' ' '; }
+# Succeeds if none of the given pids is still running.
+all_gone() { local p; for p in "$@"; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
+# "N" from each "  worker I: N connections accepted, ..." line, one a line.
+worker_conns() { sed -n 's/^  worker [0-9]*: \([0-9]*\) connections accepted, .*/\1/p' "$TARGET_OUT"; }
+
+target_start --workers 3 || exit 1
+check "target: --workers 3 --port 0 prints the real port ($TARGET_PORT)" [ "$TARGET_PORT" -gt 0 ]
+read -r -a pids <<<"$(worker_pids)"
+check "target: --workers 3 runs three worker processes" [ "${#pids[@]}" = 3 ]
+# 300 requests on 10 connections (one curl, one connection): 30 requests each,
+# GET /status 10 times, /api/id/1..10 and /nope/C once each.
+: >"$T/w.codes"
+for c in $(seq 0 9); do
+    args=()
+    for r in $(seq 1 10); do
+        args+=(-o /dev/null "$TARGET_URL/status" -o /dev/null "$TARGET_URL/api/id/$r"
+               -o /dev/null "$TARGET_URL/nope/$c")
+    done
+    "${CURL[@]}" -w '%{http_code}\n' "${args[@]}" >>"$T/w.codes"
+done
+check "target: --workers 3 answers all 300 requests" \
+    [ "$(grep -c '^200$' "$T/w.codes")" = 200 -a "$(grep -c '^404$' "$T/w.codes")" = 100 ]
+stop "workers"
+check "target: --workers 3 exits 0 on SIGTERM and leaves no worker behind" all_gone "${pids[@]}"
+check "target: merged report counts all 300 requests" [ "$(target_total)" = 300 ]
+ok_paths=1
+[ "$(target_count "GET /status")" = 100 ] || ok_paths=0
+for r in $(seq 1 10); do [ "$(target_count "GET /api/id/$r")" = 10 ] || ok_paths=0; done
+for c in $(seq 0 9); do [ "$(target_count "GET /nope/$c")" = 10 ] || ok_paths=0; done
+check "target: merged report counts each path exactly" [ "$ok_paths" = 1 ]
+check "target: merged report has one line per method and path (21)" [ "$(table_lines)" = 21 ]
+check "target: merged report has no duplicate path lines" \
+    [ -z "$(grep -E '^ *[0-9]+  ' "$TARGET_OUT" | sed 's/^ *[0-9]*  //' | sort | uniq -d)" ]
+check "target: merged report says 10 connections accepted" grep -q '^connections accepted: 10$' "$TARGET_OUT"
+check "target: merged report has one line per worker adding up to the total" \
+    [ "$(worker_conns | wc -l)" = 3 -a "$(worker_conns | awk '{ n += $1 } END { print n }')" = 10 ]
+check "target: one listening line, from the parent" [ "$(grep -c '^listening on' "$TARGET_OUT")" = 1 ]
+
+# Connections are spread: 60 of them, two keep-alive requests each.
+target_start --workers 3 || exit 1
+read -r -a pids <<<"$(worker_pids)"
+cpids=()
+for _ in $(seq 1 60); do
+    "${CURL[@]}" -o /dev/null -o /dev/null "$TARGET_URL/status" "$TARGET_URL/status" &
+    cpids+=($!)
+done
+wait "${cpids[@]}"
+kill -INT "$TARGET_PID" # a Ctrl-C stops it like SIGTERM
+wait "$TARGET_PID"
+rc=$?
+TARGET_PID=""
+check "target: --workers 3 exits 0 on SIGINT, nothing on stderr (status $rc)" [ "$rc" = 0 -a ! -s "$T/target.err" ]
+check "target: ... and leaves no worker behind" all_gone "${pids[@]}"
+check "target: 60 connections, 120 requests in the merged report" \
+    [ "$(target_total)" = 120 -a -n "$(grep '^connections accepted: 60$' "$TARGET_OUT")" ]
+check "target: more than one worker served ($(worker_conns | tr '\n' ' '))" \
+    [ "$(worker_conns | awk '$1 > 0' | wc -l)" -ge 2 ]
+
+# A worker that dies: the parent says so at once, serves on, and exits 1.
+target_start --workers 3 || exit 1
+read -r -a pids <<<"$(worker_pids)"
+"${CURL[@]}" -o /dev/null "$TARGET_URL/status"
+kill -9 "${pids[1]}"
+for _ in $(seq 1 100); do grep -q 'killed by signal 9' "$T/target.err" && break; sleep 0.05; done
+check "target: the parent reports a killed worker at once" \
+    grep -q "^hopper-target: worker [0-9] (pid ${pids[1]}) was killed by signal 9" "$T/target.err"
+body=$("${CURL[@]}" "$TARGET_URL/status")
+check "target: the other workers still answer" [ "$body" = '{"status":"OK"}' ]
+kill -TERM "$TARGET_PID"
+wait "$TARGET_PID"
+rc=$?
+TARGET_PID=""
+check "target: with a worker's counts missing, the exit status is 1 ($rc)" [ "$rc" = 1 ]
+check "target: ... and stderr names the missing counts" \
+    grep -q "counts of worker [0-9] (pid ${pids[1]}) are missing" "$T/target.err"
+check "target: ... and the report says so too" \
+    grep -q "^  worker [0-9]: counts missing: it was killed by signal 9" "$TARGET_OUT"
+check "target: ... and no worker is left behind" all_gone "${pids[@]}"
+
+# A worker stuck in its shutdown (stopped here with SIGSTOP): a second signal,
+# a moment after the first, kills it and the parent exits 1.
+target_start --workers 2 || exit 1
+read -r -a pids <<<"$(worker_pids)"
+kill -STOP "${pids[0]}"
+kill -TERM "$TARGET_PID"
+sleep 0.5
+kill -TERM "$TARGET_PID"
+wait "$TARGET_PID"
+rc=$?
+TARGET_PID=""
+check "target: a second signal ends a stuck shutdown with status 1 ($rc)" \
+    [ "$rc" = 1 -a -n "$(grep "counts of worker 0 (pid ${pids[0]}) are missing" "$T/target.err")" ]
+check "target: ... and no worker is left behind" all_gone "${pids[@]}"
+all_gone "${pids[@]}" || kill -9 "${pids[@]}" 2>/dev/null # do not leave a stopped one
+
+# Dropped connections are added up too; --quiet prints only the listening line.
+target_start --workers 2 --close-rate 1 || exit 1
+for _ in 1 2 3 4; do "${CURL[@]}" -o /dev/null "$TARGET_URL/status"; done
+stop "workers close-rate"
+check "target: merged report adds up dropped connections" \
+    [ -n "$(grep '^connections dropped: 4$' "$TARGET_OUT")" -a "$(target_total)" = 0 ]
+target_start --workers 2 --quiet || exit 1
+"${CURL[@]}" -o /dev/null "$TARGET_URL/status"
+stop "workers quiet"
+check "target: --workers 2 --quiet prints only the listening line" [ "$(wc -l <"$TARGET_OUT")" = 1 ]
+
+# The port is checked before forking, also against another server with workers.
+target_start --workers 2 || exit 1
+timeout 5 "$HOPPER_TARGET" --workers 2 --port "$TARGET_PORT" >/dev/null 2>"$T/busy.err"
+rc=$?
+check "target: --workers on a port in use exits 1 with a message (status $rc)" \
+    [ "$rc" = 1 -a -n "$(grep 'cannot listen' "$T/busy.err")" ]
+stop "workers port in use"
 
 # --- options --------------------------------------------------------------------
 bad_option() { # name args...: exits 2 and names the option on stderr
@@ -232,6 +354,9 @@ bad_option --close-rate --close-rate -0.1
 bad_option --seed --seed x
 bad_option --bogus --bogus
 bad_option --port --port
+bad_option --workers --workers 0
+bad_option --workers --workers 65
+bad_option --workers --workers two
 
 timeout 5 "$HOPPER_TARGET" --help >"$T/help" 2>&1
 check "target: --help exits 0 and lists the options" \
