@@ -5,7 +5,13 @@
  * that has expired, or Max-Age <= 0, is removed), HttpOnly and Secure accepted
  * (Secure cookies are not sent over plain http, as browsers do); Domain is
  * accepted and ignored (one origin per run). Small and allocation-light: a
- * user with no cookies costs one pointer. */
+ * user with no cookies costs one pointer.
+ *
+ * A cookie is the pair (name, path): a Set-Cookie with the same name and path
+ * replaces the value in place, one with a new pair is added at the end. A jar
+ * that is full (COOKIES_MAX) drops its expired cookies first, then its oldest,
+ * as browsers do. A Set-Cookie that cannot be read (no '=', no name, control
+ * bytes, more than 4096 bytes of name and value) is ignored. */
 #ifndef HOPPER_COOKIES_H
 #define HOPPER_COOKIES_H
 
@@ -30,7 +36,14 @@ void cookie_jar_set(cookie_jar_t *j, const char *value, size_t len, const char *
                     time_t now);
 
 /* Writes "Cookie: a=1; b=2\r\n" for a request to path into buf (len bytes);
- * returns the length written, 0 when no cookie applies (or it does not fit). */
+ * returns the length written, 0 when no cookie applies (or it does not fit).
+ * Cookies with longer paths come first, then in the order they were set. The
+ * path may carry a query; only the part before '?' is matched. */
 size_t cookie_jar_header(const cookie_jar_t *j, const char *path, time_t now, char *buf, size_t len);
+
+/* The size of a buffer that always holds cookie_jar_header's output for this
+ * jar (every cookie sent), 0 for an empty jar: lets a caller size its buffer
+ * once and grow it only when the jar grows. */
+size_t cookie_jar_header_max(const cookie_jar_t *j);
 
 #endif

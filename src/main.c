@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "cli.h"
 #include "console.h"
 #include "engine.h"
+#include "h1.h"
 #include "hopperfile.h"
 #include "plan.h"
 #include "log.h"
@@ -25,6 +27,7 @@
 #include "snapshot.h"
 #include "srcaddr.h"
 #include "tui.h"
+#include "url.h"
 #include "xalloc.h"
 
 /* Sockets and files hopper needs beside one connection per user. */
@@ -46,6 +49,7 @@ typedef struct {
     uv_timer_t csv_timer;
     int status;
     unsigned workers;
+    bool native;                 /* hopper's HTTP/1.1 client, not libcurl */
 } app_t;
 
 static void usage_error(const char *msg)
@@ -83,6 +87,37 @@ static int check_users_fit(uint64_t users, unsigned workers, uint64_t limit, cha
              workers, workers == 1 ? "" : "s", (unsigned long long)(per * workers),
              (unsigned long long)(per ? (users + per - 1) / per : 0));
     return -1;
+}
+
+/* Which HTTP client the run uses: hopper's own for plain http:// to the one
+ * origin every task goes to, libcurl for anything else (TLS, user:password@,
+ * tasks on other origins). --http-client native insists, curl declines. */
+static int choose_client(const plan_t *plan, const char *want, bool *native, char *err,
+                         size_t errlen)
+{
+    const char *why = NULL;
+    if (!h1_usable(plan->host))
+        why = "the host is not a plain http:// URL";
+    /* "http://host:port" of the base URL: absolute targets must share it. */
+    const char *sep = plan->host ? strstr(plan->host, "://") : NULL;
+    size_t origin_len = sep ? (size_t)(sep - plan->host) + 3 + strcspn(sep + 3, "/?#") : 0;
+    for (size_t i = 0; !why && i < plan->n_tasks; i++) {
+        const char *t = plan->tasks[i].target;
+        if (url_is_absolute(t) && (strncasecmp(t, plan->host, origin_len) != 0 ||
+                                   (t[origin_len] && !strchr("/?#", t[origin_len]))))
+            why = "a task requests another origin";
+    }
+    bool is_native = want && strcmp(want, "native") == 0;
+    if (want && strcmp(want, "curl") == 0) {
+        *native = false;
+        return 0;
+    }
+    if (why && is_native) {
+        snprintf(err, errlen, "--http-client native: %s; use --http-client curl (or auto)", why);
+        return -1;
+    }
+    *native = !why;
+    return 0;
 }
 
 /* Each connection to one server address needs a local port of its own:
@@ -269,7 +304,8 @@ int main(int argc, char **argv)
                                        : cli_default_workers(&app.plan, fd_limit, cores > 0 ? (unsigned)cores : 1);
     }
     if (err[0] || check_users_fit(app.plan.users, app.workers, fd_limit, err, sizeof err) != 0 ||
-        check_ports(&app.plan, app.opts.source_addrs, err, sizeof err) != 0) {
+        check_ports(&app.plan, app.opts.source_addrs, err, sizeof err) != 0 ||
+        choose_client(&app.plan, app.opts.http_client, &app.native, err, sizeof err) != 0) {
         fprintf(stderr, "hopper: %s\n", err);
         plan_free(&app.plan);
         return 2;
@@ -315,6 +351,7 @@ int main(int argc, char **argv)
         .on_failure = app.out.faillog_on ? faillog_write : NULL,
         .failure_arg = &app.out.faillog,
         .workers = app.workers,
+        .native_client = app.native,
         .source_addrs = app.opts.source_addrs,
         .log = engine_log,
         .log_arg = &app,

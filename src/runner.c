@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "curluv.h"
+#include "h1.h"
 #include "duration.h"
 #include "picker.h"
 #include "rng.h"
@@ -27,13 +28,10 @@
 typedef struct prep prep_t;
 typedef struct user user_t;
 
-/* One request in flight (or ready in its task's pool). */
-typedef struct req {
-    CURL *easy;
-    prep_t *prep;
-    user_t *user;
-    struct req *next_free;
-    struct req *prev, *next;     /* in the runner's in-flight list */
+/* What is watched of a response body as it streams past: its size, the
+ * expect-body text (which may straddle two chunks), and with a failure log
+ * its first bytes. */
+typedef struct {
     uint64_t bytes;
     bool matched;                /* expect-body found */
     size_t tail_len;             /* bytes of the body kept for a match across chunks */
@@ -41,6 +39,15 @@ typedef struct req {
     char *scratch;               /* 2 * needle_len bytes */
     char *capture;               /* with a failure log: the body's start */
     size_t capture_len;
+} body_t;
+
+/* One libcurl request in flight (or ready in its task's pool). */
+typedef struct req {
+    CURL *easy;
+    prep_t *prep;
+    user_t *user;
+    struct req *next_free;
+    body_t body;
     char *sent;                  /* with a failure log: the headers sent */
     size_t sent_len;
 } req_t;
@@ -51,19 +58,25 @@ struct prep {
     const plan_task_t *task;
     size_t entry;                /* statistics row */
     char *url;
-    struct curl_slist *headers;
+    struct curl_slist *headers;  /* libcurl */
+    h1_request_t h1;             /* hopper's client */
     uint64_t timeout_us;
     size_t needle_len;
     req_t *pool;                 /* easy handles ready for this task */
 };
 
 struct user {
-    uv_timer_t timer;            /* timer.data = the user */
+    uv_timer_t timer;            /* think time; timer.data = the user */
     runner_t *run;
-    CURLSH *share;               /* the user's connection and cookie jar */
-    req_t *req;                  /* in flight, or NULL while waiting */
-    bool stopping;               /* close once req finishes */
+    CURLSH *share;               /* libcurl: the user's connection and cookie jar */
+    h1_conn_t conn;              /* hopper's client: the same, in one struct */
+    req_t *req;                  /* libcurl: in flight */
+    prep_t *prep;                /* the task in flight, or NULL while waiting */
+    body_t body;                 /* hopper's client: the body in flight */
+    user_t *prev, *next;         /* in the runner's in-flight list */
     unsigned src;                /* its --source-addrs address */
+    int open_handles;            /* closing: handles not yet closed */
+    bool stopping;               /* close once the request in flight finishes */
 };
 
 struct runner {
@@ -87,8 +100,11 @@ struct runner {
     srcaddr_list_t *src;         /* --source-addrs, or NULL */
     char (*src_curl)[56];        /* "host!ADDR" for CURLOPT_INTERFACE */
     unsigned next_src;
+    bool native;                 /* hopper's HTTP/1.1 client, not libcurl */
+    h1_origin_t origin;
+    size_t max_needle;           /* the longest expect-body */
 
-    req_t in_flight;             /* list head */
+    user_t in_flight;            /* list head: users with a request out */
     uint64_t n_in_flight;
     uint64_t cancelled;
     uint64_t spawn_failures;
@@ -102,10 +118,10 @@ static uint64_t now_ms(const runner_t *run)
 
 /* ---- requests ---------------------------------------------------------- */
 
-static void body_match(req_t *r, const char *data, size_t n)
+static void body_match(body_t *r, const prep_t *p, const char *data, size_t n)
 {
-    const char *needle = r->prep->task->expect_body;
-    size_t L = r->prep->needle_len;
+    const char *needle = p->task->expect_body;
+    size_t L = p->needle_len;
     if (memmem(data, n, needle, L)) {
         r->matched = true;
         return;
@@ -137,21 +153,50 @@ static void body_match(req_t *r, const char *data, size_t n)
 
 /* Bodies are counted, searched when the task expects something, and dropped:
  * hopper never holds a response in memory. */
-static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+static void body_feed(body_t *b, const prep_t *p, const char *data, size_t n)
 {
-    req_t *r = ud;
-    size_t n = size * nmemb;
-    r->bytes += n;
-    if (r->prep->needle_len && !r->matched)
-        body_match(r, data, n);
-    if (r->capture && r->capture_len < ENGINE_CAPTURE_BODY) {
-        size_t k = ENGINE_CAPTURE_BODY - r->capture_len;
+    b->bytes += n;
+    if (p->needle_len && !b->matched)
+        body_match(b, p, data, n);
+    if (b->capture && b->capture_len < ENGINE_CAPTURE_BODY) {
+        size_t k = ENGINE_CAPTURE_BODY - b->capture_len;
         if (k > n)
             k = n;
-        memcpy(r->capture + r->capture_len, data, k);
-        r->capture_len += k;
+        memcpy(b->capture + b->capture_len, data, k);
+        b->capture_len += k;
     }
-    return n;
+}
+
+static void body_alloc(body_t *b, size_t needle, bool capture)
+{
+    if (needle) {
+        b->tail = xmalloc(needle);
+        b->scratch = xmalloc(2 * needle);
+    }
+    if (capture)
+        b->capture = xmalloc(ENGINE_CAPTURE_BODY);
+}
+
+static void body_reset(body_t *b)
+{
+    b->bytes = 0;
+    b->matched = false;
+    b->tail_len = 0;
+    b->capture_len = 0;
+}
+
+static void body_free(body_t *b)
+{
+    free(b->tail);
+    free(b->scratch);
+    free(b->capture);
+}
+
+static size_t on_curl_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+    req_t *r = ud;
+    body_feed(&r->body, r->prep, data, size * nmemb);
+    return size * nmemb;
 }
 
 #define SENT_MAX 8192
@@ -180,13 +225,9 @@ static req_t *req_new(prep_t *p)
         free(r);
         return NULL;
     }
-    if (p->needle_len) {
-        r->tail = xmalloc(p->needle_len);
-        r->scratch = xmalloc(2 * p->needle_len);
-    }
+    body_alloc(&r->body, p->needle_len, p->run->cfg.on_failure != NULL);
     CURL *e = r->easy;
     if (p->run->cfg.on_failure) {
-        r->capture = xmalloc(ENGINE_CAPTURE_BODY);
         r->sent = xmalloc(SENT_MAX);
         curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
         curl_easy_setopt(e, CURLOPT_DEBUGDATA, r);
@@ -197,7 +238,7 @@ static req_t *req_new(prep_t *p)
     /* No signals: libcurl would otherwise install and remove a SIGPIPE
      * handler around every request (three rt_sigaction calls each). */
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_curl_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
     curl_easy_setopt(e, CURLOPT_USERAGENT, HOPPER_USER_AGENT);
@@ -232,9 +273,7 @@ static req_t *req_new(prep_t *p)
 static void req_free(req_t *r)
 {
     curl_easy_cleanup(r->easy);
-    free(r->tail);
-    free(r->scratch);
-    free(r->capture);
+    body_free(&r->body);
     free(r->sent);
     free(r);
 }
@@ -255,49 +294,52 @@ static void req_release(req_t *r)
      * this handle waits in the pool. */
     curl_easy_setopt(r->easy, CURLOPT_SHARE, NULL);
     r->user = NULL;
-    r->bytes = 0;
-    r->matched = false;
-    r->tail_len = 0;
-    r->capture_len = 0;
+    body_reset(&r->body);
     r->sent_len = 0;
     r->next_free = r->prep->pool;
     r->prep->pool = r;
 }
 
-static void inflight_link(runner_t *run, req_t *r)
+static void inflight_link(runner_t *run, user_t *u)
 {
-    r->next = run->in_flight.next;
-    r->prev = &run->in_flight;
-    run->in_flight.next->prev = r;
-    run->in_flight.next = r;
+    u->next = run->in_flight.next;
+    u->prev = &run->in_flight;
+    run->in_flight.next->prev = u;
+    run->in_flight.next = u;
     run->n_in_flight++;
 }
 
-static void inflight_unlink(runner_t *run, req_t *r)
+static void inflight_unlink(runner_t *run, user_t *u)
 {
-    r->prev->next = r->next;
-    r->next->prev = r->prev;
-    r->prev = r->next = NULL;
+    u->prev->next = u->next;
+    u->next->prev = u->prev;
+    u->prev = u->next = NULL;
     run->n_in_flight--;
+}
+
+/* Whether a finished response passes: the task's statuses, then its
+ * expect-body. The failure text, or NULL. Shared by both clients. */
+static const char *verdict(const prep_t *p, long status, bool matched, char *buf, size_t len)
+{
+    const plan_task_t *t = p->task;
+    if (!plan_status_ok(t, status)) {
+        snprintf(buf, len, "HTTP %ld", status);
+        return buf;
+    }
+    if (p->needle_len && !matched) {
+        snprintf(buf, len, "body lacks \"%.60s%s\"", t->expect_body, p->needle_len > 60 ? "..." : "");
+        return buf;
+    }
+    return NULL;
 }
 
 /* The failure text of a finished request, or NULL if it passed. */
 static const char *failure_text(const req_t *r, CURLcode rc, char *buf, size_t len)
 {
-    const plan_task_t *t = r->prep->task;
     if (rc == CURLE_OK) {
         long status = 0;
         curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
-        if (!plan_status_ok(t, status)) {
-            snprintf(buf, len, "HTTP %ld", status);
-            return buf;
-        }
-        if (r->prep->needle_len && !r->matched) {
-            snprintf(buf, len, "body lacks \"%.60s%s\"", t->expect_body,
-                     r->prep->needle_len > 60 ? "..." : "");
-            return buf;
-        }
-        return NULL;
+        return verdict(r->prep, status, r->body.matched, buf, len);
     }
     long os_errno = 0;
     curl_easy_getinfo(r->easy, CURLINFO_OS_ERRNO, &os_errno);
@@ -356,8 +398,8 @@ static void report_failure(runner_t *run, const req_t *r, const char *err)
         .error = err,
         .request_headers = r->sent,
         .request_headers_len = r->sent_len,
-        .body = r->capture,
-        .body_len = r->capture_len,
+        .body = r->body.capture,
+        .body_len = r->body.capture_len,
     };
     char *url = NULL;
     if (curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url)
@@ -371,19 +413,40 @@ static void report_failure(runner_t *run, const req_t *r, const char *err)
 static void user_run(user_t *u);
 static void maybe_idle(runner_t *run);
 
-static void on_user_closed(uv_handle_t *h)
+static void user_free(user_t *u)
 {
-    user_t *u = h->data;
     runner_t *run = u->run;
-    curl_share_cleanup(u->share);
+    if (u->share)
+        curl_share_cleanup(u->share);
+    body_free(&u->body);
     free(u);
     run->open_users--;
+}
+
+/* The user's handles (its timer, and its connection with hopper's client)
+ * close asynchronously; the last close frees it. */
+static void on_user_timer_closed(uv_handle_t *h)
+{
+    user_t *u = h->data;
+    if (--u->open_handles == 0)
+        user_free(u);
+}
+
+static void on_user_conn_closed(h1_conn_t *c, void *arg)
+{
+    (void)c;
+    user_t *u = arg;
+    if (--u->open_handles == 0)
+        user_free(u);
 }
 
 static void user_close(user_t *u)
 {
     uv_timer_stop(&u->timer);
-    uv_close((uv_handle_t *)&u->timer, on_user_closed);
+    u->open_handles = u->run->native ? 2 : 1;
+    uv_close((uv_handle_t *)&u->timer, on_user_timer_closed);
+    if (u->run->native)
+        h1_conn_close(&u->conn, on_user_conn_closed);
 }
 
 static void on_user_timer(uv_timer_t *t)
@@ -391,15 +454,81 @@ static void on_user_timer(uv_timer_t *t)
     user_run(t->data);
 }
 
+/* A request ended (either client): record it, then think or stop. */
+static void user_finished(user_t *u, uint64_t latency_us)
+{
+    runner_t *run = u->run;
+    inflight_unlink(run, u);
+    u->prep = NULL;
+    if (u->stopping || run->stopping) {
+        user_close(u);
+        maybe_idle(run);
+        return;
+    }
+    uint64_t wait_us = wait_next(&run->cfg.plan->wait, &run->rng, 0, latency_us);
+    if (wait_us == 0)
+        user_run(u);
+    else
+        uv_timer_start(&u->timer, on_user_timer, (wait_us + 500) / 1000, 0);
+}
+
+static void on_conn_body(h1_conn_t *c, const char *data, size_t len, void *arg)
+{
+    (void)c;
+    user_t *u = arg;
+    body_feed(&u->body, u->prep, data, len);
+}
+
+static void on_conn_done(h1_conn_t *c, const h1_result_t *res, void *arg)
+{
+    (void)c;
+    user_t *u = arg;
+    runner_t *run = u->run;
+    const prep_t *p = u->prep;
+    char ebuf[SNAP_ERROR_TEXT];
+    const char *err = res->error ? res->error : verdict(p, res->status, u->body.matched, ebuf, sizeof ebuf);
+    stats_record(run->stats, p->entry, now_ms(run), res->latency_us, res->body_bytes, err);
+    if (err && run->cfg.on_failure) {
+        char url[2048];
+        snprintf(url, sizeof url, "http://%s%s", run->origin.origin_host,
+                 res->url_path ? res->url_path : p->h1.path);
+        engine_failure_t f = {
+            .time_unix = run->epoch_unix + (double)now_ms(run) / 1000.0,
+            .method = p->task->method,
+            .name = p->task->name,
+            .url = url,
+            .status = res->status,
+            .error = err,
+            /* The headers as prepared; the Cookie header, if any, is added
+             * per user when sending and is not repeated here. */
+            .request_headers = p->h1.head,
+            .request_headers_len = p->h1.head_len,
+            .body = u->body.capture,
+            .body_len = u->body.capture_len,
+        };
+        run->cfg.on_failure(&f, run->cfg.failure_arg);
+    }
+    user_finished(u, res->latency_us);
+}
+
 static void user_run(user_t *u)
 {
     runner_t *run = u->run;
     prep_t *p = &run->preps[picker_pick(&run->picker, &run->rng)];
+    u->prep = p;
+    inflight_link(run, u);
+    if (run->native) {
+        body_reset(&u->body);
+        h1_send(&u->conn, &p->h1);
+        return;
+    }
     req_t *r = req_acquire(p);
     if (!r) {
         /* libcurl could not make a handle (out of memory inside curl): count
          * it against the task and let the user think before trying again. */
         stats_record(run->stats, p->entry, now_ms(run), 0, 0, "cannot create request");
+        inflight_unlink(run, u);
+        u->prep = NULL;
         uv_timer_start(&u->timer, on_user_timer, 1000, 0);
         return;
     }
@@ -408,13 +537,13 @@ static void user_run(user_t *u)
         curl_easy_setopt(r->easy, CURLOPT_INTERFACE, run->src_curl[u->src]);
     r->user = u;
     u->req = r;
-    inflight_link(run, r);
     CURLMcode mc = curluv_add(&run->cu, r->easy);
     if (mc != CURLM_OK) {
-        inflight_unlink(run, r);
         u->req = NULL;
         req_release(r);
         stats_record(run->stats, p->entry, now_ms(run), 0, 0, curl_multi_strerror(mc));
+        inflight_unlink(run, u);
+        u->prep = NULL;
         uv_timer_start(&u->timer, on_user_timer, 1000, 0);
     }
 }
@@ -423,15 +552,20 @@ static void user_spawn(runner_t *run)
 {
     user_t *u = xcalloc(1, sizeof *u);
     u->run = run;
-    u->share = curl_share_init();
-    if (!u->share ||
-        curl_share_setopt(u->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
-        curl_share_setopt(u->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE) != CURLSHE_OK) {
-        if (u->share)
-            curl_share_cleanup(u->share);
-        free(u);
-        run->spawn_failures++;
-        return;
+    if (run->native) {
+        h1_conn_init(&u->conn, &run->origin, on_conn_body, on_conn_done, u);
+        body_alloc(&u->body, run->max_needle, run->cfg.on_failure != NULL);
+    } else {
+        u->share = curl_share_init();
+        if (!u->share ||
+            curl_share_setopt(u->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+            curl_share_setopt(u->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE) != CURLSHE_OK) {
+            if (u->share)
+                curl_share_cleanup(u->share);
+            free(u);
+            run->spawn_failures++;
+            return;
+        }
     }
     uv_timer_init(run->loop, &u->timer);
     u->timer.data = u;
@@ -447,7 +581,7 @@ static void user_spawn(runner_t *run)
 static void user_retire_newest(runner_t *run)
 {
     user_t *u = run->users[--run->n_users];
-    if (u->req)
+    if (u->prep)
         u->stopping = true;
     else
         user_close(u);
@@ -466,40 +600,30 @@ static void on_transfer_done(curluv_t *cu, CURL *easy, CURLcode rc, void *arg)
     curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
     char ebuf[SNAP_ERROR_TEXT];
     const char *err = failure_text(r, rc, ebuf, sizeof ebuf);
-    uint64_t t = now_ms(run);
-    stats_record(run->stats, p->entry, t, (uint64_t)total_us, r->bytes, err);
+    stats_record(run->stats, p->entry, now_ms(run), (uint64_t)total_us, r->body.bytes, err);
     if (err && run->cfg.on_failure)
         report_failure(run, r, err);
-
-    inflight_unlink(run, r);
     req_release(r);
     u->req = NULL;
-
-    if (u->stopping || run->stopping) {
-        user_close(u);
-        maybe_idle(run);
-        return;
-    }
-    uint64_t wait_us = wait_next(&run->cfg.plan->wait, &run->rng, 0, (uint64_t)total_us);
-    if (wait_us == 0)
-        user_run(u);
-    else
-        uv_timer_start(&u->timer, on_user_timer, (wait_us + 500) / 1000, 0);
+    user_finished(u, (uint64_t)total_us);
 }
-
 
 /* ---- the interface ------------------------------------------------------ */
 
 static void cancel_in_flight(runner_t *run)
 {
     while (run->in_flight.next != &run->in_flight) {
-        req_t *r = run->in_flight.next;
-        user_t *u = r->user;
-        curluv_cancel(&run->cu, r->easy);
-        inflight_unlink(run, r);
-        req_release(r);
+        user_t *u = run->in_flight.next;
+        if (u->req) {
+            curluv_cancel(&run->cu, u->req->easy);
+            req_release(u->req);
+            u->req = NULL;
+        } else if (run->native) {
+            h1_cancel(&u->conn);
+        }
+        inflight_unlink(run, u);
+        u->prep = NULL;
         run->cancelled++;
-        u->req = NULL;
         user_close(u);
     }
 }
@@ -549,6 +673,21 @@ static int prepare(runner_t *run, char *err, size_t errlen)
         p->url = url_resolve(run->cfg.host, t->target);
         p->timeout_us = t->timeout_us ? t->timeout_us : plan->timeout_us;
         p->needle_len = t->expect_body ? strlen(t->expect_body) : 0;
+        if (p->needle_len > run->max_needle)
+            run->max_needle = p->needle_len;
+        if (run->native) {
+            /* The request's bytes, once: the same absolute, percent-encoded
+             * URL libcurl would be given (a base path prefix included). */
+            char why[256];
+            rc = h1_request_prepare(&p->h1, &run->origin, t->method, p->url, plan->headers,
+                                    plan->n_headers, t->headers, t->n_headers, t->body, t->body_len,
+                                    p->timeout_us, HOPPER_USER_AGENT, why, sizeof why);
+            if (rc != 0) {
+                snprintf(err, errlen, "task '%s': %s", t->id, why);
+                break;
+            }
+            continue;
+        }
         for (size_t h = 0; h < plan->n_headers; h++)
             p->headers = curl_slist_append(p->headers, plan->headers[h]);
         for (size_t h = 0; h < t->n_headers; h++)
@@ -595,7 +734,10 @@ runner_t *runner_new(const runner_config_t *cfg, char *err, size_t errlen)
     uv_timer_init(run->loop, &run->idle_timer);
     run->stop_timer.data = run->idle_timer.data = run;
     int rc = 0;
-    if (cfg->source_addrs) {
+    run->native = cfg->client == CLIENT_H1;
+    if (run->native)
+        rc = h1_origin_init(&run->origin, run->loop, cfg->host, cfg->source_addrs, err, errlen);
+    if (rc == 0 && cfg->source_addrs && !run->native) {
         run->src = xmalloc(sizeof *run->src);
         rc = srcaddr_parse(cfg->source_addrs, run->src, err, errlen);
         if (rc == 0) {
@@ -690,7 +832,11 @@ void runner_free(runner_t *run)
         }
         free(p->url);
         curl_slist_free_all(p->headers);
+        if (run->native)
+            h1_request_free(&p->h1);
     }
+    if (run->native)
+        h1_origin_done(&run->origin);
     curluv_free(&run->cu);
     picker_done(&run->picker);
     free(run->src);

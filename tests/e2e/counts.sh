@@ -39,6 +39,11 @@ check "counts: rows add up to Aggregated" [ $((status + byid + title)) = "$total
 check "counts: weights shape the mix" [ $((title * 100 / total)) -ge 40 -a $((title * 100 / total)) -le 60 ]
 check "counts: one keep-alive connection per user" grep -q '^connections accepted: 30$' "$TARGET_OUT"
 check "counts: the periodic table was printed" grep -q 'last 10 s' "$T/out"
+case "${HOPPER_CLIENT:-native}" in
+    curl) client="libcurl client" ;;
+    *) client="native HTTP/1.1 client" ;;
+esac
+check "counts: the run used the $client" grep -q "^generator: $client" "$T/out"
 check "counts: the summary has the percentile table" grep -q '^Response time percentiles' "$T/out"
 check "counts: no failures reported" grep -q '^no failures$' "$T/out"
 

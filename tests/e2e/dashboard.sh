@@ -22,6 +22,10 @@ wait_for() { # SESSION TEXT [SECONDS]
     return 1
 }
 
+# A session that lives as long as the test, so the tmux server does not exit
+# (and race the next new-session) whenever the last test session is killed.
+tm new-session -d -s keep "sleep 600"
+
 target_start || exit 1
 hf=$(hopperfile dash <<EOF
 host = $TARGET_URL

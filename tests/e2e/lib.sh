@@ -69,9 +69,14 @@ hopperfile() {
 
 # Runs hopper with a hard time limit: hop OUT ARGS... (stdout+stderr in OUT,
 # exit status in $HOP_RC). The limit is generous: it only catches hangs.
+# HOPPER_CLIENT (native or curl) picks hopper's HTTP client for every run
+# made through hop/hop_bg: tests/run runs the client-sensitive scripts once
+# with each, so both paths are held to the same expectations.
+HOPPER_CLIENT="${HOPPER_CLIENT:-}"
+
 hop() {
     local out="$1"; shift
-    timeout -k 5 60 "$HOPPER" "$@" >"$out" 2>&1 </dev/null
+    timeout -k 5 60 "$HOPPER" ${HOPPER_CLIENT:+--http-client "$HOPPER_CLIENT"} "$@" >"$out" 2>&1 </dev/null
     HOP_RC=$?
 }
 
@@ -109,7 +114,7 @@ fcmp() { awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN { exit !((op == ">=" && a >= 
 # signal to hopper and to the whole group, so hopper would get it twice.
 hop_bg() { # OUT ARGS...
     local out="$1"; shift
-    "$HOPPER" "$@" >"$out" 2>&1 </dev/null &
+    "$HOPPER" ${HOPPER_CLIENT:+--http-client "$HOPPER_CLIENT"} "$@" >"$out" 2>&1 </dev/null &
     HOP_PID=$!
     ( sleep 60; kill -9 "$HOP_PID" 2>/dev/null ) >/dev/null 2>&1 &
     HOP_WATCHDOG=$!

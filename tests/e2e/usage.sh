@@ -49,6 +49,11 @@ usage_case "-H bad URL" "-H 'localhost:8082'" -f "$good" -H localhost:8082
 usage_case "unknown option" "unknown option --userz" -f "$good" --userz 5
 usage_case "no host anywhere" "no host" -f "$nohost"
 usage_case "bad --stop-timeout" "--stop-timeout" -f "$good" --stop-timeout never
+usage_case "native client for https" "--http-client native: the host is not a plain http:// URL" \
+    -f "$good" -H https://127.0.0.1:1 --http-client native
+usage_case "bad --http-client" "--http-client 'fast'" -f "$good" --http-client fast
+usage_case "bad --workers" "--workers '0'" -f "$good" --workers 0
+usage_case "bad --source-addrs" "--source-addrs: '10.0.0.300'" -f "$good" --source-addrs 10.0.0.300
 # More users than open files: said plainly before starting.
 ( ulimit -n 256; timeout 20 "$HOPPER" -f "$good" -u 1000 --workers 1 -t 1s >"$T/fd.out" 2>&1 </dev/null; echo $? >"$T/fd.rc" )
 check "usage: users beyond the open-file limit are refused before starting" \
