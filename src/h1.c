@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "duration.h"
+#include "srcaddr.h"
 #include "url.h"
 #include "xalloc.h"
 
@@ -982,120 +983,26 @@ static int errf(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-static bool all_digits(const char *s, size_t n)
-{
-    if (n == 0)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
-
-static int add_source(h1_origin_t *o, int family, const void *addr, const char *part, char *err,
-                      size_t errlen)
-{
-    if (o->n_sources >= H1_MAX_SOURCES)
-        return errf(err, errlen, "source addresses: more than %d (at \"%s\")", H1_MAX_SOURCES, part);
-    if (o->n_sources && o->sources[0].ss_family != family)
-        return errf(err, errlen, "source address \"%s\": IPv4 and IPv6 cannot be mixed", part);
-    struct sockaddr_storage *ss = &o->sources[o->n_sources++];
-    memset(ss, 0, sizeof *ss);
-    if (family == AF_INET) {
-        struct sockaddr_in *a = (struct sockaddr_in *)ss;
-        a->sin_family = AF_INET;
-        memcpy(&a->sin_addr, addr, sizeof a->sin_addr);
-    } else {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-        a->sin6_family = AF_INET6;
-        memcpy(&a->sin6_addr, addr, sizeof a->sin6_addr);
-    }
-    return 0;
-}
-
-/* One entry of --source-addrs: an address, or an IPv4 range "a-b" where b is
- * a whole address or the last octet. */
-static int parse_source(h1_origin_t *o, const char *part, char *err, size_t errlen)
-{
-    char buf[INET6_ADDRSTRLEN + 8];
-    const char *dash = strchr(part, '-');
-    if (!dash) {
-        size_t n = strlen(part);
-        if (n >= 2 && part[0] == '[' && part[n - 1] == ']' && n - 2 < sizeof buf) {
-            memcpy(buf, part + 1, n - 2);
-            buf[n - 2] = '\0';
-        } else if (n < sizeof buf) {
-            memcpy(buf, part, n + 1);
-        } else {
-            buf[0] = '\0';
-        }
-        struct in_addr a4;
-        struct in6_addr a6;
-        if (inet_pton(AF_INET, buf, &a4) == 1)
-            return add_source(o, AF_INET, &a4, part, err, errlen);
-        if (inet_pton(AF_INET6, buf, &a6) == 1)
-            return add_source(o, AF_INET6, &a6, part, err, errlen);
-        return errf(err, errlen, "source address \"%s\" is not an IPv4 or IPv6 address", part);
-    }
-    size_t first_len = (size_t)(dash - part);
-    const char *last = dash + 1;
-    struct in_addr a, b;
-    if (first_len >= sizeof buf)
-        return errf(err, errlen, "source address range \"%s\": \"%.*s\" is not an IPv4 address", part,
-                    (int)first_len, part);
-    memcpy(buf, part, first_len);
-    buf[first_len] = '\0';
-    if (inet_pton(AF_INET, buf, &a) != 1)
-        return errf(err, errlen, "source address range \"%s\": \"%s\" is not an IPv4 address", part, buf);
-    uint32_t start = ntohl(a.s_addr), end;
-    size_t last_len = strlen(last);
-    if (all_digits(last, last_len) && last_len <= 3) {
-        unsigned v = (unsigned)atoi(last);
-        if (v > 255)
-            return errf(err, errlen, "source address range \"%s\": %s is not an octet (0-255)", part, last);
-        end = (start & 0xffffff00u) | v;
-    } else if (inet_pton(AF_INET, last, &b) == 1) {
-        end = ntohl(b.s_addr);
-    } else {
-        return errf(err, errlen, "source address range \"%s\": \"%s\" is neither an IPv4 address nor a last octet",
-                    part, last);
-    }
-    if (end < start)
-        return errf(err, errlen, "source address range \"%s\" ends before it starts", part);
-    if (end - start >= H1_MAX_SOURCES || o->n_sources + (end - start) + 1 > H1_MAX_SOURCES)
-        return errf(err, errlen, "source addresses: more than %d (at \"%s\")", H1_MAX_SOURCES, part);
-    for (uint32_t ip = start;; ip++) {
-        struct in_addr x = {.s_addr = htonl(ip)};
-        if (add_source(o, AF_INET, &x, part, err, errlen) != 0)
-            return -1;
-        if (ip == end)
-            break;
-    }
-    return 0;
-}
-
+/* --source-addrs, parsed by srcaddr (the libcurl path reads the same list),
+ * all of one family: the target's address is resolved in it. */
 static int parse_sources(h1_origin_t *o, const char *list, char *err, size_t errlen)
 {
-    o->sources = xcalloc(H1_MAX_SOURCES, sizeof *o->sources);
-    const char *p = list;
-    for (;;) {
-        size_t n = strcspn(p, ",");
-        const char *s = p, *e = p + n;
-        while (s < e && (*s == ' ' || *s == '\t'))
-            s++;
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-            e--;
-        if (s == e)
-            return errf(err, errlen, "source addresses \"%s\": an entry is empty", list);
-        char *part = xstrndup(s, (size_t)(e - s));
-        int rc = parse_source(o, part, err, errlen);
-        free(part);
-        if (rc != 0)
-            return -1;
-        if (p[n] == '\0')
-            break;
-        p += n + 1;
+    srcaddr_list_t *l = xmalloc(sizeof *l);
+    if (srcaddr_parse(list, l, err, errlen) != 0) {
+        free(l);
+        return -1;
     }
+    o->sources = xcalloc(l->n, sizeof *o->sources);
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->addr[i].ss_family != l->addr[0].ss_family) {
+            errf(err, errlen, "--source-addrs: \"%s\": IPv4 and IPv6 cannot be mixed", l->text[i]);
+            free(l);
+            return -1;
+        }
+        o->sources[i] = l->addr[i];
+    }
+    o->n_sources = l->n;
+    free(l);
     return 0;
 }
 

@@ -6,10 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
-static int add(srcaddr_list_t *o, const struct sockaddr_storage *ss, char *err, size_t errlen)
+static int add(srcaddr_list_t *o, const struct sockaddr_storage *ss, const char *item, char *err,
+               size_t errlen)
 {
     if (o->n >= SRCADDR_MAX) {
-        snprintf(err, errlen, "--source-addrs: more than %d addresses", SRCADDR_MAX);
+        snprintf(err, errlen, "--source-addrs: more than %d addresses (at '%.60s')", SRCADDR_MAX, item);
         return -1;
     }
     o->addr[o->n] = *ss;
@@ -49,13 +50,19 @@ static int one(const char *item, srcaddr_list_t *o, char *err, size_t errlen)
         if (inet_pton(AF_INET, lo, &a) != 1 || inet_pton(AF_INET, hi, &b) != 1)
             goto bad;
         uint32_t x = ntohl(a.s_addr), y = ntohl(b.s_addr);
-        if (x > y || y - x >= SRCADDR_MAX)
-            goto bad;
+        if (x > y) {
+            snprintf(err, errlen, "--source-addrs: '%.60s' ends before it starts", item);
+            return -1;
+        }
+        if (y - x >= SRCADDR_MAX) {
+            snprintf(err, errlen, "--source-addrs: more than %d addresses (at '%.60s')", SRCADDR_MAX, item);
+            return -1;
+        }
         for (uint32_t v = x; v <= y; v++) {
             struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
             sin->sin_family = AF_INET;
             sin->sin_addr.s_addr = htonl(v);
-            if (add(o, &ss, err, errlen) != 0)
+            if (add(o, &ss, item, err, errlen) != 0)
                 return -1;
         }
         return 0;
@@ -64,12 +71,12 @@ static int one(const char *item, srcaddr_list_t *o, char *err, size_t errlen)
         struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
         sin->sin_family = AF_INET;
         sin->sin_addr = a;
-        return add(o, &ss, err, errlen);
+        return add(o, &ss, item, err, errlen);
     }
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
     if (inet_pton(AF_INET6, item, &sin6->sin6_addr) == 1) {
         sin6->sin6_family = AF_INET6;
-        return add(o, &ss, err, errlen);
+        return add(o, &ss, item, err, errlen);
     }
 bad:
     snprintf(err, errlen, "--source-addrs: '%.60s' is not an address or a range such as "
