@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
 
 #define WIRE_MAX_FRAME (64u << 20)
 
@@ -73,5 +74,10 @@ void wire_reader_feed(wire_reader_t *w, const void *p, size_t n);
  * Returns false when no whole frame is buffered; sets *bad on a frame that
  * cannot be valid (too long). */
 bool wire_next(wire_reader_t *w, wire_msg_t *type, const uint8_t **payload, size_t *len, bool *bad);
+
+/* Sends the frames in b on a libuv stream and empties b: uv_try_write first,
+ * and only what did not fit is copied and queued with uv_write (frames are
+ * small and the other side reads promptly, so that is rare). */
+void wire_send(uv_stream_t *s, wbuf_t *b);
 
 #endif

@@ -41,39 +41,13 @@ struct pool {
     wbuf_t out;
 };
 
-typedef struct {
-    uv_write_t req;
-    uint8_t *data;
-} pending_write_t;
-
-static void on_written(uv_write_t *w, int status)
-{
-    (void)status;
-    pending_write_t *p = (pending_write_t *)w;
-    free(p->data);
-    free(p);
-}
-
 static void send_frame(slot_t *s, wbuf_t *b)
 {
     if (!s->alive || s->done) {
         b->len = 0;
         return;
     }
-    uv_buf_t buf = uv_buf_init((char *)b->data, (unsigned)b->len);
-    int n = uv_try_write((uv_stream_t *)&s->ipc, &buf, 1);
-    size_t done = n > 0 ? (size_t)n : 0;
-    if (done < b->len) {
-        pending_write_t *p = xmalloc(sizeof *p);
-        p->data = xmalloc(b->len - done);
-        memcpy(p->data, b->data + done, b->len - done);
-        uv_buf_t rest = uv_buf_init((char *)p->data, (unsigned)(b->len - done));
-        if (uv_write(&p->req, (uv_stream_t *)&s->ipc, &rest, 1, on_written) != 0) {
-            free(p->data);
-            free(p);
-        }
-    }
-    b->len = 0;
+    wire_send((uv_stream_t *)&s->ipc, b);
 }
 
 static void send_simple(slot_t *s, wire_msg_t type)

@@ -205,3 +205,34 @@ bool wire_next(wire_reader_t *w, wire_msg_t *type, const uint8_t **payload, size
     w->consumed += 4 + n;
     return true;
 }
+
+typedef struct {
+    uv_write_t req;
+    uint8_t *data;
+} pending_write_t;
+
+static void on_written(uv_write_t *w, int status)
+{
+    (void)status;
+    pending_write_t *p = (pending_write_t *)w;
+    free(p->data);
+    free(p);
+}
+
+void wire_send(uv_stream_t *s, wbuf_t *b)
+{
+    uv_buf_t buf = uv_buf_init((char *)b->data, (unsigned)b->len);
+    int n = uv_try_write(s, &buf, 1);
+    size_t done = n > 0 ? (size_t)n : 0;
+    if (done < b->len) {
+        pending_write_t *p = xmalloc(sizeof *p);
+        p->data = xmalloc(b->len - done);
+        memcpy(p->data, b->data + done, b->len - done);
+        uv_buf_t rest = uv_buf_init((char *)p->data, (unsigned)(b->len - done));
+        if (uv_write(&p->req, s, &rest, 1, on_written) != 0) {
+            free(p->data);
+            free(p);
+        }
+    }
+    b->len = 0;
+}

@@ -28,38 +28,6 @@ typedef struct {
     char read_buf[65536];        /* commands are small: one buffer serves */
 } worker_t;
 
-typedef struct {
-    uv_write_t req;
-    uint8_t *data;
-} pending_write_t;
-
-static void on_written(uv_write_t *w, int status)
-{
-    (void)status;
-    pending_write_t *p = (pending_write_t *)w;
-    free(p->data);
-    free(p);
-}
-
-/* Sends what is in b (whole frames) and empties it. */
-static void send_buf(uv_stream_t *s, wbuf_t *b)
-{
-    uv_buf_t buf = uv_buf_init((char *)b->data, (unsigned)b->len);
-    int n = uv_try_write(s, &buf, 1);
-    size_t done = n > 0 ? (size_t)n : 0;
-    if (done < b->len) {
-        pending_write_t *p = xmalloc(sizeof *p);
-        p->data = xmalloc(b->len - done);
-        memcpy(p->data, b->data + done, b->len - done);
-        uv_buf_t rest = uv_buf_init((char *)p->data, (unsigned)(b->len - done));
-        if (uv_write(&p->req, s, &rest, 1, on_written) != 0) {
-            free(p->data);
-            free(p);
-        }
-    }
-    b->len = 0;
-}
-
 static void send_report(worker_t *w)
 {
     runner_status_t st;
@@ -74,7 +42,7 @@ static void send_report(worker_t *w)
     wbuf_f64(&w->out, h.lag_ms);
     stats_delta_take(w->stats, &w->out);
     wbuf_end(&w->out);
-    send_buf((uv_stream_t *)&w->ipc, &w->out);
+    wire_send((uv_stream_t *)&w->ipc, &w->out);
 }
 
 static void on_report(uv_timer_t *t)
@@ -103,7 +71,7 @@ static void on_runner_idle(runner_t *r, void *arg)
     send_report(w);
     wbuf_begin(&w->out, MSG_DONE);
     wbuf_end(&w->out);
-    send_buf((uv_stream_t *)&w->ipc, &w->out);
+    wire_send((uv_stream_t *)&w->ipc, &w->out);
     w->done = true;
     shut_down(w);
 }

@@ -8,58 +8,10 @@
 #include "hopperfile.h"
 
 #include <curl/curl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-extern char **environ;
+#include "target_proc.h"
 
-static pid_t target_pid;
-static FILE *target_out;
-static char target_url[64];
-
-static int start_target(void)
-{
-    const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
-    char path[512];
-    snprintf(path, sizeof path, "%s/hopper-target", build);
-    int fds[2];
-    if (pipe(fds) != 0)
-        return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
-    char *argv[] = {path, "--port", "0", NULL};
-    int rc = posix_spawn(&target_pid, path, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    if (rc != 0)
-        return -1;
-    target_out = fdopen(fds[0], "r");
-    char line[256];
-    if (!fgets(line, sizeof line, target_out))
-        return -1;
-    unsigned port;
-    if (sscanf(line, "listening on 127.0.0.1:%u", &port) != 1)
-        return -1;
-    snprintf(target_url, sizeof target_url, "http://127.0.0.1:%u", port);
-    return 0;
-}
-
-static unsigned long long stop_target(void)
-{
-    kill(target_pid, SIGTERM);
-    char line[256];
-    unsigned long long total = 0;
-    while (fgets(line, sizeof line, target_out))
-        sscanf(line, "requests answered: %llu", &total);
-    fclose(target_out);
-    waitpid(target_pid, NULL, 0);
-    return total;
-}
+static target_t target;
 
 /* A scripted operator: each step runs at its time and may check the snapshot. */
 typedef struct {
@@ -111,11 +63,11 @@ static void on_done(engine_t *eng, void *arg)
 
 static void steer(unsigned workers)
 {
-    CHECK(start_target() == 0);
+    CHECK(target_start(&target, NULL, NULL) == 0);
     char text[512];
     snprintf(text, sizeof text,
              "host = %s\nusers = 4\nspawn-rate = 20\nwait = constant 50ms\n"
-             "[task status]\nrequest = GET /status\n", target_url);
+             "[task status]\nrequest = GET /status\n", target.url);
     plan_t plan;
     plan_init(&plan);
     char err[512];
@@ -190,10 +142,11 @@ static void steer(unsigned workers)
     CHECK_INT(uv_loop_close(&s.loop), 0);              /* every handle closed */
     snap_free(&s.snap);
     plan_free(&plan);
-    unsigned long long server = stop_target();
+    target_stop(&target);
+    long long server = report_count(&target, "requests answered:");
     /* Statistics were reset mid-run, so only a lower bound here; the exact
      * equality is the end-to-end tests' job. */
-    CHECK(server >= s.requests_at_stop);
+    CHECK(server >= (long long)s.requests_at_stop);
     CHECK(s.requests_at_stop > 0);
 }
 
