@@ -44,7 +44,7 @@ table_lines() { grep -cE '^ *[0-9]+  ' "$TARGET_OUT"; }
 # everything the server sends until it closes the connection.
 raw() {
     # shellcheck disable=SC2016 # the inner bash expands $1 and $2
-    timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1; printf "$2" >&3; cat <&3' \
+    timeout 10 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1; printf "$2" >&3; cat <&3' \
         raw "$TARGET_PORT" "$1"
 }
 
