@@ -43,6 +43,7 @@ typedef struct {
     unsigned workers;              /* --workers, 0: choose (see cli_default_workers) */
     const char *source_addrs;      /* --source-addrs */
     const char *http_client;       /* --http-client: "auto" (default), "native", "curl" */
+    bool insecure;                 /* --insecure: do not verify TLS certificates */
 } cli_opts_t;
 
 typedef enum { CLI_RUN, CLI_EXIT_OK, CLI_USAGE_ERROR } cli_result_t;

@@ -70,6 +70,7 @@ typedef struct {
     unsigned workers;
     bool native_client;        /* hopper's HTTP/1.1 client instead of libcurl */
     const char *source_addrs;  /* --source-addrs, or NULL */
+    bool insecure;             /* --insecure: TLS certificates are not verified */
     /* Messages for the operator (a worker died, hopper is the bottleneck). */
     void (*log)(void *arg, const char *msg);
     void *log_arg;

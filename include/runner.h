@@ -37,6 +37,7 @@ typedef struct {
     stats_t *stats;                /* results go here */
     client_kind_t client;
     const char *source_addrs;      /* NULL: the kernel picks */
+    bool insecure;                 /* libcurl: do not verify TLS certificates */
     bool stop_timeout_set;
     uint64_t stop_timeout_us;
     uint64_t seed;

@@ -33,6 +33,7 @@ enum {
     OPT_WORKERS,
     OPT_SOURCE_ADDRS,
     OPT_HTTP_CLIENT,
+    OPT_INSECURE,
 };
 
 static const struct option long_options[] = {
@@ -63,6 +64,7 @@ static const struct option long_options[] = {
     {"workers", required_argument, NULL, OPT_WORKERS},
     {"source-addrs", required_argument, NULL, OPT_SOURCE_ADDRS},
     {"http-client", required_argument, NULL, OPT_HTTP_CLIENT},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -96,6 +98,8 @@ void cli_usage(FILE *f)
         "                             users do not wait between tasks)\n"
         "      --http-client KIND     auto (default: hopper's own HTTP/1.1 client for plain\n"
         "                             http://, libcurl otherwise), native, or curl\n"
+        "      --insecure             do not verify TLS certificates (https://); verification\n"
+        "                             is on by default\n"
         "      --source-addrs LIST    local addresses to connect from, e.g.\n"
         "                             127.0.0.1-127.0.0.4 (past ~28,000 connections to one\n"
         "                             server address the ephemeral ports run out)\n"
@@ -283,6 +287,9 @@ cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *er
                 return CLI_USAGE_ERROR;
             }
             o->workers = (unsigned)v;
+            break;
+        case OPT_INSECURE:
+            o->insecure = true;
             break;
         case OPT_SOURCE_ADDRS:
             o->source_addrs = optarg;

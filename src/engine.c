@@ -256,6 +256,7 @@ engine_t *engine_new(const engine_config_t *cfg, char *err, size_t errlen)
         .stats = eng->stats,
         .client = cfg->native_client ? CLIENT_H1 : CLIENT_CURL,
         .source_addrs = cfg->source_addrs,
+        .insecure = cfg->insecure,
         .stop_timeout_set = cfg->stop_timeout_set,
         .stop_timeout_us = cfg->stop_timeout_us,
         .seed = cfg->seed,

@@ -352,6 +352,7 @@ int main(int argc, char **argv)
         .failure_arg = &app.out.faillog,
         .workers = app.workers,
         .native_client = app.native,
+        .insecure = app.opts.insecure,
         .source_addrs = app.opts.source_addrs,
         .log = engine_log,
         .log_arg = &app,

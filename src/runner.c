@@ -253,6 +253,10 @@ static req_t *req_new(prep_t *p)
      * HttpUser does: load must go where the hopperfile says, not silently
      * through a proxy. */
     curl_easy_setopt(e, CURLOPT_PROXY, "");
+    if (p->run->cfg.insecure) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     /* The cookie engine on; the jar itself is the user's share. */
     curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
     if (strcmp(t->method, "GET") == 0 && !t->body) {
@@ -380,6 +384,12 @@ static const char *failure_text(const req_t *r, CURLcode rc, char *buf, size_t l
         break;
     case CURLE_TOO_MANY_REDIRECTS:
         snprintf(buf, len, "too many redirects");
+        break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+        snprintf(buf, len, "TLS certificate not trusted (--insecure skips the check)");
+        break;
+    case CURLE_SSL_CONNECT_ERROR:
+        snprintf(buf, len, "TLS handshake failed");
         break;
     default:
         snprintf(buf, len, "%s", curl_easy_strerror(rc));
