@@ -52,6 +52,8 @@ typedef struct {
     uint64_t in_flight;
     uint64_t cancelled;
     uint64_t spawn_failures;
+    uint64_t out_of_fds;           /* requests that found no file descriptor for a socket */
+    uint64_t out_of_ports;         /* requests that found no free local port */
 } runner_status_t;
 
 runner_t *runner_new(const runner_config_t *cfg, char *err, size_t errlen);

@@ -106,6 +106,8 @@ typedef struct {
     uint64_t in_flight;
     uint64_t cancelled;       /* requests cancelled at stop, not counted */
     uint64_t spawn_failures;  /* users that could not be started */
+    uint64_t out_of_fds;      /* requests that found no file descriptor (hopper's limit) */
+    uint64_t out_of_ports;    /* requests that found no free local port */
 
     /* The generator's own health: the engine's process, and each worker
      * (with --workers; n_workers is 0 when the users run in the engine's

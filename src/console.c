@@ -241,6 +241,16 @@ void console_print_summary(FILE *f, const snap_t *s)
     if (s->spawn_failures)
         fprintf(f, "; %llu users could not be started", (unsigned long long)s->spawn_failures);
     fputs("\n", f);
+    if (s->out_of_fds)
+        fprintf(f, "Warning: %llu requests failed because hopper ran out of file descriptors "
+                "(ulimit -n): fewer users, more --workers, or a higher limit\n",
+                (unsigned long long)s->out_of_fds);
+    if (s->out_of_ports)
+        fprintf(f, "Warning: %llu requests failed because hopper ran out of local ports: add "
+                "local addresses with --source-addrs\n", (unsigned long long)s->out_of_ports);
+    if (s->overloaded)
+        fprintf(f, "Warning: hopper itself was the bottleneck at the end (see the generator "
+                "line): response times include its own delay\n");
     fflush(f);
 }
 

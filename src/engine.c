@@ -39,7 +39,7 @@ struct engine {
     health_t health;             /* this process's */
     snap_worker_t self;
     unsigned overload_run;       /* consecutive overloaded samples */
-    bool overloaded, overload_said;
+    bool overloaded, overload_said, fds_said, ports_said;
 
     uint64_t assigned;           /* users the ramp has asked for so far */
     uint64_t peak_users;
@@ -161,6 +161,18 @@ static void sample_health(engine_t *eng)
                 snprintf(worst, sizeof worst, "worker %zu at %.0f%% CPU, event loop %.0f ms late",
                          i, w[i].cpu_pct, w[i].lag_ms);
             }
+    }
+    /* Running out of descriptors or ports is hopper's problem, not the
+     * server's: say so once each, plainly. */
+    if (st.out_of_fds && !eng->fds_said) {
+        eng->fds_said = true;
+        say(eng, "out of file descriptors: requests fail with \"Too many open files\" (ulimit -n); "
+                 "fewer users, more --workers, or a higher limit");
+    }
+    if (st.out_of_ports && !eng->ports_said) {
+        eng->ports_said = true;
+        say(eng, "out of local ports: requests fail with \"Cannot assign requested address\"; "
+                 "add local addresses with --source-addrs (e.g. 127.0.0.1-127.0.0.4)");
     }
     eng->overload_run = over ? eng->overload_run + 1 : 0;
     eng->overloaded = eng->overload_run >= OVERLOAD_SAMPLES;
@@ -398,6 +410,8 @@ void engine_snapshot(engine_t *eng, snap_t *out)
     out->in_flight = st.in_flight;
     out->cancelled = st.cancelled;
     out->spawn_failures = st.spawn_failures;
+    out->out_of_fds = st.out_of_fds;
+    out->out_of_ports = st.out_of_ports;
     out->self = eng->self;
     out->n_workers = 0;
     if (eng->pool) {

@@ -105,6 +105,8 @@ static void handle(slot_t *s, wire_msg_t type, const uint8_t *data, size_t len)
         s->status.in_flight = rbuf_u64(&r);
         s->status.cancelled = rbuf_u64(&r);
         s->status.spawn_failures = rbuf_u64(&r);
+        s->status.out_of_fds = rbuf_u64(&r);
+        s->status.out_of_ports = rbuf_u64(&r);
         s->cpu_pct = rbuf_f64(&r);
         s->lag_ms = rbuf_f64(&r);
         uint64_t now = uv_now(p->loop), at = now > p->epoch_ms ? now - p->epoch_ms : 0;
@@ -304,6 +306,8 @@ void pool_status(const pool_t *p, runner_status_t *sum)
         sum->in_flight += s->in_flight;
         sum->cancelled += s->cancelled;
         sum->spawn_failures += s->spawn_failures;
+        sum->out_of_fds += s->out_of_fds;
+        sum->out_of_ports += s->out_of_ports;
     }
 }
 

@@ -108,6 +108,7 @@ struct runner {
     uint64_t n_in_flight;
     uint64_t cancelled;
     uint64_t spawn_failures;
+    uint64_t out_of_fds, out_of_ports;
 };
 
 static uint64_t now_ms(const runner_t *run)
@@ -464,6 +465,19 @@ static void on_user_timer(uv_timer_t *t)
     user_run(t->data);
 }
 
+/* Failures that are hopper's own lack of resources, not the server's doing:
+ * counted apart so the engine can say so (both clients word them with
+ * strerror, in the C locale). */
+static void note_resource_error(runner_t *run, const char *err)
+{
+    if (!err)
+        return;
+    if (strstr(err, "Too many open files"))
+        run->out_of_fds++;
+    else if (strstr(err, "Cannot assign requested address"))
+        run->out_of_ports++;
+}
+
 /* A request ended (either client): record it, then think or stop. */
 static void user_finished(user_t *u, uint64_t latency_us)
 {
@@ -498,6 +512,7 @@ static void on_conn_done(h1_conn_t *c, const h1_result_t *res, void *arg)
     char ebuf[SNAP_ERROR_TEXT];
     const char *err = res->error ? res->error : verdict(p, res->status, u->body.matched, ebuf, sizeof ebuf);
     stats_record(run->stats, p->entry, now_ms(run), res->latency_us, res->body_bytes, err);
+    note_resource_error(run, err);
     if (err && run->cfg.on_failure) {
         char url[2048];
         snprintf(url, sizeof url, "http://%s%s", run->origin.origin_host,
@@ -611,6 +626,7 @@ static void on_transfer_done(curluv_t *cu, CURL *easy, CURLcode rc, void *arg)
     char ebuf[SNAP_ERROR_TEXT];
     const char *err = failure_text(r, rc, ebuf, sizeof ebuf);
     stats_record(run->stats, p->entry, now_ms(run), (uint64_t)total_us, r->body.bytes, err);
+    note_resource_error(run, err);
     if (err && run->cfg.on_failure)
         report_failure(run, r, err);
     req_release(r);
@@ -811,6 +827,8 @@ void runner_status(const runner_t *run, runner_status_t *out)
     out->in_flight = run->n_in_flight;
     out->cancelled = run->cancelled;
     out->spawn_failures = run->spawn_failures;
+    out->out_of_fds = run->out_of_fds;
+    out->out_of_ports = run->out_of_ports;
 }
 
 void runner_close(runner_t *run)

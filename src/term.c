@@ -15,10 +15,10 @@ int term_open(term_t *t, bool ascii, bool no_color)
     memset(t, 0, sizeof *t);
     if (!isatty(0) || !isatty(1))
         return -1;
-    setlocale(LC_ALL, "");
-    /* ncurses needs the character set only. Numbers stay in the C locale so
-     * that reports written later never get a decimal comma. */
-    setlocale(LC_NUMERIC, "C");
+    /* ncurses needs the character set only. Everything else stays in the C
+     * locale: numbers in reports never get a decimal comma, and error texts
+     * (strerror) read the same in every report. */
+    setlocale(LC_CTYPE, "");
     const char *cs = nl_langinfo(CODESET);
     t->utf8 = !ascii && cs && strcmp(cs, "UTF-8") == 0;
     t->stdin_flags = fcntl(0, F_GETFL);

@@ -38,6 +38,8 @@ static void send_report(worker_t *w)
     wbuf_u64(&w->out, st.in_flight);
     wbuf_u64(&w->out, st.cancelled);
     wbuf_u64(&w->out, st.spawn_failures);
+    wbuf_u64(&w->out, st.out_of_fds);
+    wbuf_u64(&w->out, st.out_of_ports);
     wbuf_f64(&w->out, h.cpu_pct);
     wbuf_f64(&w->out, h.lag_ms);
     stats_delta_take(w->stats, &w->out);

@@ -129,6 +129,20 @@ for term in xterm-256color screen; do
     tm kill-session -t "t-$term"
 done
 
+# Out of file descriptors (users added from the keyboard past ulimit -n): the
+# failures are counted and named, hopper says why, and it keeps running.
+tm new-session -d -s fds -x 120 -y 40 \
+    "bash -c 'ulimit -n 128; LANG=C.UTF-8 $HOPPER -f $hf -r 1000 -t 60s --workers 1; echo EXIT=\$?; sleep 60'"
+wait_for fds "users 5/5" >/dev/null
+tm send-keys -t fds u
+tm send-keys -t fds 3 0 0 Enter
+check "fds: the shortage is said on the dashboard" wait_for fds "out of file descriptors" 10
+check "fds: the failures are counted and named" wait_for fds "Too many open files" 5
+tm send-keys -t fds q
+check "fds: q still stops with the summary" wait_for fds "EXIT=1" 15
+check "fds: the summary warns" bash -c "tmux -L $TMUX_SOCK capture-pane -p -S -200 -t fds | grep -q '^Warning: .* ran out of file descriptors'"
+tm kill-session -t fds
+
 # SIGHUP (the SSH session drops): hopper stops and exits by itself.
 run_in_tmux hup LANG=C.UTF-8 -- -t 60s
 wait_for hup "Aggregated" >/dev/null
