@@ -40,7 +40,7 @@ ifeq ($(V),1)
 Q :=
 endif
 
-.PHONY: all clean test test-unit test-e2e test-asan deps demo install uninstall bench
+.PHONY: all clean test test-unit test-e2e test-asan test-valgrind deps demo install uninstall bench
 
 # Top-level links so `./hopper` works from the checkout; only for the default
 # build, so that a sanitizer or benchmark build never re-points them.
@@ -77,15 +77,20 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libhopper.a | $(BUI
 $(OBJ) $(BUILD)/tests:
 	$(Q)mkdir -p $@
 
+# The hostile server of tests/e2e/faults.sh: plain sockets, no library.
+$(BUILD)/faultserver: tests/tools/faultserver.c | $(OBJ)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
 # The suite: unit programs, then end-to-end scripts against a real
 # hopper-target. tests/run prints "N passed, N failed" and fails on any failure.
-test: deps-check all $(UNIT_BIN)
+test: deps-check all $(UNIT_BIN) $(BUILD)/faultserver
 	$(Q)BUILD=$(BUILD) tests/run
 
 test-unit: all $(UNIT_BIN)
 	$(Q)BUILD=$(BUILD) tests/run unit
 
-test-e2e: all $(UNIT_BIN)
+test-e2e: all $(UNIT_BIN) $(BUILD)/faultserver
 	$(Q)BUILD=$(BUILD) tests/run e2e
 
 # The same suite built with AddressSanitizer (leak detection on) and UBSan.
@@ -94,9 +99,16 @@ test-asan:
 	  OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" $(BUILD_ASAN_TARGETS) test-asan-run
 
-test-asan-run: all $(UNIT_BIN)
+test-asan-run: all $(UNIT_BIN) $(BUILD)/faultserver
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  BUILD=$(BUILD) HOPPER_SANITIZED=1 tests/run
+
+# The headless end-to-end tests with hopper under valgrind (memcheck): any
+# memory error or definite leak fails the run (valgrind's status 99).
+VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+            --show-leak-kinds=definite --trace-children=no
+test-valgrind: all $(UNIT_BIN)
+	$(Q)HOPPER_WRAP="$(VALGRIND)" BUILD=$(BUILD) tests/run e2e counts
 
 deps-check:
 	$(Q)pkg-config --exists $(PKGS) && test -f /usr/include/http_parser.h || \

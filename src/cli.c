@@ -125,7 +125,8 @@ void cli_usage(FILE *f)
         "  -V, --version              the version\n"
         "\n"
         "Exit status: 0 clean run, 1 some request failed (--exit-code-on-error),\n"
-        "2 bad usage or a bad hopperfile, 3 a check failed. See hopper(1), hopperfile(5).\n",
+        "2 bad usage or a bad hopperfile, 3 a check failed, 4 a report could not be written.\n"
+        "See hopper(1) and hopperfile(5).\n",
         f);
 }
 

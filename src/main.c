@@ -255,7 +255,10 @@ static void on_engine_done(engine_t *eng, void *arg)
         .checks = app->out.results,
         .n_checks = app->out.n_checks,
     };
-    outputs_finish(&app->out, &app->snap, &meta, app->status, &app->log);
+    /* A report that could not be written is evidence lost: the run fails
+     * with its own status, whatever else happened. */
+    if (outputs_finish(&app->out, &app->snap, &meta, app->status, &app->log) != 0)
+        app->status = 4;
     uv_timer_stop(&app->csv_timer);
     uv_close((uv_handle_t *)&app->csv_timer, NULL);
     uv_timer_stop(&app->print_timer);

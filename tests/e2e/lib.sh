@@ -73,10 +73,15 @@ hopperfile() {
 # made through hop/hop_bg: tests/run runs the client-sensitive scripts once
 # with each, so both paths are held to the same expectations.
 HOPPER_CLIENT="${HOPPER_CLIENT:-}"
+# HOPPER_WRAP runs hopper under a tool (make test-valgrind sets valgrind).
+HOPPER_WRAP="${HOPPER_WRAP:-}"
 
 hop() {
     local out="$1"; shift
-    timeout -k 5 60 "$HOPPER" ${HOPPER_CLIENT:+--http-client "$HOPPER_CLIENT"} "$@" >"$out" 2>&1 </dev/null
+    local limit=60
+    [ -n "$HOPPER_WRAP" ] && limit=600
+    # shellcheck disable=SC2086 # HOPPER_WRAP is a command line
+    timeout -k 5 "$limit" $HOPPER_WRAP "$HOPPER" ${HOPPER_CLIENT:+--http-client "$HOPPER_CLIENT"} "$@" >"$out" 2>&1 </dev/null
     HOP_RC=$?
 }
 

@@ -109,6 +109,16 @@ for sig in TERM HUP; do
     check "SIG$sig: HTML complete" grep -q '</html>' "$T/$sig.html"
 done
 
+# A full disk at the end: the message names the report, the others are still
+# written, and the exit status says a report is missing.
+target_start || exit 1
+sed -i "s#^host = .*#host = $TARGET_URL#" "$hf"
+hop "$T/full.out" -f "$hf" -t 1s --only-summary --json /dev/full --csv "$T/full" --html "$T/full.html"
+target_stop
+check "disk full: exit status 4" [ "$HOP_RC" = 4 ]
+check "disk full: the message names the report and the reason" grep -q 'json: the report could not be written completely: No space left on device' "$T/full.out"
+check "disk full: the other reports are complete" bash -c "grep -q '</html>' '$T/full.html' && [ \"\$(awk -F, '\$2 == \"Aggregated\" { print \$3 }' '$T/full_stats.csv')\" = '$(target_total)' ]"
+
 # A file that cannot be written is an error before the test starts.
 target_start || exit 1
 sed -i "s#^host = .*#host = $TARGET_URL#" "$hf"
