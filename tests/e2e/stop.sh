@@ -51,7 +51,7 @@ check "stop-timeout: nothing cancelled" bash -c "! grep -q cancelled '$T/gracefu
 # A second signal while waiting for in-flight requests stops at once.
 target_start --delay 5s || exit 1
 sed -i "s#^host = .*#host = $TARGET_URL#" "$hf"
-hop_bg "$T/twice.out" -f "$hf" --only-summary --stop-timeout 30s
+hop_bg "$T/twice.out" -f "$hf" --only-summary --stop-timeout 30s --json "$T/twice.json" --csv "$T/twice"
 sleep 0.5
 kill -INT $HOP_PID
 sleep 0.3
@@ -64,6 +64,8 @@ check "stop: a second Ctrl-C does not wait out --stop-timeout" [ $((SECONDS - st
 check "stop: and still prints the summary" grep -q '^=== hopper summary' "$T/twice.out"
 check "stop: cancelled requests are reported" grep -q 'cancelled' "$T/twice.out"
 check "stop: exit status 0" [ "$rc" = 0 ]
+check "stop: the reports are still written after the second Ctrl-C" jqe '.cancelled_requests > 0' "$T/twice.json"
+check "stop: and the CSV too" grep -q '^,Aggregated,' "$T/twice_stats.csv"
 
 # Run time reached: the summary covers the run, exit 0.
 target_start || exit 1
