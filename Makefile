@@ -11,7 +11,8 @@ PKGS    := libcurl libuv ncursesw jansson
 # Debian's http-parser ships no pkg-config file; its header and library are
 # checked by `make deps` instead.
 DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libuv1-dev libncurses-dev \
-            libjansson-dev libhttp-parser-dev curl jq tmux wrk chromium
+            libjansson-dev libhttp-parser-dev curl jq tmux wrk chromium clang libclang-rt-14-dev \
+            valgrind openssl
 
 CC      ?= cc
 OPT     ?= -O2 -g
@@ -147,3 +148,63 @@ uninstall:
 
 clean:
 	rm -rf build build-asan hopper hopper-target
+
+# ---- fuzzing -----------------------------------------------------------------
+# libFuzzer targets for the parsers that read text from people and servers
+# (tests/fuzz/README.md), built by clang - libFuzzer is clang's, so never
+# $(CC) - with ASan and UBSan into build-fuzz/. `make fuzz` runs each target
+# for FUZZ_SECONDS on a scratch corpus seeded from tests/fuzz/corpus and
+# fails on any crash, leak, hang or broken invariant; `make fuzz-smoke` is the
+# few-second run the suite makes (tests/e2e/fuzz_smoke.sh).
+FUZZ_CC            ?= clang
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 3
+FUZZ_BUILD         := build-fuzz
+FUZZ_CFLAGS        := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(WARN) -Iinclude \
+                      -fsanitize=address,undefined -fno-sanitize-recover=undefined
+# The modules under test and what they call; each target links only what it
+# uses from the archive. fuzz_response includes src/h1.c (its parser callbacks
+# are static), which needs libuv and http-parser.
+FUZZ_LIB_SRC := $(addprefix src/,checks.c console.c cookies.c duration.c hopperfile.c plan.c \
+                  snapshot.c srcaddr.c url.c xalloc.c)
+FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
+
+.PHONY: fuzz fuzz-smoke fuzz-build fuzz-check fuzz-clean
+
+fuzz: fuzz-build
+	$(Q)FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	$(Q)FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_FRESH=1 tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-build: fuzz-check $(FUZZ_BINS)
+
+# clang alone is not enough: the fuzzer runtime is in libclang-rt-14-dev.
+fuzz-check:
+	$(Q)printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' | \
+	  $(FUZZ_CC) -x c - -fsanitize=fuzzer,address,undefined -o /dev/null >/dev/null 2>&1 || \
+	  { echo "fuzzing needs clang with libFuzzer: run 'make deps' (clang, libclang-rt-14-dev)"; exit 2; }
+
+$(FUZZ_BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) | $(FUZZ_BUILD)/obj fuzz-check
+	@echo "  CC    $< (fuzz)"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/libhopper-fuzz.a: $(FUZZ_LIB_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_response: src/h1.c
+$(FUZZ_BUILD)/fuzz_response: FUZZ_EXTRA_LIBS = $(shell pkg-config --libs libuv 2>/dev/null) -lhttp_parser
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_BUILD)/libhopper-fuzz.a \
+                      $(wildcard include/*.h) | fuzz-check
+	@echo "  LINK  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libhopper-fuzz.a \
+	  $(FUZZ_EXTRA_LIBS) -lm
+
+$(FUZZ_BUILD)/obj:
+	$(Q)mkdir -p $@
+
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)

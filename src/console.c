@@ -1,6 +1,7 @@
 /* console: see include/console.h. */
 #include "console.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "duration.h"
@@ -23,9 +24,32 @@ const char *console_ms(uint64_t us, char *buf, size_t len)
 
 char *console_sanitize(const char *src, char *dst, size_t len)
 {
+    /* Control characters (C0, DEL, and C1: U+0080-U+009F, which terminals
+     * also obey, 0x9b being an escape of its own) and bytes that are not
+     * UTF-8 all become '?': a hostile server cannot move the cursor. */
     size_t j = 0;
-    for (const unsigned char *p = (const unsigned char *)src; *p && j + 1 < len; p++)
-        dst[j++] = (*p < 0x20 || *p == 0x7f) ? '?' : (char)*p;
+    const unsigned char *p = (const unsigned char *)src;
+    while (*p && j + 1 < len) {
+        unsigned char c = *p;
+        size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+        bool ok = n > 0;
+        for (size_t k = 1; ok && k < n; k++)
+            ok = (p[k] & 0xc0) == 0x80;
+        if (ok && n == 2 && (c < 0xc2 || (c == 0xc2 && p[1] < 0xa0)))
+            ok = false;                 /* overlong, or a C1 control */
+        if (ok && n == 1 && (c < 0x20 || c == 0x7f))
+            ok = false;
+        if (!ok) {
+            dst[j++] = '?';
+            p++;
+            continue;
+        }
+        if (j + n >= len)
+            break;
+        memcpy(dst + j, p, n);
+        j += n;
+        p += n;
+    }
     dst[j] = '\0';
     return dst;
 }

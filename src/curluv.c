@@ -31,8 +31,11 @@ static void on_poll(uv_poll_t *h, int status, int events)
     curluv_sock_t *s = (curluv_sock_t *)h;
     curluv_t *cu = h->data;
     int flags = 0, running;
+    /* On a socket error libuv reports no events: let libcurl read and write
+     * anyway, so it sees the reset itself (and retries a reused connection
+     * that died before answering) instead of a bare "poll error". */
     if (status < 0)
-        flags = CURL_CSELECT_ERR;
+        flags = CURL_CSELECT_ERR | CURL_CSELECT_IN | CURL_CSELECT_OUT;
     if (events & UV_READABLE)
         flags |= CURL_CSELECT_IN;
     if (events & UV_WRITABLE)

@@ -558,6 +558,8 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
         c->hdr_val = xrealloc(c->hdr_val, cap);
         c->hdr_val_cap = cap;
     }
+    if (len == 0)
+        return 0;       /* an empty value: nothing to add (and hdr_val may be NULL) */
     memcpy(c->hdr_val + c->hdr_val_len, at, len);
     c->hdr_val_len += len;
     return 0;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netdb.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -106,6 +107,20 @@ static int choose_client(const plan_t *plan, const char *want, bool *native, cha
         if (url_is_absolute(t) && (strncasecmp(t, plan->host, origin_len) != 0 ||
                                    (t[origin_len] && !strchr("/?#", t[origin_len]))))
             why = "a task requests another origin";
+    }
+    /* hopper's client resolves the host once, at start; a host that does not
+     * resolve yet is left to libcurl, which tries for every connection and
+     * counts "cannot resolve host" failures. */
+    if (!why && !(want && strcmp(want, "native") == 0)) {
+        char host[256];
+        const char *port = NULL;
+        if (url_host(plan->host, host, sizeof host) == 0) {
+            struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+            if (getaddrinfo(host, port, &hints, &res) != 0)
+                why = "the host does not resolve";
+            else
+                freeaddrinfo(res);
+        }
     }
     bool is_native = want && strcmp(want, "native") == 0;
     if (want && strcmp(want, "curl") == 0) {

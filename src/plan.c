@@ -60,10 +60,20 @@ const char *plan_wait_describe(const wait_spec_t *w, char *buf, size_t len)
     case WAIT_PACING:
         snprintf(buf, len, "pacing %s", duration_format(w->a_us, a, sizeof a));
         break;
-    case WAIT_THROUGHPUT:
-        /* %g: "0.5/s", "10/s", never "10.000000/s". */
-        snprintf(buf, len, "throughput %.6g/s", w->rate);
+    case WAIT_THROUGHPUT: {
+        /* Plain decimals, never an exponent, no trailing zeros: the text must
+         * read back as a hopperfile value ("throughput 1000000/s", "0.5/s",
+         * "0.00001/s"). */
+        char num[64];
+        snprintf(num, sizeof num, "%.9f", w->rate);
+        char *end = num + strlen(num) - 1;
+        while (end > num && *end == '0')
+            *end-- = '\0';
+        if (*end == '.')
+            *end = '\0';
+        snprintf(buf, len, "throughput %s/s", num);
         break;
+    }
     case WAIT_CONSTANT:
     default:
         snprintf(buf, len, "constant %s", duration_format(w->a_us, a, sizeof a));

@@ -364,8 +364,20 @@ static const char *failure_text(const req_t *r, CURLcode rc, char *buf, size_t l
     case CURLE_COULDNT_RESOLVE_HOST:
         snprintf(buf, len, "cannot resolve host");
         break;
-    case CURLE_SEND_ERROR:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        /* The URL was checked before the run: this comes from a response
+         * that is not HTTP (a garbled status line). */
+        snprintf(buf, len, "malformed response");
+        break;
     case CURLE_RECV_ERROR:
+        if (os_errno == 0) {
+            /* No system error: libcurl could not read the response itself
+             * (a bad chunk size, say). */
+            snprintf(buf, len, "malformed response");
+            break;
+        }
+        /* fall through */
+    case CURLE_SEND_ERROR:
         if (os_errno == ECONNRESET)
             snprintf(buf, len, "connection reset");
         else if (os_errno == EPIPE)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "console.h"
 #include "hist.h"
 #include "history.h"
 #include "xalloc.h"
@@ -141,9 +142,13 @@ static uint64_t error_hash(size_t entry, const char *text)
     return h;
 }
 
-static void error_add_n(stats_t *st, size_t entry, const char *text, uint64_t n, double first,
+static void error_add_n(stats_t *st, size_t entry, const char *raw, uint64_t n, double first,
                         double last)
 {
+    /* Error texts may quote the server (a Location, a reason): they are
+     * cleaned once, here, so every view and report agrees. */
+    char text[SNAP_ERROR_TEXT];
+    console_sanitize(raw, text, sizeof text);
     uint64_t h = error_hash(entry, text);
     for (size_t i = h % ERROR_SLOTS;; i = (i + 1) % ERROR_SLOTS) {
         error_row_t *r = &st->errors[i];
@@ -154,7 +159,7 @@ static void error_add_n(stats_t *st, size_t entry, const char *text, uint64_t n,
             }
             r->entry = entry;
             r->hash = h;
-            snprintf(r->text, sizeof r->text, "%s", text);
+            memcpy(r->text, text, sizeof r->text);
             r->count = 0;
             r->first_seen = first;
             r->last_seen = last;

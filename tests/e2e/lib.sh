@@ -28,6 +28,7 @@ check() { local n="$1"; shift; if "$@"; then ok "$n"; else not_ok "$n"; fi; }
 
 target_start() {
     TARGET_OUT="$T/target.out"
+    : >"$TARGET_OUT"
     "$HOPPER_TARGET" --port 0 "$@" >"$TARGET_OUT" 2>"$T/target.err" &
     TARGET_PID=$!
     local i
