@@ -168,8 +168,8 @@ static void clock_of(uint64_t ms, char *buf, size_t len)
 
 void console_print_health(FILE *f, const snap_t *s)
 {
-    fprintf(f, "generator: %s client, %s cpu %.0f%% lag %.1fms", s->client ? s->client : "libcurl",
-            s->n_workers ? "main process" : "", s->self.cpu_pct, s->self.lag_ms);
+    fprintf(f, "generator: %s client, %scpu %.0f%% lag %.1fms", s->client ? s->client : "libcurl",
+            s->n_workers ? "main process " : "", s->self.cpu_pct, s->self.lag_ms);
     for (unsigned i = 0; i < s->n_workers; i++) {
         const snap_worker_t *w = &s->workers[i];
         if (w->alive)

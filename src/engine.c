@@ -181,7 +181,8 @@ static void sample_health(engine_t *eng)
         char msg[320];
         snprintf(msg, sizeof msg,
                  "hopper itself is the bottleneck: %s for %d s; response times include hopper's "
-                 "own delay (more --workers, fewer users, or a bigger machine)", worst,
+                 "own delay (more --workers, fewer users, more --source-addrs if connecting is slow, or a "
+                 "bigger machine)", worst,
                  OVERLOAD_SAMPLES);
         say(eng, msg);
     }
@@ -193,7 +194,7 @@ static void on_tick(uv_timer_t *t)
     eng->ticks++;
     runner_status_t st;
     backend_status(eng, &st);
-    stats_tick(eng->stats, eng->ticks * 1000, (uint32_t)(eng->local ? st.users : eng->assigned));
+    stats_tick(eng->stats, eng->ticks * 1000, (uint32_t)st.users);
     sample_health(eng);
     /* Aligned to whole seconds since the start, whatever the timer's drift. */
     uint64_t next = (eng->ticks + 1) * 1000, now = uv_now(eng->loop) - eng->start_ms;
@@ -400,7 +401,12 @@ void engine_snapshot(engine_t *eng, snap_t *out)
     out->host = eng->cfg.host;
     out->state = eng->state;
     out->paused = eng->paused;
-    out->users = eng->state >= RUN_STOPPING ? st.users : (eng->local ? st.users : eng->assigned);
+    /* The users actually running (with workers, as last reported: the
+     * ramp's own count would run ahead of workers that are slow to start
+     * them), and the state says "ramping" until they are all there. */
+    out->users = st.users;
+    if (out->state == RUN_RUNNING && st.users < eng->target)
+        out->state = RUN_RAMPING_UP;
     out->peak_users = eng->peak_users;
     out->target_users = eng->target;
     out->spawn_rate = eng->rate;

@@ -156,7 +156,7 @@ static int check_ports(const plan_t *plan, const char *source_addrs, char *err, 
             lo = 32768, hi = 60999;
         fclose(f);
     }
-    uint64_t ports = (uint64_t)(hi >= lo ? hi - lo + 1 : 0) * addrs;
+    uint64_t range = hi >= lo ? hi - lo + 1 : 0, ports = range * addrs;
     if (plan->users > ports) {
         snprintf(err, errlen,
                  "%llu users need %llu connections to one server address, but %zu local "
@@ -164,9 +164,19 @@ static int check_ports(const plan_t *plan, const char *source_addrs, char *err, 
                  "local addresses with --source-addrs, e.g. 127.0.0.1-127.0.0.%llu",
                  (unsigned long long)plan->users, (unsigned long long)plan->users, addrs,
                  addrs == 1 ? "" : "es", addrs == 1 ? "s" : "", (unsigned long long)ports, lo, hi,
-                 (unsigned long long)(plan->users / (hi - lo + 1) + 1));
+                 (unsigned long long)(plan->users / (range / 2) + 1));
         return -1;
     }
+    /* Linux's connect() searches for a free port, and past about half the
+     * range per local address each search costs close to a millisecond of
+     * kernel time (measured: bench/README.md): the ramp then stalls and
+     * latencies grow. Not an error, but worth saying before it happens. */
+    if (plan->users > ports / 2)
+        fprintf(stderr, "hopper: note: %llu users on %zu local address%s use over half of the "
+                "ephemeral ports; connecting gets slow past that (bench/README.md): "
+                "--source-addrs 127.0.0.1-127.0.0.%llu keeps it fast\n",
+                (unsigned long long)plan->users, addrs, addrs == 1 ? "" : "es",
+                (unsigned long long)(plan->users / (range / 2) + 1));
     return 0;
 }
 
