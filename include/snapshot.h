@@ -74,6 +74,11 @@ typedef enum {
     EVENT_STOP
 } event_kind_t;
 
+/* The letter that marks an operator action on every timeline (the
+ * dashboard's sparklines, the HTML charts): U target users, R spawn rate,
+ * P pause/resume, Z statistics reset, S stop. */
+char snap_event_mark(event_kind_t k);
+
 typedef struct {
     uint64_t t_ms;            /* since start */
     event_kind_t kind;

@@ -281,18 +281,6 @@ static int draw_pair(dash_t *d, int y, int x, const char *name, const char *now,
     return x + 3;
 }
 
-static char event_mark(event_kind_t k)
-{
-    switch (k) {
-    case EVENT_TARGET_USERS: return 'U';
-    case EVENT_SPAWN_RATE: return 'R';
-    case EVENT_PAUSE: return 'P';
-    case EVENT_RESET_STATS: return 'Z';
-    case EVENT_STOP: return 'S';
-    }
-    return '*';
-}
-
 static void draw_events(dash_t *d, const snap_t *s, int y, int w)
 {
     if (s->n_recent == 0)
@@ -305,7 +293,7 @@ static void draw_events(dash_t *d, const snap_t *s, int y, int w)
             t = newest;
         if (newest - t >= (uint32_t)w)
             continue;
-        char m[2] = {event_mark(s->events[i].kind), '\0'};
+        char m[2] = {snap_event_mark(s->events[i].kind), '\0'};
         put(y, w - 1 - (int)(newest - t), attr_of(d, ROLE_HIGHLIGHT), m, 1);
     }
 }

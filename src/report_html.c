@@ -245,18 +245,6 @@ static const char *run_clock(uint64_t sec, char *buf, size_t len)
 
 /* ---- events ----------------------------------------------------------- */
 
-static char event_letter(event_kind_t k)
-{
-    switch (k) {
-    case EVENT_TARGET_USERS: return 'U';
-    case EVENT_SPAWN_RATE: return 'R';
-    case EVENT_PAUSE: return 'P';
-    case EVENT_RESET_STATS: return 'Z';
-    case EVENT_STOP: return 'S';
-    }
-    return '?';
-}
-
 /* "target users 200", "spawn rate 5/s", "paused", ... */
 static const char *event_text(const html_out_t *o, const snap_event_t *e, char *buf, size_t len)
 {
@@ -465,7 +453,7 @@ static void chart_events(html_out_t *o, const snap_t *s, const chart_scale_t *sc
         out_printf(o, "</title><line x1=\"%s\" y1=\"%d\" x2=\"%s\" y2=\"%d\"/>"
                       "<line class=\"hit\" x1=\"%s\" y1=\"%d\" x2=\"%s\" y2=\"%d\"/>"
                       "<text x=\"%s\" y=\"%s\" text-anchor=\"middle\">%c</text></g>\n",
-                   xs, PLOT_T, xs, PLOT_B, xs, PLOT_T, xs, PLOT_B, xs, ys, event_letter(e->kind));
+                   xs, PLOT_T, xs, PLOT_B, xs, PLOT_T, xs, PLOT_B, xs, ys, snap_event_mark(e->kind));
     }
 }
 
@@ -911,7 +899,7 @@ static void write_events(html_out_t *o, const snap_t *s)
         char when[32], what[96];
         run_clock(s->events[i].t_ms / 1000, when, sizeof when);
         out_printf(o, "<tr><td>%s</td><td class=\"l\">%c</td><td class=\"l\">", when,
-                   event_letter(s->events[i].kind));
+                   snap_event_mark(s->events[i].kind));
         html_escape(o, event_text(o, &s->events[i], what, sizeof what));
         out_puts(o, "</td></tr>\n");
     }

@@ -24,6 +24,18 @@ const char *snap_state_name(run_state_t s)
     return "?";
 }
 
+char snap_event_mark(event_kind_t k)
+{
+    switch (k) {
+    case EVENT_TARGET_USERS: return 'U';
+    case EVENT_SPAWN_RATE: return 'R';
+    case EVENT_PAUSE: return 'P';
+    case EVENT_RESET_STATS: return 'Z';
+    case EVENT_STOP: return 'S';
+    }
+    return '?';
+}
+
 void snap_init(snap_t *s)
 {
     memset(s, 0, sizeof *s);
