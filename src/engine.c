@@ -178,7 +178,7 @@ static void sample_health(engine_t *eng)
     eng->overloaded = eng->overload_run >= OVERLOAD_SAMPLES;
     if (eng->overloaded && !eng->overload_said && eng->state < RUN_STOPPING) {
         eng->overload_said = true;
-        char msg[320];
+        char msg[512];
         snprintf(msg, sizeof msg,
                  "hopper itself is the bottleneck: %s for %d s; response times include hopper's "
                  "own delay (more --workers, fewer users, more --source-addrs if connecting is slow, or a "
