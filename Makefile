@@ -25,11 +25,17 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lm
 BUILD   ?= build
 OBJ     := $(BUILD)/obj
 
+# One folder per layer (README, "Where things are"). src/util is the only
+# part hopper-target shares with hopper, so it is an archive of its own.
 HOPPER_MAIN := src/main.c
-TARGET_SRC  := $(wildcard src/target*.c)
-LIB_SRC     := $(filter-out $(HOPPER_MAIN) $(TARGET_SRC),$(wildcard src/*.c))
+HEADERS     := $(wildcard include/*.h include/*/*.h)
+UTIL_SRC    := $(wildcard src/util/*.c)
+TARGET_SRC  := $(wildcard src/target/*.c)
+LIB_SRC     := $(filter-out $(UTIL_SRC) $(TARGET_SRC),$(wildcard src/*/*.c))
 LIB_OBJ     := $(LIB_SRC:src/%.c=$(OBJ)/%.o)
+UTIL_OBJ    := $(UTIL_SRC:src/%.c=$(OBJ)/%.o)
 TARGET_OBJ  := $(TARGET_SRC:src/%.c=$(OBJ)/%.o)
+LIBS        := $(BUILD)/libhopper.a $(BUILD)/libutil.a
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -59,27 +65,32 @@ hopper-target: $(TARGET)
 $(BUILD)/libhopper.a: $(LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(HOPPER): $(OBJ)/main.o $(BUILD)/libhopper.a
+$(BUILD)/libutil.a: $(UTIL_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(HOPPER): $(OBJ)/main.o $(LIBS)
 	@echo "  LINK  $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(TARGET): $(TARGET_OBJ) $(BUILD)/libhopper.a
+# The demo server is another program: it links src/util and nothing else of hopper.
+$(TARGET): $(TARGET_OBJ) $(BUILD)/libutil.a
 	@echo "  LINK  $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(OBJ)/%.o: src/%.c $(wildcard include/*.h) | $(OBJ)
+$(OBJ)/%.o: src/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libhopper.a | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(LIBS) | $(BUILD)/tests
 	@echo "  CC    $<"
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libhopper.a $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
 
-$(OBJ) $(BUILD)/tests:
+$(BUILD)/tests:
 	$(Q)mkdir -p $@
 
 # The hostile server of tests/e2e/faults.sh: plain sockets, no library.
-$(BUILD)/faultserver: tests/tools/faultserver.c | $(OBJ)
+$(BUILD)/faultserver: tests/tools/faultserver.c | $(BUILD)/tests
 	@echo "  CC    $<"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
@@ -165,8 +176,9 @@ FUZZ_CFLAGS        := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(WA
 # The modules under test and what they call; each target links only what it
 # uses from the archive. fuzz_response includes src/h1.c (its parser callbacks
 # are static), which needs libuv and http-parser.
-FUZZ_LIB_SRC := $(addprefix src/,checks.c console.c cookies.c duration.c hopperfile.c plan.c \
-                  snapshot.c srcaddr.c url.c xalloc.c)
+FUZZ_LIB_SRC := $(addprefix src/,plan/checks.c view/console.c http/cookies.c util/duration.c \
+                  plan/hopperfile.c plan/plan.c snapshot/snapshot.c http/srcaddr.c util/url.c \
+                  util/xalloc.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
@@ -187,24 +199,23 @@ fuzz-check:
 	  $(FUZZ_CC) -x c - -fsanitize=fuzzer,address,undefined -o /dev/null >/dev/null 2>&1 || \
 	  { echo "fuzzing needs clang with libFuzzer: run 'make deps' (clang, libclang-rt-14-dev)"; exit 2; }
 
-$(FUZZ_BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) | $(FUZZ_BUILD)/obj fuzz-check
+$(FUZZ_BUILD)/obj/%.o: src/%.c $(HEADERS) | fuzz-check
+	@mkdir -p $(dir $@)
 	@echo "  CC    $< (fuzz)"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_BUILD)/libhopper-fuzz.a: $(FUZZ_LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(FUZZ_BUILD)/fuzz_response: src/h1.c
+$(FUZZ_BUILD)/fuzz_response: src/http/h1.c
 $(FUZZ_BUILD)/fuzz_response: FUZZ_EXTRA_LIBS = $(shell pkg-config --libs libuv 2>/dev/null) -lhttp_parser
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_BUILD)/libhopper-fuzz.a \
-                      $(wildcard include/*.h) | fuzz-check
+                      $(HEADERS) | fuzz-check
 	@echo "  LINK  $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libhopper-fuzz.a \
 	  $(FUZZ_EXTRA_LIBS) -lm
 
-$(FUZZ_BUILD)/obj:
-	$(Q)mkdir -p $@
 
 fuzz-clean:
 	rm -rf $(FUZZ_BUILD)

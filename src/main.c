@@ -12,27 +12,25 @@
 #include <string.h>
 #include <strings.h>
 #include <netdb.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
-#include "cli.h"
-#include "console.h"
-#include "engine.h"
-#include "h1.h"
-#include "hopperfile.h"
-#include "plan.h"
-#include "log.h"
-#include "outputs.h"
-#include "snapshot.h"
-#include "srcaddr.h"
-#include "tui.h"
-#include "url.h"
-#include "xalloc.h"
-
-/* Sockets and files hopper needs beside one connection per user. */
-#define FD_RESERVE 64
+#include "hopper.h"
+#include "plan/cli.h"
+#include "view/console.h"
+#include "engine/engine.h"
+#include "http/h1.h"
+#include "plan/hopperfile.h"
+#include "plan/plan.h"
+#include "util/log.h"
+#include "report/outputs.h"
+#include "snapshot/snapshot.h"
+#include "http/srcaddr.h"
+#include "view/tui.h"
+#include "util/fdlimit.h"
+#include "util/url.h"
+#include "util/xalloc.h"
 
 typedef struct {
     uv_loop_t loop;
@@ -58,26 +56,12 @@ static void usage_error(const char *msg)
     fprintf(stderr, "hopper: %s\nTry 'hopper --help' for more information.\n", msg);
 }
 
-/* Raises the soft open-file limit to the hard one; returns it. */
-static uint64_t raise_fd_limit(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return 1024;
-    if (rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-        getrlimit(RLIMIT_NOFILE, &rl);
-    }
-    return rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX / 2 : (uint64_t)rl.rlim_cur;
-}
-
 /* Says plainly when the users cannot fit: a connection (an open file) each,
  * per worker process. */
 static int check_users_fit(uint64_t users, unsigned workers, uint64_t limit, char *err,
                            size_t errlen)
 {
-    uint64_t per = limit > FD_RESERVE ? limit - FD_RESERVE : 0;
+    uint64_t per = limit > HOPPER_FD_RESERVE ? limit - HOPPER_FD_RESERVE : 0;
     if (users <= per * workers)
         return 0;
     snprintf(err, errlen,
@@ -283,7 +267,7 @@ static void on_engine_done(engine_t *eng, void *arg)
     /* A report that could not be written is evidence lost: the run fails
      * with its own status, whatever else happened. */
     if (outputs_finish(&app->out, &app->snap, &meta, app->status, &app->log) != 0)
-        app->status = 4;
+        app->status = HOPPER_EXIT_REPORT;
     uv_timer_stop(&app->csv_timer);
     uv_close((uv_handle_t *)&app->csv_timer, NULL);
     uv_timer_stop(&app->print_timer);
@@ -313,19 +297,19 @@ int main(int argc, char **argv)
 
     switch (cli_parse(argc, argv, &app.opts, stdout, err, sizeof err)) {
     case CLI_EXIT_OK:
-        return 0;
+        return HOPPER_EXIT_OK;
     case CLI_USAGE_ERROR:
         usage_error(err);
-        return 2;
+        return HOPPER_EXIT_USAGE;
     case CLI_RUN:
         break;
     }
     plan_init(&app.plan);
     if (hopperfile_load(app.opts.hopperfile, &app.plan, err, sizeof err) != 0) {
         fprintf(stderr, "hopper: %s\n", err);
-        return 2;
+        return HOPPER_EXIT_USAGE;
     }
-    uint64_t fd_limit = raise_fd_limit();
+    uint64_t fd_limit = fdlimit_raise(NULL);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (cli_apply(&app.opts, &app.plan, err, sizeof err) == 0) {
         app.workers = app.opts.workers ? app.opts.workers
@@ -336,20 +320,20 @@ int main(int argc, char **argv)
         choose_client(&app.plan, app.opts.http_client, &app.native, err, sizeof err) != 0) {
         fprintf(stderr, "hopper: %s\n", err);
         plan_free(&app.plan);
-        return 2;
+        return HOPPER_EXIT_USAGE;
     }
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "hopper: libcurl could not start\n");
         plan_free(&app.plan);
-        return 2;
+        return HOPPER_EXIT_USAGE;
     }
     if (log_open(&app.log, app.opts.logfile) != 0) {
         fprintf(stderr, "hopper: --logfile %s: %s\n", app.opts.logfile, strerror(errno));
         curl_global_cleanup();
         plan_free(&app.plan);
         cli_free(&app.opts);
-        return 2;
+        return HOPPER_EXIT_USAGE;
     }
     /* Every file asked for is opened now: one that cannot be written stops
      * the run before any load is sent. */
@@ -359,7 +343,7 @@ int main(int argc, char **argv)
         curl_global_cleanup();
         plan_free(&app.plan);
         cli_free(&app.opts);
-        return 2;
+        return HOPPER_EXIT_USAGE;
     }
     uv_loop_init(&app.loop);
     snap_init(&app.snap);
@@ -394,7 +378,7 @@ int main(int argc, char **argv)
         curl_global_cleanup();
         plan_free(&app.plan);
         cli_free(&app.opts);
-        return 2;
+        return HOPPER_EXIT_USAGE;
     }
 
     start_signal(&app, &app.sig_int, SIGINT);
@@ -436,7 +420,7 @@ int main(int argc, char **argv)
     if (uv_loop_close(&app.loop) != 0) {
         /* A handle left open is a bug; say so rather than hide it. */
         fprintf(stderr, "hopper: internal error: the event loop did not close cleanly\n");
-        status = status ? status : 70;
+        status = status ? status : HOPPER_EXIT_INTERNAL;
     }
     log_close(&app.log);
     curl_global_cleanup();

@@ -1,4 +1,4 @@
-/* fuzz_checks: check_parse and check_eval (include/checks.h).
+/* fuzz_checks: check_parse and check_eval (include/plan/checks.h).
  *
  * The bytes are one check as written on the command line or in a hopperfile
  * ("p95<300ms", "GET /x:fail-ratio<1%"). Promises checked: a success keeps
@@ -11,7 +11,7 @@
 #include <math.h>
 #include <stdbool.h>
 
-#include "checks.h"
+#include "plan/checks.h"
 #include "fuzz.h"
 
 static void check_parsed(const char *text, const check_t *c)

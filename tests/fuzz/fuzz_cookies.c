@@ -1,4 +1,4 @@
-/* fuzz_cookies: the native client's cookie jar (include/cookies.h), which
+/* fuzz_cookies: the native client's cookie jar (include/http/cookies.h), which
  * stores whatever a server sends in Set-Cookie.
  *
  * The bytes are a script, one line per step:
@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "cookies.h"
+#include "http/cookies.h"
 #include "fuzz.h"
 
 #define START ((time_t)1700000000) /* 2023-11-14 */

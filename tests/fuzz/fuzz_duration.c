@@ -1,4 +1,4 @@
-/* fuzz_duration: duration_parse and duration_format (include/duration.h).
+/* fuzz_duration: duration_parse and duration_format (include/util/duration.h).
  *
  * The bytes are a duration as a person would type it ("1h30m", "0.5").
  * Promises checked: a failure always says why; a success is at most 365 days,
@@ -7,7 +7,7 @@
  * of every small size, which must stay NUL-terminated and in bounds. */
 #include <stdbool.h>
 
-#include "duration.h"
+#include "util/duration.h"
 #include "fuzz.h"
 
 #define YEAR_US (365ULL * 24 * 3600 * 1000000)

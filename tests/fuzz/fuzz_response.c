@@ -24,7 +24,7 @@
  * the redirect's request line is "METHOD SP PATH SP HTTP/1.1 CRLF" and a
  * 301/302/303 drops the body's framing headers; the Cookie header built for
  * the next request is one well-formed line; the jar stays bounded. */
-#include "../../src/h1.c"
+#include "../../src/http/h1.c"
 
 #include "fuzz.h"
 

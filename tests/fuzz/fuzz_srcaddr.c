@@ -1,4 +1,4 @@
-/* fuzz_srcaddr: srcaddr_parse (include/srcaddr.h), the --source-addrs list.
+/* fuzz_srcaddr: srcaddr_parse (include/http/srcaddr.h), the --source-addrs list.
  *
  * The bytes are the list as typed. Promises checked: a success holds 1 to
  * SRCADDR_MAX addresses, each an IPv4 or IPv6 address whose text form is
@@ -9,7 +9,7 @@
 #include <netinet/in.h>
 
 #include "fuzz.h"
-#include "srcaddr.h"
+#include "http/srcaddr.h"
 
 static void check_address(const srcaddr_list_t *l, size_t i)
 {

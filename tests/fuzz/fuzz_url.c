@@ -1,4 +1,4 @@
-/* fuzz_url: the URL checks and encoders of include/url.h.
+/* fuzz_url: the URL checks and encoders of include/util/url.h.
  *
  * The whole input is one URL or target; split at its first newline it is
  * also a base URL and a task target for url_resolve. Promises checked:
@@ -14,7 +14,7 @@
 #include <stdbool.h>
 
 #include "fuzz.h"
-#include "url.h"
+#include "util/url.h"
 
 static int hex_value(char c)
 {

@@ -1,7 +1,7 @@
 /* Unit tests for pass/fail checks: the expression syntax, its errors, and
  * evaluation against a snapshot (Aggregated and per endpoint). */
 #include "check.h"
-#include "checks.h"
+#include "plan/checks.h"
 
 #include <math.h>
 

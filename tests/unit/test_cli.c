@@ -1,7 +1,7 @@
 /* Unit tests for the command line: options, aliases, bad values, and how the
  * command line overrides the hopperfile. */
 #include "check.h"
-#include "cli.h"
+#include "plan/cli.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* Unit tests for the text views: millisecond formatting, sanitising text that
  * came from a server, and the tables' content. */
 #include "check.h"
-#include "console.h"
+#include "view/console.h"
 
 #include <stdlib.h>
 

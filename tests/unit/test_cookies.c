@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "check.h"
-#include "cookies.h"
+#include "http/cookies.h"
 
 #define NOW ((time_t)1700000000) /* 2023-11-14 */
 

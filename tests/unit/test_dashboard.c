@@ -2,9 +2,9 @@
  * the 1-2-5 steps of the spawn rate, middle shortening, sparkline scaling,
  * and the layout at several terminal sizes. */
 #include "check.h"
-#include "fmt.h"
-#include "layout.h"
-#include "spark.h"
+#include "util/fmt.h"
+#include "view/layout.h"
+#include "view/spark.h"
 
 TEST(counts_fit_six_columns)
 {

@@ -2,7 +2,7 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "duration.h"
+#include "util/duration.h"
 
 #define S  1000000ULL
 #define MS 1000ULL

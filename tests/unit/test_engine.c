@@ -4,8 +4,8 @@
  * the API the dashboard calls. Every wait is a generous upper bound on when
  * the ramp must have got there: nothing depends on tight timing. */
 #include "check.h"
-#include "engine.h"
-#include "hopperfile.h"
+#include "engine/engine.h"
+#include "plan/hopperfile.h"
 
 #include <curl/curl.h>
 

@@ -6,7 +6,8 @@
  * a deadline, and every test closes its connection and proves
  * uv_loop_close() == 0. */
 #include "check.h"
-#include "h1.h"
+#include "hopper.h"
+#include "http/h1.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,7 +22,7 @@
 #include <unistd.h>
 
 
-#define UA "hopper/0.1"
+#define UA HOPPER_USER_AGENT
 #define SEC 1000000ULL
 
 #include "target_proc.h"
@@ -351,7 +352,7 @@ static void rig_close(rig_t *g)
     uv_close((uv_handle_t *)&g->tick, NULL);
     uv_run(&g->loop, UV_RUN_DEFAULT);
     CHECK_INT(uv_loop_close(&g->loop), 0);
-    h1_origin_done(&g->origin);
+    h1_origin_free(&g->origin);
 }
 
 static void prep(h1_request_t *r, const h1_origin_t *o, const char *method, const char *target,
@@ -378,7 +379,7 @@ TEST(request_heads)
     h1_request_t r;
 
     prep(&r, &o, "GET", "/status", 5 * SEC);
-    CHECK_STR(r.head, "GET /status HTTP/1.1\r\nHost: 127.0.0.1:8082\r\nUser-Agent: hopper/0.1\r\n"
+    CHECK_STR(r.head, "GET /status HTTP/1.1\r\nHost: 127.0.0.1:8082\r\nUser-Agent: " UA "\r\n"
                       "Accept: */*\r\n\r\n");
     CHECK_INT(r.head_len, strlen(r.head) - 2);
     CHECK_STR(r.path, "/status");
@@ -441,15 +442,15 @@ TEST(request_heads)
     CHECK_INT(h1_request_prepare(&r, &o, "GET", "/", bad, 1, NULL, 0, NULL, 0, SEC, UA, err,
                                  sizeof err), -1);
     CHECK(strstr(err, "no colon") != NULL);
-    h1_origin_done(&o);
+    h1_origin_free(&o);
 
     /* Port 80 stays out of the Host header, as with libcurl; IPv6 keeps its brackets. */
     CHECK_INT(h1_origin_init(&o, &loop, "http://127.0.0.1:80", NULL, err, sizeof err), 0);
     CHECK_STR(o.origin_host, "127.0.0.1");
-    h1_origin_done(&o);
+    h1_origin_free(&o);
     CHECK_INT(h1_origin_init(&o, &loop, "http://[::1]:8082/", NULL, err, sizeof err), 0);
     CHECK_STR(o.origin_host, "[::1]:8082");
-    h1_origin_done(&o);
+    h1_origin_free(&o);
     CHECK_INT(uv_loop_close(&loop), 0);
 }
 
@@ -466,7 +467,7 @@ TEST(origins_and_sources)
     CHECK(!h1_usable("ftp://x"));
     CHECK(!h1_usable(NULL));
     CHECK_INT(h1_origin_init(&o, &loop, "https://127.0.0.1", NULL, err, sizeof err), -1);
-    h1_origin_done(&o);
+    h1_origin_free(&o);
 
     CHECK_INT(h1_origin_init(&o, &loop, "http://127.0.0.1:8082", "127.0.0.1-127.0.0.4", err, sizeof err), 0);
     CHECK_INT(o.n_sources, 4);
@@ -474,18 +475,18 @@ TEST(origins_and_sources)
     inet_ntop(AF_INET, &((struct sockaddr_in *)&o.sources[3])->sin_addr, a, sizeof a);
     CHECK_STR(a, "127.0.0.4");
     CHECK_INT(((struct sockaddr_in *)&o.sources[3])->sin_port, 0);
-    h1_origin_done(&o);
+    h1_origin_free(&o);
 
     CHECK_INT(h1_origin_init(&o, &loop, "http://127.0.0.1:8082", " 127.0.0.2-3 , 127.0.0.9", err,
                              sizeof err), 0);
     CHECK_INT(o.n_sources, 3);
     inet_ntop(AF_INET, &((struct sockaddr_in *)&o.sources[2])->sin_addr, a, sizeof a);
     CHECK_STR(a, "127.0.0.9");
-    h1_origin_done(&o);
+    h1_origin_free(&o);
 
     CHECK_INT(h1_origin_init(&o, &loop, "http://127.0.0.1:8082", "10.0.0.0-10.0.0.255", err, sizeof err), 0);
     CHECK_INT(o.n_sources, 256);
-    h1_origin_done(&o);
+    h1_origin_free(&o);
 
     static const struct {
         const char *list, *named;
@@ -505,7 +506,7 @@ TEST(origins_and_sources)
         if (!strstr(err, bad[i].named))
             printf("#   \"%s\": \"%s\" does not name %s\n", bad[i].list, err, bad[i].named);
         CHECK(strstr(err, bad[i].named) != NULL);
-        h1_origin_done(&o);
+        h1_origin_free(&o);
     }
     CHECK_INT(uv_loop_close(&loop), 0);
 }
@@ -949,7 +950,7 @@ TEST(cookies_sent_back)
     CHECK(rig_send(&fr.g, &fr.req, 3000));
     CHECK(strstr(fr.g.body, "Cookie:") == NULL);
     char want[128];
-    snprintf(want, sizeof want, "\nGET /app HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nUser-Agent: hopper/0.1\r\n"
+    snprintf(want, sizeof want, "\nGET /app HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nUser-Agent: " UA "\r\n"
                                 "Accept: */*\r\n\r\n", fr.f.port);
     CHECK(strstr(fr.g.body, want) != NULL);
     CHECK(rig_send(&fr.g, &fr.req, 3000));

@@ -1,7 +1,7 @@
 /* Unit tests for the latency histogram: bucket layout, error bound,
  * percentile definition, clamping and exact merging. */
 #include "check.h"
-#include "hist.h"
+#include "stats/hist.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "hopperfile.h"
-#include "plan.h"
-#include "url.h"
+#include "plan/hopperfile.h"
+#include "plan/plan.h"
+#include "util/url.h"
 
 #define S 1000000ULL
 

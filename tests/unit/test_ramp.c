@@ -1,7 +1,7 @@
 /* Unit tests for the ramp: even spacing, exact catch-up, ramping down, rate
  * changes and restarts. The clock is simulated: no sleeping. */
 #include "check.h"
-#include "ramp.h"
+#include "engine/ramp.h"
 
 /* Drives a ramp with a timer that fires exactly when asked (or late by
  * `late_us`), recording when each step happened. */

@@ -8,8 +8,8 @@
  *                                         (tests/e2e/html_render.sh renders it
  *                                         with headless Chromium) */
 #include "check.h"
-#include "console.h"
-#include "report_html.h"
+#include "view/console.h"
+#include "report/report_html.h"
 
 #include <errno.h>
 #include <locale.h>

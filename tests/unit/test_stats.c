@@ -2,8 +2,8 @@
  * 10-second current rates (which fall to zero when traffic stops), errors
  * grouped per endpoint, reset, and the bounded per-second history. */
 #include "check.h"
-#include "history.h"
-#include "stats.h"
+#include "stats/history.h"
+#include "stats/stats.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -208,7 +208,7 @@ TEST(history_stays_bounded_over_a_long_run)
     CHECK_INT(covered, n);                    /* every second is in some sample */
     CHECK_INT(s.history[s.n_history - 1].t, n);
     snap_free(&s);
-    history_done(h);
+    history_free(h);
     free(h);
 }
 

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "url.h"
+#include "util/url.h"
 
 TEST(check_base_good)
 {

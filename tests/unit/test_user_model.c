@@ -1,8 +1,8 @@
 /* Unit tests for what a simulated user does between requests: which task it
  * picks (weights) and how long it waits (Locust's wait_time semantics). */
 #include "check.h"
-#include "picker.h"
-#include "wait.h"
+#include "engine/picker.h"
+#include "engine/wait.h"
 
 #include <math.h>
 
@@ -23,7 +23,7 @@ TEST(picker_follows_the_weights)
     CHECK(fabs(counts[1] / (double)N - 1.0 / 6) < 0.005);
     CHECK(fabs(counts[2] / (double)N - 1.0 / 6) < 0.005);
     CHECK(fabs(counts[4] / (double)N - 0.5) < 0.005);
-    picker_done(&p);
+    picker_free(&p);
 }
 
 TEST(picker_single_task_and_all_zero)
@@ -35,9 +35,9 @@ TEST(picker_single_task_and_all_zero)
     CHECK_INT(picker_init(&p, one, 1), 0);
     for (int i = 0; i < 1000; i++)
         CHECK_INT(picker_pick(&p, &r), 0);
-    picker_done(&p);
+    picker_free(&p);
     CHECK_INT(picker_init(&p, zero, 2), -1);
-    picker_done(&p);
+    picker_free(&p);
 }
 
 TEST(picker_uneven_weights)
@@ -51,7 +51,7 @@ TEST(picker_uneven_weights)
     for (int i = 0; i < 1000000; i++)
         c0 += picker_pick(&p, &r) == 0;
     CHECK(c0 > 800 && c0 < 1200);                  /* 1000 expected */
-    picker_done(&p);
+    picker_free(&p);
 }
 
 TEST(between_is_uniform_within_bounds)

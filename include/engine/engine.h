@@ -1,0 +1,112 @@
+/* engine: runs the simulated users of a plan on a libuv loop.
+ *
+ * Each user loops: pick a task by weight, send its request on the user's own
+ * keep-alive connection with the user's own cookie jar (a CURLSH share per
+ * user), record the result, wait (the plan's wait), repeat. Users start and
+ * stop evenly spaced at the spawn rate; lowering the target stops the newest
+ * users first, each after its request in flight (if any) has finished.
+ *
+ * The interface is narrow on purpose, so that views stay views and the engine
+ * can later run in several worker processes behind it: commands in
+ * (engine_start, engine_set_target_users, engine_set_spawn_rate, engine_pause,
+ * engine_reset_stats, engine_stop) and a plain-data snapshot out
+ * (engine_snapshot). No view ever reads engine structures.
+ *
+ * Lifetime: engine_new, engine_start, ... the run ... done callback (after
+ * engine_stop, or when --run-time is reached), engine_close, run the loop until
+ * it is empty, engine_free. */
+#ifndef HOPPER_ENGINE_H
+#define HOPPER_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "plan/plan.h"
+#include "snapshot/snapshot.h"
+
+typedef struct engine engine_t;
+
+/* The run is over: every user stopped and no request in flight. */
+typedef void (*engine_done_cb)(engine_t *eng, void *arg);
+
+#define ENGINE_CAPTURE_BODY 512     /* bytes of a failed response kept for the log */
+
+/* One failed request, for --log-failures. Pointers are valid during the call. */
+typedef struct {
+    double time_unix;
+    const char *method;
+    const char *name;
+    const char *url;               /* the last URL requested (after redirects) */
+    long status;                   /* 0: no response */
+    const char *error;
+    const char *request_headers;   /* the header block as sent, CRLF lines */
+    size_t request_headers_len;
+    const char *body;              /* the first ENGINE_CAPTURE_BODY bytes */
+    size_t body_len;
+} engine_failure_t;
+
+typedef void (*engine_failure_cb)(const engine_failure_t *f, void *arg);
+
+typedef struct {
+    uv_loop_t *loop;
+    const plan_t *plan;        /* must outlive the engine */
+    const char *host;          /* base URL (plan host or -H) */
+    uint64_t users;            /* initial target */
+    double spawn_rate;
+    uint64_t run_time_us;      /* 0: until engine_stop */
+    bool stop_timeout_set;     /* --stop-timeout given */
+    uint64_t stop_timeout_us;  /* how long in-flight requests may finish at stop */
+    uint64_t seed;
+    engine_done_cb done;
+    void *arg;
+    /* With on_failure, every request keeps what a failure report needs (the
+     * headers it sent, the start of the body): a cost paid only when asked. */
+    engine_failure_cb on_failure;
+    void *failure_arg;
+    /* --workers: 0 or 1 runs the users in this process; N > 1 forks N worker
+     * processes (pool.c) before anything else starts. */
+    unsigned workers;
+    bool native_client;        /* hopper's HTTP/1.1 client instead of libcurl */
+    const char *source_addrs;  /* --source-addrs, or NULL */
+    bool insecure;             /* --insecure: TLS certificates are not verified */
+    /* Messages for the operator (a worker died, hopper is the bottleneck). */
+    void (*log)(void *arg, const char *msg);
+    void *log_arg;
+} engine_config_t;
+
+/* Prepares every task's request. Returns NULL with a message in err on a
+ * problem (libcurl refused an option, for example). */
+engine_t *engine_new(const engine_config_t *cfg, char *err, size_t errlen);
+
+/* Starts the ramp and the clock. */
+void engine_start(engine_t *eng);
+
+/* Moves the ramp towards a new user count at the current spawn rate. */
+void engine_set_target_users(engine_t *eng, uint64_t users);
+
+/* Changes the spawn rate (users per second, > 0) of the ramp. */
+void engine_set_spawn_rate(engine_t *eng, double rate);
+
+/* Pauses or resumes the ramp; users already running keep running. */
+void engine_pause(engine_t *eng, bool paused);
+
+/* Forgets the statistics so far (Locust's "reset stats"). */
+void engine_reset_stats(engine_t *eng);
+
+/* Stops the test: no new requests; requests in flight finish within the stop
+ * timeout, or are cancelled at once (and counted as cancelled) without one. A
+ * second call cancels whatever is still in flight. The done callback follows. */
+void engine_stop(engine_t *eng);
+
+/* Fills *out with the state and statistics now. */
+void engine_snapshot(engine_t *eng, snap_t *out);
+
+/* Starts closing every libuv handle the engine owns (after the done callback). */
+void engine_close(engine_t *eng);
+
+/* Frees the engine; call once the loop has run the close callbacks. */
+void engine_free(engine_t *eng);
+
+#endif

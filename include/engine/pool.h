@@ -1,0 +1,54 @@
+/* pool: the engine's side of a --workers N run.
+ *
+ * pool_new() forks N worker processes (worker.c), each with one end of a
+ * socketpair. The pool hands out users (pool_set_users: the total, spread
+ * evenly; taking users back takes them from the busiest worker, so the newest
+ * go first), forwards stop and reset, merges every report's statistics delta
+ * into the engine's stats (exact: histograms add bucket by bucket), and keeps
+ * each worker's last status and health. When every worker has finished after
+ * a stop (or died), the done callback runs. Fork early: before the loop has
+ * other handles, so the workers inherit nothing they should not own. */
+#ifndef HOPPER_POOL_H
+#define HOPPER_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "hopper.h"
+#include "engine/runner.h"
+#include "stats/stats.h"
+
+typedef struct pool pool_t;
+typedef void (*pool_done_cb)(pool_t *p, void *arg);
+typedef void (*pool_log_cb)(void *arg, const char *msg);
+
+typedef struct {
+    uint64_t users;
+    double cpu_pct;
+    double lag_ms;
+    bool alive;
+} worker_health_t;
+
+/* tmpl: the runners' settings (loop, stats and idle are the workers' own). */
+pool_t *pool_new(uv_loop_t *loop, unsigned workers, const runner_config_t *tmpl, stats_t *stats,
+                 pool_done_cb done, pool_log_cb log, void *arg, char *err, size_t errlen);
+
+/* The run's clock: merged requests are placed at uv_now - epoch_ms. */
+void pool_set_epoch(pool_t *p, uint64_t epoch_ms, double epoch_unix);
+
+void pool_set_users(pool_t *p, uint64_t total);
+void pool_stop(pool_t *p);
+void pool_reset(pool_t *p);
+
+/* The workers' status added up, and each worker's health. */
+void pool_status(const pool_t *p, runner_status_t *sum);
+size_t pool_health(const pool_t *p, worker_health_t *out, size_t max);
+
+/* Closes the pipes (after done), then pool_free once the loop has drained:
+ * it also reaps the worker processes. */
+void pool_close(pool_t *p);
+void pool_free(pool_t *p);
+
+#endif

@@ -1,0 +1,81 @@
+/* runner: the simulated users of one process, and their requests.
+ *
+ * The engine decides how many users should run and when (the ramp); a runner
+ * makes it so at once: runner_set_users() starts users or stops the newest
+ * ones. Each user loops: pick a task by weight, send its request on its own
+ * keep-alive connection with its own cookie jar, record the result into the
+ * stats it was given, wait, repeat. With one worker the runner lives in the
+ * engine's process; with --workers N, one runner runs in each worker process
+ * (worker.c) and the engine talks to it through the pool (pool.c).
+ *
+ * Two HTTP clients, chosen once per run: libcurl (everything: TLS, HTTP/2,
+ * proxies, redirects anywhere) or hopper's own HTTP/1.1 client (h1.c), for
+ * plain http:// at a fraction of libcurl's CPU per request. */
+#ifndef HOPPER_RUNNER_H
+#define HOPPER_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "engine/engine.h"
+#include "plan/plan.h"
+#include "stats/stats.h"
+
+typedef struct runner runner_t;
+
+/* After runner_stop: every user has stopped and nothing is in flight. */
+typedef void (*runner_idle_cb)(runner_t *r, void *arg);
+
+typedef enum { CLIENT_CURL, CLIENT_H1 } client_kind_t;
+
+typedef struct {
+    uv_loop_t *loop;
+    const plan_t *plan;
+    const char *host;
+    stats_t *stats;                /* results go here */
+    client_kind_t client;
+    const char *source_addrs;      /* NULL: the kernel picks */
+    bool insecure;                 /* libcurl: do not verify TLS certificates */
+    bool stop_timeout_set;
+    uint64_t stop_timeout_us;
+    uint64_t seed;
+    engine_failure_cb on_failure;
+    void *failure_arg;
+    runner_idle_cb idle;
+    void *arg;
+} runner_config_t;
+
+typedef struct {
+    uint64_t users;                /* running (not counting those finishing a request to stop) */
+    uint64_t in_flight;
+    uint64_t cancelled;
+    uint64_t spawn_failures;
+    uint64_t out_of_fds;           /* requests that found no file descriptor for a socket */
+    uint64_t out_of_ports;         /* requests that found no free local port */
+} runner_status_t;
+
+runner_t *runner_new(const runner_config_t *cfg, char *err, size_t errlen);
+
+/* The clock the runner records with: ms since epoch_ms on the loop's clock,
+ * and epoch_unix for wall-clock times (errors' first and last seen). */
+void runner_set_epoch(runner_t *r, uint64_t epoch_ms, double epoch_unix);
+
+/* Starts or stops users at once to have n running; a stopped user that is
+ * mid-request finishes that request first (and it is counted). */
+void runner_set_users(runner_t *r, uint64_t n);
+
+/* Stops every user; requests in flight finish within the stop timeout, or are
+ * cancelled at once without one. A second call cancels what is left. The idle
+ * callback follows (never from inside this call). */
+void runner_stop(runner_t *r);
+
+void runner_status(const runner_t *r, runner_status_t *out);
+
+/* Closes every handle (after idle); runner_free once the loop has run the
+ * close callbacks. */
+void runner_close(runner_t *r);
+void runner_free(runner_t *r);
+
+#endif

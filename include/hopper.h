@@ -1,0 +1,39 @@
+/* hopper.h: the rules every layer shares, written once.
+ *
+ * The version and the User-Agent it sends, the limits that the command line,
+ * the hopperfile and the dashboard all enforce (so that a value accepted in
+ * one place is never refused in another), and the exit statuses that main
+ * returns and the man page documents. Plain macros and an enum: no code. */
+#ifndef HOPPER_H
+#define HOPPER_H
+
+#define HOPPER_VERSION    "0.1.0"
+#define HOPPER_USER_AGENT "hopper/" HOPPER_VERSION
+
+/* Users of one run (-u, users =, the dashboard's u and W). The _N forms are
+ * the bare numbers, for messages built at compile time (HOPPER_STR). */
+#define HOPPER_MAX_USERS_N 10000000
+#define HOPPER_MAX_USERS   ((unsigned long long)HOPPER_MAX_USERS_N)
+/* Users started or stopped per second (-r, spawn-rate =, the dashboard's r). */
+#define HOPPER_MAX_SPAWN_RATE_N 1000000
+#define HOPPER_MAX_SPAWN_RATE   ((double)HOPPER_MAX_SPAWN_RATE_N)
+/* Worker processes (--workers). */
+#define HOPPER_MAX_WORKERS 64
+/* Open files a process keeps beside one connection per user: the loop, its
+ * pipes, the reports, the terminal. */
+#define HOPPER_FD_RESERVE 64
+
+#define HOPPER_STR_(x) #x
+#define HOPPER_STR(x)  HOPPER_STR_(x)
+
+/* Exit statuses (hopper(1), EXIT STATUS). */
+enum {
+    HOPPER_EXIT_OK = 0,
+    HOPPER_EXIT_FAILURES = 1,     /* requests failed (the --exit-code-on-error default) */
+    HOPPER_EXIT_USAGE = 2,        /* bad options or hopperfile: nothing was sent */
+    HOPPER_EXIT_CHECKS = 3,       /* a pass/fail check failed */
+    HOPPER_EXIT_REPORT = 4,       /* a report could not be written */
+    HOPPER_EXIT_INTERNAL = 70     /* a bug in hopper (sysexits' EX_SOFTWARE) */
+};
+
+#endif

@@ -1,0 +1,68 @@
+/* cli: hopper's command line, and how it overrides the hopperfile.
+ *
+ * Every option is checked here, before anything runs: a bad value is a usage
+ * error (exit status 2) with a message that names the option and the value. */
+#ifndef HOPPER_CLI_H
+#define HOPPER_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "plan/plan.h"
+
+
+typedef struct {
+    const char *hopperfile;        /* -f, default "hopperfile" */
+    const char *host;              /* -H, NULL if not given */
+    uint64_t users;                /* -u */
+    double spawn_rate;             /* -r */
+    uint64_t run_time_us;          /* -t */
+    uint64_t stop_timeout_us;      /* --stop-timeout */
+    uint64_t print_interval_us;    /* --print-interval, default 2 s */
+    uint64_t seed;                 /* --seed */
+    int exit_code_on_error;        /* default 1 */
+    bool users_set, spawn_rate_set, run_time_set, stop_timeout_set, seed_set;
+    bool no_tui;                   /* --no-tui / --headless */
+    bool only_summary;
+    bool ascii;                    /* --ascii: no Unicode in the dashboard */
+    bool no_color;                 /* --no-color (NO_COLOR in the environment too) */
+    uint64_t refresh_us;           /* --refresh, default 500 ms */
+    const char *logfile;           /* --logfile */
+    const char *csv_prefix;        /* --csv */
+    bool csv_full_history;         /* --csv-full-history */
+    const char *json_path;         /* --json ("-": stdout) */
+    const char *html_path;         /* --html */
+    const char *faillog_path;      /* --log-failures */
+    bool log_secrets;              /* --log-secrets */
+    const char **checks;           /* --check, repeatable */
+    size_t n_checks;
+    unsigned workers;              /* --workers, 0: choose (see cli_default_workers) */
+    const char *source_addrs;      /* --source-addrs */
+    const char *http_client;       /* --http-client: "auto" (default), "native", "curl" */
+    bool insecure;                 /* --insecure: do not verify TLS certificates */
+} cli_opts_t;
+
+typedef enum { CLI_RUN, CLI_EXIT_OK, CLI_USAGE_ERROR } cli_result_t;
+
+/* Parses argv. CLI_EXIT_OK: --help or --version was printed to out.
+ * CLI_USAGE_ERROR: err holds the message. */
+cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *err, size_t errlen);
+
+/* Lays the command line over the plan (the command line wins) and checks the
+ * result: a host must be known from one or the other. 0 or -1 with err. */
+int cli_apply(const cli_opts_t *o, plan_t *plan, char *err, size_t errlen);
+
+void cli_usage(FILE *f);
+
+/* The number of worker processes when --workers is not given: enough for
+ * every user to have a connection within the open-file limit per process
+ * (fd_per_process), and every core when users do not think between tasks
+ * (the load is then bound by CPU, not by users); 1 otherwise. */
+unsigned cli_default_workers(const plan_t *plan, uint64_t fd_per_process, unsigned cores);
+
+/* Frees what cli_parse allocated (the list of checks). */
+void cli_free(cli_opts_t *o);
+
+#endif

@@ -1,0 +1,49 @@
+/* report_csv: Locust-compatible CSV files (--csv PREFIX).
+ *
+ *   PREFIX_stats.csv          one row per endpoint and Aggregated; rewritten
+ *                             every second and at the end
+ *   PREFIX_stats_history.csv  one Aggregated row per second (with
+ *                             full_history, a row per endpoint too), appended
+ *   PREFIX_failures.csv       Method,Name,Error,Occurrences,First Seen,Last Seen
+ *
+ * Headers and column order are exactly Locust's. Response times are in
+ * milliseconds as Locust writes them, but with hopper's precision (three
+ * decimals, not Locust's rounding to buckets). Requests/s in _stats.csv are
+ * whole-run rates, in _stats_history.csv the current (last 10 s) ones, as in
+ * Locust. The files are complete at exit: the final counts equal the
+ * summary's. */
+#ifndef HOPPER_REPORT_CSV_H
+#define HOPPER_REPORT_CSV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "snapshot/snapshot.h"
+
+extern const char report_csv_stats_header[];
+extern const char report_csv_history_header[];
+extern const char report_csv_failures_header[];
+
+typedef struct {
+    FILE *stats, *history, *failures;
+    bool full_history;
+    bool failed;            /* a write failed: reported once */
+} report_csv_t;
+
+/* Opens (creates, truncates) the three files. 0, or -1 with err. */
+int report_csv_open(report_csv_t *c, const char *prefix, bool full_history, char *err,
+                    size_t errlen);
+
+/* Rewrites _stats.csv and _failures.csv and appends this second's history
+ * rows. Returns 0, or -1 on a write error (errno set). */
+int report_csv_update(report_csv_t *c, const snap_t *s);
+
+/* The final write, then closes. Returns 0 or -1 as above. */
+int report_csv_close(report_csv_t *c, const snap_t *s);
+
+/* Writes one CSV cell: quoted when it holds a comma, quote or line break;
+ * control characters dropped. Exposed for tests. */
+void report_csv_cell(FILE *f, const char *s);
+
+#endif

@@ -1,0 +1,64 @@
+/* stats: the request statistics of one run, per endpoint and aggregated.
+ *
+ * Owned by the engine and fed from its completion path, so stats_record() is
+ * the hot path: O(1), no allocation (errors are the exception: a new distinct
+ * error text is copied once into a bounded table). Endpoints are fixed when the
+ * stats are made (one per distinct method and name among the plan's tasks).
+ *
+ * Time is milliseconds since the start of the run (the engine passes the
+ * loop's cached clock, so recording costs no system call). The "current" rates
+ * are the requests completed in the last 10 whole seconds of wall-clock time,
+ * divided by 10 (or by the seconds elapsed, early on): unlike Locust's window,
+ * which is anchored to the last request, they fall to zero when traffic stops. */
+#ifndef HOPPER_STATS_H
+#define HOPPER_STATS_H
+
+#include <stdint.h>
+
+#include "snapshot/snapshot.h"
+#include "engine/wire.h"
+
+#define STATS_WINDOW_S   10      /* seconds in the "current" rate window */
+#define STATS_MAX_ERRORS 1024    /* distinct (endpoint, error) rows kept */
+
+typedef struct stats stats_t;
+
+/* n endpoints with their methods and names (strings must outlive the stats). */
+stats_t *stats_new(size_t n, const char *const *methods, const char *const *names,
+                   double start_unix);
+void stats_free(stats_t *st);
+
+/* One finished request of endpoint e. error is NULL for a success, else the
+ * failure's text ("HTTP 503", "connection refused"). */
+void stats_record(stats_t *st, size_t e, uint64_t now_ms, uint64_t latency_us,
+                  uint64_t bytes, const char *error);
+
+/* Closes the second that ends at now_ms (the engine calls it once a second):
+ * appends a history sample with the given user count. */
+void stats_tick(stats_t *st, uint64_t now_ms, uint32_t users);
+
+/* Forgets every count, histogram and error (Locust's "reset stats"); the
+ * history and the events go on. */
+void stats_reset(stats_t *st, uint64_t now_ms);
+
+/* Empties everything (history and events too) and sets the wall-clock time
+ * that now_ms 0 stands for: the start of the run. */
+void stats_restart(stats_t *st, double start_unix);
+
+/* Notes an operator action on the timeline. */
+void stats_event(stats_t *st, uint64_t now_ms, event_kind_t kind, double value);
+
+/* Worker processes report what they recorded as deltas: stats_delta_take()
+ * appends everything recorded since its last call to buf (sparse histograms,
+ * counts, new errors) and forgets it; stats_delta_apply() adds such a delta
+ * into the engine's stats as if those requests finished at now_ms, exactly
+ * (histograms merge bucket by bucket). Returns 0, or -1 if the bytes are not
+ * a delta for stats of this shape. */
+void stats_delta_take(stats_t *st, wbuf_t *buf);
+int stats_delta_apply(stats_t *st, const uint8_t *p, size_t len, uint64_t now_ms);
+
+/* Fills the statistics parts of a snapshot: entries, total, errors, history,
+ * events, stats_ms. */
+void stats_fill(const stats_t *st, uint64_t now_ms, snap_t *out);
+
+#endif

@@ -1,0 +1,66 @@
+/* target_server: hopper-target's HTTP/1.1 server on libuv and http_parser.
+ *
+ * One listening socket, one struct per accepted connection (allocated at
+ * accept, freed in its close callback), preformatted responses from
+ * target_routes and per-path counts in target_counts. Requests are answered
+ * in order, keep-alive by default, pipelined requests included. While a
+ * connection has an answer pending (a --delay timer, or a write the kernel
+ * did not take at once) the server stops reading from it, so pipelined
+ * answers cannot overtake each other and a client that never reads cannot
+ * make the server buffer without bound.
+ *
+ * Call order: target_server_new, then uv_run on the loop; target_server_stop
+ * (from a signal handler callback, say) lets the loop run dry; after uv_run
+ * returns, target_server_report and target_server_free. */
+#ifndef HOPPER_TARGET_SERVER_H
+#define HOPPER_TARGET_SERVER_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "target/target_counts.h"
+
+struct target_server;
+
+struct target_config {
+    struct sockaddr_storage addr; /* IPv4 or IPv6 address and port (0 = any free port) */
+    uint64_t delay_min_us;        /* each answer waits a uniform draw from [min, max]; */
+    uint64_t delay_max_us;        /*   both 0 = answer at once */
+    double fail_rate;             /* share of requests answered 500 (0..1) */
+    double close_rate;            /* share of requests dropped by closing the connection */
+    uint64_t seed;                /* for the fail, close and delay draws */
+    bool quiet;                   /* no warnings on stderr */
+    bool reuse_port;              /* SO_REUSEPORT: share the port with the other --workers */
+};
+
+/* Allocates the server, binds and listens. Returns 0 and sets *out, or a
+ * negative libuv error; on error nothing is left to free once the loop has
+ * run (the half-made listener is closed and frees the server when it is). */
+int target_server_new(uv_loop_t *loop, const struct target_config *cfg, struct target_server **out);
+
+/* The bound address as "127.0.0.1:8082" or "[::1]:8082". 0 or a libuv error. */
+int target_server_address(const struct target_server *s, char *buf, size_t len);
+
+/* Any IPv4 or IPv6 address and port in that form. 0 or a libuv error. */
+int target_server_format_address(const struct sockaddr_storage *ss, char *buf, size_t len);
+
+/* Stops accepting and closes every connection, answered or not. Idempotent;
+ * the loop ends once the close callbacks have run. */
+void target_server_stop(struct target_server *s);
+
+/* The exit report (format in target_counts.h). */
+void target_server_report(const struct target_server *s, FILE *out);
+
+/* What the report is made of, for a --workers worker to hand to its parent:
+ * the per-path table, and the totals filled in. Valid until target_server_free. */
+const struct target_counts *target_server_counts(const struct target_server *s,
+                                                 struct target_counts_totals *totals);
+
+/* Frees the server; only after uv_run has returned. */
+void target_server_free(struct target_server *s);
+
+#endif

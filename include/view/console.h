@@ -1,0 +1,41 @@
+/* console: the statistics as plain-text tables, for --no-tui runs and for the
+ * summary every run prints at its end (the dashboard prints it too, after it
+ * has restored the terminal). Reads a const snapshot only.
+ *
+ * Times are shown in milliseconds: two decimals below 1 ms, one below 10 ms,
+ * whole numbers above (Locust truncates everything to whole ms, so a fast
+ * service reads 0; hopper does not). Any text that came from outside (error
+ * messages, names) is stripped of control characters before it is printed. */
+#ifndef HOPPER_CONSOLE_H
+#define HOPPER_CONSOLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "plan/checks.h"
+#include "snapshot/snapshot.h"
+
+/* The periodic table: one row per endpoint and Aggregated, with the current
+ * (last 10 s) rates, preceded by a status line. */
+void console_print_stats(FILE *f, const snap_t *s);
+
+/* One line on the load generator itself: its client, each process's CPU and
+ * event-loop lag, and whether hopper is the bottleneck. */
+void console_print_health(FILE *f, const snap_t *s);
+
+/* The final summary: the statistics with whole-run rates, the percentile
+ * table, the error report and a closing line about the run. */
+void console_print_summary(FILE *f, const snap_t *s);
+
+/* The checks, one line each: "PASS  p95<300ms  (measured 231ms)". */
+void console_print_checks(FILE *f, const check_result_t *r, size_t n);
+
+/* Formats a time in microseconds as milliseconds, as described above. */
+const char *console_ms(uint64_t us, char *buf, size_t len);
+
+/* Copies src into dst (len bytes at most, NUL included), replacing control
+ * characters and invalid bytes with '?'. Returns dst. */
+char *console_sanitize(const char *src, char *dst, size_t len);
+
+#endif

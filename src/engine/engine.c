@@ -1,0 +1,452 @@
+/* engine: see include/engine/engine.h.
+ *
+ * The engine is the run's conductor: the ramp (how many users, when), the
+ * clock (run time, one statistics tick a second), the statistics every view
+ * reads, and the state. The users themselves live in a runner: one in this
+ * process, or one in each of N worker processes behind the pool, which
+ * reports deltas that are merged into the same statistics. Either way the
+ * views see one snapshot. */
+#include "engine/engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/health.h"
+#include "engine/pool.h"
+#include "engine/ramp.h"
+#include "engine/runner.h"
+#include "stats/stats.h"
+#include "util/xalloc.h"
+
+/* The generator is the bottleneck when a process spends this much of a core,
+ * or its event loop runs this late, for OVERLOAD_SAMPLES seconds in a row. */
+#define OVERLOAD_CPU_PCT 90.0
+#define OVERLOAD_LAG_MS 100.0
+#define OVERLOAD_SAMPLES 3
+
+struct engine {
+    engine_config_t cfg;
+    uv_loop_t *loop;
+    stats_t *stats;
+
+    runner_t *local;             /* users in this process, or */
+    pool_t *pool;                /* in worker processes */
+    health_t health;             /* this process's */
+    snap_worker_t self;
+    unsigned overload_run;       /* consecutive overloaded samples */
+    bool overloaded, overload_said, fds_said, ports_said;
+
+    uint64_t assigned;           /* users the ramp has asked for so far */
+    uint64_t peak_users;
+    uint64_t target;
+    double rate;
+    bool paused;
+    ramp_t ramp;
+
+    uv_timer_t ramp_timer, tick_timer, run_timer, done_timer;
+    uint64_t start_ms;           /* uv_now at start */
+    uint64_t start_hr_us;        /* uv_hrtime at start, for the ramp's precision */
+    uint64_t end_ms;             /* run-relative time at DONE */
+    uint64_t ticks;
+    double start_unix;
+    run_state_t state;
+    bool started, closing;
+};
+
+static uint64_t now_ms(const engine_t *eng)
+{
+    if (eng->state == RUN_DONE)
+        return eng->end_ms;
+    return eng->started ? uv_now(eng->loop) - eng->start_ms : 0;
+}
+
+static void say(engine_t *eng, const char *msg)
+{
+    if (eng->cfg.log)
+        eng->cfg.log(eng->cfg.log_arg, msg);
+}
+
+static void backend_users(engine_t *eng, uint64_t n)
+{
+    if (eng->local)
+        runner_set_users(eng->local, n);
+    else
+        pool_set_users(eng->pool, n);
+}
+
+static void backend_status(const engine_t *eng, runner_status_t *st)
+{
+    if (eng->local)
+        runner_status(eng->local, st);
+    else
+        pool_status(eng->pool, st);
+}
+
+/* ---- the ramp and the clock --------------------------------------------- */
+
+static void update_state(engine_t *eng)
+{
+    if (eng->state >= RUN_STOPPING || !eng->started)
+        return;
+    if (eng->assigned < eng->target)
+        eng->state = RUN_RAMPING_UP;
+    else if (eng->assigned > eng->target)
+        eng->state = RUN_RAMPING_DOWN;
+    else
+        eng->state = RUN_RUNNING;
+}
+
+static uint64_t ramp_now_us(const engine_t *eng)
+{
+    return uv_hrtime() / 1000 - eng->start_hr_us;
+}
+
+static void on_ramp(uv_timer_t *t)
+{
+    engine_t *eng = t->data;
+    if (eng->state >= RUN_STOPPING || eng->paused)
+        return;
+    int64_t steps = ramp_steps(&eng->ramp, ramp_now_us(eng), eng->assigned, eng->target);
+    if (steps) {
+        eng->assigned = (uint64_t)((int64_t)eng->assigned + steps);
+        if (eng->assigned > eng->peak_users)
+            eng->peak_users = eng->assigned;
+        backend_users(eng, eng->assigned);
+    }
+    update_state(eng);
+    if (eng->assigned != eng->target) {
+        uint64_t d = ramp_delay_us(&eng->ramp, ramp_now_us(eng));
+        uv_timer_start(&eng->ramp_timer, on_ramp, d ? (d + 999) / 1000 : 1, 0);
+    }
+}
+
+static void ramp_kick(engine_t *eng)
+{
+    if (!eng->started || eng->state >= RUN_STOPPING || eng->paused)
+        return;
+    update_state(eng);
+    if (eng->assigned == eng->target) {
+        uv_timer_stop(&eng->ramp_timer);
+        return;
+    }
+    uint64_t d = ramp_delay_us(&eng->ramp, ramp_now_us(eng));
+    uv_timer_start(&eng->ramp_timer, on_ramp, (d + 999) / 1000, 0);
+}
+
+/* Once a second: the health of every process, and the warning when hopper
+ * itself (not the server) is the bottleneck, with the figures. */
+static void sample_health(engine_t *eng)
+{
+    health_sample_t h = health_sample(&eng->health);
+    runner_status_t st;
+    backend_status(eng, &st);
+    eng->self = (snap_worker_t){.users = eng->local ? st.users : 0, .cpu_pct = (float)h.cpu_pct,
+                                .lag_ms = (float)h.lag_ms, .alive = true};
+    char worst[160] = "";
+    bool over = h.cpu_pct >= OVERLOAD_CPU_PCT || h.lag_ms >= OVERLOAD_LAG_MS;
+    if (over)
+        snprintf(worst, sizeof worst, "hopper's %s process at %.0f%% CPU, event loop %.0f ms late",
+                 eng->pool ? "main" : "only", h.cpu_pct, h.lag_ms);
+    if (eng->pool) {
+        worker_health_t w[HOPPER_MAX_WORKERS];
+        size_t n = pool_health(eng->pool, w, HOPPER_MAX_WORKERS);
+        for (size_t i = 0; i < n; i++)
+            if (w[i].alive && (w[i].cpu_pct >= OVERLOAD_CPU_PCT || w[i].lag_ms >= OVERLOAD_LAG_MS)) {
+                over = true;
+                snprintf(worst, sizeof worst, "worker %zu at %.0f%% CPU, event loop %.0f ms late",
+                         i, w[i].cpu_pct, w[i].lag_ms);
+            }
+    }
+    /* Running out of descriptors or ports is hopper's problem, not the
+     * server's: say so once each, plainly. */
+    if (st.out_of_fds && !eng->fds_said) {
+        eng->fds_said = true;
+        say(eng, "out of file descriptors: requests fail with \"Too many open files\" (ulimit -n); "
+                 "fewer users, more --workers, or a higher limit");
+    }
+    if (st.out_of_ports && !eng->ports_said) {
+        eng->ports_said = true;
+        say(eng, "out of local ports: requests fail with \"Cannot assign requested address\"; "
+                 "add local addresses with --source-addrs (e.g. 127.0.0.1-127.0.0.4)");
+    }
+    eng->overload_run = over ? eng->overload_run + 1 : 0;
+    eng->overloaded = eng->overload_run >= OVERLOAD_SAMPLES;
+    if (eng->overloaded && !eng->overload_said && eng->state < RUN_STOPPING) {
+        eng->overload_said = true;
+        char msg[512];
+        snprintf(msg, sizeof msg,
+                 "hopper itself is the bottleneck: %s for %d s; response times include hopper's "
+                 "own delay (more --workers, fewer users, more --source-addrs if connecting is slow, or a "
+                 "bigger machine)", worst,
+                 OVERLOAD_SAMPLES);
+        say(eng, msg);
+    }
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    engine_t *eng = t->data;
+    eng->ticks++;
+    runner_status_t st;
+    backend_status(eng, &st);
+    stats_tick(eng->stats, eng->ticks * 1000, (uint32_t)st.users);
+    sample_health(eng);
+    /* Aligned to whole seconds since the start, whatever the timer's drift. */
+    uint64_t next = (eng->ticks + 1) * 1000, now = uv_now(eng->loop) - eng->start_ms;
+    uv_timer_start(&eng->tick_timer, on_tick, next > now ? next - now : 0, 0);
+}
+
+static void on_run_time(uv_timer_t *t)
+{
+    engine_stop(t->data);
+}
+
+static void on_done_timer(uv_timer_t *t)
+{
+    engine_t *eng = t->data;
+    if (eng->cfg.done)
+        eng->cfg.done(eng, eng->cfg.arg);
+}
+
+/* The backend has stopped: every user gone, nothing in flight. */
+static void finish(engine_t *eng)
+{
+    if (eng->state == RUN_DONE)
+        return;
+    eng->end_ms = now_ms(eng);
+    eng->state = RUN_DONE;
+    uv_timer_stop(&eng->tick_timer);
+    uv_timer_start(&eng->done_timer, on_done_timer, 0, 0);
+}
+
+static void on_local_idle(runner_t *r, void *arg)
+{
+    (void)r;
+    finish(arg);
+}
+
+static void on_pool_done(pool_t *p, void *arg)
+{
+    (void)p;
+    finish(arg);
+}
+
+static void on_pool_log(void *arg, const char *msg)
+{
+    say(arg, msg);
+}
+
+/* ---- the interface ------------------------------------------------------ */
+
+engine_t *engine_new(const engine_config_t *cfg, char *err, size_t errlen)
+{
+    engine_t *eng = xcalloc(1, sizeof *eng);
+    eng->cfg = *cfg;
+    eng->loop = cfg->loop;
+    eng->target = cfg->users;
+    eng->rate = cfg->spawn_rate;
+    ramp_init(&eng->ramp, cfg->spawn_rate);
+
+    const plan_t *plan = cfg->plan;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    eng->start_unix = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    eng->stats = stats_new(plan->n_endpoints, plan->endpoint_methods, plan->endpoint_names,
+                           eng->start_unix);
+
+    runner_config_t rc = {
+        .loop = eng->loop,
+        .plan = plan,
+        .host = cfg->host,
+        .stats = eng->stats,
+        .client = cfg->native_client ? CLIENT_H1 : CLIENT_CURL,
+        .source_addrs = cfg->source_addrs,
+        .insecure = cfg->insecure,
+        .stop_timeout_set = cfg->stop_timeout_set,
+        .stop_timeout_us = cfg->stop_timeout_us,
+        .seed = cfg->seed,
+        .on_failure = cfg->on_failure,
+        .failure_arg = cfg->failure_arg,
+        .idle = on_local_idle,
+        .arg = eng,
+    };
+    /* Workers are forked first, while the loop has nothing they could
+     * inherit by mistake. */
+    if (cfg->workers > 1) {
+        eng->pool = pool_new(eng->loop, cfg->workers, &rc, eng->stats, on_pool_done, on_pool_log,
+                             eng, err, errlen);
+        if (!eng->pool)
+            goto fail;
+    } else {
+        eng->local = runner_new(&rc, err, errlen);
+        if (!eng->local)
+            goto fail;
+    }
+    uv_timer_t *timers[] = {&eng->ramp_timer, &eng->tick_timer, &eng->run_timer, &eng->done_timer};
+    for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++) {
+        uv_timer_init(eng->loop, timers[i]);
+        timers[i]->data = eng;
+    }
+    health_start(&eng->health, eng->loop);
+    return eng;
+fail:
+    stats_free(eng->stats);
+    free(eng);
+    return NULL;
+}
+
+void engine_start(engine_t *eng)
+{
+    if (eng->started)
+        return;
+    uv_update_time(eng->loop);
+    eng->start_ms = uv_now(eng->loop);
+    eng->start_hr_us = uv_hrtime() / 1000;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    eng->start_unix = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    /* The clock starts now: nothing before this counts. */
+    stats_restart(eng->stats, eng->start_unix);
+    if (eng->local)
+        runner_set_epoch(eng->local, eng->start_ms, eng->start_unix);
+    else
+        pool_set_epoch(eng->pool, eng->start_ms, eng->start_unix);
+    eng->started = true;
+    eng->state = RUN_RAMPING_UP;
+    uv_timer_start(&eng->tick_timer, on_tick, 1000, 0);
+    if (eng->cfg.run_time_us)
+        uv_timer_start(&eng->run_timer, on_run_time, (eng->cfg.run_time_us + 999) / 1000, 0);
+    ramp_kick(eng);
+}
+
+void engine_set_target_users(engine_t *eng, uint64_t users)
+{
+    if (eng->state >= RUN_STOPPING || users == eng->target)
+        return;
+    eng->target = users;
+    stats_event(eng->stats, now_ms(eng), EVENT_TARGET_USERS, (double)users);
+    ramp_kick(eng);
+}
+
+void engine_set_spawn_rate(engine_t *eng, double rate)
+{
+    if (eng->state >= RUN_STOPPING || !(rate > 0) || rate == eng->rate)
+        return;
+    eng->rate = rate;
+    ramp_set_rate(&eng->ramp, rate);
+    stats_event(eng->stats, now_ms(eng), EVENT_SPAWN_RATE, rate);
+    ramp_kick(eng);
+}
+
+void engine_pause(engine_t *eng, bool paused)
+{
+    if (eng->state >= RUN_STOPPING || paused == eng->paused)
+        return;
+    eng->paused = paused;
+    stats_event(eng->stats, now_ms(eng), EVENT_PAUSE, paused ? 1 : 0);
+    if (paused) {
+        uv_timer_stop(&eng->ramp_timer);
+    } else {
+        ramp_restart(&eng->ramp);
+        ramp_kick(eng);
+    }
+}
+
+void engine_reset_stats(engine_t *eng)
+{
+    uint64_t t = now_ms(eng);
+    stats_reset(eng->stats, t);
+    stats_event(eng->stats, t, EVENT_RESET_STATS, 0);
+    if (eng->pool)
+        pool_reset(eng->pool);
+}
+
+void engine_stop(engine_t *eng)
+{
+    if (eng->state == RUN_DONE || eng->closing)
+        return;
+    if (!eng->started) {
+        eng->started = true;
+        uv_update_time(eng->loop);
+        eng->start_ms = uv_now(eng->loop);
+    }
+    if (eng->state != RUN_STOPPING) {
+        eng->state = RUN_STOPPING;
+        stats_event(eng->stats, now_ms(eng), EVENT_STOP, 0);
+        uv_timer_stop(&eng->ramp_timer);
+        uv_timer_stop(&eng->run_timer);
+    }
+    /* A second stop cancels what is still in flight: the backends know. */
+    if (eng->local)
+        runner_stop(eng->local);
+    else
+        pool_stop(eng->pool);
+}
+
+void engine_snapshot(engine_t *eng, snap_t *out)
+{
+    runner_status_t st;
+    backend_status(eng, &st);
+    out->host = eng->cfg.host;
+    out->state = eng->state;
+    out->paused = eng->paused;
+    /* The users actually running (with workers, as last reported: the
+     * ramp's own count would run ahead of workers that are slow to start
+     * them), and the state says "ramping" until they are all there. */
+    out->users = st.users;
+    if (out->state == RUN_RUNNING && st.users < eng->target)
+        out->state = RUN_RAMPING_UP;
+    out->peak_users = eng->peak_users;
+    out->target_users = eng->target;
+    out->spawn_rate = eng->rate;
+    out->elapsed_ms = now_ms(eng);
+    out->run_time_ms = eng->cfg.run_time_us / 1000;
+    out->start_unix = eng->start_unix;
+    out->in_flight = st.in_flight;
+    out->cancelled = st.cancelled;
+    out->spawn_failures = st.spawn_failures;
+    out->out_of_fds = st.out_of_fds;
+    out->out_of_ports = st.out_of_ports;
+    out->self = eng->self;
+    out->n_workers = 0;
+    if (eng->pool) {
+        worker_health_t w[HOPPER_MAX_WORKERS];
+        size_t n = pool_health(eng->pool, w, HOPPER_MAX_WORKERS);
+        for (size_t i = 0; i < n && i < SNAP_MAX_WORKERS; i++)
+            out->workers[i] = (snap_worker_t){.users = w[i].users, .cpu_pct = (float)w[i].cpu_pct,
+                                              .lag_ms = (float)w[i].lag_ms, .alive = w[i].alive};
+        out->n_workers = (unsigned)n;
+    }
+    out->overloaded = eng->overloaded;
+    out->client = eng->cfg.native_client ? "native HTTP/1.1" : "libcurl";
+    stats_fill(eng->stats, now_ms(eng), out);
+}
+
+void engine_close(engine_t *eng)
+{
+    if (eng->closing)
+        return;
+    eng->closing = true;
+    uv_timer_t *timers[] = {&eng->ramp_timer, &eng->tick_timer, &eng->run_timer, &eng->done_timer};
+    for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++) {
+        uv_timer_stop(timers[i]);
+        uv_close((uv_handle_t *)timers[i], NULL);
+    }
+    health_close(&eng->health);
+    if (eng->local)
+        runner_close(eng->local);
+    else
+        pool_close(eng->pool);
+}
+
+void engine_free(engine_t *eng)
+{
+    if (!eng)
+        return;
+    runner_free(eng->local);
+    pool_free(eng->pool);
+    stats_free(eng->stats);
+    free(eng);
+}

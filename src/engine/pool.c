@@ -1,0 +1,356 @@
+/* pool: see include/engine/pool.h. */
+#include "engine/pool.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine/wire.h"
+#include "engine/worker.h"
+#include "util/xalloc.h"
+
+typedef struct {
+    pool_t *pool;
+    unsigned index;
+    pid_t pid;
+    uv_pipe_t ipc;               /* ipc.data = this */
+    wire_reader_t in;
+    uint64_t assigned;           /* users asked of it */
+    runner_status_t status;      /* its last report */
+    double cpu_pct, lag_ms;
+    bool alive, done;
+    char read_buf[65536];
+} slot_t;
+
+struct pool {
+    uv_loop_t *loop;
+    slot_t *slots;
+    unsigned n;
+    stats_t *stats;
+    uint64_t epoch_ms;
+    pool_done_cb done;
+    pool_log_cb log;
+    void *arg;
+    uv_timer_t done_timer;
+    bool stopping, finished, closing;
+    wbuf_t out;
+};
+
+static void send_frame(slot_t *s, wbuf_t *b)
+{
+    if (!s->alive || s->done) {
+        b->len = 0;
+        return;
+    }
+    wire_send((uv_stream_t *)&s->ipc, b);
+}
+
+static void send_simple(slot_t *s, wire_msg_t type)
+{
+    pool_t *p = s->pool;
+    wbuf_begin(&p->out, type);
+    wbuf_end(&p->out);
+    send_frame(s, &p->out);
+}
+
+static void on_done_timer(uv_timer_t *t)
+{
+    pool_t *p = t->data;
+    if (p->done)
+        p->done(p, p->arg);
+}
+
+static void check_finished(pool_t *p)
+{
+    if (!p->stopping || p->finished)
+        return;
+    for (unsigned i = 0; i < p->n; i++)
+        if (p->slots[i].alive && !p->slots[i].done)
+            return;
+    p->finished = true;
+    uv_timer_start(&p->done_timer, on_done_timer, 0, 0);
+}
+
+static void worker_lost(slot_t *s, const char *why)
+{
+    if (!s->alive)
+        return;
+    s->alive = false;
+    if (!s->done) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "worker %u (pid %d) %s: its users are gone and its last "
+                 "statistics (up to %d ms) are missing", s->index, (int)s->pid, why,
+                 WORKER_REPORT_MS);
+        s->pool->log(s->pool->arg, msg);
+        s->status.users = 0;
+        s->status.in_flight = 0;
+    }
+    uv_read_stop((uv_stream_t *)&s->ipc);
+    check_finished(s->pool);
+}
+
+static void handle(slot_t *s, wire_msg_t type, const uint8_t *data, size_t len)
+{
+    pool_t *p = s->pool;
+    rbuf_t r;
+    rbuf_init(&r, data, len);
+    switch (type) {
+    case MSG_REPORT: {
+        s->status.users = rbuf_u64(&r);
+        s->status.in_flight = rbuf_u64(&r);
+        s->status.cancelled = rbuf_u64(&r);
+        s->status.spawn_failures = rbuf_u64(&r);
+        s->status.out_of_fds = rbuf_u64(&r);
+        s->status.out_of_ports = rbuf_u64(&r);
+        s->cpu_pct = rbuf_f64(&r);
+        s->lag_ms = rbuf_f64(&r);
+        uint64_t now = uv_now(p->loop), at = now > p->epoch_ms ? now - p->epoch_ms : 0;
+        if (r.bad || stats_delta_apply(p->stats, r.p, (size_t)(r.end - r.p), at) != 0)
+            worker_lost(s, "sent a malformed report");
+        break;
+    }
+    case MSG_DONE:
+        s->done = true;
+        s->status.users = 0;
+        s->status.in_flight = 0;
+        check_finished(p);
+        break;
+    case MSG_LOG: {
+        char msg[512];
+        size_t n = len < sizeof msg - 1 ? len : sizeof msg - 1;
+        memcpy(msg, data, n);
+        msg[n] = '\0';
+        p->log(p->arg, msg);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    slot_t *s = h->data;
+    buf->base = s->read_buf;
+    buf->len = sizeof s->read_buf;
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+    slot_t *s = st->data;
+    if (n < 0) {
+        worker_lost(s, s->done ? "closed" : "went away");
+        return;
+    }
+    wire_reader_feed(&s->in, buf->base, (size_t)n);
+    wire_msg_t type;
+    const uint8_t *payload;
+    size_t len;
+    bool bad;
+    while (s->alive && wire_next(&s->in, &type, &payload, &len, &bad))
+        handle(s, type, payload, len);
+    if (bad)
+        worker_lost(s, "sent a malformed frame");
+}
+
+pool_t *pool_new(uv_loop_t *loop, unsigned workers, const runner_config_t *tmpl, stats_t *stats,
+                 pool_done_cb done, pool_log_cb log, void *arg, char *err, size_t errlen)
+{
+    pool_t *p = xcalloc(1, sizeof *p);
+    p->loop = loop;
+    p->n = workers;
+    p->slots = xcalloc(workers, sizeof *p->slots);
+    p->stats = stats;
+    p->done = done;
+    p->log = log;
+    p->arg = arg;
+    p->epoch_ms = uv_now(loop);
+    wbuf_init(&p->out);
+    /* Everything the children should not see is flushed first, or they would
+     * print the parent's buffered output again at exit. */
+    fflush(stdout);
+    fflush(stderr);
+    int fds[HOPPER_MAX_WORKERS];
+    for (unsigned i = 0; i < workers; i++) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+            snprintf(err, errlen, "cannot create a worker's socket: %s", strerror(errno));
+            goto fail;
+        }
+        pid_t pid = fork();
+        if (pid < 0) {
+            snprintf(err, errlen, "cannot start worker %u: %s", i, strerror(errno));
+            close(sv[0]);
+            close(sv[1]);
+            goto fail;
+        }
+        if (pid == 0) {
+            /* The child: only its own end of its own pair. */
+            close(sv[0]);
+            for (unsigned j = 0; j < i; j++)
+                close(fds[j]);
+            exit(worker_main(sv[1], tmpl, i));
+        }
+        close(sv[1]);
+        fds[i] = sv[0];
+        slot_t *s = &p->slots[i];
+        s->pool = p;
+        s->index = i;
+        s->pid = pid;
+        s->alive = true;
+        wire_reader_init(&s->in);
+    }
+    for (unsigned i = 0; i < workers; i++) {
+        slot_t *s = &p->slots[i];
+        uv_pipe_init(loop, &s->ipc, 0);
+        uv_pipe_open(&s->ipc, fds[i]);
+        s->ipc.data = s;
+        uv_read_start((uv_stream_t *)&s->ipc, on_alloc, on_read);
+    }
+    uv_timer_init(loop, &p->done_timer);
+    p->done_timer.data = p;
+    return p;
+fail:
+    for (unsigned i = 0; i < workers; i++)
+        if (p->slots[i].pid > 0) {
+            kill(p->slots[i].pid, SIGTERM);
+            waitpid(p->slots[i].pid, NULL, 0);
+            close(fds[i]);
+        }
+    free(p->slots);
+    free(p);
+    return NULL;
+}
+
+void pool_set_epoch(pool_t *p, uint64_t epoch_ms, double epoch_unix)
+{
+    p->epoch_ms = epoch_ms;
+    for (unsigned i = 0; i < p->n; i++) {
+        wbuf_begin(&p->out, MSG_EPOCH);
+        wbuf_f64(&p->out, epoch_unix);
+        wbuf_end(&p->out);
+        send_frame(&p->slots[i], &p->out);
+    }
+}
+
+static void send_users(slot_t *s)
+{
+    pool_t *p = s->pool;
+    wbuf_begin(&p->out, MSG_SET_USERS);
+    wbuf_u64(&p->out, s->assigned);
+    wbuf_end(&p->out);
+    send_frame(s, &p->out);
+}
+
+void pool_set_users(pool_t *p, uint64_t total)
+{
+    if (p->stopping)
+        return;
+    uint64_t have = 0;
+    for (unsigned i = 0; i < p->n; i++)
+        have += p->slots[i].alive ? p->slots[i].assigned : 0;
+    bool changed[HOPPER_MAX_WORKERS] = {false};
+    /* One user at a time to the least loaded live worker, or from the most
+     * loaded: the spread stays even whatever the order of changes. */
+    while (have != total) {
+        slot_t *best = NULL;
+        for (unsigned i = 0; i < p->n; i++) {
+            slot_t *s = &p->slots[i];
+            if (!s->alive)
+                continue;
+            if (!best || (have < total ? s->assigned < best->assigned : s->assigned >= best->assigned))
+                best = s;
+        }
+        if (!best)
+            break;                 /* no live worker left */
+        if (have < total) {
+            best->assigned++;
+            have++;
+        } else {
+            best->assigned--;
+            have--;
+        }
+        changed[best->index] = true;
+    }
+    for (unsigned i = 0; i < p->n; i++)
+        if (changed[i])
+            send_users(&p->slots[i]);
+}
+
+void pool_stop(pool_t *p)
+{
+    p->stopping = true;
+    for (unsigned i = 0; i < p->n; i++)
+        send_simple(&p->slots[i], MSG_STOP);
+    check_finished(p);
+}
+
+void pool_reset(pool_t *p)
+{
+    for (unsigned i = 0; i < p->n; i++)
+        send_simple(&p->slots[i], MSG_RESET);
+}
+
+void pool_status(const pool_t *p, runner_status_t *sum)
+{
+    memset(sum, 0, sizeof *sum);
+    for (unsigned i = 0; i < p->n; i++) {
+        const runner_status_t *s = &p->slots[i].status;
+        sum->users += s->users;
+        sum->in_flight += s->in_flight;
+        sum->cancelled += s->cancelled;
+        sum->spawn_failures += s->spawn_failures;
+        sum->out_of_fds += s->out_of_fds;
+        sum->out_of_ports += s->out_of_ports;
+    }
+}
+
+size_t pool_health(const pool_t *p, worker_health_t *out, size_t max)
+{
+    size_t n = p->n < max ? p->n : max;
+    for (size_t i = 0; i < n; i++) {
+        const slot_t *s = &p->slots[i];
+        out[i] = (worker_health_t){.users = s->status.users, .cpu_pct = s->cpu_pct,
+                                   .lag_ms = s->lag_ms, .alive = s->alive};
+    }
+    return n;
+}
+
+void pool_close(pool_t *p)
+{
+    if (p->closing)
+        return;
+    p->closing = true;
+    uv_timer_stop(&p->done_timer);
+    uv_close((uv_handle_t *)&p->done_timer, NULL);
+    for (unsigned i = 0; i < p->n; i++) {
+        slot_t *s = &p->slots[i];
+        uv_read_stop((uv_stream_t *)&s->ipc);
+        uv_close((uv_handle_t *)&s->ipc, NULL);
+    }
+}
+
+void pool_free(pool_t *p)
+{
+    if (!p)
+        return;
+    for (unsigned i = 0; i < p->n; i++) {
+        slot_t *s = &p->slots[i];
+        /* Closing the pipe tells a worker still running to stop; wait for it. */
+        if (s->pid > 0) {
+            int st;
+            while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)
+                ;
+        }
+        wire_reader_free(&s->in);
+    }
+    wbuf_free(&p->out);
+    free(p->slots);
+    free(p);
+}

@@ -1,0 +1,391 @@
+/* cli: see include/plan/cli.h. */
+#include "plan/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hopper.h"
+#include "plan/checks.h"
+#include "util/duration.h"
+#include "util/url.h"
+#include "util/xalloc.h"
+
+enum {
+    OPT_STOP_TIMEOUT = 1000,
+    OPT_NO_TUI,
+    OPT_ONLY_SUMMARY,
+    OPT_PRINT_INTERVAL,
+    OPT_EXIT_CODE,
+    OPT_SEED,
+    OPT_ASCII,
+    OPT_NO_COLOR,
+    OPT_REFRESH,
+    OPT_LOGFILE,
+    OPT_CSV,
+    OPT_CSV_FULL,
+    OPT_JSON,
+    OPT_HTML,
+    OPT_LOG_FAILURES,
+    OPT_LOG_SECRETS,
+    OPT_CHECK,
+    OPT_WORKERS,
+    OPT_SOURCE_ADDRS,
+    OPT_HTTP_CLIENT,
+    OPT_INSECURE,
+};
+
+static const struct option long_options[] = {
+    {"hopperfile", required_argument, NULL, 'f'},
+    {"host", required_argument, NULL, 'H'},
+    {"users", required_argument, NULL, 'u'},
+    {"spawn-rate", required_argument, NULL, 'r'},
+    {"hatch-rate", required_argument, NULL, 'r'},
+    {"run-time", required_argument, NULL, 't'},
+    {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
+    {"no-tui", no_argument, NULL, OPT_NO_TUI},
+    {"headless", no_argument, NULL, OPT_NO_TUI},
+    {"only-summary", no_argument, NULL, OPT_ONLY_SUMMARY},
+    {"print-interval", required_argument, NULL, OPT_PRINT_INTERVAL},
+    {"exit-code-on-error", required_argument, NULL, OPT_EXIT_CODE},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"ascii", no_argument, NULL, OPT_ASCII},
+    {"no-color", no_argument, NULL, OPT_NO_COLOR},
+    {"refresh", required_argument, NULL, OPT_REFRESH},
+    {"logfile", required_argument, NULL, OPT_LOGFILE},
+    {"csv", required_argument, NULL, OPT_CSV},
+    {"csv-full-history", no_argument, NULL, OPT_CSV_FULL},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"html", required_argument, NULL, OPT_HTML},
+    {"log-failures", required_argument, NULL, OPT_LOG_FAILURES},
+    {"log-secrets", no_argument, NULL, OPT_LOG_SECRETS},
+    {"check", required_argument, NULL, OPT_CHECK},
+    {"workers", required_argument, NULL, OPT_WORKERS},
+    {"source-addrs", required_argument, NULL, OPT_SOURCE_ADDRS},
+    {"http-client", required_argument, NULL, OPT_HTTP_CLIENT},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+void cli_usage(FILE *f)
+{
+    fputs(
+        "usage: hopper [-f HOPPERFILE] [-H URL] [-u USERS] [-r RATE] [-t TIME] [options]\n"
+        "\n"
+        "Load-tests an HTTP service with simulated users described in a hopperfile.\n"
+        "\n"
+        "  -f, --hopperfile FILE      the test plan (default: ./hopperfile)\n"
+        "  -H, --host URL             base URL, e.g. http://127.0.0.1:8082 (overrides 'host')\n"
+        "  -u, --users N              peak number of concurrent users (overrides 'users')\n"
+        "  -r, --spawn-rate RATE      users started (or stopped) per second; --hatch-rate too\n"
+        "  -t, --run-time TIME        stop after TIME (30s, 10m, 1h30m; default: until stopped)\n"
+        "      --stop-timeout TIME    at the stop, let requests in flight finish for up to TIME\n"
+        "                             (default: cancel them; the summary says how many)\n"
+        "      --no-tui, --headless   print tables instead of the dashboard (automatic when\n"
+        "                             stdin or stdout is not a terminal)\n"
+        "      --only-summary         print only the final summary\n"
+        "      --print-interval TIME  how often --no-tui prints the table (default 2s)\n"
+        "      --exit-code-on-error N exit status when any request failed (default 1)\n"
+        "      --seed N               seed for task picks and wait times (default: random)\n"
+        "      --logfile FILE         append hopper's own messages to FILE as well\n"
+        "\n"
+        "Scale:\n"
+        "      --workers N            run the users in N worker processes (default: one, or\n"
+        "                             enough for the open-file limit, or every core when\n"
+        "                             users do not wait between tasks)\n"
+        "      --http-client KIND     auto (default: hopper's own HTTP/1.1 client for plain\n"
+        "                             http://, libcurl otherwise), native, or curl\n"
+        "      --insecure             do not verify TLS certificates (https://); verification\n"
+        "                             is on by default\n"
+        "      --source-addrs LIST    local addresses to connect from, e.g.\n"
+        "                             127.0.0.1-127.0.0.4 (past ~28,000 connections to one\n"
+        "                             server address the ephemeral ports run out)\n"
+        "\n"
+        "Reports (written on every way out: run time, q, Ctrl-C, SIGTERM, SIGHUP):\n"
+        "      --csv PREFIX           Locust-compatible PREFIX_stats.csv, _stats_history.csv,\n"
+        "                             _failures.csv, rewritten every second\n"
+        "      --csv-full-history     a history row per endpoint too\n"
+        "      --json FILE            a JSON summary at the end (- for stdout)\n"
+        "      --html FILE            a self-contained HTML report with charts\n"
+        "      --log-failures FILE    one JSON line per failed request (secrets redacted)\n"
+        "      --log-secrets          do not redact Authorization, Cookie, ... in that log\n"
+        "      --check EXPR           pass/fail gate, repeatable: p95<300ms, fail-ratio<1%,\n"
+        "                             rps>100, /api/x:p99<1s; a failed check exits 3\n"
+        "\n"
+        "Dashboard (the default when stdin and stdout are a terminal):\n"
+        "      --refresh TIME         how often the dashboard redraws (default 500ms)\n"
+        "      --ascii                ASCII sparklines instead of Unicode blocks\n"
+        "      --no-color             no colours (NO_COLOR in the environment does the same)\n"
+        "  keys: w/W s/S users +-1/10, +/- spawn rate, u/r type them, p pause, z reset stats,\n"
+        "        f failures, ? help, q stop\n"
+        "  -h, --help                 this help\n"
+        "  -V, --version              the version\n"
+        "\n"
+        "Exit status: 0 clean run, 1 some request failed (--exit-code-on-error),\n"
+        "2 bad usage or a bad hopperfile, 3 a check failed, 4 a report could not be written.\n"
+        "See hopper(1) and hopperfile(5).\n",
+        f);
+}
+
+static int parse_count(const char *s, uint64_t max, uint64_t *out)
+{
+    if (!*s || *s == '-' || *s == '+')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_rate(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || errno || *end || !isfinite(v) || v <= 0 || v > HOPPER_MAX_SPAWN_RATE)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    o->hopperfile = "hopperfile";
+    o->print_interval_us = 2000000;
+    o->refresh_us = 500000;
+    o->exit_code_on_error = HOPPER_EXIT_FAILURES;
+    optind = 0;      /* GNU: start over, so tests can parse several times */
+    opterr = 0;
+    int c;
+    const char *why = NULL;
+    uint64_t v;
+    while ((c = getopt_long(argc, argv, ":f:H:u:r:t:hV", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            o->hopperfile = optarg;
+            break;
+        case 'H':
+            if (url_check_base(optarg, &why) != 0) {
+                snprintf(err, errlen, "-H '%.200s': %s", optarg, why);
+                return CLI_USAGE_ERROR;
+            }
+            o->host = optarg;
+            break;
+        case 'u':
+            if (parse_count(optarg, HOPPER_MAX_USERS, &o->users) != 0 || o->users == 0) {
+                snprintf(err, errlen, "-u '%.40s': expected a whole number of users from 1 to %llu",
+                         optarg, HOPPER_MAX_USERS);
+                return CLI_USAGE_ERROR;
+            }
+            o->users_set = true;
+            break;
+        case 'r':
+            if (parse_rate(optarg, &o->spawn_rate) != 0) {
+                snprintf(err, errlen, "-r '%.40s': expected users per second, above 0 and at most %.0f (e.g. 10 or 0.5)",
+                         optarg, HOPPER_MAX_SPAWN_RATE);
+                return CLI_USAGE_ERROR;
+            }
+            o->spawn_rate_set = true;
+            break;
+        case 't':
+            why = NULL;
+            if (duration_parse(optarg, &o->run_time_us, &why) != 0) {
+                snprintf(err, errlen, "-t '%.40s': %s", optarg, why ? why : "bad duration");
+                return CLI_USAGE_ERROR;
+            }
+            if (o->run_time_us == 0) {
+                snprintf(err, errlen, "-t '%.40s': the run time must be above 0", optarg);
+                return CLI_USAGE_ERROR;
+            }
+            o->run_time_set = true;
+            break;
+        case OPT_STOP_TIMEOUT:
+            why = NULL;
+            if (duration_parse(optarg, &o->stop_timeout_us, &why) != 0) {
+                snprintf(err, errlen, "--stop-timeout '%.40s': %s", optarg, why ? why : "bad duration");
+                return CLI_USAGE_ERROR;
+            }
+            o->stop_timeout_set = true;
+            break;
+        case OPT_NO_TUI:
+            o->no_tui = true;
+            break;
+        case OPT_ONLY_SUMMARY:
+            o->only_summary = true;
+            break;
+        case OPT_PRINT_INTERVAL:
+            if (duration_parse(optarg, &o->print_interval_us, &why) != 0 || o->print_interval_us < 100000) {
+                snprintf(err, errlen, "--print-interval '%.40s': expected a duration of at least 100ms", optarg);
+                return CLI_USAGE_ERROR;
+            }
+            break;
+        case OPT_EXIT_CODE:
+            if (parse_count(optarg, 255, &v) != 0) {
+                snprintf(err, errlen, "--exit-code-on-error '%.40s': expected a number from 0 to 255", optarg);
+                return CLI_USAGE_ERROR;
+            }
+            o->exit_code_on_error = (int)v;
+            break;
+        case OPT_SEED:
+            if (parse_count(optarg, UINT64_MAX, &o->seed) != 0) {
+                snprintf(err, errlen, "--seed '%.40s': expected a whole number", optarg);
+                return CLI_USAGE_ERROR;
+            }
+            o->seed_set = true;
+            break;
+        case OPT_ASCII:
+            o->ascii = true;
+            break;
+        case OPT_NO_COLOR:
+            o->no_color = true;
+            break;
+        case OPT_REFRESH:
+            if (duration_parse(optarg, &o->refresh_us, &why) != 0 || o->refresh_us < 50000 ||
+                o->refresh_us > 60000000) {
+                snprintf(err, errlen, "--refresh '%.40s': expected a duration from 50ms to 1m", optarg);
+                return CLI_USAGE_ERROR;
+            }
+            break;
+        case OPT_LOGFILE:
+            o->logfile = optarg;
+            break;
+        case OPT_CSV:
+            o->csv_prefix = optarg;
+            break;
+        case OPT_CSV_FULL:
+            o->csv_full_history = true;
+            break;
+        case OPT_JSON:
+            o->json_path = optarg;
+            break;
+        case OPT_HTML:
+            o->html_path = optarg;
+            break;
+        case OPT_LOG_FAILURES:
+            o->faillog_path = optarg;
+            break;
+        case OPT_LOG_SECRETS:
+            o->log_secrets = true;
+            break;
+        case OPT_CHECK: {
+            check_t parsed;
+            if (check_parse(optarg, &parsed, err, errlen) != 0)
+                return CLI_USAGE_ERROR;
+            check_free(&parsed);
+            o->checks = xrealloc(o->checks, (o->n_checks + 1) * sizeof *o->checks);
+            o->checks[o->n_checks++] = optarg;
+            break;
+        }
+        case OPT_WORKERS:
+            if (parse_count(optarg, HOPPER_MAX_WORKERS, &v) != 0 || v == 0) {
+                snprintf(err, errlen, "--workers '%.40s': expected a number from 1 to %d", optarg,
+                         HOPPER_MAX_WORKERS);
+                return CLI_USAGE_ERROR;
+            }
+            o->workers = (unsigned)v;
+            break;
+        case OPT_INSECURE:
+            o->insecure = true;
+            break;
+        case OPT_SOURCE_ADDRS:
+            o->source_addrs = optarg;
+            break;
+        case OPT_HTTP_CLIENT:
+            if (strcmp(optarg, "auto") && strcmp(optarg, "native") && strcmp(optarg, "curl")) {
+                snprintf(err, errlen, "--http-client '%.40s': expected auto, native or curl", optarg);
+                return CLI_USAGE_ERROR;
+            }
+            o->http_client = optarg;
+            break;
+        case 'h':
+            cli_usage(out);
+            return CLI_EXIT_OK;
+        case 'V':
+            fprintf(out, "hopper %s\n", HOPPER_VERSION);
+            return CLI_EXIT_OK;
+        case ':':
+            snprintf(err, errlen, "%s needs a value", argv[optind - 1]);
+            return CLI_USAGE_ERROR;
+        default:
+            if (optopt)
+                snprintf(err, errlen, "unknown option -%c", optopt);
+            else
+                snprintf(err, errlen, "unknown option %.100s", argv[optind - 1]);
+            return CLI_USAGE_ERROR;
+        }
+    }
+    if (optind < argc) {
+        snprintf(err, errlen, "unexpected argument '%.100s'", argv[optind]);
+        return CLI_USAGE_ERROR;
+    }
+    if (o->csv_full_history && !o->csv_prefix) {
+        snprintf(err, errlen, "--csv-full-history needs --csv PREFIX");
+        return CLI_USAGE_ERROR;
+    }
+    if (o->log_secrets && !o->faillog_path) {
+        snprintf(err, errlen, "--log-secrets needs --log-failures FILE");
+        return CLI_USAGE_ERROR;
+    }
+    return CLI_RUN;
+}
+
+unsigned cli_default_workers(const plan_t *plan, uint64_t fd_per_process, unsigned cores)
+{
+    uint64_t per = fd_per_process > HOPPER_FD_RESERVE ? fd_per_process - HOPPER_FD_RESERVE : 1;
+    uint64_t for_fds = (plan->users + per - 1) / per;
+    bool no_think = plan->wait.kind == WAIT_CONSTANT && plan->wait.a_us == 0;
+    uint64_t w = no_think && cores > for_fds ? cores : for_fds;
+    if (w < 1)
+        w = 1;
+    if (w > HOPPER_MAX_WORKERS)
+        w = HOPPER_MAX_WORKERS;
+    return (unsigned)w;
+}
+
+void cli_free(cli_opts_t *o)
+{
+    free(o->checks);
+    o->checks = NULL;
+    o->n_checks = 0;
+}
+
+int cli_apply(const cli_opts_t *o, plan_t *plan, char *err, size_t errlen)
+{
+    if (o->host) {
+        free(plan->host);
+        plan->host = xstrdup(o->host);
+        plan->host_set = true;
+    }
+    if (o->users_set) {
+        plan->users = o->users;
+        plan->users_set = true;
+    }
+    if (o->spawn_rate_set) {
+        plan->spawn_rate = o->spawn_rate;
+        plan->spawn_rate_set = true;
+    }
+    if (o->run_time_set) {
+        plan->run_time_us = o->run_time_us;
+        plan->run_time_set = true;
+    }
+    if (!plan->host) {
+        /* A task with an absolute URL needs no host; any path needs one. */
+        for (size_t i = 0; i < plan->n_tasks; i++) {
+            if (!url_is_absolute(plan->tasks[i].target)) {
+                snprintf(err, errlen,
+                         "%s: no host: give -H URL or 'host = URL' (task '%s' requests a path)",
+                         plan->path ? plan->path : o->hopperfile, plan->tasks[i].id);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,179 @@
+/* report_csv: see include/report/report_csv.h. */
+#include "report/report_csv.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/outfile.h"
+
+const char report_csv_stats_header[] =
+    "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
+    "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,"
+    "50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%";
+const char report_csv_history_header[] =
+    "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,"
+    "99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,"
+    "Total Average Response Time,Total Min Response Time,Total Max Response Time,"
+    "Total Average Content Size";
+const char report_csv_failures_header[] = "Method,Name,Error,Occurrences,First Seen,Last Seen";
+
+void report_csv_cell(FILE *f, const char *s)
+{
+    bool quote = strpbrk(s, ",\"\r\n") != NULL;
+    if (quote)
+        fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"')
+            fputs("\"\"", f);
+        else if (*p >= 0x20 && *p != 0x7f)
+            fputc(*p, f);
+        else if (*p == '\t')
+            fputc(' ', f);
+    }
+    if (quote)
+        fputc('"', f);
+}
+
+static void ms(FILE *f, double us)
+{
+    fprintf(f, ",%.3f", us / 1000.0);
+}
+
+static void percentiles(FILE *f, const snap_entry_t *e)
+{
+    for (int i = 0; i < SNAP_NPCT; i++) {
+        if (e->requests)
+            ms(f, (double)e->pct_us[i]);
+        else
+            fputs(",N/A", f);
+    }
+}
+
+static void stats_row(FILE *f, const snap_entry_t *e)
+{
+    report_csv_cell(f, e->method);
+    fputc(',', f);
+    report_csv_cell(f, e->name);
+    fprintf(f, ",%llu,%llu", (unsigned long long)e->requests, (unsigned long long)e->failures);
+    ms(f, e->requests ? (double)e->pct_us[SNAP_P50] : 0);
+    ms(f, e->avg_us);
+    ms(f, (double)e->min_us);
+    ms(f, (double)e->max_us);
+    fprintf(f, ",%.3f,%.6f,%.6f", e->requests ? (double)e->content_bytes / (double)e->requests : 0.0,
+            e->total_rps, e->total_fps);
+    percentiles(f, e);
+    fputc('\n', f);
+}
+
+static void history_row(FILE *f, const snap_t *s, const snap_entry_t *e, long ts)
+{
+    fprintf(f, "%ld,%llu,", ts, (unsigned long long)s->users);
+    report_csv_cell(f, e->method);
+    fputc(',', f);
+    report_csv_cell(f, e->name);
+    fprintf(f, ",%.6f,%.6f", e->cur_rps, e->cur_fps);
+    percentiles(f, e);
+    fprintf(f, ",%llu,%llu", (unsigned long long)e->requests, (unsigned long long)e->failures);
+    ms(f, e->requests ? (double)e->pct_us[SNAP_P50] : 0);
+    ms(f, e->avg_us);
+    ms(f, (double)e->min_us);
+    ms(f, (double)e->max_us);
+    fprintf(f, ",%.3f\n", e->requests ? (double)e->content_bytes / (double)e->requests : 0.0);
+}
+
+int report_csv_open(report_csv_t *c, const char *prefix, bool full_history, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    c->full_history = full_history;
+    size_t n = strlen(prefix) + 32;
+    char *path = malloc(n);
+    if (!path) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    snprintf(path, n, "%s_stats.csv", prefix);
+    c->stats = outfile_open(path, false, err, errlen);
+    if (c->stats) {
+        snprintf(path, n, "%s_stats_history.csv", prefix);
+        c->history = outfile_open(path, false, err, errlen);
+    }
+    if (c->history) {
+        snprintf(path, n, "%s_failures.csv", prefix);
+        c->failures = outfile_open(path, false, err, errlen);
+    }
+    free(path);
+    if (!c->failures) {
+        if (c->stats)
+            fclose(c->stats);
+        if (c->history)
+            fclose(c->history);
+        memset(c, 0, sizeof *c);
+        return -1;
+    }
+    fprintf(c->history, "%s\n", report_csv_history_header);
+    /* Headers at once, so a file exists and is valid from the first second. */
+    fprintf(c->stats, "%s\n", report_csv_stats_header);
+    fprintf(c->failures, "%s\n", report_csv_failures_header);
+    fflush(c->stats);
+    fflush(c->failures);
+    fflush(c->history);
+    return 0;
+}
+
+static int rewrite(report_csv_t *c, const snap_t *s)
+{
+    if (outfile_rewind(c->stats) != 0 || outfile_rewind(c->failures) != 0)
+        return -1;
+    fprintf(c->stats, "%s\n", report_csv_stats_header);
+    for (size_t i = 0; i < s->n_entries; i++)
+        if (s->entries[i].requests)    /* like Locust: rows appear once called */
+            stats_row(c->stats, &s->entries[i]);
+    stats_row(c->stats, &s->total);
+
+    fprintf(c->failures, "%s\n", report_csv_failures_header);
+    for (size_t i = 0; i < s->n_errors; i++) {
+        const snap_error_t *e = &s->errors[i];
+        report_csv_cell(c->failures, e->method);
+        fputc(',', c->failures);
+        report_csv_cell(c->failures, e->name);
+        fputc(',', c->failures);
+        report_csv_cell(c->failures, e->error);
+        fprintf(c->failures, ",%llu,%.3f,%.3f\n", (unsigned long long)e->count, e->first_seen,
+                e->last_seen);
+    }
+    if (fflush(c->stats) != 0 || fflush(c->failures) != 0)
+        return -1;
+    return 0;
+}
+
+int report_csv_update(report_csv_t *c, const snap_t *s)
+{
+    if (!c->stats)
+        return 0;
+    int rc = rewrite(c, s);
+    long ts = (long)(s->start_unix + (double)s->elapsed_ms / 1000.0);
+    if (c->full_history)
+        for (size_t i = 0; i < s->n_entries; i++)
+            if (s->entries[i].requests)
+                history_row(c->history, s, &s->entries[i], ts);
+    history_row(c->history, s, &s->total, ts);
+    if (fflush(c->history) != 0 || ferror(c->history) || ferror(c->stats) || ferror(c->failures))
+        rc = -1;
+    return rc;
+}
+
+int report_csv_close(report_csv_t *c, const snap_t *s)
+{
+    if (!c->stats)
+        return 0;
+    int rc = report_csv_update(c, s);
+    if (fclose(c->stats) != 0)
+        rc = -1;
+    if (fclose(c->history) != 0)
+        rc = -1;
+    if (fclose(c->failures) != 0)
+        rc = -1;
+    c->stats = c->history = c->failures = NULL;
+    return rc;
+}

@@ -1,0 +1,207 @@
+/* report_json: see include/report/report_json.h. */
+#include "report/report_json.h"
+
+#include <jansson.h>
+#include <string.h>
+#include <time.h>
+
+#include "view/console.h"
+
+/* A JSON string from text that may not be valid UTF-8 (an error message from
+ * a server, say): jansson refuses invalid UTF-8, so fall back to a copy with
+ * every non-ASCII byte replaced. */
+static json_t *jstr(const char *s)
+{
+    json_t *j = json_string(s ? s : "");
+    if (j)
+        return j;
+    char buf[1024];
+    size_t i = 0;
+    for (; s[i] && i + 1 < sizeof buf; i++)
+        buf[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+    buf[i] = '\0';
+    return json_string(buf);
+}
+
+static json_t *iso_time(double unix_s)
+{
+    if (unix_s <= 0)
+        return json_null();
+    time_t t = (time_t)unix_s;
+    struct tm tm;
+    char buf[64];
+    gmtime_r(&t, &tm);
+    int msec = (int)((unix_s - (double)t) * 1000);
+    snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, msec);
+    return json_string(buf);
+}
+
+static json_t *ms(double us)
+{
+    return json_real(us / 1000.0);
+}
+
+static json_t *entry(const snap_entry_t *e)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "method", jstr(e->method));
+    json_object_set_new(o, "name", jstr(e->name));
+    json_object_set_new(o, "requests", json_integer((json_int_t)e->requests));
+    json_object_set_new(o, "failures", json_integer((json_int_t)e->failures));
+    json_object_set_new(o, "fail_ratio",
+                        json_real(e->requests ? (double)e->failures / (double)e->requests : 0));
+    bool any = e->requests > 0;
+    json_object_set_new(o, "min_ms", any ? ms((double)e->min_us) : json_null());
+    json_object_set_new(o, "avg_ms", any ? ms(e->avg_us) : json_null());
+    json_object_set_new(o, "max_ms", any ? ms((double)e->max_us) : json_null());
+    json_object_set_new(o, "median_ms", any ? ms((double)e->pct_us[SNAP_P50]) : json_null());
+    json_t *p = json_object();
+    for (int i = 0; i < SNAP_NPCT; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "%.*s", (int)strlen(snap_pct_label[i]) - 1, snap_pct_label[i]);
+        json_object_set_new(p, key, any ? ms((double)e->pct_us[i]) : json_null());
+    }
+    json_object_set_new(o, "percentiles_ms", p);
+    json_object_set_new(o, "content_bytes", json_integer((json_int_t)e->content_bytes));
+    json_object_set_new(o, "avg_content_size",
+                        json_real(any ? (double)e->content_bytes / (double)e->requests : 0));
+    json_object_set_new(o, "rps", json_real(e->total_rps));
+    json_object_set_new(o, "fails_per_s", json_real(e->total_fps));
+    json_object_set_new(o, "current_rps", json_real(e->cur_rps));
+    json_object_set_new(o, "current_fails_per_s", json_real(e->cur_fps));
+    return o;
+}
+
+static const char *event_name(event_kind_t k)
+{
+    switch (k) {
+    case EVENT_TARGET_USERS: return "target_users";
+    case EVENT_SPAWN_RATE: return "spawn_rate";
+    case EVENT_PAUSE: return "pause";
+    case EVENT_RESET_STATS: return "reset_stats";
+    case EVENT_STOP: return "stop";
+    }
+    return "unknown";
+}
+
+int report_json_write(FILE *f, const snap_t *s, const report_meta_t *m, int exit_status)
+{
+    json_t *doc = json_object();
+    json_object_set_new(doc, "version", json_integer(REPORT_JSON_VERSION));
+    json_object_set_new(doc, "hopper", jstr(m->version));
+
+    json_t *set = json_object();
+    char wait[64];
+    json_object_set_new(set, "host", jstr(m->host));
+    json_object_set_new(set, "hopperfile", jstr(m->hopperfile));
+    json_object_set_new(set, "users", json_integer((json_int_t)m->users));
+    json_object_set_new(set, "spawn_rate", json_real(m->spawn_rate));
+    json_object_set_new(set, "run_time_s", m->run_time_us ? json_real((double)m->run_time_us / 1e6) : json_null());
+    json_object_set_new(set, "wait", jstr(plan_wait_describe(&m->plan->wait, wait, sizeof wait)));
+    json_object_set_new(set, "timeout_s", json_real((double)m->plan->timeout_us / 1e6));
+    json_t *tasks = json_array();
+    for (size_t i = 0; i < m->plan->n_tasks; i++) {
+        const plan_task_t *t = &m->plan->tasks[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "task", jstr(t->id));
+        json_object_set_new(o, "method", jstr(t->method));
+        json_object_set_new(o, "target", jstr(t->target));
+        json_object_set_new(o, "name", jstr(t->name));
+        json_object_set_new(o, "weight", json_integer(t->weight));
+        json_array_append_new(tasks, o);
+    }
+    json_object_set_new(set, "tasks", tasks);
+    json_object_set_new(doc, "settings", set);
+
+    json_object_set_new(doc, "start", iso_time(s->start_unix));
+    json_object_set_new(doc, "end", iso_time(m->end_unix));
+    json_object_set_new(doc, "duration_s", json_real((double)s->elapsed_ms / 1000.0));
+    json_object_set_new(doc, "stats_duration_s", json_real((double)s->stats_ms / 1000.0));
+    json_object_set_new(doc, "peak_users", json_integer((json_int_t)s->peak_users));
+    json_object_set_new(doc, "cancelled_requests", json_integer((json_int_t)s->cancelled));
+
+    json_t *entries = json_array();
+    for (size_t i = 0; i < s->n_entries; i++)
+        json_array_append_new(entries, entry(&s->entries[i]));
+    json_object_set_new(doc, "entries", entries);
+    json_object_set_new(doc, "aggregated", entry(&s->total));
+
+    json_t *fails = json_array();
+    for (size_t i = 0; i < s->n_errors; i++) {
+        const snap_error_t *e = &s->errors[i];
+        json_t *o = json_object();
+        char clean[SNAP_ERROR_TEXT];
+        json_object_set_new(o, "method", jstr(e->method));
+        json_object_set_new(o, "name", jstr(e->name));
+        json_object_set_new(o, "error", jstr(console_sanitize(e->error, clean, sizeof clean)));
+        json_object_set_new(o, "occurrences", json_integer((json_int_t)e->count));
+        json_object_set_new(o, "first_seen", iso_time(e->first_seen));
+        json_object_set_new(o, "last_seen", iso_time(e->last_seen));
+        json_array_append_new(fails, o);
+    }
+    json_object_set_new(doc, "failures", fails);
+
+    json_t *hist = json_array();
+    for (size_t i = 0; i < s->n_history; i++) {
+        const snap_sample_t *x = &s->history[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "t", json_integer(x->t));
+        json_object_set_new(o, "span_s", json_integer(x->span));
+        json_object_set_new(o, "users", json_integer(x->users));
+        json_object_set_new(o, "rps", json_real(x->rps));
+        json_object_set_new(o, "fails_per_s", json_real(x->fps));
+        json_object_set_new(o, "p50_ms", ms(x->p50_us));
+        json_object_set_new(o, "p95_ms", ms(x->p95_us));
+        json_array_append_new(hist, o);
+    }
+    json_object_set_new(doc, "history", hist);
+
+    json_t *events = json_array();
+    for (size_t i = 0; i < s->n_events; i++) {
+        const snap_event_t *e = &s->events[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "t_s", json_real((double)e->t_ms / 1000.0));
+        json_object_set_new(o, "kind", json_string(event_name(e->kind)));
+        json_object_set_new(o, "value", json_real(e->value));
+        json_array_append_new(events, o);
+    }
+    json_object_set_new(doc, "events", events);
+
+    json_t *checks = json_array();
+    bool all_passed = true;
+    for (size_t i = 0; i < m->n_checks; i++) {
+        const check_result_t *r = &m->checks[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "check", jstr(r->check->text));
+        json_object_set_new(o, "passed", json_boolean(r->passed));
+        json_object_set_new(o, "evaluated", json_boolean(r->evaluated));
+        /* Times in ms, like every other time in the document. */
+        bool time = r->check->metric == METRIC_PERCENTILE || r->check->metric == METRIC_AVG ||
+                    r->check->metric == METRIC_MIN || r->check->metric == METRIC_MAX;
+        json_object_set_new(o, "value", r->evaluated ? json_real(time ? r->value / 1000.0 : r->value)
+                                                     : json_null());
+        json_object_set_new(o, "unit", json_string(time ? "ms" : r->check->metric == METRIC_FAIL_RATIO
+                                                                  ? "ratio" : r->check->metric == METRIC_RPS
+                                                                  ? "per_s" : "count"));
+        json_object_set_new(o, "measured", jstr(r->measured));
+        json_array_append_new(checks, o);
+        all_passed = all_passed && r->passed;
+    }
+    json_object_set_new(doc, "checks", checks);
+
+    json_t *result = json_object();
+    json_object_set_new(result, "requests", json_integer((json_int_t)s->total.requests));
+    json_object_set_new(result, "failures", json_integer((json_int_t)s->total.failures));
+    json_object_set_new(result, "checks_passed", json_boolean(all_passed));
+    json_object_set_new(result, "exit_status", json_integer(exit_status));
+    json_object_set_new(doc, "result", result);
+
+    int rc = json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    json_decref(doc);
+    if (rc == 0 && fputc('\n', f) == EOF)
+        rc = -1;
+    if (fflush(f) != 0)
+        rc = -1;
+    return rc;
+}

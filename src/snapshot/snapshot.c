@@ -1,0 +1,63 @@
+/* snapshot: see include/snapshot/snapshot.h. */
+#include "snapshot/snapshot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+const double snap_pct_fraction[SNAP_NPCT] = {
+    0.50, 0.66, 0.75, 0.80, 0.90, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0};
+const char *const snap_pct_label[SNAP_NPCT] = {
+    "50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%"};
+
+const char *snap_state_name(run_state_t s)
+{
+    switch (s) {
+    case RUN_STARTING: return "starting";
+    case RUN_RAMPING_UP: return "ramping up";
+    case RUN_RUNNING: return "running";
+    case RUN_RAMPING_DOWN: return "ramping down";
+    case RUN_STOPPING: return "stopping";
+    case RUN_DONE: return "done";
+    }
+    return "?";
+}
+
+char snap_event_mark(event_kind_t k)
+{
+    switch (k) {
+    case EVENT_TARGET_USERS: return 'U';
+    case EVENT_SPAWN_RATE: return 'R';
+    case EVENT_PAUSE: return 'P';
+    case EVENT_RESET_STATS: return 'Z';
+    case EVENT_STOP: return 'S';
+    }
+    return '?';
+}
+
+void snap_init(snap_t *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+void snap_free(snap_t *s)
+{
+    free(s->entries);
+    free(s->errors);
+    free(s->recent);
+    free(s->history);
+    free(s->events);
+    snap_init(s);
+}
+
+void *snap_reserve(void *arr, size_t *cap, size_t n, size_t item)
+{
+    if (n <= *cap)
+        return arr;
+    size_t c = *cap ? *cap : 16;
+    while (c < n)
+        c *= 2;
+    *cap = c;
+    return xrealloc(arr, c * item);
+}

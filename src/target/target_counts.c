@@ -1,0 +1,287 @@
+/* target_counts: see include/target/target_counts.h. */
+#include "target/target_counts.h"
+
+#include <errno.h>
+#include <http_parser.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+/* Twice the key limit keeps the table at most half full, so probes stay short
+ * even when it is full. Must be a power of two. */
+#define SLOT_COUNT (2 * TARGET_COUNTS_MAX_KEYS)
+
+struct slot {
+    uint64_t hash;
+    uint64_t count;
+    char *path; /* NULL: empty slot */
+    uint32_t path_len;
+    unsigned method;
+};
+
+struct target_counts {
+    struct slot *slots;
+    size_t keys;
+    uint64_t answered;
+    uint64_t other;
+    uint64_t malformed;
+};
+
+struct target_counts *target_counts_new(void)
+{
+    struct target_counts *c = xcalloc(1, sizeof(*c));
+    c->slots = xcalloc(SLOT_COUNT, sizeof(*c->slots));
+    return c;
+}
+
+void target_counts_free(struct target_counts *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < SLOT_COUNT; i++)
+        free(c->slots[i].path);
+    free(c->slots);
+    free(c);
+}
+
+/* FNV-1a: a few cycles per byte, and the paths are short. The method is mixed
+ * in last so GET and HEAD of one path land in different slots. */
+static uint64_t key_hash(unsigned method, const char *path, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)path[i];
+        h *= 0x100000001b3ULL;
+    }
+    h ^= method + 1;
+    h *= 0x100000001b3ULL;
+    return h;
+}
+
+/* Adds n to the key's count, making the key if it is new and there is room;
+ * past TARGET_COUNTS_MAX_KEYS keys, n goes to "other". Does not touch
+ * `answered`: the callers decide what that counts. */
+static inline void count_key(struct target_counts *c, unsigned method, const char *path, uint32_t len,
+                             uint64_t n)
+{
+    uint64_t h = key_hash(method, path, len);
+    for (size_t i = h & (SLOT_COUNT - 1);; i = (i + 1) & (SLOT_COUNT - 1)) {
+        struct slot *s = &c->slots[i];
+        if (s->path == NULL) {
+            if (c->keys >= TARGET_COUNTS_MAX_KEYS) {
+                c->other += n;
+                return;
+            }
+            /* +1 so an empty path still gets a non-NULL pointer. */
+            s->path = xmalloc((size_t)len + 1);
+            memcpy(s->path, path, len);
+            s->path_len = len;
+            s->hash = h;
+            s->method = method;
+            s->count = n;
+            c->keys++;
+            return;
+        }
+        if (s->hash == h && s->method == method && s->path_len == len &&
+            memcmp(s->path, path, len) == 0) {
+            s->count += n;
+            return;
+        }
+    }
+}
+
+void target_counts_add(struct target_counts *c, unsigned method, const char *path, size_t len)
+{
+    c->answered++;
+    if (len > UINT32_MAX) {
+        c->other++;
+        return;
+    }
+    count_key(c, method, path, (uint32_t)len, 1);
+}
+
+void target_counts_add_other(struct target_counts *c)
+{
+    c->answered++;
+    c->other++;
+}
+
+void target_counts_add_malformed(struct target_counts *c)
+{
+    c->answered++;
+    c->malformed++;
+}
+
+uint64_t target_counts_answered(const struct target_counts *c)
+{
+    return c->answered;
+}
+
+static int slot_order(const void *a, const void *b)
+{
+    const struct slot *x = *(const struct slot *const *)a;
+    const struct slot *y = *(const struct slot *const *)b;
+    size_t n = x->path_len < y->path_len ? x->path_len : y->path_len;
+    int d = memcmp(x->path, y->path, n);
+    if (d != 0)
+        return d;
+    if (x->path_len != y->path_len)
+        return x->path_len < y->path_len ? -1 : 1;
+    return strcmp(http_method_str(x->method), http_method_str(y->method));
+}
+
+/* Bytes that would break a report line (newline, carriage return, other
+ * control bytes) are printed as %XX; everything else, including spaces and
+ * UTF-8, is printed as the client meant it. */
+static void print_path(const char *path, size_t len, FILE *out)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)path[i];
+        if (ch < 0x20 || ch == 0x7f)
+            fprintf(out, "%%%02X", ch);
+        else
+            fputc(ch, out);
+    }
+}
+
+void target_counts_print(const struct target_counts *c, const struct target_counts_totals *totals,
+                         FILE *out)
+{
+    fprintf(out, "requests answered: %llu\n", (unsigned long long)c->answered);
+    fprintf(out, "connections accepted: %llu\n", (unsigned long long)totals->connections_accepted);
+    if (totals->show_dropped)
+        fprintf(out, "connections dropped: %llu\n", (unsigned long long)totals->connections_dropped);
+
+    const struct slot **sorted = xmalloc((c->keys + 1) * sizeof(*sorted));
+    size_t n = 0;
+    for (size_t i = 0; i < SLOT_COUNT; i++)
+        if (c->slots[i].path != NULL)
+            sorted[n++] = &c->slots[i];
+    qsort(sorted, n, sizeof(*sorted), slot_order);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(out, "%6llu  %s ", (unsigned long long)sorted[i]->count,
+                http_method_str(sorted[i]->method));
+        print_path(sorted[i]->path, sorted[i]->path_len, out);
+        fputc('\n', out);
+    }
+    free(sorted);
+    if (c->other > 0)
+        fprintf(out, "%6llu  other\n", (unsigned long long)c->other);
+    if (c->malformed > 0)
+        fprintf(out, "%6llu  malformed\n", (unsigned long long)c->malformed);
+}
+
+/* ---- handing counts from a worker process to its parent ----
+ *
+ * Both ends are the same binary on the same machine, so numbers travel in
+ * native byte order:
+ *
+ *   "HTC1"  u64 answered, other, malformed, accepted, dropped  u32 keys
+ *   keys x  (u32 method, u32 path_len, u64 count, path bytes)
+ *   "END1"
+ *
+ * The end marker tells a whole encoding from one cut short by a dying worker. */
+
+#define ENCODING_MAGIC "HTC1"
+#define ENCODING_END "END1"
+#define ENCODING_HEAD (4 + 5 * 8 + 4)
+#define ENCODING_KEY_HEAD (4 + 4 + 8)
+
+static void put_bytes(char **buf, size_t *len, size_t *cap, const void *p, size_t n)
+{
+    if (*len + n > *cap) {
+        while (*len + n > *cap)
+            *cap = *cap != 0 ? 2 * *cap : 4096;
+        *buf = xrealloc(*buf, *cap);
+    }
+    memcpy(*buf + *len, p, n);
+    *len += n;
+}
+
+static void put_u32(char **buf, size_t *len, size_t *cap, uint32_t v)
+{
+    put_bytes(buf, len, cap, &v, sizeof(v));
+}
+
+static void put_u64(char **buf, size_t *len, size_t *cap, uint64_t v)
+{
+    put_bytes(buf, len, cap, &v, sizeof(v));
+}
+
+void target_counts_encode(const struct target_counts *c, const struct target_counts_totals *totals, char **buf,
+                          size_t *len)
+{
+    size_t used = 0, cap = 0;
+    *buf = NULL;
+    put_bytes(buf, &used, &cap, ENCODING_MAGIC, 4);
+    put_u64(buf, &used, &cap, c->answered);
+    put_u64(buf, &used, &cap, c->other);
+    put_u64(buf, &used, &cap, c->malformed);
+    put_u64(buf, &used, &cap, totals->connections_accepted);
+    put_u64(buf, &used, &cap, totals->connections_dropped);
+    put_u32(buf, &used, &cap, (uint32_t)c->keys);
+    for (size_t i = 0; i < SLOT_COUNT; i++) {
+        const struct slot *s = &c->slots[i];
+        if (s->path == NULL)
+            continue;
+        put_u32(buf, &used, &cap, s->method);
+        put_u32(buf, &used, &cap, s->path_len);
+        put_u64(buf, &used, &cap, s->count);
+        put_bytes(buf, &used, &cap, s->path, s->path_len);
+    }
+    put_bytes(buf, &used, &cap, ENCODING_END, 4);
+    *len = used;
+}
+
+static uint32_t get_u32(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+static uint64_t get_u64(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+int target_counts_merge_encoded(struct target_counts *c, struct target_counts_totals *totals, const char *buf,
+                                size_t len)
+{
+    /* Check the whole encoding before changing anything, so that a bad one
+     * leaves c and totals as they were. */
+    if (len < ENCODING_HEAD + 4 || memcmp(buf, ENCODING_MAGIC, 4) != 0)
+        return -EINVAL;
+    uint32_t keys = get_u32(buf + ENCODING_HEAD - 4);
+    size_t off = ENCODING_HEAD;
+    for (uint32_t k = 0; k < keys; k++) {
+        if (len - off < ENCODING_KEY_HEAD)
+            return -EINVAL;
+        uint32_t path_len = get_u32(buf + off + 4);
+        off += ENCODING_KEY_HEAD;
+        if (len - off < path_len)
+            return -EINVAL;
+        off += path_len;
+    }
+    if (len - off != 4 || memcmp(buf + off, ENCODING_END, 4) != 0)
+        return -EINVAL;
+
+    c->answered += get_u64(buf + 4);
+    c->other += get_u64(buf + 12);
+    c->malformed += get_u64(buf + 20);
+    totals->connections_accepted += get_u64(buf + 28);
+    totals->connections_dropped += get_u64(buf + 36);
+    off = ENCODING_HEAD;
+    for (uint32_t k = 0; k < keys; k++) {
+        unsigned method = get_u32(buf + off);
+        uint32_t path_len = get_u32(buf + off + 4);
+        uint64_t count = get_u64(buf + off + 8);
+        off += ENCODING_KEY_HEAD;
+        count_key(c, method, buf + off, path_len, count);
+        off += path_len;
+    }
+    return 0;
+}

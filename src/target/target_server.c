@@ -1,0 +1,723 @@
+/* target_server: see include/target/target_server.h.
+ *
+ * The life of a connection:
+ *
+ *   accept -> read -> parse -> answer -> (keep-alive) read ...
+ *                                     -> (close)  shutdown -> drain -> close
+ *
+ * Reads land in the connection's own buffer and the parser walks it. Each
+ * complete request is answered by queueing a pointer to a preformatted
+ * response (target_routes); the queue is flushed with one uv_try_write when
+ * the buffer has been parsed, so a burst of pipelined requests costs one
+ * write. Only what the kernel did not take goes to uv_write, with the one
+ * uv_write_t the connection owns. While that write, or a --delay timer, is
+ * pending the parser is paused and reading stopped: nothing else is needed to
+ * keep answers in order, and memory per connection stays fixed.
+ *
+ * The hot path (no --delay) therefore costs one read and one write system
+ * call per batch of requests, no allocation and no clock reads. */
+#include "target/target_server.h"
+
+#include <errno.h>
+#include <http_parser.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "target/target_counts.h"
+#include "target/target_routes.h"
+#include "util/xalloc.h"
+
+#define CONN_READ_SIZE 4096 /* requests from a load generator are a few hundred bytes */
+#define CONN_URL_MAX 2048   /* longer request targets get 414 and count as "other" */
+#define CONN_OUT_MAX 16     /* answers queued before a flush is forced */
+#define LINGER_MS 2000      /* how long a closing connection waits for the client's FIN */
+#define LISTEN_BACKLOG 1024 /* the kernel caps this at net.core.somaxconn */
+
+struct conn {
+    uv_tcp_t tcp;     /* data = this connection */
+    uv_timer_t timer; /* the --delay wait, then the linger of a graceful close */
+    uv_write_t write_req;
+    uv_shutdown_t shutdown_req;
+    http_parser parser; /* data = this connection */
+    struct target_server *server;
+    struct conn *prev, *next; /* the server's list, for closing all at stop */
+    int open_handles;         /* tcp and timer; freed when both have closed */
+
+    /* The request being parsed. */
+    size_t url_len;
+    bool url_too_long;
+    bool in_header_value;      /* the parser is in a value, not a field name */
+    bool header_is_expect;     /* the current header is "Expect" */
+    bool expect_continue;      /* it said "100-continue" */
+    unsigned header_field_len; /* saturates just above sizeof(header_field) */
+    unsigned header_value_len;
+    char header_field[8];
+    char header_value[16];
+
+    /* The answer decided when the request completed; sent at once or when the
+     * --delay timer fires. */
+    enum target_reply reply;
+    enum target_framing framing;
+    unsigned method;
+    bool head;
+    size_t path_off, path_len; /* the raw path inside url */
+    uint64_t answer_at_ns;     /* uv_hrtime() deadline of a delayed answer */
+
+    /* Answers queued since the last flush; they point into target_routes. */
+    uv_buf_t out[CONN_OUT_MAX];
+    unsigned nout;
+
+    /* States. */
+    bool reading;  /* uv_read_start is in effect */
+    bool writing;  /* write_req is in flight */
+    bool delayed;  /* the timer holds an answer */
+    bool ending;   /* no more requests: flush, then close gracefully */
+    bool draining; /* shut down; discarding input until the client's FIN */
+    bool peer_eof; /* the client has sent its FIN */
+    bool closing;  /* uv_close has been called */
+
+    size_t in_len, in_off; /* bytes in `in`, and how far the parser has got */
+    char url[CONN_URL_MAX];
+    char in[CONN_READ_SIZE];
+};
+
+struct target_server {
+    uv_loop_t *loop;
+    uv_tcp_t listener; /* data = this server */
+    struct target_config cfg;
+    struct target_routes routes;
+    struct target_counts *counts;
+    struct conn *conns;
+    uint64_t rng;
+    uint64_t accepted;
+    uint64_t dropped;
+    bool stopping;
+    bool warned_accept;
+};
+
+static void conn_pump(struct conn *c);
+
+/* splitmix64: tiny, fast, and good enough to decide which requests fail. */
+static uint64_t rng_next(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [0, 1), so a rate of 1 always hits and 0 never does. */
+static double rng_unit(uint64_t *state)
+{
+    return (double)(rng_next(state) >> 11) * 0x1.0p-53;
+}
+
+/* ---- closing ---- */
+
+static void on_conn_closed(uv_handle_t *handle)
+{
+    struct conn *c = handle->data;
+    if (--c->open_handles == 0)
+        free(c);
+}
+
+/* Abrupt close: pending writes are cancelled (their callbacks run, with
+ * UV_ECANCELED, before ours). */
+static void conn_close(struct conn *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        c->server->conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    uv_close((uv_handle_t *)&c->timer, on_conn_closed);
+}
+
+static void on_linger_timeout(uv_timer_t *timer)
+{
+    conn_close(timer->data);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    struct conn *c = req->data;
+    if (status < 0)
+        conn_close(c); /* also fine when already closing: it is idempotent */
+}
+
+/* Graceful close, once every answer has been written. Closing at once while
+ * the client still has requests in flight would make our kernel send a RST,
+ * which can destroy answers the client has not read yet. So: send our FIN,
+ * read and discard until the client's FIN, and give up after LINGER_MS. */
+static void conn_end(struct conn *c)
+{
+    if (c->draining)
+        return;
+    if (c->peer_eof) {
+        conn_close(c);
+        return;
+    }
+    c->draining = true;
+    c->in_len = c->in_off = 0; /* unparsed requests are dropped with the connection */
+    if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
+        conn_close(c);
+        return;
+    }
+    uv_timer_start(&c->timer, on_linger_timeout, LINGER_MS, 0);
+    /* conn_pump, our caller, starts reading again; on_read now discards. */
+}
+
+/* ---- writing ---- */
+
+static void on_write(uv_write_t *req, int status)
+{
+    struct conn *c = req->data;
+    c->writing = false;
+    if (c->closing)
+        return;
+    if (status < 0) {
+        conn_close(c);
+        return;
+    }
+    conn_pump(c);
+}
+
+/* Writes the queued answers: uv_try_write first (the usual case: the kernel
+ * takes it all), uv_write for the rest, which sets c->writing until done. */
+static void conn_flush(struct conn *c)
+{
+    if (c->nout == 0 || c->closing || c->writing)
+        return;
+    uv_stream_t *stream = (uv_stream_t *)&c->tcp;
+    int n = uv_try_write(stream, c->out, c->nout);
+    if (n == UV_EAGAIN)
+        n = 0;
+    if (n < 0) {
+        c->nout = 0;
+        conn_close(c);
+        return;
+    }
+    size_t done = (size_t)n;
+    unsigned i = 0;
+    while (i < c->nout && done >= c->out[i].len)
+        done -= c->out[i++].len;
+    unsigned left = c->nout - i;
+    c->nout = 0;
+    if (left == 0)
+        return;
+    c->out[i].base += done;
+    c->out[i].len -= done;
+    /* uv_write copies the uv_buf_t array; the bytes are in target_routes. */
+    if (uv_write(&c->write_req, stream, c->out + i, left, on_write) < 0) {
+        conn_close(c);
+        return;
+    }
+    c->writing = true;
+}
+
+static void conn_queue(struct conn *c, const struct target_response *r, bool head)
+{
+    c->out[c->nout++] = uv_buf_init(r->data, (unsigned)(head ? r->head_len : r->len));
+    if (c->nout == CONN_OUT_MAX)
+        conn_flush(c);
+}
+
+/* ---- answering ---- */
+
+static int hex_digit(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* Decodes %XX escapes in place; returns the new length. Malformed escapes are
+ * kept as they are. */
+static size_t percent_decode(char *s, size_t len)
+{
+    char *pct = memchr(s, '%', len);
+    if (pct == NULL)
+        return len;
+    size_t w = (size_t)(pct - s);
+    for (size_t r = w; r < len;) {
+        int hi, lo;
+        if (s[r] == '%' && r + 2 < len && (hi = hex_digit(s[r + 1])) >= 0 &&
+            (lo = hex_digit(s[r + 2])) >= 0) {
+            s[w++] = (char)(hi * 16 + lo);
+            r += 3;
+        } else {
+            s[w++] = s[r++];
+        }
+    }
+    return w;
+}
+
+/* Where the path is in a request target: "/p?q" (origin form),
+ * "http://host/p?q" (absolute form) or "*". */
+static void url_path(const char *url, size_t len, size_t *off, size_t *path_len)
+{
+    size_t start = 0;
+    if (len > 0 && url[0] != '/') {
+        const char *scheme_end = memmem(url, len, "://", 3);
+        if (scheme_end != NULL) {
+            size_t host = (size_t)(scheme_end - url) + 3;
+            const char *slash = memchr(url + host, '/', len - host);
+            start = slash != NULL ? (size_t)(slash - url) : len;
+        }
+    }
+    size_t end = start;
+    while (end < len && url[end] != '?' && url[end] != '#')
+        end++;
+    *off = start;
+    *path_len = end - start;
+}
+
+/* Counts the request and queues its answer. */
+static void conn_answer(struct conn *c)
+{
+    struct target_server *s = c->server;
+    if (c->reply == TARGET_REPLY_BAD_REQUEST) {
+        target_counts_add_malformed(s->counts);
+    } else if (c->url_too_long) {
+        target_counts_add_other(s->counts);
+    } else {
+        /* Routing is done, so the raw path may be decoded where it lies. */
+        char *path = c->url + c->path_off;
+        target_counts_add(s->counts, c->method, path, percent_decode(path, c->path_len));
+    }
+    conn_queue(c, target_routes_response(&s->routes, c->reply, c->framing), c->head);
+    if (c->framing == TARGET_FRAMING_CLOSE)
+        c->ending = true;
+}
+
+static void on_delay_done(uv_timer_t *timer)
+{
+    struct conn *c = timer->data;
+    /* libuv timers count whole milliseconds of a clock that may be coarse;
+     * --delay promises at least the delay, so check the precise clock. */
+    uint64_t now = uv_hrtime();
+    if (now < c->answer_at_ns) {
+        uv_timer_start(&c->timer, on_delay_done, (c->answer_at_ns - now + 999999) / 1000000, 0);
+        return;
+    }
+    c->delayed = false;
+    conn_answer(c);
+    conn_pump(c);
+}
+
+static void conn_delay(struct conn *c)
+{
+    struct target_server *s = c->server;
+    uint64_t us = s->cfg.delay_min_us;
+    if (s->cfg.delay_max_us > us)
+        us += rng_next(&s->rng) % (s->cfg.delay_max_us - us + 1);
+    /* The loop's cached time may be stale by however long this iteration has
+     * run; refresh it so the timer does not fire early. */
+    uv_update_time(s->loop);
+    c->answer_at_ns = uv_hrtime() + us * 1000;
+    c->delayed = true;
+    uv_timer_start(&c->timer, on_delay_done, (us + 999) / 1000, 0);
+}
+
+/* ---- parser callbacks (parser->data is the connection) ---- */
+
+static int on_message_begin(http_parser *p)
+{
+    struct conn *c = p->data;
+    c->url_len = 0;
+    c->url_too_long = false;
+    c->in_header_value = false;
+    c->header_is_expect = false;
+    c->expect_continue = false;
+    c->header_field_len = 0;
+    return 0;
+}
+
+static int on_url(http_parser *p, const char *at, size_t len)
+{
+    struct conn *c = p->data;
+    if (len > sizeof(c->url) - c->url_len) {
+        c->url_too_long = true;
+        return 0;
+    }
+    memcpy(c->url + c->url_len, at, len);
+    c->url_len += len;
+    return 0;
+}
+
+/* Keeps up to sizeof(dst) lowercase bytes; *len counts on to one past that so
+ * a longer name never matches. The parser may hand a name over in pieces. */
+static void header_append(char *dst, size_t cap, unsigned *len, const char *at, size_t n)
+{
+    for (size_t i = 0; i < n && *len <= cap; i++, (*len)++)
+        if (*len < cap)
+            dst[*len] = (char)((at[i] >= 'A' && at[i] <= 'Z') ? at[i] + 32 : at[i]);
+}
+
+static void header_value_done(struct conn *c)
+{
+    if (c->header_is_expect && c->header_value_len == 12 && memcmp(c->header_value, "100-continue", 12) == 0)
+        c->expect_continue = true;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+    struct conn *c = p->data;
+    if (c->in_header_value) {
+        header_value_done(c);
+        c->in_header_value = false;
+        c->header_field_len = 0;
+    }
+    header_append(c->header_field, sizeof(c->header_field), &c->header_field_len, at, len);
+    return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+    struct conn *c = p->data;
+    if (!c->in_header_value) {
+        c->in_header_value = true;
+        c->header_is_expect = c->header_field_len == 6 && memcmp(c->header_field, "expect", 6) == 0;
+        c->header_value_len = 0;
+    }
+    if (c->header_is_expect)
+        header_append(c->header_value, sizeof(c->header_value), &c->header_value_len, at, len);
+    return 0;
+}
+
+/* A client that sent "Expect: 100-continue" waits (curl: one second) for a
+ * go-ahead before it sends the body we are going to discard anyway. */
+static int on_headers_complete(http_parser *p)
+{
+    struct conn *c = p->data;
+    if (c->in_header_value)
+        header_value_done(c);
+    bool has_body = (p->flags & F_CHUNKED) || p->content_length > 0;
+    if (c->expect_continue && has_body && p->http_major == 1 && p->http_minor >= 1) {
+        conn_queue(c, &c->server->routes.continue_100, false);
+        if (c->writing || c->closing)
+            http_parser_pause(p, 1);
+    }
+    return 0;
+}
+
+/* The request is complete (its body, if any, read and discarded): decide
+ * the answer, then send it now or after the delay. Pausing the parser makes
+ * http_parser_execute return right after this request, leaving pipelined
+ * requests in the buffer until conn_pump resumes. */
+static int on_message_complete(http_parser *p)
+{
+    struct conn *c = p->data;
+    struct target_server *s = c->server;
+    const struct target_config *cfg = &s->cfg;
+
+    if (cfg->close_rate > 0 && rng_unit(&s->rng) < cfg->close_rate) {
+        s->dropped++;
+        c->ending = true; /* answers already queued still go out first */
+        http_parser_pause(p, 1);
+        return 0;
+    }
+
+    bool keep_alive = http_should_keep_alive(p) && !p->upgrade;
+    c->method = p->method;
+    c->head = p->method == HTTP_HEAD;
+    if (!keep_alive)
+        c->framing = TARGET_FRAMING_CLOSE;
+    else if (p->http_major == 1 && p->http_minor == 0)
+        c->framing = TARGET_FRAMING_KEEP_ALIVE_10;
+    else
+        c->framing = TARGET_FRAMING_KEEP_ALIVE_11;
+
+    if (c->url_too_long) {
+        c->reply = TARGET_REPLY_URI_TOO_LONG;
+    } else {
+        url_path(c->url, c->url_len, &c->path_off, &c->path_len);
+        c->reply = target_routes_match(c->url + c->path_off, c->path_len);
+        if (c->reply != TARGET_REPLY_NOT_FOUND && p->method != HTTP_GET && p->method != HTTP_HEAD)
+            c->reply = TARGET_REPLY_NOT_ALLOWED;
+    }
+    if (cfg->fail_rate > 0 && rng_unit(&s->rng) < cfg->fail_rate)
+        c->reply = TARGET_REPLY_ERROR;
+
+    if (cfg->delay_max_us > 0) {
+        conn_delay(c);
+        http_parser_pause(p, 1);
+        return 0;
+    }
+    conn_answer(c);
+    if (c->writing || c->ending || c->closing)
+        http_parser_pause(p, 1);
+    return 0;
+}
+
+static const http_parser_settings parser_settings = {
+    .on_message_begin = on_message_begin,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_message_complete = on_message_complete,
+};
+
+/* ---- reading ---- */
+
+static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+    struct conn *c = handle->data;
+    (void)suggested;
+    /* Reading only runs once the buffer has been parsed to the end, so this
+     * is normally the whole buffer. */
+    *buf = uv_buf_init(c->in + c->in_len, (unsigned)(sizeof(c->in) - c->in_len));
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    struct conn *c = stream->data;
+    (void)buf;
+    if (nread > 0) {
+        if (!c->draining) {
+            c->in_len += (size_t)nread;
+            conn_pump(c);
+        }
+    } else if (nread == UV_EOF) {
+        c->peer_eof = true;
+        c->reading = false; /* libuv stops reading at EOF */
+        if (c->draining)
+            conn_close(c);
+        else
+            conn_pump(c); /* answers pending for a half-closed client still go out */
+    } else if (nread < 0) {
+        conn_close(c);
+    }
+}
+
+static void conn_read_start(struct conn *c)
+{
+    if (c->reading || c->peer_eof)
+        return;
+    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) < 0) {
+        conn_close(c);
+        return;
+    }
+    c->reading = true;
+}
+
+static void conn_read_stop(struct conn *c)
+{
+    if (!c->reading)
+        return;
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    c->reading = false;
+}
+
+/* Parses what is buffered as far as the connection's state allows, flushes
+ * the answers, and decides whether to read on, wait, or close. Called after
+ * every read, finished write and fired delay timer. */
+static void conn_pump(struct conn *c)
+{
+    while (!c->closing && !c->writing && !c->delayed && !c->ending && c->in_off < c->in_len) {
+        size_t n = http_parser_execute(&c->parser, &parser_settings, c->in + c->in_off, c->in_len - c->in_off);
+        c->in_off += n;
+        enum http_errno err = HTTP_PARSER_ERRNO(&c->parser);
+        if (err == HPE_PAUSED) {
+            http_parser_pause(&c->parser, 0);
+        } else if (err != HPE_OK) {
+            c->reply = TARGET_REPLY_BAD_REQUEST;
+            c->framing = TARGET_FRAMING_CLOSE;
+            c->head = false;
+            conn_answer(c);
+        } else if (c->parser.upgrade) {
+            c->ending = true; /* what follows is another protocol, which we do not speak */
+        }
+    }
+    if (c->closing)
+        return;
+    if (c->in_off == c->in_len)
+        c->in_off = c->in_len = 0;
+    conn_flush(c);
+    if (c->closing)
+        return;
+    if (c->writing || c->delayed) {
+        conn_read_stop(c);
+        return;
+    }
+    if (c->ending) {
+        conn_end(c);
+        if (c->closing)
+            return;
+    } else if (c->peer_eof) {
+        conn_close(c);
+        return;
+    }
+    conn_read_start(c);
+}
+
+/* ---- accepting ---- */
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    struct target_server *s = listener->data;
+    if (status < 0) {
+        /* Usually EMFILE under a connection storm; libuv already sheds the
+         * waiting connection. Say it once, not once per attempt. */
+        if (!s->cfg.quiet && !s->warned_accept)
+            fprintf(stderr, "hopper-target: accept: %s (further accept errors are not shown)\n",
+                    uv_strerror(status));
+        s->warned_accept = true;
+        return;
+    }
+
+    struct conn *c = xcalloc(1, sizeof(*c));
+    c->server = s;
+    c->tcp.data = c;
+    c->timer.data = c;
+    c->write_req.data = c;
+    c->shutdown_req.data = c;
+    uv_tcp_init(s->loop, &c->tcp);
+    uv_timer_init(s->loop, &c->timer);
+    c->open_handles = 2;
+    c->next = s->conns;
+    if (s->conns != NULL)
+        s->conns->prev = c;
+    s->conns = c;
+
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) < 0) {
+        conn_close(c);
+        return;
+    }
+    s->accepted++;
+    /* Answers are whole; waiting for more to coalesce would only add latency. */
+    uv_tcp_nodelay(&c->tcp, 1);
+    http_parser_init(&c->parser, HTTP_REQUEST);
+    c->parser.data = c;
+    conn_read_start(c);
+}
+
+/* ---- the server ---- */
+
+static void server_free(struct target_server *s)
+{
+    target_routes_done(&s->routes);
+    target_counts_free(s->counts);
+    free(s);
+}
+
+static void on_listener_failed(uv_handle_t *handle)
+{
+    server_free(handle->data);
+}
+
+/* Lets other sockets of this user bind the same address and port, each with
+ * its own accept queue; the kernel spreads new connections across them. */
+static int listener_reuse_port(uv_tcp_t *listener)
+{
+    uv_os_fd_t fd;
+    int err = uv_fileno((const uv_handle_t *)listener, &fd);
+    if (err < 0)
+        return err;
+    int on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0)
+        return uv_translate_sys_error(errno);
+    return 0;
+}
+
+int target_server_new(uv_loop_t *loop, const struct target_config *cfg, struct target_server **out)
+{
+    struct target_server *s = xcalloc(1, sizeof(*s));
+    s->loop = loop;
+    s->cfg = *cfg;
+    s->rng = cfg->seed;
+    s->counts = target_counts_new();
+    target_routes_init(&s->routes);
+
+    /* With reuse_port the socket must exist before the bind, to set the
+     * option on it (libuv 1.44 has no flag for it). */
+    int err = cfg->reuse_port ? uv_tcp_init_ex(loop, &s->listener, cfg->addr.ss_family)
+                              : uv_tcp_init(loop, &s->listener);
+    if (err < 0) {
+        server_free(s);
+        return err;
+    }
+    s->listener.data = s;
+    if (cfg->reuse_port)
+        err = listener_reuse_port(&s->listener);
+    if (err == 0)
+        err = uv_tcp_bind(&s->listener, (const struct sockaddr *)&cfg->addr, 0);
+    if (err == 0)
+        err = uv_listen((uv_stream_t *)&s->listener, LISTEN_BACKLOG, on_connection);
+    if (err < 0) {
+        uv_close((uv_handle_t *)&s->listener, on_listener_failed);
+        return err;
+    }
+    *out = s;
+    return 0;
+}
+
+int target_server_address(const struct target_server *s, char *buf, size_t len)
+{
+    struct sockaddr_storage ss;
+    int namelen = sizeof(ss);
+    int err = uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &namelen);
+    if (err < 0)
+        return err;
+    return target_server_format_address(&ss, buf, len);
+}
+
+int target_server_format_address(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+    char host[64];
+    int err;
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        err = uv_ip6_name(a, host, sizeof(host));
+        if (err == 0)
+            snprintf(buf, len, "[%s]:%u", host, (unsigned)ntohs(a->sin6_port));
+    } else {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        err = uv_ip4_name(a, host, sizeof(host));
+        if (err == 0)
+            snprintf(buf, len, "%s:%u", host, (unsigned)ntohs(a->sin_port));
+    }
+    return err;
+}
+
+void target_server_stop(struct target_server *s)
+{
+    if (s->stopping)
+        return;
+    s->stopping = true;
+    uv_close((uv_handle_t *)&s->listener, NULL);
+    /* conn_close unlinks the connection, so take the head each time. */
+    while (s->conns != NULL)
+        conn_close(s->conns);
+}
+
+void target_server_report(const struct target_server *s, FILE *out)
+{
+    struct target_counts_totals totals;
+    target_counts_print(target_server_counts(s, &totals), &totals, out);
+}
+
+const struct target_counts *target_server_counts(const struct target_server *s,
+                                                 struct target_counts_totals *totals)
+{
+    totals->connections_accepted = s->accepted;
+    totals->connections_dropped = s->dropped;
+    totals->show_dropped = s->cfg.close_rate > 0;
+    return s->counts;
+}
+
+void target_server_free(struct target_server *s)
+{
+    if (s != NULL)
+        server_free(s);
+}

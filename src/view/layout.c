@@ -1,0 +1,118 @@
+/* layout: see include/view/layout.h. */
+#include "view/layout.h"
+
+#include <string.h>
+
+static const int natural_width[COL_COUNT] = {
+    [COL_TYPE] = 6, [COL_NAME] = 0, [COL_REQS] = 6, [COL_FAILS] = 11, [COL_MED] = 6,
+    [COL_AVG] = 6, [COL_MIN] = 6, [COL_MAX] = 6, [COL_P95] = 6, [COL_P99] = 6,
+    [COL_SIZE] = 5, [COL_RPS] = 6, [COL_FPS] = 6,
+};
+
+static const char *const titles[COL_COUNT] = {
+    [COL_TYPE] = "Type", [COL_NAME] = "Name", [COL_REQS] = "Reqs", [COL_FAILS] = "Fails",
+    [COL_MED] = "Median", [COL_AVG] = "Avg", [COL_MIN] = "Min", [COL_MAX] = "Max",
+    [COL_P95] = "p95", [COL_P99] = "p99", [COL_SIZE] = "Size", [COL_RPS] = "req/s",
+    [COL_FPS] = "fail/s",
+};
+
+/* Which columns go first when the terminal is too narrow. */
+static const layout_col_t drop_order[] = {COL_SIZE, COL_MIN, COL_MAX, COL_P99,
+                                          COL_AVG, COL_FPS, COL_TYPE, COL_P95, COL_RPS};
+
+const char *layout_col_title(layout_col_t c)
+{
+    return titles[c];
+}
+
+static int fixed_width(const layout_t *l)
+{
+    int w = 0;
+    for (int c = 0; c < COL_COUNT; c++)
+        if (l->show[c] && c != COL_NAME)
+            w += l->width[c] + 1;
+    return w;
+}
+
+void layout_compute(layout_t *l, int cols, int rows, size_t n_entries, size_t n_errors,
+                    bool show_failures)
+{
+    memset(l, 0, sizeof *l);
+    l->cols = cols;
+    l->rows = rows;
+    l->fail_row = -1;
+    if (cols < LAYOUT_MIN_COLS || rows < LAYOUT_MIN_ROWS) {
+        l->too_small = true;
+        return;
+    }
+
+    /* Columns: all of them, then drop until the name keeps its minimum. */
+    for (int c = 0; c < COL_COUNT; c++) {
+        l->show[c] = true;
+        l->width[c] = natural_width[c];
+    }
+    for (size_t i = 0; i < sizeof drop_order / sizeof drop_order[0]; i++) {
+        if (cols - fixed_width(l) >= LAYOUT_NAME_MIN)
+            break;
+        l->show[drop_order[i]] = false;
+    }
+    int name = cols - fixed_width(l);
+    l->width[COL_NAME] = name > LAYOUT_NAME_MIN ? name : LAYOUT_NAME_MIN;
+
+    /* Rows. Fixed: status, table header, Aggregated, key bar. */
+    int avail = rows - 4;
+    int want_entries = (int)n_entries;
+    int min_entries = want_entries < 3 ? want_entries : 3;
+    if (min_entries < 1)
+        min_entries = 1;
+    int entries = min_entries;
+    avail -= entries;
+
+    if (avail >= SPARKS_FULL_LINES + 1 && rows >= 24)
+        l->sparks = SPARKS_FULL;
+    else if (avail >= SPARKS_COMPACT_LINES + 1)
+        l->sparks = SPARKS_COMPACT;
+    else
+        l->sparks = SPARKS_NONE;
+    int spark_lines = l->sparks == SPARKS_FULL ? SPARKS_FULL_LINES + 1
+                    : l->sparks == SPARKS_COMPACT ? SPARKS_COMPACT_LINES + 1 : 0;
+    avail -= spark_lines;
+
+    /* The failures panel: a title and at least one row, at most five, before
+     * the table takes the rest. */
+    int fails = 0;
+    bool panel = show_failures && n_errors > 0 && avail >= 2;
+    if (panel) {
+        fails = (int)n_errors < 5 ? (int)n_errors : 5;
+        if (fails > avail - 1)
+            fails = avail - 1;
+        avail -= fails + 1;
+    }
+    int more = want_entries - entries;
+    if (more > avail)
+        more = avail;
+    if (more > 0) {
+        entries += more;
+        avail -= more;
+    }
+    if (panel && avail > 0 && (size_t)fails < n_errors) {
+        int extra = (int)n_errors - fails;
+        if (extra > avail)
+            extra = avail;
+        fails += extra;
+        avail -= extra;
+    }
+
+    l->status_row = 0;
+    l->header_row = 1;
+    l->first_entry_row = 2;
+    l->entry_rows = entries;
+    l->aggregated_row = 2 + entries;
+    l->spark_row = l->aggregated_row + 2;      /* a blank line above the sparklines */
+    int next = l->spark_row + (spark_lines ? spark_lines - 1 : -1);
+    if (panel) {
+        l->fail_row = next;
+        l->fail_rows = fails;
+    }
+    l->keybar_row = rows - 1;
+}
