@@ -174,11 +174,11 @@ FUZZ_BUILD         := build-fuzz
 FUZZ_CFLAGS        := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(WARN) -Iinclude \
                       -fsanitize=address,undefined -fno-sanitize-recover=undefined
 # The modules under test and what they call; each target links only what it
-# uses from the archive. fuzz_response includes src/h1.c (its parser callbacks
-# are static), which needs libuv and http-parser.
-FUZZ_LIB_SRC := $(addprefix src/,plan/checks.c view/console.c http/cookies.c util/duration.c \
+# uses from the archive. fuzz_response includes src/http/h1_conn.c (its parser
+# callbacks are static), which needs libuv and http-parser.
+FUZZ_LIB_SRC := $(addprefix src/,plan/checks.c util/text.c http/cookies.c util/duration.c \
                   plan/hopperfile.c plan/plan.c snapshot/snapshot.c http/srcaddr.c util/url.c \
-                  util/xalloc.c)
+                  util/xalloc.c http/errors.c http/h1_request.c http/h1_origin.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
@@ -207,7 +207,7 @@ $(FUZZ_BUILD)/obj/%.o: src/%.c $(HEADERS) | fuzz-check
 $(FUZZ_BUILD)/libhopper-fuzz.a: $(FUZZ_LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(FUZZ_BUILD)/fuzz_response: src/http/h1.c
+$(FUZZ_BUILD)/fuzz_response: src/http/h1_conn.c src/http/h1_internal.h src/http/client_impl.h
 $(FUZZ_BUILD)/fuzz_response: FUZZ_EXTRA_LIBS = $(shell pkg-config --libs libuv 2>/dev/null) -lhttp_parser
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_BUILD)/libhopper-fuzz.a \

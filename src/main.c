@@ -48,7 +48,10 @@ typedef struct {
     uv_timer_t csv_timer;
     int status;
     unsigned workers;
-    bool native;                 /* hopper's HTTP/1.1 client, not libcurl */
+    http_client_kind_t client;   /* libcurl or hopper's HTTP/1.1 client */
+    /* --source-addrs, parsed once here for every check and both clients
+     * (n == 0 without the option); lives as long as the run. */
+    srcaddr_list_t sources;
 } app_t;
 
 static void usage_error(const char *msg)
@@ -77,8 +80,8 @@ static int check_users_fit(uint64_t users, unsigned workers, uint64_t limit, cha
 /* Which HTTP client the run uses: hopper's own for plain http:// to the one
  * origin every task goes to, libcurl for anything else (TLS, user:password@,
  * tasks on other origins). --http-client native insists, curl declines. */
-static int choose_client(const plan_t *plan, const char *want, bool *native, char *err,
-                         size_t errlen)
+static int choose_client(const plan_t *plan, const char *want, http_client_kind_t *client,
+                         char *err, size_t errlen)
 {
     const char *why = NULL;
     if (!h1_usable(plan->host))
@@ -108,31 +111,22 @@ static int choose_client(const plan_t *plan, const char *want, bool *native, cha
     }
     bool is_native = want && strcmp(want, "native") == 0;
     if (want && strcmp(want, "curl") == 0) {
-        *native = false;
+        *client = HTTP_CLIENT_CURL;
         return 0;
     }
     if (why && is_native) {
         snprintf(err, errlen, "--http-client native: %s; use --http-client curl (or auto)", why);
         return -1;
     }
-    *native = !why;
+    *client = why ? HTTP_CLIENT_CURL : HTTP_CLIENT_NATIVE;
     return 0;
 }
 
 /* Each connection to one server address needs a local port of its own:
  * without --source-addrs the users must fit the ephemeral port range. */
-static int check_ports(const plan_t *plan, const char *source_addrs, char *err, size_t errlen)
+static int check_ports(const plan_t *plan, const srcaddr_list_t *sources, char *err, size_t errlen)
 {
-    size_t addrs = 1;
-    if (source_addrs) {
-        srcaddr_list_t *l = malloc(sizeof *l);
-        if (!l || srcaddr_parse(source_addrs, l, err, errlen) != 0) {
-            free(l);
-            return -1;
-        }
-        addrs = l->n;
-        free(l);
-    }
+    size_t addrs = sources->n ? sources->n : 1;
     unsigned lo = 32768, hi = 60999;
     FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
     if (f) {
@@ -316,8 +310,10 @@ int main(int argc, char **argv)
                                        : cli_default_workers(&app.plan, fd_limit, cores > 0 ? (unsigned)cores : 1);
     }
     if (err[0] || check_users_fit(app.plan.users, app.workers, fd_limit, err, sizeof err) != 0 ||
-        check_ports(&app.plan, app.opts.source_addrs, err, sizeof err) != 0 ||
-        choose_client(&app.plan, app.opts.http_client, &app.native, err, sizeof err) != 0) {
+        (app.opts.source_addrs &&
+         srcaddr_parse(app.opts.source_addrs, &app.sources, err, sizeof err) != 0) ||
+        check_ports(&app.plan, &app.sources, err, sizeof err) != 0 ||
+        choose_client(&app.plan, app.opts.http_client, &app.client, err, sizeof err) != 0) {
         fprintf(stderr, "hopper: %s\n", err);
         plan_free(&app.plan);
         return HOPPER_EXIT_USAGE;
@@ -363,9 +359,9 @@ int main(int argc, char **argv)
         .on_failure = app.out.faillog_on ? faillog_write : NULL,
         .failure_arg = &app.out.faillog,
         .workers = app.workers,
-        .native_client = app.native,
+        .client = app.client,
         .insecure = app.opts.insecure,
-        .source_addrs = app.opts.source_addrs,
+        .sources = app.sources.n ? &app.sources : NULL,
         .log = engine_log,
         .log_arg = &app,
     };

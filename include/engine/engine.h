@@ -1,8 +1,8 @@
 /* engine: runs the simulated users of a plan on a libuv loop.
  *
  * Each user loops: pick a task by weight, send its request on the user's own
- * keep-alive connection with the user's own cookie jar (a CURLSH share per
- * user), record the result, wait (the plan's wait), repeat. Users start and
+ * keep-alive connection with the user's own cookie jar (whichever HTTP client
+ * runs, http/client.h: each gives every user its own), record the result, wait (the plan's wait), repeat. Users start and
  * stop evenly spaced at the spawn rate; lowering the target stops the newest
  * users first, each after its request in flight (if any) has finished.
  *
@@ -23,7 +23,10 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "http/client.h"
+#include "http/srcaddr.h"
 #include "plan/plan.h"
+#include "snapshot/failure.h"
 #include "snapshot/snapshot.h"
 
 typedef struct engine engine_t;
@@ -31,23 +34,6 @@ typedef struct engine engine_t;
 /* The run is over: every user stopped and no request in flight. */
 typedef void (*engine_done_cb)(engine_t *eng, void *arg);
 
-#define ENGINE_CAPTURE_BODY 512     /* bytes of a failed response kept for the log */
-
-/* One failed request, for --log-failures. Pointers are valid during the call. */
-typedef struct {
-    double time_unix;
-    const char *method;
-    const char *name;
-    const char *url;               /* the last URL requested (after redirects) */
-    long status;                   /* 0: no response */
-    const char *error;
-    const char *request_headers;   /* the header block as sent, CRLF lines */
-    size_t request_headers_len;
-    const char *body;              /* the first ENGINE_CAPTURE_BODY bytes */
-    size_t body_len;
-} engine_failure_t;
-
-typedef void (*engine_failure_cb)(const engine_failure_t *f, void *arg);
 
 typedef struct {
     uv_loop_t *loop;
@@ -63,13 +49,13 @@ typedef struct {
     void *arg;
     /* With on_failure, every request keeps what a failure report needs (the
      * headers it sent, the start of the body): a cost paid only when asked. */
-    engine_failure_cb on_failure;
+    failure_cb on_failure;
     void *failure_arg;
     /* --workers: 0 or 1 runs the users in this process; N > 1 forks N worker
      * processes (pool.c) before anything else starts. */
     unsigned workers;
-    bool native_client;        /* hopper's HTTP/1.1 client instead of libcurl */
-    const char *source_addrs;  /* --source-addrs, or NULL */
+    http_client_kind_t client; /* libcurl or hopper's HTTP/1.1 client */
+    const srcaddr_list_t *sources; /* --source-addrs, parsed (must outlive the engine), or NULL */
     bool insecure;             /* --insecure: TLS certificates are not verified */
     /* Messages for the operator (a worker died, hopper is the bottleneck). */
     void (*log)(void *arg, const char *msg);

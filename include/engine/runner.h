@@ -8,9 +8,12 @@
  * engine's process; with --workers N, one runner runs in each worker process
  * (worker.c) and the engine talks to it through the pool (pool.c).
  *
- * Two HTTP clients, chosen once per run: libcurl (everything: TLS, HTTP/2,
- * proxies, redirects anywhere) or hopper's own HTTP/1.1 client (h1.c), for
- * plain http:// at a fraction of libcurl's CPU per request. */
+ * The requests go through the HTTP client interface (http/client.h): libcurl
+ * or hopper's own HTTP/1.1 client, chosen once per run by main; the runner
+ * treats both alike. It keeps per user what is watched of a body (the
+ * expect-body match, the start kept for a failure log: engine/body.h), judges
+ * each response against the task's expectations, and counts failures that
+ * are hopper's own shortage (file descriptors, local ports) by error kind. */
 #ifndef HOPPER_RUNNER_H
 #define HOPPER_RUNNER_H
 
@@ -19,7 +22,9 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "engine/engine.h"
+#include "snapshot/failure.h"
+#include "http/client.h"
+#include "http/srcaddr.h"
 #include "plan/plan.h"
 #include "stats/stats.h"
 
@@ -28,20 +33,18 @@ typedef struct runner runner_t;
 /* After runner_stop: every user has stopped and nothing is in flight. */
 typedef void (*runner_idle_cb)(runner_t *r, void *arg);
 
-typedef enum { CLIENT_CURL, CLIENT_H1 } client_kind_t;
-
 typedef struct {
     uv_loop_t *loop;
     const plan_t *plan;
     const char *host;
     stats_t *stats;                /* results go here */
-    client_kind_t client;
-    const char *source_addrs;      /* NULL: the kernel picks */
+    http_client_kind_t client;
+    const srcaddr_list_t *sources; /* --source-addrs, parsed; NULL: the kernel picks */
     bool insecure;                 /* libcurl: do not verify TLS certificates */
     bool stop_timeout_set;
     uint64_t stop_timeout_us;
     uint64_t seed;
-    engine_failure_cb on_failure;
+    failure_cb on_failure;
     void *failure_arg;
     runner_idle_cb idle;
     void *arg;

@@ -29,7 +29,7 @@ typedef struct {
 #define COOKIES_MAX 50          /* per user, as browsers bound them per domain */
 
 void cookie_jar_init(cookie_jar_t *j);
-void cookie_jar_clear(cookie_jar_t *j);
+void cookie_jar_free(cookie_jar_t *j);
 
 /* Applies one Set-Cookie header value received for request_path at time now. */
 void cookie_jar_set(cookie_jar_t *j, const char *value, size_t len, const char *request_path,

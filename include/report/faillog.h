@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "engine/engine.h"
+#include "snapshot/failure.h"
 
 typedef struct {
     FILE *f;
@@ -27,8 +27,8 @@ typedef struct {
 
 int faillog_open(faillog_t *l, const char *path, bool secrets, char *err, size_t errlen);
 
-/* Appends one line (an engine_failure_cb). */
-void faillog_write(const engine_failure_t *f, void *arg);
+/* Appends one line (an failure_cb). */
+void faillog_write(const failure_t *f, void *arg);
 
 /* Returns 0, or -1 if any write failed. */
 int faillog_close(faillog_t *l);

@@ -1,8 +1,12 @@
 /* snapshot: the plain-data picture of a running test that every view reads.
  *
+ * This folder is the contract between the two sides of the tree: the engine
+ * side (src/engine, src/http, src/stats) writes it, the view side (src/view,
+ * src/report) only reads it, and neither includes the other's headers.
+ *
  * The engine fills one (engine_snapshot) whenever a view asks; the headless
- * printer, the final summary and (later) the dashboard and the reports draw
- * from a const snapshot and never from the engine's live structures. A
+ * printer, the final summary, the dashboard and the reports draw from a
+ * const snapshot and never from the engine's live structures. A
  * snapshot owns its arrays and is reused from fill to fill, so refreshing one
  * allocates only when something grew. Strings of endpoint names point into the
  * plan, which outlives every snapshot. */
@@ -142,6 +146,24 @@ typedef struct {
 
 void snap_init(snap_t *s);
 void snap_free(snap_t *s);
+
+/* The statistics rows, in the order every table shows them: each endpoint of
+ * the plan, called or not (one never called is a row of zeros), then the
+ * Aggregated row. Row i is valid for i < snap_row_count(s); the last is
+ * the Aggregated one. Console, dashboard, CSV, JSON and HTML all walk these,
+ * so every output shows the same rows:
+ *
+ *     for (size_t i = 0; i < snap_row_count(s); i++)
+ *         draw(snap_row(s, i), snap_row_is_total(s, i));
+ */
+size_t snap_row_count(const snap_t *s);
+const snap_entry_t *snap_row(const snap_t *s, size_t i);
+bool snap_row_is_total(const snap_t *s, size_t i);
+
+/* Whether a row has response times to show (it was called at least once):
+ * a row without them shows "-", N/A or null in its time columns, and is left
+ * out of the percentile tables. */
+bool snap_row_has_times(const snap_entry_t *e);
 
 /* Grows an array of the snapshot to hold n items (realloc only when needed). */
 void *snap_reserve(void *arr, size_t *cap, size_t n, size_t item);

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "snapshot/snapshot.h"
-#include "engine/wire.h"
+#include "util/frame.h"
 
 #define STATS_WINDOW_S   10      /* seconds in the "current" rate window */
 #define STATS_MAX_ERRORS 1024    /* distinct (endpoint, error) rows kept */
@@ -54,7 +54,7 @@ void stats_event(stats_t *st, uint64_t now_ms, event_kind_t kind, double value);
  * into the engine's stats as if those requests finished at now_ms, exactly
  * (histograms merge bucket by bucket). Returns 0, or -1 if the bytes are not
  * a delta for stats of this shape. */
-void stats_delta_take(stats_t *st, wbuf_t *buf);
+void stats_delta_take(stats_t *st, frame_buf_t *buf);
 int stats_delta_apply(stats_t *st, const uint8_t *p, size_t len, uint64_t now_ms);
 
 /* Fills the statistics parts of a snapshot: entries, total, errors, history,

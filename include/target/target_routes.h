@@ -52,7 +52,7 @@ struct target_routes {
 
 /* Builds every response; aborts on allocation failure. */
 void target_routes_init(struct target_routes *r);
-void target_routes_done(struct target_routes *r);
+void target_routes_free(struct target_routes *r);
 
 /* The reply for a GET or HEAD of path (raw, without the query string):
  * TARGET_REPLY_STATUS, one of the movie replies, or TARGET_REPLY_NOT_FOUND

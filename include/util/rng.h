@@ -1,5 +1,8 @@
 /* rng: a small fast random generator (xoshiro256**), seeded with splitmix64.
  *
+ * rng_splitmix alone, on one uint64_t of state, is the cheaper generator
+ * hopper-target draws its failures and delays from.
+ *
  * Task picks and think times draw from it on the hot path, so it must be cheap
  * and must not lock (rand() does). Each engine owns one; runs with the same
  * --seed pick the same task sequence. */
@@ -41,10 +44,17 @@ static inline uint64_t rng_next(rng_t *r)
     return result;
 }
 
+/* 64 random bits as a double uniform in [0, 1): the top 53 bits, so a rate
+ * of 1 always hits and a rate of 0 never does. */
+static inline double rng_bits_unit(uint64_t bits)
+{
+    return (double)(bits >> 11) * (1.0 / 9007199254740992.0);
+}
+
 /* Uniform in [0, 1). */
 static inline double rng_unit(rng_t *r)
 {
-    return (double)(rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+    return rng_bits_unit(rng_next(r));
 }
 
 #endif

@@ -36,4 +36,30 @@ char *url_encode_path(const char *s);
  * checks such as "is this loopback"; returns 0 or -1 if none. */
 int url_host(const char *url, char *buf, size_t len);
 
+/* ---- references (RFC 3986 section 5), for following redirects ---- */
+
+/* Whether s (n bytes) starts with a URI scheme and ':' (RFC 3986 3.1). */
+bool url_has_scheme(const char *s, size_t n);
+
+/* RFC 3986 5.2.4 on the path part of s (up to '?'; the query is kept as
+ * is): "/a/./b/../c?x" is "/a/c?x". Returns an xmalloc'd string. */
+char *url_remove_dot_segments(const char *s);
+
+/* Splits an http authority "host[:port]" or "[v6][:port]" of n bytes: the
+ * host without brackets and the port (80 when absent). false if it is not
+ * one; credentials ("user@") are refused. */
+bool url_split_authority(const char *a, size_t n, const char **host, size_t *host_len,
+                         unsigned *port);
+
+/* Whether two http authorities name the same origin: the host compared
+ * without case, the port with 80 for none. */
+bool url_same_authority(const char *a, size_t an, const char *b, size_t bn);
+
+/* Resolves a redirect's Location (ref, n bytes: no surrounding blanks, no
+ * fragment) against the current request target cur ("/path?query") of the
+ * http origin authority ("host[:port]"): the new origin-form target,
+ * dot segments removed and percent-encoded as url_encode_path does
+ * (xmalloc'd), or NULL when ref names another origin or scheme. */
+char *url_resolve_reference(const char *authority, const char *cur, const char *ref, size_t n);
+
 #endif

@@ -2,10 +2,11 @@
  * summary every run prints at its end (the dashboard prints it too, after it
  * has restored the terminal). Reads a const snapshot only.
  *
- * Times are shown in milliseconds: two decimals below 1 ms, one below 10 ms,
- * whole numbers above (Locust truncates everything to whole ms, so a fast
- * service reads 0; hopper does not). Any text that came from outside (error
- * messages, names) is stripped of control characters before it is printed. */
+ * Times are shown in milliseconds as text_ms writes them (util/text.h). Text
+ * printed to a terminal goes through text_sanitize: names and the host come
+ * from the operator and are cleaned nowhere else; error texts were already
+ * cleaned by stats, and are cleaned again here only because a terminal is
+ * the one place where a stray escape sequence does harm. */
 #ifndef HOPPER_CONSOLE_H
 #define HOPPER_CONSOLE_H
 
@@ -30,12 +31,5 @@ void console_print_summary(FILE *f, const snap_t *s);
 
 /* The checks, one line each: "PASS  p95<300ms  (measured 231ms)". */
 void console_print_checks(FILE *f, const check_result_t *r, size_t n);
-
-/* Formats a time in microseconds as milliseconds, as described above. */
-const char *console_ms(uint64_t us, char *buf, size_t len);
-
-/* Copies src into dst (len bytes at most, NUL included), replacing control
- * characters and invalid bytes with '?'. Returns dst. */
-char *console_sanitize(const char *src, char *dst, size_t len);
 
 #endif

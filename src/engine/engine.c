@@ -261,8 +261,8 @@ engine_t *engine_new(const engine_config_t *cfg, char *err, size_t errlen)
         .plan = plan,
         .host = cfg->host,
         .stats = eng->stats,
-        .client = cfg->native_client ? CLIENT_H1 : CLIENT_CURL,
-        .source_addrs = cfg->source_addrs,
+        .client = cfg->client,
+        .sources = cfg->sources,
         .insecure = cfg->insecure,
         .stop_timeout_set = cfg->stop_timeout_set,
         .stop_timeout_us = cfg->stop_timeout_us,
@@ -420,7 +420,7 @@ void engine_snapshot(engine_t *eng, snap_t *out)
         out->n_workers = (unsigned)n;
     }
     out->overloaded = eng->overloaded;
-    out->client = eng->cfg.native_client ? "native HTTP/1.1" : "libcurl";
+    out->client = eng->cfg.client == HTTP_CLIENT_NATIVE ? "native HTTP/1.1" : "libcurl";
     stats_fill(eng->stats, now_ms(eng), out);
 }
 

@@ -12,19 +12,18 @@
 
 #include "engine/wire.h"
 #include "engine/worker.h"
+#include "util/child.h"
 #include "util/xalloc.h"
 
 typedef struct {
     pool_t *pool;
     unsigned index;
     pid_t pid;
-    uv_pipe_t ipc;               /* ipc.data = this */
-    wire_reader_t in;
+    frame_conn_t ipc;            /* ipc.data = this */
     uint64_t assigned;           /* users asked of it */
     runner_status_t status;      /* its last report */
     double cpu_pct, lag_ms;
     bool alive, done;
-    char read_buf[65536];
 } slot_t;
 
 struct pool {
@@ -38,24 +37,24 @@ struct pool {
     void *arg;
     uv_timer_t done_timer;
     bool stopping, finished, closing;
-    wbuf_t out;
+    frame_buf_t out;
 };
 
-static void send_frame(slot_t *s, wbuf_t *b)
+/* Sends what p->out holds to one worker, or drops it if that worker is gone. */
+static void send_out(slot_t *s)
 {
+    frame_buf_t *b = &s->pool->out;
     if (!s->alive || s->done) {
         b->len = 0;
         return;
     }
-    wire_send((uv_stream_t *)&s->ipc, b);
+    frame_conn_send(&s->ipc, b);
 }
 
-static void send_simple(slot_t *s, wire_msg_t type)
+static void send_empty(slot_t *s, wire_msg_t type)
 {
-    pool_t *p = s->pool;
-    wbuf_begin(&p->out, type);
-    wbuf_end(&p->out);
-    send_frame(s, &p->out);
+    wire_put_empty(&s->pool->out, type);
+    send_out(s);
 }
 
 static void on_done_timer(uv_timer_t *t)
@@ -90,73 +89,46 @@ static void worker_lost(slot_t *s, const char *why)
         s->status.users = 0;
         s->status.in_flight = 0;
     }
-    uv_read_stop((uv_stream_t *)&s->ipc);
+    frame_conn_stop(&s->ipc);
     check_finished(s->pool);
 }
 
-static void handle(slot_t *s, wire_msg_t type, const uint8_t *data, size_t len)
+static void on_message(frame_conn_t *c, unsigned type, const uint8_t *data, size_t len)
 {
+    slot_t *s = c->data;
     pool_t *p = s->pool;
-    rbuf_t r;
-    rbuf_init(&r, data, len);
     switch (type) {
-    case MSG_REPORT: {
-        s->status.users = rbuf_u64(&r);
-        s->status.in_flight = rbuf_u64(&r);
-        s->status.cancelled = rbuf_u64(&r);
-        s->status.spawn_failures = rbuf_u64(&r);
-        s->status.out_of_fds = rbuf_u64(&r);
-        s->status.out_of_ports = rbuf_u64(&r);
-        s->cpu_pct = rbuf_f64(&r);
-        s->lag_ms = rbuf_f64(&r);
+    case WIRE_REPORT: {
+        wire_report_t r;
+        const uint8_t *delta;
+        size_t delta_len;
+        int bad = wire_get_report(data, len, &r, &delta, &delta_len);
+        s->status = r.status;
+        s->cpu_pct = r.cpu_pct;
+        s->lag_ms = r.lag_ms;
         uint64_t now = uv_now(p->loop), at = now > p->epoch_ms ? now - p->epoch_ms : 0;
-        if (r.bad || stats_delta_apply(p->stats, r.p, (size_t)(r.end - r.p), at) != 0)
+        if (bad || stats_delta_apply(p->stats, delta, delta_len, at) != 0)
             worker_lost(s, "sent a malformed report");
         break;
     }
-    case MSG_DONE:
+    case WIRE_DONE:
         s->done = true;
         s->status.users = 0;
         s->status.in_flight = 0;
         check_finished(p);
         break;
-    case MSG_LOG: {
-        char msg[512];
-        size_t n = len < sizeof msg - 1 ? len : sizeof msg - 1;
-        memcpy(msg, data, n);
-        msg[n] = '\0';
-        p->log(p->arg, msg);
-        break;
-    }
     default:
         break;
     }
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static void on_end(frame_conn_t *c, int err)
 {
-    (void)suggested;
-    slot_t *s = h->data;
-    buf->base = s->read_buf;
-    buf->len = sizeof s->read_buf;
-}
-
-static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
-{
-    slot_t *s = st->data;
-    if (n < 0) {
-        worker_lost(s, s->done ? "closed" : "went away");
-        return;
-    }
-    wire_reader_feed(&s->in, buf->base, (size_t)n);
-    wire_msg_t type;
-    const uint8_t *payload;
-    size_t len;
-    bool bad;
-    while (s->alive && wire_next(&s->in, &type, &payload, &len, &bad))
-        handle(s, type, payload, len);
-    if (bad)
+    slot_t *s = c->data;
+    if (err == UV_EPROTO)
         worker_lost(s, "sent a malformed frame");
+    else
+        worker_lost(s, s->done ? "closed" : "went away");
 }
 
 pool_t *pool_new(uv_loop_t *loop, unsigned workers, const runner_config_t *tmpl, stats_t *stats,
@@ -171,7 +143,7 @@ pool_t *pool_new(uv_loop_t *loop, unsigned workers, const runner_config_t *tmpl,
     p->log = log;
     p->arg = arg;
     p->epoch_ms = uv_now(loop);
-    wbuf_init(&p->out);
+    frame_buf_init(&p->out);
     /* Everything the children should not see is flushed first, or they would
      * print the parent's buffered output again at exit. */
     fflush(stdout);
@@ -195,7 +167,7 @@ pool_t *pool_new(uv_loop_t *loop, unsigned workers, const runner_config_t *tmpl,
             close(sv[0]);
             for (unsigned j = 0; j < i; j++)
                 close(fds[j]);
-            exit(worker_main(sv[1], tmpl, i));
+            child_exit(worker_main(sv[1], tmpl, i));
         }
         close(sv[1]);
         fds[i] = sv[0];
@@ -204,14 +176,12 @@ pool_t *pool_new(uv_loop_t *loop, unsigned workers, const runner_config_t *tmpl,
         s->index = i;
         s->pid = pid;
         s->alive = true;
-        wire_reader_init(&s->in);
     }
     for (unsigned i = 0; i < workers; i++) {
         slot_t *s = &p->slots[i];
-        uv_pipe_init(loop, &s->ipc, 0);
-        uv_pipe_open(&s->ipc, fds[i]);
-        s->ipc.data = s;
-        uv_read_start((uv_stream_t *)&s->ipc, on_alloc, on_read);
+        /* A fresh socketpair end: this cannot fail, and if it did, the
+         * worker would be reported lost at the first read. */
+        frame_conn_start(&s->ipc, loop, fds[i], on_message, on_end, s);
     }
     uv_timer_init(loop, &p->done_timer);
     p->done_timer.data = p;
@@ -232,20 +202,9 @@ void pool_set_epoch(pool_t *p, uint64_t epoch_ms, double epoch_unix)
 {
     p->epoch_ms = epoch_ms;
     for (unsigned i = 0; i < p->n; i++) {
-        wbuf_begin(&p->out, MSG_EPOCH);
-        wbuf_f64(&p->out, epoch_unix);
-        wbuf_end(&p->out);
-        send_frame(&p->slots[i], &p->out);
+        wire_put_epoch(&p->out, epoch_unix);
+        send_out(&p->slots[i]);
     }
-}
-
-static void send_users(slot_t *s)
-{
-    pool_t *p = s->pool;
-    wbuf_begin(&p->out, MSG_SET_USERS);
-    wbuf_u64(&p->out, s->assigned);
-    wbuf_end(&p->out);
-    send_frame(s, &p->out);
 }
 
 void pool_set_users(pool_t *p, uint64_t total)
@@ -278,23 +237,26 @@ void pool_set_users(pool_t *p, uint64_t total)
         }
         changed[best->index] = true;
     }
-    for (unsigned i = 0; i < p->n; i++)
-        if (changed[i])
-            send_users(&p->slots[i]);
+    for (unsigned i = 0; i < p->n; i++) {
+        if (changed[i]) {
+            wire_put_users(&p->out, p->slots[i].assigned);
+            send_out(&p->slots[i]);
+        }
+    }
 }
 
 void pool_stop(pool_t *p)
 {
     p->stopping = true;
     for (unsigned i = 0; i < p->n; i++)
-        send_simple(&p->slots[i], MSG_STOP);
+        send_empty(&p->slots[i], WIRE_STOP);
     check_finished(p);
 }
 
 void pool_reset(pool_t *p)
 {
     for (unsigned i = 0; i < p->n; i++)
-        send_simple(&p->slots[i], MSG_RESET);
+        send_empty(&p->slots[i], WIRE_RESET);
 }
 
 void pool_status(const pool_t *p, runner_status_t *sum)
@@ -329,11 +291,9 @@ void pool_close(pool_t *p)
     p->closing = true;
     uv_timer_stop(&p->done_timer);
     uv_close((uv_handle_t *)&p->done_timer, NULL);
-    for (unsigned i = 0; i < p->n; i++) {
-        slot_t *s = &p->slots[i];
-        uv_read_stop((uv_stream_t *)&s->ipc);
-        uv_close((uv_handle_t *)&s->ipc, NULL);
-    }
+    /* Each pipe's read buffer is freed in its close callback. */
+    for (unsigned i = 0; i < p->n; i++)
+        frame_conn_close(&p->slots[i].ipc, NULL);
 }
 
 void pool_free(pool_t *p)
@@ -348,9 +308,8 @@ void pool_free(pool_t *p)
             while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)
                 ;
         }
-        wire_reader_free(&s->in);
     }
-    wbuf_free(&p->out);
+    frame_buf_free(&p->out);
     free(p->slots);
     free(p);
 }

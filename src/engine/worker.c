@@ -4,10 +4,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "hopper.h"
 #include "engine/health.h"
@@ -17,16 +15,14 @@
 
 typedef struct {
     uv_loop_t loop;
-    uv_pipe_t ipc;
+    frame_conn_t ipc;            /* ipc.data = this */
     uv_timer_t report;
     health_t health;
     runner_t *run;
     stats_t *stats;
-    wire_reader_t in;
-    wbuf_t out;
+    frame_buf_t out;
     bool stopping, done, closing;
     int status;
-    char read_buf[65536];        /* commands are small: one buffer serves */
 } worker_t;
 
 static void send_report(worker_t *w)
@@ -34,18 +30,9 @@ static void send_report(worker_t *w)
     runner_status_t st;
     runner_status(w->run, &st);
     health_sample_t h = health_sample(&w->health);
-    wbuf_begin(&w->out, MSG_REPORT);
-    wbuf_u64(&w->out, st.users);
-    wbuf_u64(&w->out, st.in_flight);
-    wbuf_u64(&w->out, st.cancelled);
-    wbuf_u64(&w->out, st.spawn_failures);
-    wbuf_u64(&w->out, st.out_of_fds);
-    wbuf_u64(&w->out, st.out_of_ports);
-    wbuf_f64(&w->out, h.cpu_pct);
-    wbuf_f64(&w->out, h.lag_ms);
-    stats_delta_take(w->stats, &w->out);
-    wbuf_end(&w->out);
-    wire_send((uv_stream_t *)&w->ipc, &w->out);
+    wire_report_t r = {.status = st, .cpu_pct = h.cpu_pct, .lag_ms = h.lag_ms};
+    wire_put_report(&w->out, &r, w->stats);
+    frame_conn_send(&w->ipc, &w->out);
 }
 
 static void on_report(uv_timer_t *t)
@@ -62,8 +49,10 @@ static void shut_down(worker_t *w)
     uv_close((uv_handle_t *)&w->report, NULL);
     health_close(&w->health);
     runner_close(w->run);
-    uv_read_stop((uv_stream_t *)&w->ipc);
-    uv_close((uv_handle_t *)&w->ipc, NULL);
+    /* Closing cancels writes still queued. The last report and DONE have
+     * normally gone out whole through uv_try_write (the socket buffer holds
+     * many reports); only an engine that stopped reading loses them. */
+    frame_conn_close(&w->ipc, NULL);
 }
 
 /* The runner has stopped: the last report, then DONE, then leave. */
@@ -72,70 +61,61 @@ static void on_runner_idle(runner_t *r, void *arg)
     (void)r;
     worker_t *w = arg;
     send_report(w);
-    wbuf_begin(&w->out, MSG_DONE);
-    wbuf_end(&w->out);
-    wire_send((uv_stream_t *)&w->ipc, &w->out);
+    wire_put_empty(&w->out, WIRE_DONE);
+    frame_conn_send(&w->ipc, &w->out);
     w->done = true;
     shut_down(w);
 }
 
-static void handle(worker_t *w, wire_msg_t type, const uint8_t *p, size_t len)
+/* The engine is gone, or cannot be understood: stop at once. */
+static void lost_engine(worker_t *w)
 {
-    rbuf_t r;
-    rbuf_init(&r, p, len);
+    w->status = 1;
+    shut_down(w);
+}
+
+static void on_message(frame_conn_t *c, unsigned type, const uint8_t *p, size_t len)
+{
+    worker_t *w = c->data;
     switch (type) {
-    case MSG_SET_USERS:
-        runner_set_users(w->run, rbuf_u64(&r));
+    case WIRE_SET_USERS: {
+        uint64_t users;
+        if (wire_get_users(p, len, &users) != 0)
+            lost_engine(w);
+        else
+            runner_set_users(w->run, users);
         break;
-    case MSG_STOP:
+    }
+    case WIRE_STOP:
         w->stopping = true;
         runner_stop(w->run);
         break;
-    case MSG_RESET: {
-        wbuf_t scratch;
-        wbuf_init(&scratch);
+    case WIRE_RESET: {
+        frame_buf_t scratch;
+        frame_buf_init(&scratch);
         stats_delta_take(w->stats, &scratch);   /* taken and dropped */
-        wbuf_free(&scratch);
+        frame_buf_free(&scratch);
         break;
     }
-    case MSG_EPOCH:
-        runner_set_epoch(w->run, uv_now(&w->loop), rbuf_f64(&r));
+    case WIRE_EPOCH: {
+        double epoch_unix;
+        if (wire_get_epoch(p, len, &epoch_unix) != 0)
+            lost_engine(w);
+        else
+            runner_set_epoch(w->run, uv_now(&w->loop), epoch_unix);
         break;
+    }
     default:
         break;
     }
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+/* EOF (the engine went away or closed our end), or a malformed frame. After
+ * DONE the pipe is closed already and nothing more comes. */
+static void on_end(frame_conn_t *c, int err)
 {
-    (void)suggested;
-    worker_t *w = h->data;
-    buf->base = w->read_buf;
-    buf->len = sizeof w->read_buf;
-}
-
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-    worker_t *w = s->data;
-    if (n < 0) {
-        /* The engine went away (or closed our end): stop at once. */
-        if (!w->done) {
-            w->status = 1;
-            shut_down(w);
-        }
-        return;
-    }
-    wire_reader_feed(&w->in, buf->base, (size_t)n);
-    wire_msg_t type;
-    const uint8_t *p;
-    size_t len;
-    bool bad;
-    while (!w->closing && wire_next(&w->in, &type, &p, &len, &bad))
-        handle(w, type, p, len);
-    if (bad) {
-        w->status = 1;
-        shut_down(w);
-    }
+    (void)err;
+    lost_engine(c->data);
 }
 
 int worker_main(int fd, const runner_config_t *tmpl, unsigned index)
@@ -150,8 +130,7 @@ int worker_main(int fd, const runner_config_t *tmpl, unsigned index)
 
     worker_t *w = xcalloc(1, sizeof *w);
     uv_loop_init(&w->loop);
-    wire_reader_init(&w->in);
-    wbuf_init(&w->out);
+    frame_buf_init(&w->out);
 
     const plan_t *plan = tmpl->plan;
     w->stats = stats_new(plan->n_endpoints, plan->endpoint_methods, plan->endpoint_names,
@@ -169,10 +148,7 @@ int worker_main(int fd, const runner_config_t *tmpl, unsigned index)
         fprintf(stderr, "hopper: worker %u: %s\n", index, err);
         w->status = 2;
     } else {
-        uv_pipe_init(&w->loop, &w->ipc, 0);
-        uv_pipe_open(&w->ipc, fd);
-        w->ipc.data = w;
-        uv_read_start((uv_stream_t *)&w->ipc, on_alloc, on_read);
+        frame_conn_start(&w->ipc, &w->loop, fd, on_message, on_end, w);
         uv_timer_init(&w->loop, &w->report);
         w->report.data = w;
         uv_timer_start(&w->report, on_report, WORKER_REPORT_MS, WORKER_REPORT_MS);
@@ -184,8 +160,7 @@ int worker_main(int fd, const runner_config_t *tmpl, unsigned index)
     if (uv_loop_close(&w->loop) != 0 && status == 0)
         status = HOPPER_EXIT_INTERNAL;
     stats_free(w->stats);
-    wire_reader_free(&w->in);
-    wbuf_free(&w->out);
+    frame_buf_free(&w->out);
     free(w);
     return status;
 }

@@ -30,7 +30,7 @@ void cookie_jar_init(cookie_jar_t *j)
     j->n = 0;
 }
 
-void cookie_jar_clear(cookie_jar_t *j)
+void cookie_jar_free(cookie_jar_t *j)
 {
     cookie_t *c = j->head;
     while (c) {

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "view/console.h"
 #include "util/duration.h"
+#include "util/text.h"
 #include "util/xalloc.h"
 
 static const char *skip_ws(const char *p)
@@ -71,7 +71,7 @@ int check_parse(const char *text, check_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     char shown[128];
-    console_sanitize(text, shown, sizeof shown);
+    text_sanitize(text, shown, sizeof shown);
     /* The endpoint part is everything before the last ':' (names may hold
      * colons; the metric part never does). */
     const char *colon = strrchr(text, ':');
@@ -258,7 +258,7 @@ void check_eval(const check_t *c, const snap_t *s, check_result_t *out)
     }
     if (is_time_metric(c->metric)) {
         char ms[32];
-        snprintf(out->measured, sizeof out->measured, "%sms", console_ms((uint64_t)(v + 0.5), ms, sizeof ms));
+        snprintf(out->measured, sizeof out->measured, "%sms", text_ms((uint64_t)(v + 0.5), ms, sizeof ms));
     } else if (c->metric == METRIC_FAIL_RATIO) {
         snprintf(out->measured, sizeof out->measured, "%.2f%%", v * 100);
     } else if (c->metric == METRIC_RPS) {

@@ -23,6 +23,7 @@
 #include "hopper.h"
 #include "plan/checks.h"
 #include "util/duration.h"
+#include "util/text.h"
 #include "util/url.h"
 #include "util/xalloc.h"
 
@@ -886,38 +887,6 @@ static int parse_key_value(parser_t *p, char *s, char *eq)
     return rc;
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. Strict:
- * no overlong forms, no surrogates, nothing above U+10FFFF. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        if (c == 0xe0)
-            lo = 0xa0;
-        if (c == 0xed)
-            hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        if (c == 0xf4)
-            hi = 0x8f;
-    } else {
-        return 0;
-    }
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    return len;
-}
-
 /* Refuses bytes a hopperfile line may not hold. Tabs are fine; every other
  * control byte is refused so nothing invisible ends up in a request. */
 static int check_line_bytes(parser_t *p, const char *line, size_t n)
@@ -936,7 +905,7 @@ static int check_line_bytes(parser_t *p, const char *line, size_t n)
             i++;
             continue;
         }
-        size_t len = utf8_seq_len(s + i, n - i);
+        size_t len = text_utf8_len(line + i, n - i);   /* strict: see util/text.h */
         if (len == 0)
             return fail(p, "invalid UTF-8 (byte \\x%02x at column %zu); a hopperfile must be "
                            "UTF-8 text", c, i + 1);

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "report/outfile.h"
+#include "util/text.h"
 
 int faillog_open(faillog_t *l, const char *path, bool secrets, char *err, size_t errlen)
 {
@@ -103,19 +103,14 @@ static json_t *headers(const char *block, size_t len, bool secrets)
     return arr;
 }
 
-void faillog_write(const engine_failure_t *f, void *arg)
+void faillog_write(const failure_t *f, void *arg)
 {
     faillog_t *l = arg;
     if (!l->f)
         return;
     json_t *o = json_object();
-    time_t t = (time_t)f->time_unix;
-    struct tm tm;
     char ts[64];
-    gmtime_r(&t, &tm);
-    snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((f->time_unix - (double)t) * 1000));
-    json_object_set_new(o, "time", json_string(ts));
+    json_object_set_new(o, "time", json_string(text_utc_ms(f->time_unix, ts, sizeof ts)));
     json_object_set_new(o, "method", text(f->method, strlen(f->method)));
     json_object_set_new(o, "name", text(f->name, strlen(f->name)));
     json_object_set_new(o, "url", url_value(f->url, l->secrets));

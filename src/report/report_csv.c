@@ -43,7 +43,7 @@ static void ms(FILE *f, double us)
 static void percentiles(FILE *f, const snap_entry_t *e)
 {
     for (int i = 0; i < SNAP_NPCT; i++) {
-        if (e->requests)
+        if (snap_row_has_times(e))
             ms(f, (double)e->pct_us[i]);
         else
             fputs(",N/A", f);
@@ -126,10 +126,11 @@ static int rewrite(report_csv_t *c, const snap_t *s)
     if (outfile_rewind(c->stats) != 0 || outfile_rewind(c->failures) != 0)
         return -1;
     fprintf(c->stats, "%s\n", report_csv_stats_header);
-    for (size_t i = 0; i < s->n_entries; i++)
-        if (s->entries[i].requests)    /* like Locust: rows appear once called */
-            stats_row(c->stats, &s->entries[i]);
-    stats_row(c->stats, &s->total);
+    /* Every endpoint, called or not, as every other output shows them (an
+     * uncalled one reads as Locust writes a row without requests: zeros, and
+     * N/A for its percentiles). Locust itself adds a row at the first call. */
+    for (size_t i = 0; i < snap_row_count(s); i++)
+        stats_row(c->stats, snap_row(s, i));
 
     fprintf(c->failures, "%s\n", report_csv_failures_header);
     for (size_t i = 0; i < s->n_errors; i++) {
@@ -153,11 +154,10 @@ int report_csv_update(report_csv_t *c, const snap_t *s)
         return 0;
     int rc = rewrite(c, s);
     long ts = (long)(s->start_unix + (double)s->elapsed_ms / 1000.0);
-    if (c->full_history)
-        for (size_t i = 0; i < s->n_entries; i++)
-            if (s->entries[i].requests)
-                history_row(c->history, s, &s->entries[i], ts);
-    history_row(c->history, s, &s->total, ts);
+    /* Without --csv-full-history only the Aggregated row, as Locust writes it. */
+    for (size_t i = 0; i < snap_row_count(s); i++)
+        if (c->full_history || snap_row_is_total(s, i))
+            history_row(c->history, s, snap_row(s, i), ts);
     if (fflush(c->history) != 0 || ferror(c->history) || ferror(c->stats) || ferror(c->failures))
         rc = -1;
     return rc;

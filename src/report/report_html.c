@@ -19,8 +19,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "view/console.h"
 #include "util/duration.h"
+#include "util/text.h"
 
 /* The charts' geometry, in SVG user units (the SVG scales with the page).
  * The left margin holds y tick labels up to 7 digits; the top margin the
@@ -70,38 +70,6 @@ static void out_printf(html_out_t *o, const char *fmt, ...)
         o->err = errno ? errno : EIO;
 }
 
-/* The length of the well-formed UTF-8 sequence at p (whose first byte is not
- * ASCII), or 0 if it is not one: overlong forms, surrogates and code points
- * above U+10FFFF are refused, as the HTML parser would refuse them. */
-static size_t utf8_sequence_len(const unsigned char *p)
-{
-    unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-    size_t len;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        if (c == 0xe0)
-            lo = 0xa0;
-        else if (c == 0xed)
-            hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;
-    } else {
-        return 0;
-    }
-    if (p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)   /* stops at the NUL: it is no continuation byte */
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    return len;
-}
-
 /* Writes text that came from outside (a server's error message, a name from a
  * hopperfile, a path) so that it can only ever be text, in an element or in a
  * quoted attribute: the five HTML specials become entities, control
@@ -112,6 +80,7 @@ static void html_escape(html_out_t *o, const char *s)
     char buf[256];
     size_t n = 0;
     const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t left = strlen((const char *)p);
     while (*p) {
         if (n + 8 > sizeof buf) {
             out_write(o, buf, n);
@@ -126,29 +95,23 @@ static void html_escape(html_out_t *o, const char *s)
         case '\'': entity = "&#39;"; break;
         default: break;
         }
+        size_t l = entity ? 1 : text_utf8_len((const char *)p, left);
         if (entity) {
-            size_t l = strlen(entity);
-            memcpy(buf + n, entity, l);
-            n += l;
-            p++;
-        } else if (*p < 0x80) {
-            buf[n++] = (*p < 0x20 || *p == 0x7f) ? '?' : (char)*p;
-            p++;
+            size_t e = strlen(entity);
+            memcpy(buf + n, entity, e);
+            n += e;
+        } else if (l == 0) {
+            memcpy(buf + n, "\xef\xbf\xbd", 3);
+            n += 3;
+            l = 1;
+        } else if (text_is_control((const char *)p, l)) {
+            buf[n++] = '?';
         } else {
-            size_t l = utf8_sequence_len(p);
-            if (l == 0) {
-                memcpy(buf + n, "\xef\xbf\xbd", 3);
-                n += 3;
-                p++;
-            } else if (l == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
-                buf[n++] = '?';        /* U+0080..U+009F: C1 controls */
-                p += 2;
-            } else {
-                memcpy(buf + n, p, l);
-                n += l;
-                p += l;
-            }
+            memcpy(buf + n, p, l);
+            n += l;
         }
+        p += l;
+        left -= l;
     }
     out_write(o, buf, n);
 }
@@ -190,7 +153,7 @@ static const char *num_short(const html_out_t *o, char *buf, size_t len, double 
 /* A time in microseconds as milliseconds, exactly as the console shows it. */
 static const char *ms(const html_out_t *o, char *buf, size_t len, uint64_t us)
 {
-    console_ms(us, buf, len);
+    text_ms(us, buf, len);
     return fix_decimal_point(o, buf);
 }
 
@@ -217,31 +180,7 @@ static double percent(uint64_t part, uint64_t whole)
 
 /* ---- times ------------------------------------------------------------ */
 
-/* A wall-clock time in UTC, with strftime's format (its numeric fields do not
- * depend on the locale); "-" when unknown. */
-static const char *utc_time(double unix_s, const char *fmt, char *buf, size_t len)
-{
-    struct tm tm;
-    time_t t = (time_t)unix_s;
-    if (!(unix_s > 0) || gmtime_r(&t, &tm) == NULL || strftime(buf, len, fmt, &tm) == 0)
-        snprintf(buf, len, "-");
-    return buf;
-}
-
 #define ISO_UTC "%Y-%m-%dT%H:%M:%SZ"
-
-/* Seconds since the start as the charts' axis writes them: 05:07, or
- * 1:02:03 past an hour. */
-static const char *run_clock(uint64_t sec, char *buf, size_t len)
-{
-    if (sec >= 3600)
-        snprintf(buf, len, "%llu:%02llu:%02llu", (unsigned long long)(sec / 3600),
-                 (unsigned long long)(sec / 60 % 60), (unsigned long long)(sec % 60));
-    else
-        snprintf(buf, len, "%02llu:%02llu", (unsigned long long)(sec / 60),
-                 (unsigned long long)(sec % 60));
-    return buf;
-}
 
 /* ---- events ----------------------------------------------------------- */
 
@@ -443,7 +382,7 @@ static void chart_events(html_out_t *o, const snap_t *s, const chart_scale_t *sc
         char xs[24], ys[24], when[32], what[96];
         coord(xs, sizeof xs, x);
         coord(ys, sizeof ys, PLOT_T - 5 - 11 * row);
-        run_clock(e->t_ms / 1000, when, sizeof when);
+        text_clock(e->t_ms, when, sizeof when);
         event_text(o, e, what, sizeof what);
         out_puts(o, "<g class=\"ev\"><title>");
         html_escape(o, when);
@@ -476,7 +415,7 @@ static void chart_axes(html_out_t *o, const chart_scale_t *sc, double ystep, boo
     for (int k = 0; k * xs <= sc->xmax * (1 + 1e-9); k++) {
         double x = px_x(sc, k * xs);
         coord(a, sizeof a, x);
-        run_clock((uint64_t)(k * xs), label, sizeof label);
+        text_clock((uint64_t)(k * xs) * 1000, label, sizeof label);
         out_printf(o, "<line class=\"axis\" x1=\"%s\" y1=\"%d\" x2=\"%s\" y2=\"%d\"/>"
                       "<text class=\"tick\" x=\"%s\" y=\"%d\" text-anchor=\"%s\">%s</text>\n",
                    a, PLOT_B, a, PLOT_B + 4, a, PLOT_B + 17,
@@ -662,7 +601,7 @@ static void write_header(html_out_t *o, const snap_t *s, const report_meta_t *m,
     out_puts(o, "<header><h1>hopper load test report</h1>\n<p class=\"sub\">");
     html_escape(o, host);
     out_printf(o, " &middot; started %s UTC &middot; %s of statistics</p>\n",
-               utc_time(s->start_unix, "%Y-%m-%d %H:%M:%S", start, sizeof start),
+               text_utc(s->start_unix, "%Y-%m-%d %H:%M:%S", start, sizeof start),
                duration_format(s->stats_ms * 1000, dur, sizeof dur));
     if (m->n_checks > 0 && m->checks) {
         size_t failed = 0;
@@ -735,8 +674,8 @@ static void write_settings(html_out_t *o, const snap_t *s, const report_meta_t *
         kv_text(o, "Wait", fix_decimal_point(o, b));
         kv_text(o, "Request timeout", duration_format(m->plan->timeout_us, b, sizeof b));
     }
-    kv_text(o, "Start (UTC)", utc_time(s->start_unix, ISO_UTC, b, sizeof b));
-    kv_text(o, "End (UTC)", m->end_unix > 0 ? utc_time(m->end_unix, ISO_UTC, b, sizeof b)
+    kv_text(o, "Start (UTC)", text_utc(s->start_unix, ISO_UTC, b, sizeof b));
+    kv_text(o, "End (UTC)", m->end_unix > 0 ? text_utc(m->end_unix, ISO_UTC, b, sizeof b)
                                             : "still running");
     kv_text(o, "Statistics cover", duration_format(s->stats_ms * 1000, b, sizeof b));
     snprintf(b, sizeof b, "%llu", (unsigned long long)s->peak_users);
@@ -796,7 +735,7 @@ static void stats_row(html_out_t *o, const snap_entry_t *e, bool total)
     out_printf(o, "<td>%llu</td><td>%llu (%s%%)</td>", (unsigned long long)e->requests,
                (unsigned long long)e->failures,
                num_fixed(o, pct, sizeof pct, 2, percent(e->failures, e->requests)));
-    if (e->requests)
+    if (snap_row_has_times(e))
         out_printf(o, "<td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%llu</td>",
                    ms(o, a, sizeof a, e->pct_us[SNAP_P50]),
                    ms(o, b, sizeof b, (uint64_t)(e->avg_us + 0.5)),
@@ -818,9 +757,8 @@ static void write_stats(html_out_t *o, const snap_t *s)
                 "<th class=\"l\">Name</th><th>Requests</th><th>Failures</th><th>Median</th>"
                 "<th>Average</th><th>Min</th><th>Max</th><th>p95</th><th>p99</th>"
                 "<th>Avg size</th><th>req/s</th><th>failures/s</th></tr></thead>\n<tbody>\n");
-    for (size_t i = 0; i < s->n_entries; i++)
-        stats_row(o, &s->entries[i], false);
-    stats_row(o, &s->total, true);
+    for (size_t i = 0; i < snap_row_count(s); i++)
+        stats_row(o, snap_row(s, i), snap_row_is_total(s, i));
     out_puts(o, "</tbody></table></div>\n</section>\n");
 }
 
@@ -832,11 +770,11 @@ static void write_percentiles(html_out_t *o, const snap_t *s)
     for (int k = 0; k < SNAP_NPCT; k++)
         out_printf(o, "<th>%s</th>", snap_pct_label[k]);
     out_puts(o, "<th>Requests</th></tr></thead>\n<tbody>\n");
-    for (size_t i = 0; i <= s->n_entries; i++) {
-        const snap_entry_t *e = i < s->n_entries ? &s->entries[i] : &s->total;
-        if (e->requests == 0)
+    for (size_t i = 0; i < snap_row_count(s); i++) {
+        const snap_entry_t *e = snap_row(s, i);
+        if (!snap_row_has_times(e))
             continue;       /* nothing to say about an endpoint never called */
-        out_puts(o, i == s->n_entries ? "<tr class=\"total\">" : "<tr>");
+        out_puts(o, snap_row_is_total(s, i) ? "<tr class=\"total\">" : "<tr>");
         name_cells(o, e);
         char v[32];
         for (int k = 0; k < SNAP_NPCT; k++)
@@ -851,8 +789,8 @@ static void seen_cell(html_out_t *o, double unix_s)
     char iso[40], clock[16];
     if (unix_s > 0)
         out_printf(o, "<td><time datetime=\"%s\">%s</time></td>",
-                   utc_time(unix_s, ISO_UTC, iso, sizeof iso),
-                   utc_time(unix_s, "%H:%M:%S", clock, sizeof clock));
+                   text_utc(unix_s, ISO_UTC, iso, sizeof iso),
+                   text_utc(unix_s, "%H:%M:%S", clock, sizeof clock));
     else
         out_puts(o, "<td>-</td>");
 }
@@ -897,7 +835,7 @@ static void write_events(html_out_t *o, const snap_t *s)
                 "</thead>\n<tbody>\n");
     for (size_t i = 0; i < s->n_events; i++) {
         char when[32], what[96];
-        run_clock(s->events[i].t_ms / 1000, when, sizeof when);
+        text_clock(s->events[i].t_ms, when, sizeof when);
         out_printf(o, "<tr><td>%s</td><td class=\"l\">%c</td><td class=\"l\">", when,
                    snap_event_mark(s->events[i].kind));
         html_escape(o, event_text(o, &s->events[i], what, sizeof what));

@@ -3,9 +3,8 @@
 
 #include <jansson.h>
 #include <string.h>
-#include <time.h>
 
-#include "view/console.h"
+#include "util/text.h"
 
 /* A JSON string from text that may not be valid UTF-8 (an error message from
  * a server, say): jansson refuses invalid UTF-8, so fall back to a copy with
@@ -27,14 +26,8 @@ static json_t *iso_time(double unix_s)
 {
     if (unix_s <= 0)
         return json_null();
-    time_t t = (time_t)unix_s;
-    struct tm tm;
     char buf[64];
-    gmtime_r(&t, &tm);
-    int msec = (int)((unix_s - (double)t) * 1000);
-    snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, msec);
-    return json_string(buf);
+    return json_string(text_utc_ms(unix_s, buf, sizeof buf));
 }
 
 static json_t *ms(double us)
@@ -51,7 +44,7 @@ static json_t *entry(const snap_entry_t *e)
     json_object_set_new(o, "failures", json_integer((json_int_t)e->failures));
     json_object_set_new(o, "fail_ratio",
                         json_real(e->requests ? (double)e->failures / (double)e->requests : 0));
-    bool any = e->requests > 0;
+    bool any = snap_row_has_times(e);
     json_object_set_new(o, "min_ms", any ? ms((double)e->min_us) : json_null());
     json_object_set_new(o, "avg_ms", any ? ms(e->avg_us) : json_null());
     json_object_set_new(o, "max_ms", any ? ms((double)e->max_us) : json_null());
@@ -121,20 +114,27 @@ int report_json_write(FILE *f, const snap_t *s, const report_meta_t *m, int exit
     json_object_set_new(doc, "peak_users", json_integer((json_int_t)s->peak_users));
     json_object_set_new(doc, "cancelled_requests", json_integer((json_int_t)s->cancelled));
 
-    json_t *entries = json_array();
-    for (size_t i = 0; i < s->n_entries; i++)
-        json_array_append_new(entries, entry(&s->entries[i]));
+    json_t *entries = json_array(), *aggregated = NULL;
+    for (size_t i = 0; i < snap_row_count(s); i++) {
+        if (snap_row_is_total(s, i))
+            aggregated = entry(snap_row(s, i));
+        else
+            json_array_append_new(entries, entry(snap_row(s, i)));
+    }
     json_object_set_new(doc, "entries", entries);
-    json_object_set_new(doc, "aggregated", entry(&s->total));
+    json_object_set_new(doc, "aggregated", aggregated);
 
     json_t *fails = json_array();
     for (size_t i = 0; i < s->n_errors; i++) {
         const snap_error_t *e = &s->errors[i];
         json_t *o = json_object();
-        char clean[SNAP_ERROR_TEXT];
+        /* Sanitised when it was recorded (stats); a fixed array: bound it. */
+        char err[SNAP_ERROR_TEXT + 1];
+        memcpy(err, e->error, SNAP_ERROR_TEXT);
+        err[SNAP_ERROR_TEXT] = '\0';
         json_object_set_new(o, "method", jstr(e->method));
         json_object_set_new(o, "name", jstr(e->name));
-        json_object_set_new(o, "error", jstr(console_sanitize(e->error, clean, sizeof clean)));
+        json_object_set_new(o, "error", jstr(err));
         json_object_set_new(o, "occurrences", json_integer((json_int_t)e->count));
         json_object_set_new(o, "first_seen", iso_time(e->first_seen));
         json_object_set_new(o, "last_seen", iso_time(e->last_seen));

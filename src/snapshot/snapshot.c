@@ -61,3 +61,23 @@ void *snap_reserve(void *arr, size_t *cap, size_t n, size_t item)
     *cap = c;
     return xrealloc(arr, c * item);
 }
+
+size_t snap_row_count(const snap_t *s)
+{
+    return s->n_entries + 1;
+}
+
+const snap_entry_t *snap_row(const snap_t *s, size_t i)
+{
+    return i < s->n_entries ? &s->entries[i] : &s->total;
+}
+
+bool snap_row_is_total(const snap_t *s, size_t i)
+{
+    return i >= s->n_entries;
+}
+
+bool snap_row_has_times(const snap_entry_t *e)
+{
+    return e->requests > 0;
+}

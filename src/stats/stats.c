@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "view/console.h"
 #include "stats/hist.h"
 #include "stats/history.h"
+#include "util/text.h"
 #include "util/xalloc.h"
 
 /* A ring of per-second counts, one slot more than the window so the second in
@@ -148,7 +148,7 @@ static void error_add_n(stats_t *st, size_t entry, const char *raw, uint64_t n, 
     /* Error texts may quote the server (a Location, a reason): they are
      * cleaned once, here, so every view and report agrees. */
     char text[SNAP_ERROR_TEXT];
-    console_sanitize(raw, text, sizeof text);
+    text_sanitize(raw, text, sizeof text);
     uint64_t h = error_hash(entry, text);
     for (size_t i = h % ERROR_SLOTS;; i = (i + 1) % ERROR_SLOTS) {
         error_row_t *r = &st->errors[i];
@@ -336,37 +336,37 @@ void stats_fill(const stats_t *st, uint64_t now_ms, snap_t *out)
 
 /* ---- deltas between processes ------------------------------------------ */
 
-static void hist_write(wbuf_t *b, const hist_t *h)
+static void hist_write(frame_buf_t *b, const hist_t *h)
 {
-    wbuf_u64(b, h->count);
+    frame_put_u64(b, h->count);
     if (!h->count)
         return;
-    wbuf_u64(b, h->sum_us);
-    wbuf_u64(b, h->min_us);
-    wbuf_u64(b, h->max_us);
+    frame_put_u64(b, h->sum_us);
+    frame_put_u64(b, h->min_us);
+    frame_put_u64(b, h->max_us);
     uint32_t n = 0;
     for (unsigned i = 0; i < HIST_BUCKETS; i++)
         n += h->buckets[i] != 0;
-    wbuf_u32(b, n);
+    frame_put_u32(b, n);
     for (unsigned i = 0; i < HIST_BUCKETS; i++)
         if (h->buckets[i]) {
-            wbuf_u16(b, (uint16_t)i);
-            wbuf_u64(b, h->buckets[i]);
+            frame_put_u16(b, (uint16_t)i);
+            frame_put_u64(b, h->buckets[i]);
         }
 }
 
 /* Reads a histogram written by hist_write and adds it into h. */
-static void hist_read_add(rbuf_t *r, hist_t *h)
+static void hist_read_add(frame_rd_t *r, hist_t *h)
 {
-    uint64_t count = rbuf_u64(r);
+    uint64_t count = frame_get_u64(r);
     if (!count)
         return;
-    uint64_t sum = rbuf_u64(r), min = rbuf_u64(r), max = rbuf_u64(r);
-    uint32_t n = rbuf_u32(r);
+    uint64_t sum = frame_get_u64(r), min = frame_get_u64(r), max = frame_get_u64(r);
+    uint32_t n = frame_get_u32(r);
     uint64_t total = 0;
     for (uint32_t i = 0; i < n && !r->bad; i++) {
-        uint16_t idx = rbuf_u16(r);
-        uint64_t c = rbuf_u64(r);
+        uint16_t idx = frame_get_u16(r);
+        uint64_t c = frame_get_u64(r);
         if (idx >= HIST_BUCKETS) {
             r->bad = true;
             return;
@@ -386,14 +386,14 @@ static void hist_read_add(rbuf_t *r, hist_t *h)
         h->max_us = max;
 }
 
-void stats_delta_take(stats_t *st, wbuf_t *b)
+void stats_delta_take(stats_t *st, frame_buf_t *b)
 {
-    wbuf_u32(b, (uint32_t)st->n);
+    frame_put_u32(b, (uint32_t)st->n);
     for (size_t i = 0; i < st->n; i++) {
         entry_t *e = &st->entries[i];
-        wbuf_u64(b, e->requests);
-        wbuf_u64(b, e->failures);
-        wbuf_u64(b, e->bytes);
+        frame_put_u64(b, e->requests);
+        frame_put_u64(b, e->failures);
+        frame_put_u64(b, e->bytes);
         hist_write(b, &e->hist);
         entry_reset(e);
     }
@@ -402,35 +402,35 @@ void stats_delta_take(stats_t *st, wbuf_t *b)
     st->second_req = st->second_fail = 0;
     entry_reset(&st->total);
 
-    wbuf_u32(b, (uint32_t)st->n_errors);
+    frame_put_u32(b, (uint32_t)st->n_errors);
     for (size_t i = 0; i < ERROR_SLOTS; i++) {
         error_row_t *r = &st->errors[i];
         if (r->entry == SIZE_MAX)
             continue;
         size_t len = strnlen(r->text, sizeof r->text);
-        wbuf_u32(b, (uint32_t)r->entry);
-        wbuf_u64(b, r->count);
-        wbuf_f64(b, r->first_seen);
-        wbuf_f64(b, r->last_seen);
-        wbuf_u16(b, (uint16_t)len);
-        wbuf_bytes(b, r->text, len);
+        frame_put_u32(b, (uint32_t)r->entry);
+        frame_put_u64(b, r->count);
+        frame_put_f64(b, r->first_seen);
+        frame_put_f64(b, r->last_seen);
+        frame_put_u16(b, (uint16_t)len);
+        frame_put_bytes(b, r->text, len);
         r->entry = SIZE_MAX;
     }
-    wbuf_u64(b, st->errors_dropped);
+    frame_put_u64(b, st->errors_dropped);
     st->n_errors = 0;
     st->errors_dropped = 0;
 }
 
 int stats_delta_apply(stats_t *st, const uint8_t *p, size_t len, uint64_t now_ms)
 {
-    rbuf_t r;
-    rbuf_init(&r, p, len);
+    frame_rd_t r;
+    frame_rd_init(&r, p, len);
     uint64_t sec = now_ms / 1000;
-    if (rbuf_u32(&r) != st->n)
+    if (frame_get_u32(&r) != st->n)
         return -1;
     for (size_t i = 0; i < st->n && !r.bad; i++) {
         entry_t *e = &st->entries[i];
-        uint64_t req = rbuf_u64(&r), fail = rbuf_u64(&r), bytes = rbuf_u64(&r);
+        uint64_t req = frame_get_u64(&r), fail = frame_get_u64(&r), bytes = frame_get_u64(&r);
         /* The same histogram goes into the row and into Aggregated. */
         const uint8_t *at = r.p;
         hist_read_add(&r, &e->hist);
@@ -452,20 +452,20 @@ int stats_delta_apply(stats_t *st, const uint8_t *p, size_t len, uint64_t now_ms
         st->second_fail += fail;
     }
     hist_read_add(&r, &st->second);
-    uint32_t n_err = rbuf_u32(&r);
+    uint32_t n_err = frame_get_u32(&r);
     for (uint32_t i = 0; i < n_err && !r.bad; i++) {
-        uint32_t entry = rbuf_u32(&r);
-        uint64_t count = rbuf_u64(&r);
-        double first = rbuf_f64(&r), last = rbuf_f64(&r);
-        uint16_t tlen = rbuf_u16(&r);
+        uint32_t entry = frame_get_u32(&r);
+        uint64_t count = frame_get_u64(&r);
+        double first = frame_get_f64(&r), last = frame_get_f64(&r);
+        uint16_t tlen = frame_get_u16(&r);
         const uint8_t *text;
-        if (!rbuf_bytes(&r, &text, tlen) || entry >= st->n || tlen >= SNAP_ERROR_TEXT)
+        if (!frame_get_bytes(&r, &text, tlen) || entry >= st->n || tlen >= SNAP_ERROR_TEXT)
             return -1;
         char buf[SNAP_ERROR_TEXT];
         memcpy(buf, text, tlen);
         buf[tlen] = '\0';
         error_add_n(st, entry, buf, count, first, last);
     }
-    st->errors_dropped += rbuf_u64(&r);
+    st->errors_dropped += frame_get_u64(&r);
     return r.bad ? -1 : 0;
 }

@@ -19,6 +19,7 @@
 #include "hopper.h"
 #include "target/target_server.h"
 #include "target/target_workers.h"
+#include "util/child.h"
 #include "util/fdlimit.h"
 
 
@@ -425,14 +426,14 @@ int main(int argc, char **argv)
         target_workers_free(workers);
         return 1;
     }
-    int status;
     if (target_workers_index(workers) >= 0) {
         struct target_config cfg;
         target_workers_worker_config(workers, &cfg);
-        status = serve(&cfg, workers);
-    } else {
-        status = target_workers_supervise(workers, stdout);
+        int status = serve(&cfg, workers);
+        target_workers_free(workers);
+        child_exit(status); /* a fork of the parent: no exit(), see util/child.h */
     }
+    int status = target_workers_supervise(workers, stdout);
     target_workers_free(workers);
     return status;
 }

@@ -131,7 +131,7 @@ void target_routes_init(struct target_routes *r)
     r->continue_100.len = r->continue_100.head_len = sizeof(continue_100) - 1;
 }
 
-void target_routes_done(struct target_routes *r)
+void target_routes_free(struct target_routes *r)
 {
     for (int i = 0; i < TARGET_REPLY_COUNT; i++)
         for (int f = 0; f < TARGET_FRAMING_COUNT; f++)

@@ -25,6 +25,7 @@
 
 #include "target/target_counts.h"
 #include "target/target_routes.h"
+#include "util/rng.h"
 #include "util/xalloc.h"
 
 #define CONN_READ_SIZE 4096 /* requests from a load generator are a few hundred bytes */
@@ -97,19 +98,11 @@ struct target_server {
 
 static void conn_pump(struct conn *c);
 
-/* splitmix64: tiny, fast, and good enough to decide which requests fail. */
-static uint64_t rng_next(uint64_t *state)
+/* Failures and delays draw from splitmix64 (util/rng.h): one word of state,
+ * tiny and fast, and good enough to decide which requests fail. */
+static double draw_unit(struct target_server *s)
 {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [0, 1), so a rate of 1 always hits and 0 never does. */
-static double rng_unit(uint64_t *state)
-{
-    return (double)(rng_next(state) >> 11) * 0x1.0p-53;
+    return rng_bits_unit(rng_splitmix(&s->rng));
 }
 
 /* ---- closing ---- */
@@ -319,7 +312,7 @@ static void conn_delay(struct conn *c)
     struct target_server *s = c->server;
     uint64_t us = s->cfg.delay_min_us;
     if (s->cfg.delay_max_us > us)
-        us += rng_next(&s->rng) % (s->cfg.delay_max_us - us + 1);
+        us += rng_splitmix(&s->rng) % (s->cfg.delay_max_us - us + 1);
     /* The loop's cached time may be stale by however long this iteration has
      * run; refresh it so the timer does not fire early. */
     uv_update_time(s->loop);
@@ -420,7 +413,7 @@ static int on_message_complete(http_parser *p)
     struct target_server *s = c->server;
     const struct target_config *cfg = &s->cfg;
 
-    if (cfg->close_rate > 0 && rng_unit(&s->rng) < cfg->close_rate) {
+    if (cfg->close_rate > 0 && draw_unit(s) < cfg->close_rate) {
         s->dropped++;
         c->ending = true; /* answers already queued still go out first */
         http_parser_pause(p, 1);
@@ -445,7 +438,7 @@ static int on_message_complete(http_parser *p)
         if (c->reply != TARGET_REPLY_NOT_FOUND && p->method != HTTP_GET && p->method != HTTP_HEAD)
             c->reply = TARGET_REPLY_NOT_ALLOWED;
     }
-    if (cfg->fail_rate > 0 && rng_unit(&s->rng) < cfg->fail_rate)
+    if (cfg->fail_rate > 0 && draw_unit(s) < cfg->fail_rate)
         c->reply = TARGET_REPLY_ERROR;
 
     if (cfg->delay_max_us > 0) {
@@ -606,7 +599,7 @@ static void on_connection(uv_stream_t *listener, int status)
 
 static void server_free(struct target_server *s)
 {
-    target_routes_done(&s->routes);
+    target_routes_free(&s->routes);
     target_counts_free(s->counts);
     free(s);
 }

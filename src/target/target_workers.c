@@ -3,14 +3,15 @@
  * The parent's view of one worker goes through these states, each driven by
  * a libuv callback (the channel's reads, its close, SIGCHLD):
  *
- *   started -> ready ("R" read) -> counts read to EOF -> reaped
- *           -> failed ("E" + error, or EOF before "R")
+ *   started -> ready (READY read) -> counts read, then EOF -> reaped
+ *           -> failed (FAILED read, or EOF or a bad frame before READY)
  *
- * The channel carries one byte "R" (or "E" and a 4-byte error), then, at the
- * end, the counts in target_counts' encoding; the worker closes it by
- * exiting. A worker is done when its channel is closed and waitpid has
- * reaped it; when every worker is done the parent closes its signal
- * watchers, the loop runs dry, and the counts are merged and printed. */
+ * The channel carries frames (util/frame.h): READY (or FAILED with a u32
+ * libuv error), then, at the end, COUNTS with the counts in target_counts'
+ * encoding; the worker closes it by exiting. A worker is done when its
+ * channel is closed and waitpid has reaped it; when every worker is done the
+ * parent closes its signal watchers, the loop runs dry, and the counts are
+ * merged and printed. */
 #include "target/target_workers.h"
 
 #include <errno.h>
@@ -28,9 +29,15 @@
 #include <sys/prctl.h>
 #endif
 
+#include "util/frame.h"
 #include "util/xalloc.h"
 
-#define CHANNEL_READ_SIZE 65536
+/* The frames a worker sends its parent. */
+enum {
+    CHANNEL_READY = 1,   /* listening */
+    CHANNEL_FAILED,      /* u32: the libuv error that kept it from listening */
+    CHANNEL_COUNTS,      /* target_counts_encode's bytes, once, at the end */
+};
 /* timeout(1) signals both the process and its group, and a process-group
  * kill plus our own can come as two signals a moment apart: only a signal
  * this long after the first counts as a second one, which kills the workers. */
@@ -39,19 +46,20 @@
 /* The parent's record of one worker. */
 struct worker {
     struct target_workers *owner;
-    uv_pipe_t channel; /* data = this worker; the parent's end of the socketpair */
-    int fd;            /* that end, until uv_pipe_open takes it */
+    frame_conn_t channel; /* data = this worker; the parent's end of the socketpair */
+    int fd;               /* that end, until the channel takes it */
     pid_t pid;
     unsigned index;
-    bool ready;          /* said "R" */
-    int start_error;     /* said "E": why it could not listen (a libuv error) */
+    bool ready;          /* sent READY */
+    int start_error;     /* sent FAILED: why it could not listen (a libuv error) */
     bool channel_closed; /* EOF read and the pipe handle closed */
     bool reaped;
     bool ended_early; /* exited before it was told to stop */
     bool counts_ok;   /* its counts arrived whole and are in the report */
     int wait_status;  /* from waitpid, once reaped */
-    char *buf;        /* everything read from the channel */
-    size_t len, cap;
+    char *counts;     /* COUNTS' payload, copied; NULL until it came */
+    size_t counts_len;
+    bool garbled;     /* sent something that is not the protocol: counts untrusted */
 };
 
 struct target_workers {
@@ -131,7 +139,7 @@ static void workers_free_parent_side(struct target_workers *w)
 {
     if (w->workers != NULL)
         for (unsigned i = 0; i < w->count; i++)
-            free(w->workers[i].buf);
+            free(w->workers[i].counts);
     free(w->workers);
     w->workers = NULL;
 }
@@ -249,24 +257,29 @@ void target_workers_worker_config(const struct target_workers *w, struct target_
 
 /* ---- the worker's side of the channel ---- */
 
-static int write_all(int fd, const char *p, size_t len)
+/* A frame begun in b, finished and written whole (the worker's loop is gone,
+ * or the frame is a few bytes), then b freed. 0 or a negative errno. */
+static int send_frame(struct target_workers *w, frame_buf_t *b)
 {
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    int err = frame_end(b);
+    if (err == 0)
+        err = frame_write_fd(w->channel_fd, b);
+    frame_buf_free(b);
+    return err;
+}
+
+/* b with a frame of a type begun. */
+static frame_buf_t *begin(frame_buf_t *b, unsigned type)
+{
+    frame_buf_init(b);
+    frame_begin(b, type);
+    return b;
 }
 
 int target_workers_ready(struct target_workers *w)
 {
-    int err = write_all(w->channel_fd, "R", 1);
+    frame_buf_t b;
+    int err = send_frame(w, begin(&b, CHANNEL_READY));
     sigset_t mask = w->saved_mask;
     sigaddset(&mask, SIGINT);
     sigprocmask(SIG_SETMASK, &mask, NULL);
@@ -284,11 +297,9 @@ void target_workers_stopping(struct target_workers *w)
 
 void target_workers_failed(struct target_workers *w, int err)
 {
-    char msg[1 + sizeof(int32_t)];
-    int32_t e = err;
-    msg[0] = 'E';
-    memcpy(msg + 1, &e, sizeof(e));
-    write_all(w->channel_fd, msg, sizeof(msg)); /* if the parent is gone, nobody is left to tell */
+    frame_buf_t b;
+    frame_put_u32(begin(&b, CHANNEL_FAILED), (uint32_t)err);
+    send_frame(w, &b); /* if the parent is gone, nobody is left to tell */
 }
 
 int target_workers_send(struct target_workers *w, const struct target_counts *c,
@@ -297,7 +308,9 @@ int target_workers_send(struct target_workers *w, const struct target_counts *c,
     char *buf;
     size_t len;
     target_counts_encode(c, totals, &buf, &len);
-    int err = write_all(w->channel_fd, buf, len);
+    frame_buf_t b;
+    frame_put_bytes(begin(&b, CHANNEL_COUNTS), buf, len);
+    int err = send_frame(w, &b);
     free(buf);
     return err;
 }
@@ -382,48 +395,54 @@ static void supervise_update(struct target_workers *w)
     }
 }
 
-static void on_channel_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+static void on_channel_closed(frame_conn_t *c)
 {
-    struct worker *wk = handle->data;
-    (void)suggested;
-    if (wk->cap - wk->len < CHANNEL_READ_SIZE) {
-        /* Doubling: a full table of long paths is megabytes. */
-        wk->cap = wk->cap > CHANNEL_READ_SIZE ? 2 * wk->cap : 2 * CHANNEL_READ_SIZE;
-        wk->buf = xrealloc(wk->buf, wk->cap);
-    }
-    *buf = uv_buf_init(wk->buf + wk->len, (unsigned)(wk->cap - wk->len));
-}
-
-static void on_channel_closed(uv_handle_t *handle)
-{
-    struct worker *wk = handle->data;
+    struct worker *wk = c->data;
     wk->channel_closed = true;
     supervise_update(wk->owner);
 }
 
-static void on_channel_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+/* Before READY, anything but FAILED is a worker that cannot have started;
+ * after it, anything but one COUNTS leaves its counts untrusted. */
+static void on_channel_message(frame_conn_t *c, unsigned type, const uint8_t *payload, size_t len)
 {
-    struct worker *wk = stream->data;
+    struct worker *wk = c->data;
     struct target_workers *w = wk->owner;
-    (void)buf;
-    if (nread < 0) { /* EOF: the worker has exited (or closed it, which is the same to us) */
-        uv_close((uv_handle_t *)stream, on_channel_closed);
-        return;
-    }
-    wk->len += (size_t)nread;
-    if (!wk->ready && wk->start_error == 0 && wk->len > 0) {
-        if (wk->buf[0] == 'R') {
+    if (!wk->ready && wk->start_error == 0) {
+        frame_rd_t r;
+        frame_rd_init(&r, payload, len);
+        if (type == CHANNEL_READY && len == 0) {
             wk->ready = true;
             w->ready++;
-        } else if (wk->buf[0] == 'E' && wk->len >= 1 + sizeof(int32_t)) {
-            int32_t e;
-            memcpy(&e, wk->buf + 1, sizeof(e));
-            wk->start_error = e < 0 ? e : UV_EPROTO;
-        } else if (wk->buf[0] != 'E') {
+        } else if (type == CHANNEL_FAILED) {
+            int32_t e = (int32_t)frame_get_u32(&r);
+            wk->start_error = e < 0 && !r.bad ? e : UV_EPROTO;
+        } else {
             wk->start_error = UV_EPROTO;
         }
         supervise_update(w);
+    } else if (wk->ready && type == CHANNEL_COUNTS && wk->counts == NULL && !wk->garbled) {
+        /* Copied: the payload lives in the channel's buffer only until this
+         * returns, and the counts are merged once every worker has ended. */
+        wk->counts = xmalloc(len ? len : 1);
+        memcpy(wk->counts, payload, len);
+        wk->counts_len = len;
+    } else {
+        wk->garbled = true;
     }
+}
+
+/* EOF: the worker has exited (or closed its end, which is the same to us);
+ * or a frame that cannot be read (UV_EPROTO), after which nothing it sends is. */
+static void on_channel_end(frame_conn_t *c, int err)
+{
+    struct worker *wk = c->data;
+    if (err == UV_EPROTO) {
+        wk->garbled = true;
+        if (!wk->ready && wk->start_error == 0)
+            wk->start_error = UV_EPROTO;
+    }
+    frame_conn_close(c, on_channel_closed);
 }
 
 static void on_sigchld(uv_signal_t *sig, int signum)
@@ -484,7 +503,8 @@ static bool report(struct target_workers *w, bool print)
         struct worker *wk = &w->workers[i];
         struct target_counts_totals one = {0};
         uint64_t before = target_counts_answered(merged);
-        each[i].ok = wk->ready && target_counts_merge_encoded(merged, &one, wk->buf + 1, wk->len - 1) == 0;
+        each[i].ok = wk->ready && wk->counts != NULL && !wk->garbled &&
+                     target_counts_merge_encoded(merged, &one, wk->counts, wk->counts_len) == 0;
         each[i].accepted = one.connections_accepted;
         each[i].answered = target_counts_answered(merged) - before;
         totals.connections_accepted += one.connections_accepted;
@@ -532,14 +552,10 @@ int target_workers_supervise(struct target_workers *w, FILE *out)
     }
     for (unsigned i = 0; i < w->count; i++) {
         struct worker *wk = &w->workers[i];
-        uv_pipe_init(&w->loop, &wk->channel, 0);
-        wk->channel.data = wk;
-        err = uv_pipe_open(&wk->channel, wk->fd);
-        if (err == 0)
-            err = uv_read_start((uv_stream_t *)&wk->channel, on_channel_alloc, on_channel_read);
+        err = frame_conn_start(&wk->channel, &w->loop, wk->fd, on_channel_message, on_channel_end, wk);
         if (err < 0) /* cannot happen with a fresh socketpair; count it as a worker that never started */
-            uv_close((uv_handle_t *)&wk->channel, on_channel_closed);
-        wk->fd = -1; /* the pipe handle owns it now */
+            frame_conn_close(&wk->channel, on_channel_closed);
+        wk->fd = -1; /* the channel owns it now */
     }
     w->sigint.data = w->sigterm.data = w->sigchld.data = w;
     uv_signal_init(&w->loop, &w->sigint);

@@ -268,3 +268,158 @@ int url_host(const char *url, char *buf, size_t len)
     buf[host_len] = '\0';
     return 0;
 }
+
+/* ---- references ------------------------------------------------------------ */
+
+bool url_has_scheme(const char *s, size_t n)
+{
+    if (n == 0 || !is_alpha(s[0]))
+        return false;
+    for (size_t i = 1; i < n; i++) {
+        char ch = s[i];
+        if (ch == ':')
+            return true;
+        if (!(is_alpha(ch) || is_digit(ch) || ch == '+' || ch == '-' || ch == '.'))
+            return false;
+    }
+    return false;
+}
+
+char *url_remove_dot_segments(const char *s)
+{
+    size_t plen = strcspn(s, "?");
+    size_t qlen = strlen(s + plen);
+    char *out = xmalloc(plen + qlen + 2);
+    size_t o = 0;
+    const char *in = s, *end = s + plen;
+    while (in < end) {
+        const char *seg = in + 1;
+        const char *next = memchr(seg, '/', (size_t)(end - seg));
+        if (!next)
+            next = end;
+        size_t sl = (size_t)(next - seg);
+        if (sl == 1 && seg[0] == '.') {
+            if (next == end)
+                out[o++] = '/';
+        } else if (sl == 2 && seg[0] == '.' && seg[1] == '.') {
+            while (o > 0 && out[--o] != '/')
+                ;
+            if (next == end)
+                out[o++] = '/';
+        } else {
+            out[o++] = '/';
+            memcpy(out + o, seg, sl);
+            o += sl;
+        }
+        in = next;
+    }
+    if (o == 0)
+        out[o++] = '/';
+    memcpy(out + o, s + plen, qlen + 1);
+    return out;
+}
+
+bool url_split_authority(const char *a, size_t n, const char **host, size_t *host_len,
+                         unsigned *port)
+{
+    if (n == 0 || memchr(a, '@', n))
+        return false;
+    size_t h_end;
+    if (a[0] == '[') {
+        const char *close = memchr(a, ']', n);
+        if (!close)
+            return false;
+        *host = a + 1;
+        *host_len = (size_t)(close - a) - 1;
+        h_end = (size_t)(close - a) + 1;
+    } else {
+        const char *colon = memchr(a, ':', n);
+        h_end = colon ? (size_t)(colon - a) : n;
+        *host = a;
+        *host_len = h_end;
+    }
+    if (*host_len == 0)
+        return false;
+    *port = 80;
+    if (h_end == n)
+        return true;
+    if (a[h_end] != ':' || h_end + 1 == n)
+        return false;
+    unsigned v = 0;
+    for (size_t i = h_end + 1; i < n; i++) {
+        if (!is_digit(a[i]) || v > 65535)
+            return false;
+        v = v * 10 + (unsigned)(a[i] - '0');
+    }
+    if (v == 0 || v > 65535)
+        return false;
+    *port = v;
+    return true;
+}
+
+bool url_same_authority(const char *a, size_t an, const char *b, size_t bn)
+{
+    const char *h1, *h2;
+    size_t l1, l2;
+    unsigned p1, p2;
+    if (!url_split_authority(a, an, &h1, &l1, &p1) || !url_split_authority(b, bn, &h2, &l2, &p2))
+        return false;
+    return l1 == l2 && p1 == p2 && strncasecmp(h1, h2, l1) == 0;
+}
+
+char *url_resolve_reference(const char *authority, const char *cur, const char *ref, size_t n)
+{
+    size_t cur_path = strcspn(cur, "?#");
+    const char *auth = NULL;
+    if (n >= 2 && ref[0] == '/' && ref[1] == '/') {
+        auth = ref + 2;
+    } else if (url_has_scheme(ref, n)) {
+        if (n < 7 || strncasecmp(ref, "http://", 7) != 0)
+            return NULL;
+        auth = ref + 7;
+    }
+
+    char *joined;
+    if (auth) {
+        size_t rest = n - (size_t)(auth - ref);
+        size_t auth_len = strcspn(auth, "/?#");
+        if (auth_len > rest)
+            auth_len = rest;
+        if (!url_same_authority(auth, auth_len, authority, strlen(authority)))
+            return NULL;
+        const char *p = auth + auth_len;
+        size_t pl = rest - auth_len;
+        bool slash = pl == 0 || p[0] != '/';
+        joined = xmalloc(pl + 2);
+        joined[0] = '/';
+        memcpy(joined + (slash ? 1 : 0), p, pl);
+        joined[pl + (slash ? 1 : 0)] = '\0';
+    } else if (n > 0 && ref[0] == '/') {
+        joined = xstrndup(ref, n);
+    } else if (n > 0 && ref[0] == '?') {
+        joined = xmalloc(cur_path + n + 1);
+        memcpy(joined, cur, cur_path);
+        memcpy(joined + cur_path, ref, n);
+        joined[cur_path + n] = '\0';
+    } else if (n == 0) {
+        joined = xstrndup(cur, strcspn(cur, "#"));
+    } else {
+        size_t dir = cur_path;
+        while (dir > 0 && cur[dir - 1] != '/')
+            dir--;
+        joined = xmalloc(dir + n + 2);
+        memcpy(joined, cur, dir);
+        memcpy(joined + dir, ref, n);
+        joined[dir + n] = '\0';
+        if (dir == 0) { /* a current path without '/' cannot happen, but stay rooted */
+            memmove(joined + 1, joined, n + 1);
+            joined[0] = '/';
+        }
+    }
+    char *clean = url_remove_dot_segments(joined);
+    free(joined);
+    /* Servers do send spaces and UTF-8 in Location; libcurl encodes them. */
+    char *encoded = url_encode_path(clean);
+    free(clean);
+    return encoded;
+}

@@ -5,96 +5,24 @@
 #include <string.h>
 
 #include "util/duration.h"
+#include "util/text.h"
 
 #define NAME_MIN 24
 #define NAME_MAX_W 60
 
-const char *console_ms(uint64_t us, char *buf, size_t len)
-{
-    double ms = (double)us / 1000.0;
-    /* Thresholds on the rounded value, so 999.6 us reads 1.0, not 1.00. */
-    if (ms < 0.995)
-        snprintf(buf, len, "%.2f", ms);
-    else if (ms < 9.95)
-        snprintf(buf, len, "%.1f", ms);
-    else
-        snprintf(buf, len, "%.0f", ms);
-    return buf;
-}
-
-char *console_sanitize(const char *src, char *dst, size_t len)
-{
-    /* Control characters (C0, DEL, and C1: U+0080-U+009F, which terminals
-     * also obey, 0x9b being an escape of its own) and bytes that are not
-     * UTF-8 all become '?': a hostile server cannot move the cursor. */
-    size_t j = 0;
-    const unsigned char *p = (const unsigned char *)src;
-    while (*p && j + 1 < len) {
-        unsigned char c = *p;
-        size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-        bool ok = n > 0;
-        for (size_t k = 1; ok && k < n; k++)
-            ok = (p[k] & 0xc0) == 0x80;
-        if (ok && n == 2 && (c < 0xc2 || (c == 0xc2 && p[1] < 0xa0)))
-            ok = false;                 /* overlong, or a C1 control */
-        if (ok && n == 1 && (c < 0x20 || c == 0x7f))
-            ok = false;
-        if (!ok) {
-            dst[j++] = '?';
-            p++;
-            continue;
-        }
-        if (j + n >= len)
-            break;
-        memcpy(dst + j, p, n);
-        j += n;
-        p += n;
-    }
-    dst[j] = '\0';
-    return dst;
-}
-
-/* A name fitted into w columns: shortened in the middle when too long. UTF-8
- * continuation bytes are not columns. */
+/* A name fitted into w columns, made safe to print first (names come from a
+ * hopperfile, not from a server, but may hold a tab). */
 static void fit_name(const char *name, char *out, size_t outlen, int w)
 {
     char clean[512];
-    console_sanitize(name, clean, sizeof clean);
-    int cols = 0;
-    for (const char *p = clean; *p; p++)
-        cols += ((unsigned char)*p & 0xc0) != 0x80;
-    if (cols <= w) {
-        snprintf(out, outlen, "%s", clean);
-        return;
-    }
-    /* Keep the head and the tail, which is where paths differ. */
-    int head = (w - 3) / 2, tail = w - 3 - head, c = 0;
-    size_t j = 0;
-    const char *p = clean;
-    for (; *p && c < head; p++) {
-        if (((unsigned char)*p & 0xc0) != 0x80)
-            c++;
-        if (c <= head && j + 1 < outlen)
-            out[j++] = *p;
-    }
-    while (*p && ((unsigned char)*p & 0xc0) == 0x80)
-        p++;
-    const char *end = clean + strlen(clean), *q = end;
-    for (c = 0; q > clean && c < tail;) {
-        q--;
-        if (((unsigned char)*q & 0xc0) != 0x80)
-            c++;
-    }
-    j += (size_t)snprintf(out + j, outlen - j, "...%s", q);
-    (void)j;
+    text_sanitize(name, clean, sizeof clean);
+    text_fit_middle_with(clean, w, "...", out, outlen);
 }
 
 /* printf pads by bytes; pad by columns so UTF-8 names line up. */
 static void print_padded(FILE *f, const char *s, int w)
 {
-    int cols = 0;
-    for (const char *p = s; *p; p++)
-        cols += ((unsigned char)*p & 0xc0) != 0x80;
+    int cols = text_columns(s);
     fputs(s, f);
     for (; cols < w; cols++)
         fputc(' ', f);
@@ -127,11 +55,11 @@ static void stats_row(FILE *f, const snap_entry_t *e, int nw, int current)
     snprintf(fails, sizeof fails, "%llu(%.2f%%)", (unsigned long long)e->failures, pct);
     fprintf(f, "%-8s ", e->method);
     print_padded(f, name, nw);
-    if (e->requests) {
-        console_ms(e->pct_us[SNAP_P50], med, sizeof med);
-        console_ms((uint64_t)(e->avg_us + 0.5), avg, sizeof avg);
-        console_ms(e->min_us, min, sizeof min);
-        console_ms(e->max_us, max, sizeof max);
+    if (snap_row_has_times(e)) {
+        text_ms(e->pct_us[SNAP_P50], med, sizeof med);
+        text_ms((uint64_t)(e->avg_us + 0.5), avg, sizeof avg);
+        text_ms(e->min_us, min, sizeof min);
+        text_ms(e->max_us, max, sizeof max);
     } else {
         strcpy(med, "-");
         strcpy(avg, "-");
@@ -153,17 +81,11 @@ static void stats_table(FILE *f, const snap_t *s, int current)
             "# fails", "Med ms", "Avg ms", "Min ms", "Max ms", "Size",
             current ? "req/s" : "req/s", current ? "fail/s" : "fail/s");
     rule(f, nw);
-    for (size_t i = 0; i < s->n_entries; i++)
-        stats_row(f, &s->entries[i], nw, current);
-    rule(f, nw);
-    stats_row(f, &s->total, nw, current);
-}
-
-static void clock_of(uint64_t ms, char *buf, size_t len)
-{
-    uint64_t t = ms / 1000;
-    snprintf(buf, len, "%02llu:%02llu:%02llu", (unsigned long long)(t / 3600),
-             (unsigned long long)(t / 60 % 60), (unsigned long long)(t % 60));
+    for (size_t i = 0; i < snap_row_count(s); i++) {
+        if (snap_row_is_total(s, i))
+            rule(f, nw);
+        stats_row(f, snap_row(s, i), nw, current);
+    }
 }
 
 void console_print_health(FILE *f, const snap_t *s)
@@ -184,8 +106,8 @@ void console_print_health(FILE *f, const snap_t *s)
 void console_print_stats(FILE *f, const snap_t *s)
 {
     char el[32], rt[32], host[256];
-    clock_of(s->elapsed_ms, el, sizeof el);
-    console_sanitize(s->host ? s->host : "", host, sizeof host);
+    text_clock_hms(s->elapsed_ms, el, sizeof el);
+    text_sanitize(s->host ? s->host : "", host, sizeof host);
     fprintf(f, "[%s] %s %s%s, users %llu/%llu, spawn rate %g/s", el, host,
             snap_state_name(s->state), s->paused ? " (paused)" : "",
             (unsigned long long)s->users, (unsigned long long)s->target_users, s->spawn_rate);
@@ -214,16 +136,16 @@ static void percentile_table(FILE *f, const snap_t *s)
     for (int i = 0; i < SNAP_NPCT; i++)
         fputs("|-------", f);
     fputs("|--------\n", f);
-    for (size_t i = 0; i <= s->n_entries; i++) {
-        const snap_entry_t *e = i < s->n_entries ? &s->entries[i] : &s->total;
-        if (e->requests == 0)
+    for (size_t i = 0; i < snap_row_count(s); i++) {
+        const snap_entry_t *e = snap_row(s, i);
+        if (!snap_row_has_times(e))
             continue;       /* nothing to say about an endpoint never called */
         char name[512], v[32];
         fit_name(e->name, name, sizeof name, nw);
         fprintf(f, "%-8s ", e->method);
         print_padded(f, name, nw);
         for (int k = 0; k < SNAP_NPCT; k++)
-            fprintf(f, " %7s", console_ms(e->pct_us[k], v, sizeof v));
+            fprintf(f, " %7s", text_ms(e->pct_us[k], v, sizeof v));
         fprintf(f, " %8llu\n", (unsigned long long)e->requests);
     }
 }
@@ -231,7 +153,7 @@ static void percentile_table(FILE *f, const snap_t *s)
 void console_print_summary(FILE *f, const snap_t *s)
 {
     char el[32], host[256];
-    console_sanitize(s->host ? s->host : "", host, sizeof host);
+    text_sanitize(s->host ? s->host : "", host, sizeof host);
     fprintf(f, "\n=== hopper summary: %s, %s of statistics ===\n", host,
             duration_format(s->stats_ms * 1000, el, sizeof el));
     fprintf(f, "Response time statistics (req/s and fail/s: whole-run averages; times in ms)\n");
@@ -247,9 +169,12 @@ void console_print_summary(FILE *f, const snap_t *s)
         fputs("---------------|------------------------------------------------------------\n", f);
         for (size_t i = 0; i < s->n_errors; i++) {
             const snap_error_t *e = &s->errors[i];
+            /* stats cleaned the error text as it recorded it; cleaning it
+             * again costs nothing next to a terminal taking orders from a
+             * snapshot filled some other way (a test's, a future source). */
             char name[512], err[SNAP_ERROR_TEXT];
-            console_sanitize(e->name, name, sizeof name);
-            console_sanitize(e->error, err, sizeof err);
+            text_sanitize(e->name, name, sizeof name);
+            text_sanitize(e->error, err, sizeof err);
             fprintf(f, "%-14llu | %s %s: %s\n", (unsigned long long)e->count, e->method, name, err);
         }
     }
@@ -288,7 +213,7 @@ void console_print_checks(FILE *f, const check_result_t *r, size_t n)
     fprintf(f, "\nChecks: %zu of %zu passed%s\n", n - failed, n, failed ? " (exit status 3)" : "");
     for (size_t i = 0; i < n; i++) {
         char text[256];
-        console_sanitize(r[i].check->text, text, sizeof text);
+        text_sanitize(r[i].check->text, text, sizeof text);
         fprintf(f, "%s  %s  (measured %s)\n", r[i].passed ? "PASS" : "FAIL", text, r[i].measured);
     }
     fflush(f);

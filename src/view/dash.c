@@ -3,9 +3,10 @@
  * Everything is drawn from the snapshot into ncurses' virtual screen with
  * erase() first; ncurses then compares with what the terminal shows and
  * sends only the difference, which keeps a refresh over SSH to a few bytes
- * when little changed. Text that came from outside (names, error messages)
- * goes through console_sanitize() first: a hostile server must not be able to
- * move the cursor or retitle the terminal. */
+ * when little changed. Everything drawn that did not come from hopper itself
+ * (names, the host, check texts, log lines, and error messages, which stats
+ * has already cleaned once) goes through text_sanitize() first: a hostile
+ * server must not be able to move the cursor or retitle the terminal. */
 #include "view/dash.h"
 
 #include <curses.h>
@@ -15,8 +16,7 @@
 #include <string.h>
 
 #include "hopper.h"
-#include "view/console.h"
-#include "util/fmt.h"
+#include "util/text.h"
 #include "view/spark.h"
 
 #define FLASH_MS 3000
@@ -57,7 +57,7 @@ static void put(int y, int x, int attr, const char *s, int w)
 /* Writes s right-aligned in a cell of w columns ending at column x + w. */
 static void put_right(int y, int x, int w, int attr, const char *s)
 {
-    int c = fmt_columns(s);
+    int c = text_columns(s);
     if (c > w)
         c = w;
     put(y, x + w - c, attr, s, c);
@@ -80,12 +80,12 @@ static int attr_of(const dash_t *d, term_role_t r)
 static void draw_status(dash_t *d, const snap_t *s, int y)
 {
     char host[128], el[24], left[24], reqs[24], rps[24], line[512];
-    console_sanitize(s->host ? s->host : "", host, sizeof host);
-    fmt_clock(s->elapsed_ms, el, sizeof el);
+    text_sanitize(s->host ? s->host : "", host, sizeof host);
+    text_clock(s->elapsed_ms, el, sizeof el);
     if (s->run_time_ms) {
         uint64_t l = s->run_time_ms > s->elapsed_ms ? s->run_time_ms - s->elapsed_ms : 0;
         char t[24];
-        snprintf(left, sizeof left, ", %s left", fmt_clock(l + 999, t, sizeof t));
+        snprintf(left, sizeof left, ", %s left", text_clock(l + 999, t, sizeof t));
     } else {
         left[0] = '\0';
     }
@@ -94,8 +94,8 @@ static void draw_status(dash_t *d, const snap_t *s, int y)
              " hopper  %s | %s%s | users %llu/%llu | rate %g/s | %s%s | %s reqs | %s req/s | %.2f%% fail ",
              host, snap_state_name(s->state), s->paused ? " (paused)" : "",
              (unsigned long long)s->users, (unsigned long long)s->target_users, s->spawn_rate,
-             el, left, fmt_count(s->total.requests, reqs, sizeof reqs),
-             fmt_rate(s->total.cur_rps, rps, sizeof rps), fail_pct);
+             el, left, text_count(s->total.requests, reqs, sizeof reqs),
+             text_rate(s->total.cur_rps, rps, sizeof rps), fail_pct);
     /* The generator's own health at the right end: the busiest process. */
     double cpu = s->self.cpu_pct, lag = s->self.lag_ms;
     for (unsigned i = 0; i < s->n_workers; i++)
@@ -113,7 +113,7 @@ static void draw_status(dash_t *d, const snap_t *s, int y)
     else
         snprintf(gen, sizeof gen, " cpu %.0f%% ", cpu);
     fill_line(y, attr_of(d, ROLE_HEADER));
-    int gw = fmt_columns(gen);
+    int gw = text_columns(gen);
     put(y, 0, attr_of(d, ROLE_HEADER), line, COLS - gw > 20 ? COLS - gw : COLS);
     if (COLS - gw > 20)
         put(y, COLS - gw, s->overloaded ? (int)(attr_of(d, ROLE_FAIL) | (int)A_REVERSE) : attr_of(d, ROLE_HEADER),
@@ -138,7 +138,7 @@ static void draw_row(dash_t *d, const layout_t *l, int y, const snap_entry_t *e,
         int w = l->width[c];
         char buf[160], t[32];
         int attr = base;
-        bool none = e->requests == 0;
+        bool none = !snap_row_has_times(e);
         buf[0] = '\0';
         switch (c) {
         case COL_TYPE:
@@ -146,36 +146,36 @@ static void draw_row(dash_t *d, const layout_t *l, int y, const snap_entry_t *e,
             break;
         case COL_NAME: {
             char clean[512];
-            console_sanitize(e->name, clean, sizeof clean);
-            fmt_fit_middle(clean, w, utf8, buf, sizeof buf);
+            text_sanitize(e->name, clean, sizeof clean);
+            text_fit_middle(clean, w, utf8, buf, sizeof buf);
             break;
         }
         case COL_REQS:
-            fmt_count(e->requests, buf, sizeof buf);
+            text_count(e->requests, buf, sizeof buf);
             break;
         case COL_FAILS: {
             double pct = e->requests ? 100.0 * (double)e->failures / (double)e->requests : 0;
-            snprintf(buf, sizeof buf, "%s(%.*f%%)", fmt_count(e->failures, t, sizeof t),
+            snprintf(buf, sizeof buf, "%s(%.*f%%)", text_count(e->failures, t, sizeof t),
                      pct > 0 && pct < 10 ? 1 : 0, pct);
             if (e->failures)
                 attr = attr_of(d, ROLE_FAIL);
             break;
         }
-        case COL_MED: if (!none) fmt_time_us(e->pct_us[SNAP_P50], utf8, buf, sizeof buf); break;
-        case COL_AVG: if (!none) fmt_time_us((uint64_t)(e->avg_us + 0.5), utf8, buf, sizeof buf); break;
-        case COL_MIN: if (!none) fmt_time_us(e->min_us, utf8, buf, sizeof buf); break;
-        case COL_MAX: if (!none) fmt_time_us(e->max_us, utf8, buf, sizeof buf); break;
-        case COL_P95: if (!none) fmt_time_us(e->pct_us[SNAP_P95], utf8, buf, sizeof buf); break;
-        case COL_P99: if (!none) fmt_time_us(e->pct_us[SNAP_P99], utf8, buf, sizeof buf); break;
+        case COL_MED: if (!none) text_time_us(e->pct_us[SNAP_P50], utf8, buf, sizeof buf); break;
+        case COL_AVG: if (!none) text_time_us((uint64_t)(e->avg_us + 0.5), utf8, buf, sizeof buf); break;
+        case COL_MIN: if (!none) text_time_us(e->min_us, utf8, buf, sizeof buf); break;
+        case COL_MAX: if (!none) text_time_us(e->max_us, utf8, buf, sizeof buf); break;
+        case COL_P95: if (!none) text_time_us(e->pct_us[SNAP_P95], utf8, buf, sizeof buf); break;
+        case COL_P99: if (!none) text_time_us(e->pct_us[SNAP_P99], utf8, buf, sizeof buf); break;
         case COL_SIZE:
             if (!none)
-                fmt_count((uint64_t)((double)e->content_bytes / (double)e->requests + 0.5), buf, sizeof buf);
+                text_count((uint64_t)((double)e->content_bytes / (double)e->requests + 0.5), buf, sizeof buf);
             break;
         case COL_RPS:
-            fmt_rate(e->cur_rps, buf, sizeof buf);
+            text_rate(e->cur_rps, buf, sizeof buf);
             break;
         case COL_FPS:
-            fmt_rate(e->cur_fps, buf, sizeof buf);
+            text_rate(e->cur_fps, buf, sizeof buf);
             if (e->cur_fps > 0)
                 attr = attr_of(d, ROLE_FAIL);
             break;
@@ -213,9 +213,12 @@ static void draw_table(dash_t *d, const snap_t *s, const layout_t *l)
         d->scroll = 0;
     else if (d->scroll > s->n_entries - rows)
         d->scroll = s->n_entries - rows;
-    for (size_t i = 0; i < rows && d->scroll + i < s->n_entries; i++)
-        draw_row(d, l, l->first_entry_row + (int)i, &s->entries[d->scroll + i], false);
-    draw_row(d, l, l->aggregated_row, &s->total, true);
+    /* The rows of snap_row: a window of the endpoints, then Aggregated on its
+     * own line, which never scrolls away. */
+    size_t last = snap_row_count(s) - 1;
+    for (size_t i = 0; i < rows && d->scroll + i < last; i++)
+        draw_row(d, l, l->first_entry_row + (int)i, snap_row(s, d->scroll + i), false);
+    draw_row(d, l, l->aggregated_row, snap_row(s, last), true);
     if (s->n_entries > rows) {
         char more[48];
         snprintf(more, sizeof more, " %zu-%zu of %zu ", d->scroll + 1, d->scroll + rows, s->n_entries);
@@ -271,13 +274,13 @@ static int draw_pair(dash_t *d, int y, int x, const char *name, const char *now,
 {
     char buf[64];
     put(y, x, attr_of(d, ROLE_DIM), name, COLS - x);
-    x += fmt_columns(name) + 1;
+    x += text_columns(name) + 1;
     put(y, x, attr_of(d, ROLE_HIGHLIGHT), now, COLS - x);
-    x += fmt_columns(now) + 1;
+    x += text_columns(now) + 1;
     if (max) {
         snprintf(buf, sizeof buf, "(max %s)", max);
         put(y, x, attr_of(d, ROLE_DIM), buf, COLS - x);
-        x += fmt_columns(buf);
+        x += text_columns(buf);
     }
     return x + 3;
 }
@@ -312,22 +315,22 @@ static void draw_sparks(dash_t *d, const snap_t *s, const layout_t *l)
         int w = COLS, x;
         double rmax = window_max(s, (size_t)w, v_rps), fmax = window_max(s, (size_t)w, v_fps);
         double tmax = window_max(s, (size_t)w, v_p95), umax = window_max(s, (size_t)w, v_users);
-        x = draw_pair(d, y, 0, "requests/s", fmt_rate(last ? last->rps : 0, a, sizeof a),
-                      fmt_rate(rmax, b, sizeof b));
-        draw_pair(d, y, x, "failures/s", fmt_rate(last ? last->fps : 0, c, sizeof c),
-                  fmt_rate(fmax, e, sizeof e));
+        x = draw_pair(d, y, 0, "requests/s", text_rate(last ? last->rps : 0, a, sizeof a),
+                      text_rate(rmax, b, sizeof b));
+        draw_pair(d, y, x, "failures/s", text_rate(last ? last->fps : 0, c, sizeof c),
+                  text_rate(fmax, e, sizeof e));
         draw_strip(d, s, y + 1, 0, w, v_rps, rmax, attr_of(d, ROLE_OK), v_fps);
 
-        x = draw_pair(d, y + 2, 0, "response time p95", fmt_time_us(last ? last->p95_us : 0, utf8, a, sizeof a),
-                      fmt_time_us((uint64_t)tmax, utf8, b, sizeof b));
-        draw_pair(d, y + 2, x, "p50", fmt_time_us(last ? last->p50_us : 0, utf8, c, sizeof c), NULL);
+        x = draw_pair(d, y + 2, 0, "response time p95", text_time_us(last ? last->p95_us : 0, utf8, a, sizeof a),
+                      text_time_us((uint64_t)tmax, utf8, b, sizeof b));
+        draw_pair(d, y + 2, x, "p50", text_time_us(last ? last->p50_us : 0, utf8, c, sizeof c), NULL);
         /* Both strips share the p95 scale, so p50 reads against it. */
         draw_strip(d, s, y + 3, 0, w, v_p95, tmax, attr_of(d, ROLE_DIM), NULL);
         draw_strip(d, s, y + 4, 0, w, v_p50, tmax, attr_of(d, ROLE_NORMAL), NULL);
 
         snprintf(lab, sizeof lab, "%llu/%llu", (unsigned long long)s->users,
                  (unsigned long long)s->target_users);
-        draw_pair(d, y + 5, 0, "users", lab, fmt_count((uint64_t)umax, c, sizeof c));
+        draw_pair(d, y + 5, 0, "users", lab, text_count((uint64_t)umax, c, sizeof c));
         draw_strip(d, s, y + 6, 0, w, v_users, umax, attr_of(d, ROLE_HIGHLIGHT), NULL);
         draw_events(d, s, y + 7, w);
         return;
@@ -336,10 +339,10 @@ static void draw_sparks(dash_t *d, const snap_t *s, const layout_t *l)
     int lw = 16, w = COLS - lw;
     double rmax = window_max(s, (size_t)w, v_rps), tmax = window_max(s, (size_t)w, v_p95);
     double umax = window_max(s, (size_t)w, v_users);
-    snprintf(lab, sizeof lab, "req/s %s", fmt_rate(last ? last->rps : 0, a, sizeof a));
+    snprintf(lab, sizeof lab, "req/s %s", text_rate(last ? last->rps : 0, a, sizeof a));
     put(y, 0, attr_of(d, ROLE_DIM), lab, lw - 1);
     draw_strip(d, s, y, lw, w, v_rps, rmax, attr_of(d, ROLE_OK), v_fps);
-    snprintf(lab, sizeof lab, "p95 %s", fmt_time_us(last ? last->p95_us : 0, utf8, a, sizeof a));
+    snprintf(lab, sizeof lab, "p95 %s", text_time_us(last ? last->p95_us : 0, utf8, a, sizeof a));
     put(y + 1, 0, attr_of(d, ROLE_DIM), lab, lw - 1);
     draw_strip(d, s, y + 1, lw, w, v_p95, tmax, attr_of(d, ROLE_NORMAL), NULL);
     snprintf(lab, sizeof lab, "users %llu", (unsigned long long)s->users);
@@ -358,9 +361,10 @@ static void draw_failures(dash_t *d, const snap_t *s, const layout_t *l)
     put(l->fail_row, 0, attr_of(d, ROLE_FAIL), line, COLS);
     for (int i = 0; i < l->fail_rows && (size_t)i < s->n_errors; i++) {
         const snap_error_t *e = &s->errors[i];
-        console_sanitize(e->name, name, sizeof name);
-        console_sanitize(e->error, err, sizeof err);
-        snprintf(line, sizeof line, "%7s  %-6s %s: %s", fmt_count(e->count, n, sizeof n), e->method, name, err);
+        text_sanitize(e->name, name, sizeof name);
+        text_sanitize(e->error, err, sizeof err);
+        snprintf(line, sizeof line, "%7s  %-6s %s: %s", text_count(e->count, n, sizeof n), e->method,
+                 name, err);
         put(l->fail_row + 1 + i, 0, A_NORMAL, line, COLS);
     }
 }
@@ -440,15 +444,15 @@ static void draw_checks(dash_t *d, int y, const check_result_t *r, size_t n)
     char buf[256];
     snprintf(buf, sizeof buf, "checks %zu/%zu", ok, n);
     put(y, 0, attr_of(d, ok == n ? ROLE_OK : ROLE_FAIL) | A_BOLD, buf, COLS);
-    int x = fmt_columns(buf) + 2;
+    int x = text_columns(buf) + 2;
     for (size_t i = 0; i < n && x < COLS - 4; i++) {
         char text[128];
-        console_sanitize(r[i].check->text, text, sizeof text);
+        text_sanitize(r[i].check->text, text, sizeof text);
         snprintf(buf, sizeof buf, "%s %s %s", r[i].passed ? (d->term->utf8 ? "\xe2\x9c\x93" : "ok")
                                                           : (d->term->utf8 ? "\xe2\x9c\x97" : "FAIL"),
                  text, r[i].measured);
         put(y, x, attr_of(d, r[i].passed ? ROLE_OK : ROLE_FAIL), buf, COLS - x);
-        x += fmt_columns(buf) + 2;
+        x += text_columns(buf) + 2;
     }
 }
 
@@ -458,7 +462,7 @@ void dash_draw(dash_t *d, const snap_t *s, const check_result_t *checks, size_t 
     if (d->log && d->log->seq != d->log_seq) {
         d->log_seq = d->log->seq;
         char clean[LOG_LINE_MAX];
-        console_sanitize(d->log->last, clean, sizeof clean);
+        text_sanitize(d->log->last, clean, sizeof clean);
         snprintf(d->flash, sizeof d->flash, "! %s", clean);
         d->flash_until_ms = s->elapsed_ms + LOG_SHOW_MS;
     }
@@ -597,9 +601,9 @@ dash_cmd_t dash_key(dash_t *d, int key, const snap_t *s)
         d->scroll = s->n_entries;
         return none;
     case '+': case '=':
-        return set_rate(d, s, fmt_step_125(s->spawn_rate, +1));
+        return set_rate(d, s, text_step_125(s->spawn_rate, +1));
     case '-': case '_':
-        return set_rate(d, s, fmt_step_125(s->spawn_rate, -1));
+        return set_rate(d, s, text_step_125(s->spawn_rate, -1));
     case 'u': case 'r':
         d->prompt = key;
         d->input[0] = '\0';

@@ -118,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_jar(&jar, path, now);
     check_jar(&jar, "/", now);
     check_jar(&jar, NULL, now);
-    cookie_jar_clear(&jar);
+    cookie_jar_free(&jar);
     FUZZ_CHECK(jar.n == 0 && jar.head == NULL);
     free(path);
     return 0;

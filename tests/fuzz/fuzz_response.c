@@ -1,11 +1,13 @@
-/* fuzz_response: what the native HTTP/1.1 client (src/h1.c) does with the
+/* fuzz_response: what the native HTTP/1.1 client (src/http/h1_conn.c) does with the
  * text of a server's answer, without a socket: http-parser with h1's own
  * callbacks, the Set-Cookie headers into the user's cookie jar, and the
  * Location of a redirect resolved against the current path and turned into
  * the next request (a chain of at most H1_MAX_REDIRECTS).
  *
- * Those functions are static in h1.c, so this file includes it; the socket
- * and timer paths are compiled but never called.
+ * Those functions are static in h1_conn.c, so this file includes it; the
+ * socket and timer paths are compiled but never called. The Location is
+ * resolved by url_resolve_reference (src/util/url.c), the request built by
+ * h1_request.c, the error text made by http_error_text (src/http/errors.c).
  *
  * Input: byte 0 picks the method (bits 0-1), the size of each simulated read
  * (bits 2-4: everything at once, 1, 2, 3, 7, 16, 64 or 512 bytes) and the
@@ -20,11 +22,11 @@
  *
  * Promises checked: a resolved Location is an origin-form path (starts with
  * '/', no fragment, nothing that may not go on a request line, no "." or
- * ".." segment left), or NULL with a "redirect to another origin" message;
+ * ".." segment left), or NULL with a "redirect to another origin" error;
  * the redirect's request line is "METHOD SP PATH SP HTTP/1.1 CRLF" and a
  * 301/302/303 drops the body's framing headers; the Cookie header built for
  * the next request is one well-formed line; the jar stays bounded. */
-#include "../../src/http/h1.c"
+#include "../../src/http/h1_conn.c"
 
 #include "fuzz.h"
 
@@ -107,7 +109,7 @@ static void check_cookie_header(h1_conn_t *c)
 /* What write_request does before a request goes out, minus the socket. */
 static void start_request(h1_conn_t *c)
 {
-    c->flags &= ~F_ATTEMPT;
+    clear_bits(c, F_ATTEMPT);
     http_parser_init(&c->parser, HTTP_RESPONSE);
     c->parser.data = c;
     check_cookie_header(c);
@@ -117,13 +119,15 @@ static void start_request(h1_conn_t *c)
 static bool response_finished(h1_conn_t *c)
 {
     FUZZ_CHECK(c->redirects <= H1_MAX_REDIRECTS);
-    if (!(c->flags & F_FOLLOW))
+    if (c->answer != H1_ANSWER_FOLLOW)
         return false; /* a final answer, or too many redirects */
     FUZZ_CHECK(c->location != NULL);
     char err[160];
     memset(err, 0, sizeof err);
-    char *path = resolve_location(c, err, sizeof err);
+    char *path = resolve_location(c);
     if (path == NULL) {
+        http_result_t r = {.error = HTTP_E_CROSS_ORIGIN, .detail = c->detail};
+        FUZZ_CHECK(http_error_text(&r, err, sizeof err) == err);
         FUZZ_CHECK(strncmp(err, "redirect to another origin (", 28) == 0);
         FUZZ_CHECK(memchr(err, '\0', sizeof err) != NULL);
         return false;
@@ -197,7 +201,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     h1_conn_t c;
     memset(&c, 0, sizeof c);
     c.origin = &origin;
-    c.state = ST_OPEN;
+    c.state = H1_OPEN;
     c.req = &req;
     cookie_jar_init(&c.cookies);
     start_request(&c);
@@ -228,7 +232,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(c.hdr_val);
     free(c.cookie_buf);
     free_redirect(&c);
-    cookie_jar_clear(&c.cookies);
+    cookie_jar_free(&c.cookies);
     h1_request_free(&req);
     free(target);
     free(raw_target);

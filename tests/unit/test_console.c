@@ -2,29 +2,30 @@
  * came from a server, and the tables' content. */
 #include "check.h"
 #include "view/console.h"
+#include "util/text.h"
 
 #include <stdlib.h>
 
 TEST(ms_formatting)
 {
     char b[32];
-    CHECK_STR(console_ms(0, b, sizeof b), "0.00");
-    CHECK_STR(console_ms(43, b, sizeof b), "0.04");
-    CHECK_STR(console_ms(430, b, sizeof b), "0.43");
-    CHECK_STR(console_ms(999, b, sizeof b), "1.0");    /* no "1.00" */
-    CHECK_STR(console_ms(1049, b, sizeof b), "1.0");
-    CHECK_STR(console_ms(3450, b, sizeof b), "3.5");
-    CHECK_STR(console_ms(9960, b, sizeof b), "10");
-    CHECK_STR(console_ms(123456, b, sizeof b), "123");
-    CHECK_STR(console_ms(60000000, b, sizeof b), "60000");
+    CHECK_STR(text_ms(0, b, sizeof b), "0.00");
+    CHECK_STR(text_ms(43, b, sizeof b), "0.04");
+    CHECK_STR(text_ms(430, b, sizeof b), "0.43");
+    CHECK_STR(text_ms(999, b, sizeof b), "1.0");    /* no "1.00" */
+    CHECK_STR(text_ms(1049, b, sizeof b), "1.0");
+    CHECK_STR(text_ms(3450, b, sizeof b), "3.5");
+    CHECK_STR(text_ms(9960, b, sizeof b), "10");
+    CHECK_STR(text_ms(123456, b, sizeof b), "123");
+    CHECK_STR(text_ms(60000000, b, sizeof b), "60000");
 }
 
 TEST(sanitize_strips_control_characters)
 {
     char b[64];
-    CHECK_STR(console_sanitize("ok \x1b[2Jcleared\r\n\x07", b, sizeof b), "ok ?[2Jcleared???");
-    CHECK_STR(console_sanitize("caf\xc3\xa9", b, sizeof b), "caf\xc3\xa9");
-    CHECK_STR(console_sanitize("abcdef", b, 4), "abc");
+    CHECK_STR(text_sanitize("ok \x1b[2Jcleared\r\n\x07", b, sizeof b), "ok ?[2Jcleared???");
+    CHECK_STR(text_sanitize("caf\xc3\xa9", b, sizeof b), "caf\xc3\xa9");
+    CHECK_STR(text_sanitize("abcdef", b, 4), "abc");
 }
 
 static void fill(snap_t *s, snap_entry_t *e)

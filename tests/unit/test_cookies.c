@@ -50,7 +50,7 @@ TEST(set_replace_delete)
 
     set(&j, "late=1; Max-Age=-5", "/");                 /* never added */
     CHECK_INT(j.n, 0);
-    cookie_jar_clear(&j);
+    cookie_jar_free(&j);
 }
 
 TEST(expiry)
@@ -69,7 +69,7 @@ TEST(expiry)
     size_t n = cookie_jar_header(&j, "/", NOW + 61, buf, sizeof buf - 1);
     buf[n] = '\0';
     CHECK_STR(buf, "Cookie: b=2; d=4\r\n");
-    cookie_jar_clear(&j);
+    cookie_jar_free(&j);
 }
 
 TEST(path_matching)
@@ -98,7 +98,7 @@ TEST(path_matching)
     set(&j, "a=other; Path=/", "/");
     CHECK_INT(j.n, 4);
     CHECK_STR(header(&j, "/a", buf, sizeof buf), "Cookie: a=1; r=3; a=other\r\n");
-    cookie_jar_clear(&j);
+    cookie_jar_free(&j);
 }
 
 TEST(default_path)
@@ -110,20 +110,20 @@ TEST(default_path)
     CHECK_STR(header(&j, "/shop/cart", buf, sizeof buf), "Cookie: d=1\r\n");
     CHECK_STR(header(&j, "/shop/cart/x", buf, sizeof buf), "Cookie: d=1\r\n");
     CHECK_STR(header(&j, "/shop", buf, sizeof buf), "");
-    cookie_jar_clear(&j);
+    cookie_jar_free(&j);
 
     set(&j, "t=1", "/login");                           /* one segment: "/" */
     CHECK_STR(header(&j, "/anything", buf, sizeof buf), "Cookie: t=1\r\n");
-    cookie_jar_clear(&j);
+    cookie_jar_free(&j);
 
     set(&j, "u=1; Path=relative", "/a/b/c");            /* not a path: the default */
     CHECK_STR(header(&j, "/a/b/z", buf, sizeof buf), "Cookie: u=1\r\n");
     CHECK_STR(header(&j, "/a/z", buf, sizeof buf), "");
-    cookie_jar_clear(&j);
+    cookie_jar_free(&j);
 
     set(&j, "v=1", NULL);                               /* no request path: "/" */
     CHECK_STR(header(&j, "/x", buf, sizeof buf), "Cookie: v=1\r\n");
-    cookie_jar_clear(&j);
+    cookie_jar_free(&j);
 }
 
 TEST(secure_and_attributes)
@@ -137,7 +137,7 @@ TEST(secure_and_attributes)
     CHECK_STR(header(&j, "/", buf, sizeof buf), "Cookie: h=2\r\n"); /* Secure: not over http */
     set(&j, "only=1; secure", "/");
     CHECK_STR(header(&j, "/", buf, sizeof buf), "Cookie: h=2\r\n");
-    cookie_jar_clear(&j);
+    cookie_jar_free(&j);
 }
 
 TEST(limit_of_fifty)
@@ -158,7 +158,7 @@ TEST(limit_of_fifty)
     CHECK(cookie_jar_header_max(&j) >= strlen(buf));
 
     /* Expired ones go before live ones. */
-    cookie_jar_clear(&j);
+    cookie_jar_free(&j);
     set(&j, "short=1; Max-Age=1", "/");
     for (int i = 0; i < 49; i++) {
         snprintf(v, sizeof v, "k%d=%d", i, i);
@@ -172,7 +172,7 @@ TEST(limit_of_fifty)
     CHECK(strstr(buf, "Cookie: k0=0;") == buf);
     CHECK(strstr(buf, "; new=1\r\n") != NULL);
     free(buf);
-    cookie_jar_clear(&j);
+    cookie_jar_free(&j);
 }
 
 TEST(malformed_ignored)
@@ -204,12 +204,12 @@ TEST(malformed_ignored)
     CHECK_INT(j.n, 1);
     char buf[64];
     CHECK_STR(header(&j, "/", buf, sizeof buf), "Cookie: ok=1\r\n");
-    cookie_jar_clear(&j);
+    cookie_jar_free(&j);
 
     /* A value longer than the buffer: no header rather than half of one. */
     set(&j, "long=0123456789012345678901234567890123456789", "/");
     CHECK_INT(cookie_jar_header(&j, "/", NOW, buf, 20), 0);
-    cookie_jar_clear(&j);
+    cookie_jar_free(&j);
 }
 
 TEST(values_and_format)
@@ -228,7 +228,7 @@ TEST(values_and_format)
     cookie_jar_set(&j, "token=zzzzz", 8, "/", NOW);
     CHECK_STR(header(&j, "/", buf, sizeof buf),
               "Cookie: token=zz; spaced=v w; empty=; q=\"quoted\"\r\n");
-    cookie_jar_clear(&j);
+    cookie_jar_free(&j);
     CHECK_INT(j.n, 0);
     CHECK(j.head == NULL);
 }

@@ -2,83 +2,83 @@
  * the 1-2-5 steps of the spawn rate, middle shortening, sparkline scaling,
  * and the layout at several terminal sizes. */
 #include "check.h"
-#include "util/fmt.h"
+#include "util/text.h"
 #include "view/layout.h"
 #include "view/spark.h"
 
 TEST(counts_fit_six_columns)
 {
     char b[32];
-    CHECK_STR(fmt_count(0, b, sizeof b), "0");
-    CHECK_STR(fmt_count(999, b, sizeof b), "999");
-    CHECK_STR(fmt_count(1000, b, sizeof b), "1.0k");
-    CHECK_STR(fmt_count(1234, b, sizeof b), "1.2k");
-    CHECK_STR(fmt_count(9949, b, sizeof b), "9.9k");
-    CHECK_STR(fmt_count(9950, b, sizeof b), "10k");
-    CHECK_STR(fmt_count(123456, b, sizeof b), "123k");
-    CHECK_STR(fmt_count(999499, b, sizeof b), "999k");
-    CHECK_STR(fmt_count(999500, b, sizeof b), "1.00M");
-    CHECK_STR(fmt_count(12345678, b, sizeof b), "12.3M");
-    CHECK_STR(fmt_count(5000000000ULL, b, sizeof b), "5.00G");
+    CHECK_STR(text_count(0, b, sizeof b), "0");
+    CHECK_STR(text_count(999, b, sizeof b), "999");
+    CHECK_STR(text_count(1000, b, sizeof b), "1.0k");
+    CHECK_STR(text_count(1234, b, sizeof b), "1.2k");
+    CHECK_STR(text_count(9949, b, sizeof b), "9.9k");
+    CHECK_STR(text_count(9950, b, sizeof b), "10k");
+    CHECK_STR(text_count(123456, b, sizeof b), "123k");
+    CHECK_STR(text_count(999499, b, sizeof b), "999k");
+    CHECK_STR(text_count(999500, b, sizeof b), "1.00M");
+    CHECK_STR(text_count(12345678, b, sizeof b), "12.3M");
+    CHECK_STR(text_count(5000000000ULL, b, sizeof b), "5.00G");
     for (uint64_t n = 1; n < 100000000000ULL; n = n * 3 + 1)
-        CHECK(strlen(fmt_count(n, b, sizeof b)) <= 6);
+        CHECK(strlen(text_count(n, b, sizeof b)) <= 6);
 }
 
 TEST(rates)
 {
     char b[32];
-    CHECK_STR(fmt_rate(0, b, sizeof b), "0.0");
-    CHECK_STR(fmt_rate(12.34, b, sizeof b), "12.3");
-    CHECK_STR(fmt_rate(456.7, b, sizeof b), "457");
-    CHECK_STR(fmt_rate(14300, b, sizeof b), "14k");
-    CHECK_STR(fmt_rate(-1, b, sizeof b), "0.0");
+    CHECK_STR(text_rate(0, b, sizeof b), "0.0");
+    CHECK_STR(text_rate(12.34, b, sizeof b), "12.3");
+    CHECK_STR(text_rate(456.7, b, sizeof b), "457");
+    CHECK_STR(text_rate(14300, b, sizeof b), "14k");
+    CHECK_STR(text_rate(-1, b, sizeof b), "0.0");
 }
 
 TEST(times_with_units)
 {
     char b[32];
-    CHECK_STR(fmt_time_us(850, true, b, sizeof b), "850\xc2\xb5s");
-    CHECK_STR(fmt_time_us(850, false, b, sizeof b), "850us");
-    CHECK_STR(fmt_time_us(1234, true, b, sizeof b), "1.2ms");
-    CHECK_STR(fmt_time_us(12345, true, b, sizeof b), "12ms");
-    CHECK_STR(fmt_time_us(999400, true, b, sizeof b), "999ms");
-    CHECK_STR(fmt_time_us(1234567, true, b, sizeof b), "1.23s");
-    CHECK_STR(fmt_time_us(12345678, true, b, sizeof b), "12.3s");
-    CHECK_STR(fmt_time_us(123456789, true, b, sizeof b), "123s");
+    CHECK_STR(text_time_us(850, true, b, sizeof b), "850\xc2\xb5s");
+    CHECK_STR(text_time_us(850, false, b, sizeof b), "850us");
+    CHECK_STR(text_time_us(1234, true, b, sizeof b), "1.2ms");
+    CHECK_STR(text_time_us(12345, true, b, sizeof b), "12ms");
+    CHECK_STR(text_time_us(999400, true, b, sizeof b), "999ms");
+    CHECK_STR(text_time_us(1234567, true, b, sizeof b), "1.23s");
+    CHECK_STR(text_time_us(12345678, true, b, sizeof b), "12.3s");
+    CHECK_STR(text_time_us(123456789, true, b, sizeof b), "123s");
     for (uint64_t us = 1; us < 1000000000ULL; us = us * 2 + 1)
-        CHECK(fmt_columns(fmt_time_us(us, true, b, sizeof b)) <= 6);
+        CHECK(text_columns(text_time_us(us, true, b, sizeof b)) <= 6);
 }
 
 TEST(clock)
 {
     char b[32];
-    CHECK_STR(fmt_clock(0, b, sizeof b), "00:00");
-    CHECK_STR(fmt_clock(83500, b, sizeof b), "01:23");
-    CHECK_STR(fmt_clock(3723000, b, sizeof b), "1:02:03");
+    CHECK_STR(text_clock(0, b, sizeof b), "00:00");
+    CHECK_STR(text_clock(83500, b, sizeof b), "01:23");
+    CHECK_STR(text_clock(3723000, b, sizeof b), "1:02:03");
 }
 
 TEST(spawn_rate_steps_are_1_2_5)
 {
-    CHECK(fmt_step_125(10, +1) == 20);
-    CHECK(fmt_step_125(20, +1) == 50);
-    CHECK(fmt_step_125(50, +1) == 100);
-    CHECK(fmt_step_125(100, -1) == 50);
-    CHECK(fmt_step_125(1, -1) == 0.5);
-    CHECK(fmt_step_125(7, +1) == 10);     /* off the series: the next one up */
-    CHECK(fmt_step_125(7, -1) == 5);
-    CHECK(fmt_step_125(0.001, -1) == 0.001);  /* the floor holds */
+    CHECK(text_step_125(10, +1) == 20);
+    CHECK(text_step_125(20, +1) == 50);
+    CHECK(text_step_125(50, +1) == 100);
+    CHECK(text_step_125(100, -1) == 50);
+    CHECK(text_step_125(1, -1) == 0.5);
+    CHECK(text_step_125(7, +1) == 10);     /* off the series: the next one up */
+    CHECK(text_step_125(7, -1) == 5);
+    CHECK(text_step_125(0.001, -1) == 0.001);  /* the floor holds */
 }
 
 TEST(middle_shortening)
 {
     char b[64];
-    CHECK_STR(fmt_fit_middle("/status", 20, true, b, sizeof b), "/status");
-    CHECK_STR(fmt_fit_middle("/api/title/The godfather/1972", 12, false, b, sizeof b), "/api/~r/1972");
-    fmt_fit_middle("/api/title/The godfather/1972", 12, true, b, sizeof b);
-    CHECK_INT(fmt_columns(b), 12);
+    CHECK_STR(text_fit_middle("/status", 20, true, b, sizeof b), "/status");
+    CHECK_STR(text_fit_middle("/api/title/The godfather/1972", 12, false, b, sizeof b), "/api/~r/1972");
+    text_fit_middle("/api/title/The godfather/1972", 12, true, b, sizeof b);
+    CHECK_INT(text_columns(b), 12);
     CHECK(strstr(b, "\xe2\x80\xa6") != NULL);
-    fmt_fit_middle("caf\xc3\xa9/caf\xc3\xa9/caf\xc3\xa9", 7, true, b, sizeof b);
-    CHECK_INT(fmt_columns(b), 7);
+    text_fit_middle("caf\xc3\xa9/caf\xc3\xa9/caf\xc3\xa9", 7, true, b, sizeof b);
+    CHECK_INT(text_columns(b), 7);
 }
 
 TEST(sparkline_scaling)

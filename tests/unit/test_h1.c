@@ -8,6 +8,8 @@
 #include "check.h"
 #include "hopper.h"
 #include "http/h1.h"
+#include "http/srcaddr.h"
+#include "../../src/http/h1_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -266,12 +268,12 @@ typedef struct {
 
 static void on_tick(uv_timer_t *t) { (void)t; }
 
-static void rig_on_body(h1_conn_t *c, const char *d, size_t n, void *arg)
+static void rig_on_body(void *arg, const char *d, size_t n)
 {
     rig_t *g = arg;
     if (g->cancel_in_body) {
         g->cancel_in_body = false;
-        h1_cancel(c);
+        h1_cancel(&g->conn);
         return;
     }
     size_t k = n < sizeof g->body - 1 - g->body_len ? n : sizeof g->body - 1 - g->body_len;
@@ -280,28 +282,37 @@ static void rig_on_body(h1_conn_t *c, const char *d, size_t n, void *arg)
     g->body[g->body_len] = '\0';
 }
 
-static void rig_on_done(h1_conn_t *c, const h1_result_t *r, void *arg)
+static void rig_on_done(void *arg, const http_result_t *r)
 {
-    (void)c;
     rig_t *g = arg;
     if (g->in_send)
         g->done_inside_send = true;
     g->status = r->status;
     g->latency_us = r->latency_us;
     g->body_bytes = r->body_bytes;
-    g->error = NULL;
-    if (r->error) {
-        snprintf(g->error_text, sizeof g->error_text, "%s", r->error);
-        g->error = g->error_text;
-    }
-    snprintf(g->path, sizeof g->path, "%s", r->url_path ? r->url_path : "");
+    g->error = http_error_text(r, g->error_text, sizeof g->error_text);
+    /* The URL is the origin ("http://" host) and the path requested last. */
+    bool origin_ok = r->url_origin && strncmp(r->url_origin, "http://", 7) == 0 &&
+                     strcmp(r->url_origin + 7, g->origin.origin_host) == 0;
+    snprintf(g->path, sizeof g->path, "%s", origin_ok && r->url ? r->url : "");
     g->done_count++;
 }
 
-static void rig_on_closed(h1_conn_t *c, void *arg)
+static void rig_on_closed(h1_conn_t *c)
 {
-    (void)c;
-    ((rig_t *)arg)->closed = true;
+    ((rig_t *)c->user)->closed = true;
+}
+
+/* h1_origin_init with --source-addrs as text, parsed as main parses it; the
+ * list lives as long as the test's one origin at a time. */
+static int origin_init(h1_origin_t *o, uv_loop_t *loop, const char *base, const char *sources,
+                       char *err, size_t errlen)
+{
+    static srcaddr_list_t list;
+    memset(o, 0, sizeof *o);
+    if (sources && srcaddr_parse(sources, &list, err, errlen) != 0)
+        return -1;
+    return h1_origin_init(o, loop, base, sources ? &list : NULL, err, errlen);
 }
 
 static int rig_init(rig_t *g, const char *base, const char *sources)
@@ -311,10 +322,11 @@ static int rig_init(rig_t *g, const char *base, const char *sources)
     uv_timer_init(&g->loop, &g->tick);
     uv_timer_start(&g->tick, on_tick, 20, 20);
     char err[256];
-    if (h1_origin_init(&g->origin, &g->loop, base, sources, err, sizeof err) != 0) {
+    if (origin_init(&g->origin, &g->loop, base, sources, err, sizeof err) != 0) {
         printf("#   origin: %s\n", err);
         return -1;
     }
+    g->origin.failure_detail = true;   /* results carry the URL, for g->path */
     h1_conn_init(&g->conn, &g->origin, rig_on_body, rig_on_done, g);
     return 0;
 }
@@ -374,7 +386,7 @@ TEST(request_heads)
     uv_loop_init(&loop);
     h1_origin_t o;
     char err[256];
-    CHECK_INT(h1_origin_init(&o, &loop, "http://127.0.0.1:8082/v1", NULL, err, sizeof err), 0);
+    CHECK_INT(origin_init(&o, &loop, "http://127.0.0.1:8082/v1", NULL, err, sizeof err), 0);
     CHECK_STR(o.origin_host, "127.0.0.1:8082");
     h1_request_t r;
 
@@ -445,10 +457,10 @@ TEST(request_heads)
     h1_origin_free(&o);
 
     /* Port 80 stays out of the Host header, as with libcurl; IPv6 keeps its brackets. */
-    CHECK_INT(h1_origin_init(&o, &loop, "http://127.0.0.1:80", NULL, err, sizeof err), 0);
+    CHECK_INT(origin_init(&o, &loop, "http://127.0.0.1:80", NULL, err, sizeof err), 0);
     CHECK_STR(o.origin_host, "127.0.0.1");
     h1_origin_free(&o);
-    CHECK_INT(h1_origin_init(&o, &loop, "http://[::1]:8082/", NULL, err, sizeof err), 0);
+    CHECK_INT(origin_init(&o, &loop, "http://[::1]:8082/", NULL, err, sizeof err), 0);
     CHECK_STR(o.origin_host, "[::1]:8082");
     h1_origin_free(&o);
     CHECK_INT(uv_loop_close(&loop), 0);
@@ -466,10 +478,10 @@ TEST(origins_and_sources)
     CHECK(!h1_usable("http://user:pw@127.0.0.1"));
     CHECK(!h1_usable("ftp://x"));
     CHECK(!h1_usable(NULL));
-    CHECK_INT(h1_origin_init(&o, &loop, "https://127.0.0.1", NULL, err, sizeof err), -1);
+    CHECK_INT(origin_init(&o, &loop, "https://127.0.0.1", NULL, err, sizeof err), -1);
     h1_origin_free(&o);
 
-    CHECK_INT(h1_origin_init(&o, &loop, "http://127.0.0.1:8082", "127.0.0.1-127.0.0.4", err, sizeof err), 0);
+    CHECK_INT(origin_init(&o, &loop, "http://127.0.0.1:8082", "127.0.0.1-127.0.0.4", err, sizeof err), 0);
     CHECK_INT(o.n_sources, 4);
     char a[64];
     inet_ntop(AF_INET, &((struct sockaddr_in *)&o.sources[3])->sin_addr, a, sizeof a);
@@ -477,14 +489,14 @@ TEST(origins_and_sources)
     CHECK_INT(((struct sockaddr_in *)&o.sources[3])->sin_port, 0);
     h1_origin_free(&o);
 
-    CHECK_INT(h1_origin_init(&o, &loop, "http://127.0.0.1:8082", " 127.0.0.2-3 , 127.0.0.9", err,
+    CHECK_INT(origin_init(&o, &loop, "http://127.0.0.1:8082", " 127.0.0.2-3 , 127.0.0.9", err,
                              sizeof err), 0);
     CHECK_INT(o.n_sources, 3);
     inet_ntop(AF_INET, &((struct sockaddr_in *)&o.sources[2])->sin_addr, a, sizeof a);
     CHECK_STR(a, "127.0.0.9");
     h1_origin_free(&o);
 
-    CHECK_INT(h1_origin_init(&o, &loop, "http://127.0.0.1:8082", "10.0.0.0-10.0.0.255", err, sizeof err), 0);
+    CHECK_INT(origin_init(&o, &loop, "http://127.0.0.1:8082", "10.0.0.0-10.0.0.255", err, sizeof err), 0);
     CHECK_INT(o.n_sources, 256);
     h1_origin_free(&o);
 
@@ -502,7 +514,7 @@ TEST(origins_and_sources)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
-        CHECK_INT(h1_origin_init(&o, &loop, "http://127.0.0.1:8082", bad[i].list, err, sizeof err), -1);
+        CHECK_INT(origin_init(&o, &loop, "http://127.0.0.1:8082", bad[i].list, err, sizeof err), -1);
         if (!strstr(err, bad[i].named))
             printf("#   \"%s\": \"%s\" does not name %s\n", bad[i].list, err, bad[i].named);
         CHECK(strstr(err, bad[i].named) != NULL);

@@ -8,7 +8,7 @@
  *                                         (tests/e2e/html_render.sh renders it
  *                                         with headless Chromium) */
 #include "check.h"
-#include "view/console.h"
+#include "util/text.h"
 #include "report/report_html.h"
 
 #include <errno.h>
@@ -246,7 +246,7 @@ TEST(tables)
     fixture_t fx;
     fixture_init(&fx, 120);
     char *out = render(&fx, NULL);
-    /* Endpoint table: times as console_ms writes them, failures with a
+    /* Endpoint table: times as text_ms writes them, failures with a
      * percentage, whole-run rates, the Aggregated row marked. */
     CHECK(strstr(out, "<tr><td class=\"l\">GET</td><td class=\"name\">/api/&lt;script&gt;alert(1)"
                       "&lt;/script&gt;</td><td>10</td><td>1 (10.00%)</td><td>0.43</td><td>0.56</td>"
@@ -610,7 +610,7 @@ static int write_sample(const char *path)
     char v[32];
     fx.checks[0].text = "p95<300ms";
     snprintf(fx.results[0].measured, sizeof fx.results[0].measured, "%sms",
-             console_ms(s->total.pct_us[SNAP_P95], v, sizeof v));
+             text_ms(s->total.pct_us[SNAP_P95], v, sizeof v));
     fx.results[0].passed = s->total.pct_us[SNAP_P95] < 300000;
     fx.checks[1].text = "GET /api/search?q=[query]:fail-ratio<1%";
     double ratio = (double)fx.entries[1].failures / (double)fx.entries[1].requests;

@@ -218,8 +218,8 @@ TEST(malformed_deltas_are_refused)
     stats_t *other = stats_new(1, methods, names, 0);
     for (int i = 0; i < 100; i++)
         stats_record(w, (size_t)(i % 2), 10, (uint64_t)i * 100, 1, i % 10 ? NULL : "HTTP 500");
-    wbuf_t b;
-    wbuf_init(&b);
+    frame_buf_t b;
+    frame_buf_init(&b);
     stats_delta_take(w, &b);
     for (size_t cut = 0; cut < b.len; cut += 7) {
         /* Cut anywhere: refused, and never read past the end (ASan). */
@@ -229,7 +229,7 @@ TEST(malformed_deltas_are_refused)
     }
     CHECK_INT(stats_delta_apply(other, b.data, b.len, 10), -1);     /* wrong shape */
     CHECK_INT(stats_delta_apply(eng, b.data, b.len, 10), 0);
-    wbuf_free(&b);
+    frame_buf_free(&b);
     stats_free(w);
     stats_free(eng);
     stats_free(other);
@@ -248,14 +248,14 @@ TEST(clean_deltas_equal_one_place)
             stats_record(i % 3 ? w1 : w2, e, 100, us, (uint64_t)i, err);
             stats_record(one, e, 100, us, (uint64_t)i, err);
         }
-        wbuf_t b;
-        wbuf_init(&b);
+        frame_buf_t b;
+        frame_buf_init(&b);
         stats_delta_take(w1, &b);
         CHECK_INT(stats_delta_apply(eng, b.data, b.len, 100), 0);
         b.len = 0;
         stats_delta_take(w2, &b);
         CHECK_INT(stats_delta_apply(eng, b.data, b.len, 100), 0);
-        wbuf_free(&b);
+        frame_buf_free(&b);
     }
     snap_t a, c;
     snap_init(&a);

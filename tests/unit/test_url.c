@@ -1,4 +1,5 @@
-/* test_url: base URL and target checks, percent-encoding, joining, hosts. */
+/* test_url: base URL and target checks, percent-encoding, joining, hosts, and
+ * RFC 3986 reference resolution (dot segments, schemes, authorities, Locations). */
 #include <stdlib.h>
 
 #include "check.h"
@@ -234,6 +235,105 @@ TEST(host)
     CHECK_STR(small, "host");
 }
 
+TEST(remove_dot_segments)
+{
+    static const char *const cases[][2] = {
+        {"/a/b/c/./../../g", "/a/g"},          /* RFC 3986 5.2.4's example */
+        {"/mid/content=5/../6", "/mid/6"},
+        {"/a/./b", "/a/b"},
+        {"/a/b/.", "/a/b/"},
+        {"/a/b/..", "/a/"},
+        {"/..", "/"},
+        {"/../../x", "/x"},
+        {"/", "/"},
+        {"/a/../b?x=/../y", "/b?x=/../y"},     /* the query is left alone */
+        {"/a/.b/..c", "/a/.b/..c"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = url_remove_dot_segments(cases[i][0]);
+        CHECK_STR(got, cases[i][1]);
+        free(got);
+    }
+}
+
+TEST(has_scheme)
+{
+    CHECK(url_has_scheme("http://x", 8));
+    CHECK(url_has_scheme("HTTPS://x", 9));
+    CHECK(url_has_scheme("a+b-c.d:rest", 12));
+    CHECK(url_has_scheme("mailto:x", 8));
+    CHECK(!url_has_scheme("/path:x", 7));
+    CHECK(!url_has_scheme("1http://x", 9));
+    CHECK(!url_has_scheme("rel/a:b", 7));
+    CHECK(!url_has_scheme("http", 4));          /* no ':' */
+    CHECK(!url_has_scheme("http://x", 4));      /* only n bytes count */
+    CHECK(!url_has_scheme("", 0));
+}
+
+TEST(authorities)
+{
+    const char *h;
+    size_t hl;
+    unsigned port;
+    CHECK(url_split_authority("127.0.0.1:8082", 14, &h, &hl, &port));
+    CHECK_INT(hl, 9);
+    CHECK_INT(port, 8082);
+    CHECK(url_split_authority("Example.com", 11, &h, &hl, &port));
+    CHECK_INT(port, 80);
+    CHECK(url_split_authority("[::1]:8080", 10, &h, &hl, &port));
+    CHECK_INT(hl, 3);
+    CHECK(strncmp(h, "::1", 3) == 0);
+    CHECK_INT(port, 8080);
+    CHECK(!url_split_authority("user@host", 9, &h, &hl, &port));
+    CHECK(!url_split_authority("host:", 5, &h, &hl, &port));
+    CHECK(!url_split_authority("host:0", 6, &h, &hl, &port));
+    CHECK(!url_split_authority("host:65536", 10, &h, &hl, &port));
+    CHECK(!url_split_authority(":80", 3, &h, &hl, &port));
+    CHECK(!url_split_authority("[::1", 4, &h, &hl, &port));
+    CHECK(!url_split_authority("", 0, &h, &hl, &port));
+
+    CHECK(url_same_authority("LOCALHOST:80", 12, "localhost", 9));
+    CHECK(url_same_authority("127.0.0.1:8082", 14, "127.0.0.1:8082", 14));
+    CHECK(!url_same_authority("127.0.0.1:8083", 14, "127.0.0.1:8082", 14));
+    CHECK(!url_same_authority("example.com", 11, "example.org", 11));
+}
+
+TEST(resolve_reference)
+{
+    static const struct {
+        const char *cur, *ref, *want;   /* want NULL: another origin */
+    } cases[] = {
+        {"/a/b?q=1", "/x/y", "/x/y"},
+        {"/a/b?q=1", "c", "/a/c"},
+        {"/a/b", "../c/./d", "/c/d"},
+        {"/a/b", "?z=2", "/a/b?z=2"},
+        {"/a/b?q=1", "", "/a/b?q=1"},
+        {"/a/b", "//127.0.0.1:8082/abs", "/abs"},
+        {"/a/b", "http://127.0.0.1:8082", "/"},
+        {"/a/b", "HTTP://127.0.0.1:8082?y=2", "/?y=2"},
+        {"/a/b", "/with space/\xc3\xa9", "/with%20space/%C3%A9"},
+        {"/a/b", "http://example.com/elsewhere", NULL},
+        {"/a/b", "https://127.0.0.1:8082/", NULL},
+        {"/a/b", "//127.0.0.1:9/x", NULL},
+        {"/a/b", "mailto:x@y", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = url_resolve_reference("127.0.0.1:8082", cases[i].cur, cases[i].ref, strlen(cases[i].ref));
+        if (cases[i].want == NULL) {
+            if (got)
+                printf("#   \"%s\" resolved to \"%s\"\n", cases[i].ref, got);
+            CHECK(got == NULL);
+        } else {
+            CHECK_STR(got ? got : "(null)", cases[i].want);
+        }
+        free(got);
+    }
+    /* Only the n bytes given: a fragment or trailing blanks are the caller's. */
+    char *got = url_resolve_reference("127.0.0.1:8082", "/a", "/x#frag", 2);
+    CHECK_STR(got, "/x");
+    free(got);
+}
+
 int main(void)
 {
     check_prog = "test_url";
@@ -244,5 +344,9 @@ int main(void)
     RUN(encode_path);
     RUN(resolve);
     RUN(host);
+    RUN(remove_dot_segments);
+    RUN(has_scheme);
+    RUN(authorities);
+    RUN(resolve_reference);
     return check_done();
 }

@@ -1,0 +1,86 @@
+/* client: the one interface the engine sends HTTP requests through.
+ *
+ * Two implementations, chosen once per run: libcurl (curl_client.c: TLS,
+ * HTTP/2, proxies, redirects anywhere) and hopper's own HTTP/1.1 client
+ * (h1_*.c: plain http:// to one origin, at a fraction of libcurl's CPU per
+ * request). The engine never knows which one runs: it prepares each task's
+ * request once, gives each user a connection, sends, and hears back through
+ * two callbacks that reach the user through its user pointer.
+ *
+ * Lifetime: http_client_new; http_request_new for each task; per user
+ * http_conn_new, any number of http_send (each ended by exactly one on_done,
+ * never from inside http_send, unless http_cancel abandons it), then
+ * http_conn_close, whose callback may free the user. Then
+ * http_client_close, run the loop until it is empty, http_request_free for
+ * each task, http_client_free.
+ *
+ * Cost: one indirect call per request on top of the implementation's own;
+ * no allocation per request (a connection is allocated once, per user). */
+#ifndef HOPPER_HTTP_CLIENT_H
+#define HOPPER_HTTP_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "http/errors.h"
+#include "http/srcaddr.h"
+#include "plan/plan.h"
+
+typedef struct http_client http_client_t;     /* one per run */
+typedef struct http_request http_request_t;   /* one per task, prepared once */
+typedef struct http_conn http_conn_t;         /* one per user: its connection and cookie jar */
+
+/* Body bytes of the final response as they arrive (not of redirects). */
+typedef void (*http_body_cb)(void *user, const char *data, size_t len);
+/* The request ended; r is valid during the call. May send, cancel or close. */
+typedef void (*http_done_cb)(void *user, const http_result_t *r);
+/* The connection is closed; its user's memory may go. */
+typedef void (*http_closed_cb)(void *user);
+
+typedef enum { HTTP_CLIENT_CURL, HTTP_CLIENT_NATIVE } http_client_kind_t;
+
+typedef struct {
+    http_client_kind_t kind;
+    uv_loop_t *loop;
+    const char *host;               /* the base URL */
+    const srcaddr_list_t *sources;  /* --source-addrs, parsed; NULL: the kernel picks */
+    bool insecure;                  /* libcurl: do not verify TLS certificates */
+    bool failure_detail;            /* results carry the URL and headers sent (a failure log) */
+    http_body_cb on_body;
+    http_done_cb on_done;
+} http_client_config_t;
+
+/* NULL with a message (the host does not resolve, libcurl has no multi
+ * handle, the source addresses mix families for the native client). */
+http_client_t *http_client_new(const http_client_config_t *cfg, char *err, size_t errlen);
+
+/* A task's request: url is the absolute, percent-encoded URL (url_resolve),
+ * timeout_us its timeout; the plan's and the task's headers and body are
+ * used. NULL with a message naming the task. */
+http_request_t *http_request_new(http_client_t *c, const plan_t *plan, const plan_task_t *task,
+                                 const char *url, uint64_t timeout_us, char *err, size_t errlen);
+void http_request_free(http_client_t *c, http_request_t *r);
+
+/* A user's connection (not opened until the first send). NULL if the client
+ * could not make one. */
+http_conn_t *http_conn_new(http_client_t *c, void *user);
+
+/* Starts r on the connection. 0; or -1 when it could not even start, with
+ * *failed filled (no on_done follows). r must live until on_done. */
+int http_send(http_conn_t *conn, http_request_t *r, http_result_t *failed);
+
+/* Abandons the request in flight, if any (no on_done). Safe from on_body. */
+void http_cancel(http_conn_t *conn);
+
+/* Closes the connection (nothing may be in flight, or it is abandoned) and
+ * frees it; on_closed(user) follows, maybe from inside this call. */
+void http_conn_close(http_conn_t *conn, http_closed_cb on_closed);
+
+/* Starts closing the client's own handles; every connection must be closed. */
+void http_client_close(http_client_t *c);
+/* Once the loop has run the close callbacks; NULL is fine. */
+void http_client_free(http_client_t *c);
+
+#endif

@@ -1,0 +1,420 @@
+/* curl_client: see include/http/curl_client.h.
+ *
+ * The hot path is on_transfer_done -> the owner's on_done -> cc_send: no
+ * allocation (easy handles come from the task's pool), no system call of our
+ * own (libcurl measures the time). */
+#include "http/curl_client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_impl.h"
+#include "hopper.h"
+#include "http/curluv.h"
+#include "util/xalloc.h"
+
+#define SENT_MAX 8192
+
+typedef struct curl_client curl_client_t;
+typedef struct curl_conn curl_conn_t;
+typedef struct curl_req curl_req_t;
+
+/* A task's request: the URL and headers, and its pool of easy handles. */
+struct http_request {
+    curl_client_t *client;
+    const plan_task_t *task;
+    char *url;
+    uint64_t timeout_us;
+    struct curl_slist *headers;
+    curl_req_t *pool;              /* easy handles ready for this task */
+};
+
+/* One easy handle, in flight or waiting in its task's pool. */
+struct curl_req {
+    CURL *easy;
+    http_request_t *prep;
+    curl_conn_t *conn;             /* in flight for this user, else NULL */
+    curl_req_t *next_free;
+    uint64_t body_bytes;
+    char *sent;                    /* with failure detail: the headers sent */
+    size_t sent_len;
+};
+
+struct curl_conn {
+    http_conn_t base;
+    curl_client_t *client;
+    void *user;
+    CURLSH *share;                 /* the user's connection cache and cookie jar */
+    const char *iface;             /* "host!ADDR" for CURLOPT_INTERFACE, or NULL */
+    curl_req_t *req;               /* in flight */
+};
+
+struct curl_client {
+    http_client_t base;
+    http_client_config_t cfg;
+    curluv_t cu;
+    char (*iface)[56];             /* "host!ADDR" per --source-addrs address */
+    size_t n_iface;
+    size_t next_iface;             /* users take them round-robin */
+};
+
+/* ---- errors ------------------------------------------------------------------ */
+
+http_error_t curl_client_error(CURLcode rc, long os_errno)
+{
+    switch (rc) {
+    case CURLE_OK:
+        return HTTP_OK;
+    case CURLE_OPERATION_TIMEDOUT:
+        return HTTP_E_TIMEOUT;
+    case CURLE_COULDNT_CONNECT:
+        return http_connect_error((int)os_errno);
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return HTTP_E_RESOLVE;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        /* The URL was checked before the run: this comes from a response
+         * that is not HTTP (a garbled status line). */
+        return HTTP_E_MALFORMED;
+    case CURLE_RECV_ERROR:
+        if (os_errno == 0) {
+            /* No system error: libcurl could not read the response itself
+             * (a bad chunk size, say). */
+            return HTTP_E_MALFORMED;
+        }
+        /* fall through */
+    case CURLE_SEND_ERROR:
+        if (os_errno == ECONNRESET)
+            return HTTP_E_RESET;
+        if (os_errno == EPIPE)
+            return HTTP_E_CLOSED_SENDING;
+        return rc == CURLE_SEND_ERROR ? HTTP_E_SEND : HTTP_E_RECV;
+    case CURLE_GOT_NOTHING:
+        return HTTP_E_NO_RESPONSE;
+    case CURLE_PARTIAL_FILE:
+        return HTTP_E_MID_BODY;
+    case CURLE_WEIRD_SERVER_REPLY:
+        return HTTP_E_MALFORMED;
+    case CURLE_TOO_MANY_REDIRECTS:
+        return HTTP_E_TOO_MANY_REDIRECTS;
+    case CURLE_PEER_FAILED_VERIFICATION:
+        return HTTP_E_TLS_UNTRUSTED;
+    case CURLE_SSL_CONNECT_ERROR:
+        return HTTP_E_TLS_HANDSHAKE;
+    default:
+        return HTTP_E_OTHER;
+    }
+}
+
+/* ---- easy handles -------------------------------------------------------------- */
+
+static size_t on_curl_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+    curl_req_t *r = ud;
+    size_t n = size * nmemb;
+    r->body_bytes += n;
+    curl_client_t *cc = r->prep->client;
+    cc->cfg.on_body(r->conn->user, data, n);
+    return n;
+}
+
+/* With failure detail, the header block each request sent (the last one,
+ * after redirects), as libcurl reports it. */
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
+{
+    (void)h;
+    curl_req_t *r = ud;
+    if (type != CURLINFO_HEADER_OUT)
+        return 0;
+    size_t k = size < SENT_MAX ? size : SENT_MAX;
+    memcpy(r->sent, data, k);
+    r->sent_len = k;
+    return 0;
+}
+
+/* A new easy handle with every option of the task set: a request later only
+ * attaches the user's share (and source address). */
+static curl_req_t *req_new(http_request_t *p)
+{
+    const plan_task_t *t = p->task;
+    const http_client_config_t *cfg = &p->client->cfg;
+    curl_req_t *r = xcalloc(1, sizeof *r);
+    r->prep = p;
+    r->easy = curl_easy_init();
+    if (!r->easy) {
+        free(r);
+        return NULL;
+    }
+    CURL *e = r->easy;
+    if (cfg->failure_detail) {
+        r->sent = xmalloc(SENT_MAX);
+        curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
+        curl_easy_setopt(e, CURLOPT_DEBUGDATA, r);
+        curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+    }
+    curl_easy_setopt(e, CURLOPT_URL, p->url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+    /* No signals: libcurl would otherwise install and remove a SIGPIPE
+     * handler around every request (three rt_sigaction calls each). */
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_curl_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, HOPPER_USER_AGENT);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)((p->timeout_us + 999) / 1000));
+    /* Redirects are followed as Locust's HttpUser does, counted under the
+     * task's name with the whole chain's time. */
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    /* No proxy from the environment (http_proxy and friends), as Locust's
+     * HttpUser does: load must go where the hopperfile says, not silently
+     * through a proxy. */
+    curl_easy_setopt(e, CURLOPT_PROXY, "");
+    if (cfg->insecure) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    /* The cookie engine on; the jar itself is the user's share. */
+    curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
+    if (strcmp(t->method, "GET") == 0 && !t->body) {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else if (strcmp(t->method, "HEAD") == 0) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else {
+        if (strcmp(t->method, "POST") != 0)
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, t->method);
+        if (t->body || strcmp(t->method, "POST") == 0) {
+            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->body_len);
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body ? t->body : "");
+        }
+    }
+    return r;
+}
+
+static void req_free(curl_req_t *r)
+{
+    curl_easy_cleanup(r->easy);
+    free(r->sent);
+    free(r);
+}
+
+static curl_req_t *req_acquire(http_request_t *p)
+{
+    curl_req_t *r = p->pool;
+    if (r) {
+        p->pool = r->next_free;
+    } else {
+        r = req_new(p);
+        if (!r)
+            return NULL;
+    }
+    r->body_bytes = 0;
+    r->sent_len = 0;
+    return r;
+}
+
+/* Back to the pool. What the result points into (the effective URL, the
+ * headers sent) stays as it is until the handle is acquired again. */
+static void req_release(curl_req_t *r)
+{
+    /* Detach the user's share so a stopped user's share can be freed while
+     * this handle waits in the pool. */
+    curl_easy_setopt(r->easy, CURLOPT_SHARE, NULL);
+    r->conn = NULL;
+    r->next_free = r->prep->pool;
+    r->prep->pool = r;
+}
+
+static void on_transfer_done(curluv_t *cu, CURL *easy, CURLcode rc, void *arg)
+{
+    (void)cu;
+    curl_client_t *cc = arg;
+    curl_req_t *r = NULL;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&r);
+    curl_conn_t *conn = r->conn;
+
+    curl_off_t total_us = 0;
+    curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
+    long os_errno = 0;
+    if (rc != CURLE_OK)
+        curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
+    http_result_t res = {
+        .error = curl_client_error(rc, os_errno),
+        .sys_errno = (int)os_errno,
+        .timeout_us = r->prep->timeout_us,
+        .latency_us = (uint64_t)total_us,
+        .body_bytes = r->body_bytes,
+    };
+    if (res.error == HTTP_E_OTHER)
+        res.detail = curl_easy_strerror(rc);
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &res.status);
+    if (cc->cfg.failure_detail) {
+        char *url = NULL;
+        res.url = r->prep->url;
+        if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url)
+            res.url = url;
+        res.sent = r->sent;
+        res.sent_len = r->sent_len;
+    }
+    /* The handle goes back first: the owner may send again from on_done. */
+    req_release(r);
+    conn->req = NULL;
+    cc->cfg.on_done(conn->user, &res);
+}
+
+/* ---- the interface ----------------------------------------------------------------- */
+
+static http_request_t *cc_request_new(http_client_t *c, const plan_t *plan, const plan_task_t *t,
+                                        const char *url, uint64_t timeout_us, char *err,
+                                        size_t errlen)
+{
+    http_request_t *p = xcalloc(1, sizeof *p);
+    p->client = (curl_client_t *)c;
+    p->task = t;
+    p->url = xstrdup(url);
+    p->timeout_us = timeout_us;
+    for (size_t h = 0; h < plan->n_headers; h++)
+        p->headers = curl_slist_append(p->headers, plan->headers[h]);
+    for (size_t h = 0; h < t->n_headers; h++)
+        p->headers = curl_slist_append(p->headers, t->headers[h]);
+    /* No "Expect: 100-continue" round trip for large bodies. */
+    if (t->body)
+        p->headers = curl_slist_append(p->headers, "Expect:");
+    /* Make the first handle now, so that a bad option shows before load. */
+    curl_req_t *r = req_new(p);
+    if (!r) {
+        snprintf(err, errlen, "libcurl could not create a request for task '%s'", t->id);
+        http_request_free(c, p);
+        return NULL;
+    }
+    r->next_free = p->pool;
+    p->pool = r;
+    return p;
+}
+
+static void cc_request_free(http_client_t *c, http_request_t *p)
+{
+    (void)c;
+    while (p->pool) {
+        curl_req_t *r = p->pool;
+        p->pool = r->next_free;
+        req_free(r);
+    }
+    curl_slist_free_all(p->headers);
+    free(p->url);
+    free(p);
+}
+
+static const http_client_ops_t cc_ops;
+
+static http_conn_t *cc_conn_new(http_client_t *c, void *user)
+{
+    curl_client_t *cc = (curl_client_t *)c;
+    CURLSH *share = curl_share_init();
+    if (!share || curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+        curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE) != CURLSHE_OK) {
+        if (share)
+            curl_share_cleanup(share);
+        return NULL;
+    }
+    curl_conn_t *conn = xcalloc(1, sizeof *conn);
+    conn->base.ops = &cc_ops;
+    conn->client = cc;
+    conn->user = user;
+    conn->share = share;
+    if (cc->n_iface)
+        conn->iface = cc->iface[cc->next_iface++ % cc->n_iface];
+    return &conn->base;
+}
+
+static int cc_send(http_conn_t *hc, http_request_t *p, http_result_t *failed)
+{
+    curl_conn_t *conn = (curl_conn_t *)hc;
+    curl_req_t *r = req_acquire(p);
+    if (!r) {
+        /* libcurl could not make a handle (out of memory inside curl). */
+        *failed = (http_result_t){.error = HTTP_E_CANNOT_CREATE};
+        return -1;
+    }
+    curl_easy_setopt(r->easy, CURLOPT_SHARE, conn->share);
+    if (conn->iface)
+        curl_easy_setopt(r->easy, CURLOPT_INTERFACE, conn->iface);
+    r->conn = conn;
+    conn->req = r;
+    CURLMcode mc = curluv_add(&conn->client->cu, r->easy);
+    if (mc != CURLM_OK) {
+        conn->req = NULL;
+        req_release(r);
+        *failed = (http_result_t){.error = HTTP_E_OTHER, .detail = curl_multi_strerror(mc)};
+        return -1;
+    }
+    return 0;
+}
+
+static void cc_cancel(http_conn_t *hc)
+{
+    curl_conn_t *conn = (curl_conn_t *)hc;
+    if (!conn->req)
+        return;
+    curluv_cancel(&conn->client->cu, conn->req->easy);
+    req_release(conn->req);
+    conn->req = NULL;
+}
+
+/* Nothing of libuv's to wait for: the share goes at once. */
+static void cc_conn_close(http_conn_t *hc, http_closed_cb on_closed)
+{
+    curl_conn_t *conn = (curl_conn_t *)hc;
+    cc_cancel(hc);
+    void *user = conn->user;
+    curl_share_cleanup(conn->share);
+    free(conn);
+    if (on_closed)
+        on_closed(user);
+}
+
+static void cc_close(http_client_t *c)
+{
+    curluv_close(&((curl_client_t *)c)->cu);
+}
+
+static void cc_free(http_client_t *c)
+{
+    curl_client_t *cc = (curl_client_t *)c;
+    curluv_free(&cc->cu);
+    free(cc->iface);
+    free(cc);
+}
+
+static const http_client_ops_t cc_ops = {
+    .request_new = cc_request_new,
+    .request_free = cc_request_free,
+    .conn_new = cc_conn_new,
+    .send = cc_send,
+    .cancel = cc_cancel,
+    .conn_close = cc_conn_close,
+    .close = cc_close,
+    .free = cc_free,
+};
+
+http_client_t *curl_client_new(const http_client_config_t *cfg, char *err, size_t errlen)
+{
+    curl_client_t *cc = xcalloc(1, sizeof *cc);
+    cc->base.ops = &cc_ops;
+    cc->cfg = *cfg;
+    if (curluv_init(&cc->cu, cfg->loop, on_transfer_done, cc) != 0) {
+        snprintf(err, errlen, "libcurl could not create a multi handle");
+        free(cc);
+        return NULL;
+    }
+    if (cfg->sources && cfg->sources->n) {
+        cc->n_iface = cfg->sources->n;
+        cc->iface = xcalloc(cc->n_iface, sizeof *cc->iface);
+        for (size_t i = 0; i < cc->n_iface; i++)
+            snprintf(cc->iface[i], sizeof cc->iface[i], "host!%s", cfg->sources->text[i]);
+    }
+    return &cc->base;
+}

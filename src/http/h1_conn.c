@@ -1,0 +1,783 @@
+/* h1_conn: one connection of the native HTTP/1.1 client, and the request on
+ * it (see src/http/h1_internal.h for the calls, include/http/h1.h for what
+ * it costs).
+ *
+ * The socket's states (h1_state_t) and the only ways between them:
+ *
+ *   CLOSED     --h1_send, or a close while a request waits--> CONNECTING
+ *   CONNECTING --connected--> OPEN
+ *   OPEN, KEPT --a response ends and the connection may serve again--> KEPT
+ *   CONNECTING, OPEN, KEPT --close_tcp: an error, a retry, a redirect after
+ *              "Connection: close", h1_cancel, the server closing an idle
+ *              connection--> CLOSING
+ *   CLOSING    --the tcp handle's close callback--> CLOSED, and at once
+ *              CONNECTING again if a request is waiting (and no error is)
+ *   any        --h1_conn_close--> SHUTDOWN, for good: once the tcp handle
+ *              (if any) and the timer are closed, on_closed runs.
+ *
+ * A connection is only ever reopened from the tcp handle's close callback
+ * (the handle is embedded and cannot be initialised again before then):
+ * whoever wants a new connection for the request in flight - a retry, a
+ * redirect after "Connection: close", an h1_send right after an error -
+ * closes the handle and on_tcp_closed connects again while c->req is set.
+ *
+ * The socket is watched for reading from connect to close (uv_read_start
+ * once), so a kept-alive request costs no epoll_ctl: the request goes out with
+ * uv_try_write (uv_write only for what the kernel did not take) and the answer
+ * comes back through on_read into http_parser. The timer is the request's
+ * timeout, and doubles as the "report later" path for errors found inside
+ * h1_send (c->pending), which must never call on_done itself.
+ *
+ * Besides the state, a request carries a few independent bits (flags) and
+ * the response being parsed its answer (h1_answer_t). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "h1_internal.h"
+#include "util/url.h"
+#include "util/xalloc.h"
+
+/* The connection's one bit beside its state. */
+#define F_WRITING (1u << 0)       /* a uv_write is queued (write_req in use) */
+/* Request bits, for one h1_send. */
+#define F_RETRIED (1u << 1)       /* the one silent retry is used */
+#define F_NO_BODY (1u << 2)       /* a 301/302/303 turned the request into a GET (or HEAD) */
+/* Attempt bits, for one write of the request on one connection. */
+#define F_REUSED (1u << 3)        /* sent on a KEPT connection */
+#define F_GOT_BYTES (1u << 4)     /* a byte of the answer arrived */
+/* Response bits, reset at each response (a 100 Continue is one). */
+#define F_IN_VALUE (1u << 5)      /* the parser is inside a header value */
+#define F_HEADERS_DONE (1u << 6)
+#define F_KEEP_ALIVE (1u << 7)    /* set at message end: the connection may serve again */
+
+#define F_RESPONSE (F_IN_VALUE | F_HEADERS_DONE | F_KEEP_ALIVE)
+#define F_ATTEMPT (F_REUSED | F_GOT_BYTES | F_RESPONSE)
+#define F_REQUEST (F_RETRIED | F_NO_BODY | F_ATTEMPT)
+
+/* The response headers kept; everything else is only parsed past. */
+#define K_SET_COOKIE 1u
+#define K_LOCATION 2u
+#define K_ALL (K_SET_COOKIE | K_LOCATION)
+static const char *const kept_names[2] = {"set-cookie", "location"};
+static const unsigned kept_lens[2] = {10, 8};
+
+#define HDR_VAL_MAX 65536 /* a longer Set-Cookie or Location is ignored */
+
+static const char crlf[] = "\r\n";
+
+static void connect_start(h1_conn_t *c);
+static void write_request(h1_conn_t *c);
+
+/* ---- small helpers --------------------------------------------------------- */
+
+static const char *current_path(const h1_conn_t *c)
+{
+    return c->redirect_path ? c->redirect_path : c->req->path;
+}
+
+static char lower(char ch) { return (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch; }
+
+static bool connected(const h1_conn_t *c) { return c->state == H1_OPEN || c->state == H1_KEPT; }
+
+/* Clears the bits in mask, and the answer with the response's bits. */
+static void clear_bits(h1_conn_t *c, unsigned mask)
+{
+    c->flags &= ~mask;
+    if (mask & F_RESPONSE)
+        c->answer = H1_ANSWER_PENDING;
+}
+
+/* libuv's codes of a failed write or read, as error kinds. */
+static http_error_t send_error(int code)
+{
+    if (code == UV_EPIPE)
+        return HTTP_E_CLOSED_SENDING;
+    return code == UV_ECONNRESET ? HTTP_E_RESET : HTTP_E_SEND;
+}
+
+static http_error_t recv_error(int code)
+{
+    return code == UV_ECONNRESET ? HTTP_E_RESET : HTTP_E_RECV;
+}
+
+/* ---- errors and completion ------------------------------------------------- */
+
+static void on_tcp_closed(uv_handle_t *h);
+
+/* Closes the socket if one is open; nothing else. */
+static void close_tcp(h1_conn_t *c)
+{
+    if (c->state == H1_CONNECTING || connected(c)) {
+        uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
+        c->state = H1_CLOSING;
+    }
+}
+
+static void free_redirect(h1_conn_t *c)
+{
+    free(c->redirect_head);
+    free(c->redirect_path);
+    free(c->location);
+    c->redirect_head = c->redirect_path = c->location = NULL;
+    c->redirect_head_len = 0;
+}
+
+/* What every result says besides its kind. With failure detail, where the
+ * request went: the origin and the path, joined only if it failed. */
+static void result_fill(h1_conn_t *c, http_result_t *r)
+{
+    r->latency_us = (uv_hrtime() - c->start_ns) / 1000;
+    r->body_bytes = c->body_bytes;
+    r->timeout_us = c->req->timeout_us;
+    if (c->origin->failure_detail) {
+        r->url_origin = c->origin->origin_url;
+        r->url = current_path(c);
+        /* The headers as prepared; the Cookie header, if any, is added per
+         * user when sending and is not repeated here. */
+        r->sent = c->req->head;
+        r->sent_len = c->req->head_len;
+    }
+}
+
+/* Ends the request in flight and tells the owner. The owner may send again,
+ * cancel or close from on_done, so the connection is in its idle state
+ * before the call, and the redirect path the result points to is freed only
+ * after it. */
+static void finish(h1_conn_t *c, const http_result_t *r)
+{
+    uv_timer_stop(&c->timer);
+    char *head = c->redirect_head, *path = c->redirect_path;
+    c->redirect_head = c->redirect_path = NULL;
+    c->redirect_head_len = 0;
+    if (c->location) {
+        free(c->location);
+        c->location = NULL;
+    }
+    c->req = NULL;
+    clear_bits(c, F_REQUEST);
+    c->pending = HTTP_OK;
+    c->on_done(c->user, r);
+    free(head);
+    free(path);
+}
+
+/* Reports an error, closing the connection first: after an error nothing
+ * about its state can be trusted. */
+static void fail(h1_conn_t *c, http_error_t kind, int sys_errno)
+{
+    http_result_t r = {.error = kind, .sys_errno = sys_errno};
+    if (kind == HTTP_E_CROSS_ORIGIN)
+        r.detail = c->detail;
+    r.status = (c->flags & F_HEADERS_DONE) ? (long)c->parser.status_code : 0;
+    result_fill(c, &r);
+    close_tcp(c);
+    finish(c, &r);
+}
+
+static void on_timer(uv_timer_t *t);
+
+/* An error found where on_done may not run (inside h1_send, or a callback
+ * the owner called into): the timer reports it on the loop's next turn. */
+static void fail_later(h1_conn_t *c, http_error_t kind, int sys_errno)
+{
+    close_tcp(c);
+    c->pending = kind;
+    c->pending_errno = sys_errno;
+    uv_timer_start(&c->timer, on_timer, 0, 0);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    h1_conn_t *c = t->data;
+    if (!c->req)
+        return;
+    if (c->pending != HTTP_OK)
+        fail(c, c->pending, c->pending_errno);
+    else
+        fail(c, HTTP_E_TIMEOUT, 0);
+}
+
+/* libcurl's rule: a kept-alive connection found dead before any byte of the
+ * answer is not the server's failure but a race with its idle timeout, so the
+ * request goes again once on a new connection, with its original start time. */
+static bool can_retry(const h1_conn_t *c)
+{
+    return (c->flags & (F_REUSED | F_RETRIED | F_GOT_BYTES)) == F_REUSED;
+}
+
+static void retry(h1_conn_t *c)
+{
+    c->flags |= F_RETRIED;
+    close_tcp(c); /* on_tcp_closed connects and sends again */
+}
+
+/* Whether the connection may serve the next request: kept alive by the
+ * server, and no write of ours still queued (the server answered before
+ * reading all of the request: the framing is unknown). */
+static bool keep_connection(h1_conn_t *c)
+{
+    if ((c->flags & F_KEEP_ALIVE) && !(c->flags & F_WRITING)) {
+        c->state = H1_KEPT;
+        return true;
+    }
+    close_tcp(c);
+    return false;
+}
+
+static void complete(h1_conn_t *c)
+{
+    http_result_t r = {.error = HTTP_OK, .status = (long)c->parser.status_code};
+    result_fill(c, &r);
+    keep_connection(c);
+    finish(c, &r);
+}
+
+/* ---- redirects ---------------------------------------------------------------- */
+
+static bool is_redirect(unsigned status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/* The Location of the response against the current path: the new path
+ * (percent-encoded, xmalloc'd), or NULL for another origin, with the
+ * Location kept in c->detail for the error. */
+static char *resolve_location(h1_conn_t *c)
+{
+    const char *loc = c->location;
+    while (*loc == ' ' || *loc == '\t')
+        loc++;
+    size_t n = strcspn(loc, "#");
+    while (n > 0 && (loc[n - 1] == ' ' || loc[n - 1] == '\t'))
+        n--;
+    char *path = url_resolve_reference(c->origin->origin_host, current_path(c), loc, n);
+    if (!path) {
+        size_t k = n < sizeof c->detail - 1 ? n : sizeof c->detail - 1;
+        memcpy(c->detail, loc, k);
+        c->detail[k] = '\0';
+    }
+    return path;
+}
+
+/* The next request of a redirect chain: the prepared head with a new request
+ * line, without its body framing when a 301/302/303 made it a GET. */
+static void build_redirect(h1_conn_t *c, char *path)
+{
+    const h1_request_t *r = c->req;
+    bool no_body = (c->flags & F_NO_BODY) != 0;
+    const char *method = no_body ? (r->is_head ? "HEAD" : "GET") : r->method;
+    const char *line_end = memchr(r->head, '\n', r->head_len);
+    size_t first = line_end ? (size_t)(line_end - r->head) + 1 : r->head_len;
+    size_t tail = r->head_len - first - (no_body ? r->framing_len : 0);
+    size_t body = no_body ? 0 : r->body_len;
+    size_t line = strlen(method) + 1 + strlen(path) + sizeof " HTTP/1.1\r\n" - 1;
+    char *block = xmalloc(line + tail + 2 + body + 1);
+    snprintf(block, line + 1, "%s %s HTTP/1.1\r\n", method, path);
+    memcpy(block + line, r->head + first, tail);
+    memcpy(block + line + tail, crlf, 2);
+    if (body)
+        memcpy(block + line + tail + 2, r->body, body);
+    free(c->redirect_head);
+    free(c->redirect_path);
+    c->redirect_head = block;
+    c->redirect_head_len = line + tail;
+    c->redirect_path = path;
+}
+
+static void follow_redirect(h1_conn_t *c)
+{
+    char *path = resolve_location(c);
+    if (!path) {
+        fail(c, HTTP_E_CROSS_ORIGIN, 0);
+        return;
+    }
+    unsigned status = c->parser.status_code;
+    if (status == 301 || status == 302 || status == 303)
+        c->flags |= F_NO_BODY;
+    build_redirect(c, path);
+    free(c->location);
+    c->location = NULL;
+    c->redirects++;
+    if (keep_connection(c))
+        write_request(c);
+    /* else on_tcp_closed connects and sends the redirect */
+}
+
+/* ---- parsing the answer ------------------------------------------------------------ */
+
+static void header_flush(h1_conn_t *c)
+{
+    if (c->hdr_kind == K_SET_COOKIE) {
+        cookie_jar_set(&c->cookies, c->hdr_val, c->hdr_val_len, current_path(c), time(NULL));
+    } else if (c->hdr_kind == K_LOCATION) {
+        free(c->location);
+        c->location = xstrndup(c->hdr_val ? c->hdr_val : "", c->hdr_val_len);
+    }
+    c->hdr_kind = 0;
+    c->hdr_val_len = 0;
+}
+
+static int on_message_begin(http_parser *p)
+{
+    h1_conn_t *c = p->data;
+    clear_bits(c, F_RESPONSE);
+    c->hdr_kind = K_ALL;
+    c->hdr_pos = 0;
+    c->hdr_val_len = 0;
+    return 0;
+}
+
+/* Matches the name against the kept ones as its bytes arrive; most names
+ * fail on their first or second byte. */
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+    h1_conn_t *c = p->data;
+    if (c->flags & F_IN_VALUE) {
+        header_flush(c);
+        c->flags &= ~F_IN_VALUE;
+        c->hdr_kind = (c->flags & F_HEADERS_DONE) ? 0 : K_ALL; /* trailers are not kept */
+        c->hdr_pos = 0;
+    }
+    unsigned kind = c->hdr_kind, pos = c->hdr_pos;
+    for (size_t i = 0; i < len && kind; i++, pos++) {
+        char ch = lower(at[i]);
+        for (unsigned k = 0; k < 2; k++)
+            if ((kind & (1u << k)) && (pos >= kept_lens[k] || kept_names[k][pos] != ch))
+                kind &= ~(1u << k);
+    }
+    c->hdr_kind = kind;
+    c->hdr_pos = pos;
+    return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+    h1_conn_t *c = p->data;
+    if (!(c->flags & F_IN_VALUE)) {
+        c->flags |= F_IN_VALUE;
+        unsigned kind = 0;
+        for (unsigned k = 0; k < 2; k++)
+            if ((c->hdr_kind & (1u << k)) && c->hdr_pos == kept_lens[k])
+                kind |= 1u << k;
+        c->hdr_kind = kind;
+        c->hdr_val_len = 0;
+    }
+    if (!c->hdr_kind)
+        return 0;
+    if (c->hdr_val_len + len > HDR_VAL_MAX) {
+        c->hdr_kind = 0;
+        return 0;
+    }
+    if (c->hdr_val_len + len > c->hdr_val_cap) {
+        size_t cap = c->hdr_val_cap ? c->hdr_val_cap : 256;
+        while (cap < c->hdr_val_len + len)
+            cap *= 2;
+        c->hdr_val = xrealloc(c->hdr_val, cap);
+        c->hdr_val_cap = cap;
+    }
+    if (len == 0)
+        return 0;       /* an empty value: nothing to add (and hdr_val may be NULL) */
+    memcpy(c->hdr_val + c->hdr_val_len, at, len);
+    c->hdr_val_len += len;
+    return 0;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+    h1_conn_t *c = p->data;
+    if (c->flags & F_IN_VALUE) {
+        header_flush(c);
+        c->flags &= ~F_IN_VALUE;
+    }
+    c->hdr_kind = 0;
+    c->flags |= F_HEADERS_DONE;
+    unsigned status = p->status_code;
+    if (status / 100 == 1 && status != 101)
+        return 0; /* 100 Continue and friends: the real answer follows */
+    if (is_redirect(status) && c->location)
+        c->answer = c->redirects >= H1_MAX_REDIRECTS ? H1_ANSWER_TOO_MANY : H1_ANSWER_FOLLOW;
+    else
+        c->answer = H1_ANSWER_FINAL;
+    /* 1 tells http_parser that no body follows, which it cannot know for HEAD. */
+    return c->req->is_head ? 1 : 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+    h1_conn_t *c = p->data;
+    if (c->answer != H1_ANSWER_FINAL)
+        return 0;
+    c->body_bytes += len;
+    if (c->on_body) {
+        c->on_body(c->user, at, len);
+        if (!connected(c))
+            return 1; /* the owner cancelled: stop parsing */
+    }
+    return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+    h1_conn_t *c = p->data;
+    unsigned status = p->status_code;
+    if (status / 100 == 1 && status != 101)
+        return 0;
+    if (http_should_keep_alive(p))
+        c->flags |= F_KEEP_ALIVE;
+    /* Stop here: what follows (nothing, normally) is not for this request,
+     * and the request's end is handled outside the parser's callbacks. */
+    http_parser_pause(p, 1);
+    return 0;
+}
+
+static const http_parser_settings parser_settings = {
+    .on_message_begin = on_message_begin,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+static void response_done(h1_conn_t *c)
+{
+    if (c->answer == H1_ANSWER_TOO_MANY)
+        fail(c, HTTP_E_TOO_MANY_REDIRECTS, 0);
+    else if (c->answer == H1_ANSWER_FOLLOW)
+        follow_redirect(c);
+    else
+        complete(c);
+}
+
+static void parse(h1_conn_t *c, const char *data, size_t n)
+{
+    http_parser_execute(&c->parser, &parser_settings, data, n);
+    if (!connected(c) || !c->req)
+        return; /* cancelled from on_body */
+    enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+    if (e == HPE_PAUSED) {
+        http_parser_pause(&c->parser, 0);
+        response_done(c);
+    } else if (e != HPE_OK) {
+        fail(c, HTTP_E_MALFORMED, 0);
+    }
+}
+
+static void on_eof(h1_conn_t *c)
+{
+    if (!(c->flags & F_GOT_BYTES)) {
+        if (can_retry(c))
+            retry(c);
+        else
+            fail(c, HTTP_E_NO_RESPONSE, 0);
+        return;
+    }
+    /* A body without length ends with the connection: tell the parser. */
+    http_parser_execute(&c->parser, &parser_settings, NULL, 0);
+    if (HTTP_PARSER_ERRNO(&c->parser) == HPE_PAUSED) {
+        http_parser_pause(&c->parser, 0);
+        c->flags &= ~F_KEEP_ALIVE;
+        response_done(c);
+        return;
+    }
+    fail(c, HTTP_E_MID_BODY, 0);
+}
+
+/* ---- the socket ------------------------------------------------------------------ */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    h1_conn_t *c = h->data;
+    buf->base = c->origin->read_buf;
+    buf->len = H1_READ_BUF;
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    h1_conn_t *c = s->data;
+    if (nread == 0)
+        return;
+    if (!c->req) {
+        /* Idle: the server closed its end (its keep-alive timeout), or sent
+         * bytes nobody asked for. Either way this connection is done; the
+         * next h1_send opens another. */
+        close_tcp(c);
+        return;
+    }
+    if (nread > 0) {
+        c->flags |= F_GOT_BYTES;
+        parse(c, buf->base, (size_t)nread);
+    } else if (nread == UV_EOF) {
+        on_eof(c);
+    } else if (!(c->flags & F_GOT_BYTES) && can_retry(c)) {
+        retry(c);
+    } else {
+        fail(c, recv_error((int)nread), (int)-nread);
+    }
+}
+
+static void write_failed(h1_conn_t *c, int err)
+{
+    if (can_retry(c))
+        retry(c);
+    else
+        fail_later(c, send_error(err), -err);
+}
+
+static void on_write(uv_write_t *w, int status)
+{
+    h1_conn_t *c = w->data;
+    c->flags &= ~F_WRITING;
+    if (status == 0 || status == UV_ECANCELED || !c->req || !connected(c))
+        return;
+    write_failed(c, status);
+}
+
+/* The Cookie header for the current path into the connection's buffer,
+ * grown to the jar's size first (rare: only when the jar grew). */
+static size_t cookie_header(h1_conn_t *c)
+{
+    size_t need = cookie_jar_header_max(&c->cookies);
+    if (need > c->cookie_cap) {
+        c->cookie_buf = xrealloc(c->cookie_buf, need);
+        c->cookie_cap = need;
+    }
+    return cookie_jar_header(&c->cookies, current_path(c), time(NULL), c->cookie_buf,
+                             c->cookie_cap);
+}
+
+/* Writes the current request (the prepared one, or a redirect's) on the open
+ * connection: one buffer when no cookie applies, else head + cookie +
+ * blank line and body. What uv_try_write leaves goes to uv_write from the
+ * same memory, which stays valid until the request ends. */
+static void write_request(h1_conn_t *c)
+{
+    const h1_request_t *r = c->req;
+    const char *block = r->head;
+    size_t head_len = r->head_len, body_len = r->body_len;
+    if (c->redirect_head) {
+        block = c->redirect_head;
+        head_len = c->redirect_head_len;
+        if (c->flags & F_NO_BODY)
+            body_len = 0;
+    }
+    clear_bits(c, F_ATTEMPT);
+    if (c->state == H1_KEPT)
+        c->flags |= F_REUSED;
+    http_parser_init(&c->parser, HTTP_RESPONSE);
+    c->parser.data = c;
+
+    uv_buf_t bufs[3];
+    unsigned nb;
+    size_t cookie_len = c->cookies.n ? cookie_header(c) : 0;
+    if (cookie_len) {
+        bufs[0] = uv_buf_init((char *)block, (unsigned)head_len);
+        bufs[1] = uv_buf_init(c->cookie_buf, (unsigned)cookie_len);
+        bufs[2] = uv_buf_init((char *)block + head_len, (unsigned)(2 + body_len));
+        nb = 3;
+    } else {
+        bufs[0] = uv_buf_init((char *)block, (unsigned)(head_len + 2 + body_len));
+        nb = 1;
+    }
+    size_t total = head_len + cookie_len + 2 + body_len;
+    uv_stream_t *s = (uv_stream_t *)&c->tcp;
+    int n = uv_try_write(s, bufs, nb);
+    if (n >= 0 && (size_t)n == total)
+        return;
+    if (n < 0 && n != UV_EAGAIN) {
+        write_failed(c, n);
+        return;
+    }
+    /* The rare partial write: skip what went out, queue the rest. */
+    size_t done = n > 0 ? (size_t)n : 0;
+    unsigned first = 0;
+    while (done >= bufs[first].len) {
+        done -= bufs[first].len;
+        first++;
+    }
+    bufs[first].base += done;
+    bufs[first].len -= (unsigned)done;
+    c->write_req.data = c;
+    int err = uv_write(&c->write_req, s, bufs + first, nb - first, on_write);
+    if (err) {
+        write_failed(c, err);
+        return;
+    }
+    c->flags |= F_WRITING;
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+    h1_conn_t *c = req->data;
+    if (status == UV_ECANCELED || c->state != H1_CONNECTING || !c->req)
+        return;
+    h1_origin_t *o = c->origin;
+    if (status < 0) {
+        if (c->addr_try + 1 < o->n_addrs) {
+            c->addr_try++;
+            close_tcp(c); /* on_tcp_closed tries the next address */
+            return;
+        }
+        c->addr_try = 0;
+        fail(c, http_connect_error(-status), -status);
+        return;
+    }
+    if (c->addr_try) {
+        /* Later connections go straight to the address that answered. */
+        o->preferred = (o->preferred + c->addr_try) % o->n_addrs;
+        memcpy(&o->addr, &o->addrs[o->preferred], sizeof o->addr);
+        c->addr_try = 0;
+    }
+    c->state = H1_OPEN;
+    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    write_request(c);
+}
+
+static void all_closed(h1_conn_t *c)
+{
+    free(c->hdr_val);
+    free(c->cookie_buf);
+    free_redirect(c);
+    c->hdr_val = c->cookie_buf = NULL;
+    c->hdr_val_cap = c->cookie_cap = 0;
+    cookie_jar_free(&c->cookies);
+    if (c->on_closed)
+        c->on_closed(c);
+}
+
+static void on_tcp_closed(uv_handle_t *h)
+{
+    h1_conn_t *c = h->data;
+    c->flags &= ~F_WRITING;
+    c->open_handles--;
+    if (c->state == H1_SHUTDOWN) {
+        if (c->open_handles == 0)
+            all_closed(c);
+        return;
+    }
+    c->state = H1_CLOSED;
+    if (c->req && c->pending == HTTP_OK)
+        connect_start(c);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    h1_conn_t *c = h->data;
+    if (--c->open_handles == 0)
+        all_closed(c);
+}
+
+static void connect_start(h1_conn_t *c)
+{
+    h1_origin_t *o = c->origin;
+    int err;
+    if (o->n_sources) {
+        /* Each source address has its own ephemeral ports: round-robin over
+         * them lifts the ~28k connections one address pair allows. */
+        const struct sockaddr *src = (const struct sockaddr *)&o->sources[o->next_source];
+        o->next_source = (o->next_source + 1) % o->n_sources;
+        err = uv_tcp_init_ex(o->loop, &c->tcp, src->sa_family);
+        if (err) {
+            fail_later(c, http_connect_error(-err), -err);
+            return;
+        }
+        uv_os_fd_t fd;
+        if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0) {
+            /* Pick the port at connect, not bind: then it only has to be
+             * unique per destination, not per source address. */
+            int on = 1;
+            (void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on);
+        }
+        err = uv_tcp_bind(&c->tcp, src, 0);
+    } else {
+        err = uv_tcp_init(o->loop, &c->tcp);
+        if (err) {
+            fail_later(c, http_connect_error(-err), -err);
+            return;
+        }
+    }
+    c->tcp.data = c;
+    c->open_handles++;
+    c->state = H1_CONNECTING;
+    if (!err)
+        err = uv_tcp_nodelay(&c->tcp, 1);
+    c->connect_req.data = c;
+    const struct sockaddr_storage *to = &o->addr;
+    if (c->addr_try && o->n_addrs)
+        to = &o->addrs[(o->preferred + c->addr_try) % o->n_addrs];
+    if (!err)
+        err = uv_tcp_connect(&c->connect_req, &c->tcp, (const struct sockaddr *)to, on_connect);
+    if (err) {
+        /* No IPv6 on this host, say: the next address may still do. */
+        if (c->addr_try + 1 < o->n_addrs) {
+            c->addr_try++;
+            close_tcp(c);
+            return;
+        }
+        c->addr_try = 0;
+        fail_later(c, http_connect_error(-err), -err);
+    }
+}
+
+/* ---- the calls ------------------------------------------------------------------- */
+
+void h1_conn_init(h1_conn_t *c, h1_origin_t *o, http_body_cb on_body_cb, http_done_cb on_done,
+                  void *user)
+{
+    memset(c, 0, sizeof *c);
+    c->origin = o;
+    c->on_body = on_body_cb;
+    c->on_done = on_done;
+    c->user = user;
+    c->state = H1_CLOSED;
+    uv_timer_init(o->loop, &c->timer);
+    c->timer.data = c;
+    c->open_handles = 1;
+    c->connect_req.data = c;
+    c->write_req.data = c;
+    cookie_jar_init(&c->cookies);
+    http_parser_init(&c->parser, HTTP_RESPONSE);
+    c->parser.data = c;
+}
+
+void h1_send(h1_conn_t *c, const h1_request_t *r)
+{
+    c->req = r;
+    c->start_ns = uv_hrtime();
+    c->body_bytes = 0;
+    c->redirects = 0;
+    clear_bits(c, F_REQUEST);
+    c->pending = HTTP_OK;
+    c->addr_try = 0;
+    if (r->timeout_us)
+        uv_timer_start(&c->timer, on_timer, (r->timeout_us + 999) / 1000, 0);
+    if (connected(c))
+        write_request(c);
+    else if (c->state == H1_CLOSED)
+        connect_start(c);
+    /* CLOSING: on_tcp_closed connects. */
+}
+
+void h1_cancel(h1_conn_t *c)
+{
+    if (c->req) {
+        uv_timer_stop(&c->timer);
+        c->req = NULL;
+        clear_bits(c, F_REQUEST);
+        c->pending = HTTP_OK;
+        free_redirect(c);
+    }
+    close_tcp(c);
+}
+
+void h1_conn_close(h1_conn_t *c, h1_closed_cb on_closed)
+{
+    h1_cancel(c);
+    c->state = H1_SHUTDOWN;
+    c->on_closed = on_closed;
+    uv_close((uv_handle_t *)&c->timer, on_timer_closed);
+}

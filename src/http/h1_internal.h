@@ -1,0 +1,184 @@
+/* h1_internal: the native HTTP/1.1 client's own types, shared by its files
+ * (h1_origin.c, h1_request.c, h1_conn.c, h1_client.c) and by the tests that
+ * reach inside it. Nothing outside src/http and tests includes this: the
+ * engine sees only http/client.h. */
+#ifndef HOPPER_H1_INTERNAL_H
+#define HOPPER_H1_INTERNAL_H
+
+#include <http_parser.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "client_impl.h"
+#include "http/cookies.h"
+#include "http/errors.h"
+#include "http/h1.h"
+#include "http/srcaddr.h"
+
+#define H1_READ_BUF 65536
+#define H1_MAX_REDIRECTS 10
+#define H1_DETAIL_MAX 160    /* a cross-origin Location, as far as the error text shows it */
+
+/* Formats a message into err (if any) and returns -1: the set-up calls'
+ * error path in one line. */
+int h1_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- the origin (h1_origin.c) ---------------------------------------------------- */
+
+/* What every connection of a run shares: where to connect, from which local
+ * addresses, and the buffer reads land in (reads are handled at once, so one
+ * buffer serves every connection of a loop). */
+typedef struct {
+    uv_loop_t *loop;
+    struct sockaddr_storage addr;     /* the address to connect to: addrs[preferred] */
+    struct sockaddr_storage *addrs;   /* every address the name resolved to: a connection
+                                       * that fails on one tries the next (localhost as ::1,
+                                       * then 127.0.0.1), as libcurl does */
+    size_t n_addrs;
+    size_t preferred;                 /* the one that last worked */
+    char *origin_url;                 /* "http://127.0.0.1:8082": a failure's URL starts so */
+    char *origin_host;                /* "127.0.0.1:8082" as in the Host header (inside origin_url) */
+    const struct sockaddr_storage *sources; /* --source-addrs (the caller's list); NULL: the kernel picks */
+    size_t n_sources;
+    size_t next_source;               /* round-robin, per connection */
+    char *read_buf;                   /* H1_READ_BUF bytes */
+    bool failure_detail;              /* results carry the URL and the headers sent */
+} h1_origin_t;
+
+/* Resolves host:port of an http:// base URL (blocking getaddrinfo, once, at
+ * start; in the family of the sources when there are some; up to 8
+ * addresses). sources (may be NULL) must be of one family and outlive the
+ * origin. 0, or -1 with a message. */
+int h1_origin_init(h1_origin_t *o, uv_loop_t *loop, const char *base_url,
+                   const srcaddr_list_t *sources, char *err, size_t errlen);
+void h1_origin_free(h1_origin_t *o);
+
+/* Whether authority a (n bytes) names the origin. */
+bool h1_origin_same(const h1_origin_t *o, const char *a, size_t n);
+
+/* ---- a prepared request (h1_request.c) -------------------------------------------- */
+
+/* A task's request, prepared once (h1_request_prepare). */
+typedef struct {
+    char *head;             /* "GET /p HTTP/1.1\r\nHost: ..\r\n...headers..\r\n" without the
+                             * blank line: a Cookie header may follow. The one allocation
+                             * goes on with "\r\n" and the body, so a request without
+                             * cookies is written from one buffer. */
+    size_t head_len;
+    const char *body;       /* NULL if none, else inside head's allocation (a copy);
+                             * Content-Length is in head */
+    size_t body_len;
+    size_t framing_len;     /* the last bytes of head that frame the body (the default
+                             * Content-Type and Content-Length), dropped when a redirect
+                             * turns the request into a GET */
+    const char *method;
+    const char *path;       /* percent-encoded path and query, for redirects */
+    bool is_head;           /* HEAD: the response has no body */
+    uint64_t timeout_us;
+} h1_request_t;
+
+/* Builds a task's request for the origin: method, the percent-encoded target
+ * (a path, or an absolute http:// URL of the same origin), the headers ("Name:
+ * value", global then task), an optional body, the timeout. Adds Host,
+ * User-Agent (user_agent; none if NULL), an Accept header for any type and,
+ * as libcurl does for a body or a POST, Content-Length and a default
+ * Content-Type (application/x-www-form-urlencoded); PUT and PATCH without a
+ * body say Content-Length: 0. A plan header named Host, User-Agent, Accept,
+ * Content-Type or Content-Length replaces the default (names compared
+ * without case). The body is copied. A fragment is not sent.
+ * Returns 0 or -1 with a message (an absolute URL of another origin, say). */
+int h1_request_prepare(h1_request_t *r, const h1_origin_t *o, const char *method,
+                       const char *target, char *const *headers, size_t n_headers,
+                       char *const *task_headers, size_t n_task_headers, const char *body,
+                       size_t body_len, uint64_t timeout_us, const char *user_agent, char *err,
+                       size_t errlen);
+void h1_request_free(h1_request_t *r);
+
+/* ---- a connection (h1_conn.c) ------------------------------------------------------ */
+
+/* The socket's life; the transitions are written down in h1_conn.c. */
+typedef enum {
+    H1_CLOSED,      /* no socket: a send connects */
+    H1_CONNECTING,  /* connect in progress; a request waits */
+    H1_OPEN,        /* connected, no response completed on it yet */
+    H1_KEPT,        /* connected, and it has served a response: a request now reuses it */
+    H1_CLOSING,     /* the socket is closing; its close callback connects again if a
+                     * request is still waiting */
+    H1_SHUTDOWN     /* h1_conn_close: the socket and timer close for good */
+} h1_state_t;
+
+/* What the response being parsed turns out to be, once its headers are in. */
+typedef enum {
+    H1_ANSWER_PENDING,   /* headers not complete, or an interim 1xx */
+    H1_ANSWER_FINAL,     /* the answer the caller gets: its body is counted */
+    H1_ANSWER_FOLLOW,    /* a redirect to follow */
+    H1_ANSWER_TOO_MANY   /* a redirect beyond H1_MAX_REDIRECTS */
+} h1_answer_t;
+
+typedef struct h1_conn h1_conn_t;
+
+/* Both of the connection's handles are closed: its memory may go. */
+typedef void (*h1_closed_cb)(h1_conn_t *c);
+
+struct h1_conn {
+    http_conn_t base;        /* the client interface's view (h1_client.c sets it) */
+    uv_tcp_t tcp;
+    uv_timer_t timer;        /* the request timeout; also reports errors found inside h1_send */
+    uv_connect_t connect_req;
+    uv_write_t write_req;
+    http_parser parser;
+    h1_origin_t *origin;
+    cookie_jar_t cookies;    /* this user's */
+    const h1_request_t *req; /* in flight, or NULL */
+    http_body_cb on_body;
+    http_done_cb on_done;
+    h1_closed_cb on_closed;
+    void *user;
+    h1_state_t state;
+    h1_answer_t answer;
+    unsigned flags;          /* the request's and response's bits (h1_conn.c) */
+    int open_handles;        /* tcp and timer not yet closed, during H1_SHUTDOWN */
+    uint64_t start_ns;
+    uint64_t body_bytes;
+    char *redirect_head;     /* a redirect's own request, only while following one */
+    size_t redirect_head_len;
+    char *redirect_path;
+    unsigned redirects;
+    unsigned addr_try;       /* how many of the origin's addresses this connect has tried */
+    http_error_t pending;    /* an error found inside h1_send, reported by the timer */
+    int pending_errno;
+    /* Response headers: only Set-Cookie and Location are kept, the name
+     * matched byte by byte as it arrives (it may be split across reads). */
+    unsigned hdr_kind, hdr_pos;
+    char *hdr_val;           /* the value of a kept header, grown as needed */
+    size_t hdr_val_len, hdr_val_cap;
+    char *location;          /* a redirect's Location, until it is followed */
+    char *cookie_buf;        /* the Cookie header, sized to the jar */
+    size_t cookie_cap;
+    char detail[H1_DETAIL_MAX]; /* a cross-origin Location, for the result */
+};
+
+/* Embedded in its owner; the owner's memory must live until on_closed. */
+void h1_conn_init(h1_conn_t *c, h1_origin_t *o, http_body_cb on_body, http_done_cb on_done,
+                  void *user);
+
+/* Sends a request; connects first when there is no open connection. Exactly
+ * one on_done follows (never from inside h1_send), unless h1_cancel or
+ * h1_conn_close abandons it. r must stay valid until then. May be called from
+ * on_done. */
+void h1_send(h1_conn_t *c, const h1_request_t *r);
+
+/* Abandons the request in flight, if any (no on_done), and closes the
+ * connection; a later h1_send reconnects. Safe from on_body and on_done. */
+void h1_cancel(h1_conn_t *c);
+
+/* Closes the connection and the timer, abandoning a request in flight (no
+ * on_done) and freeing the cookie jar; on_closed (may be NULL) runs once both
+ * handles are closed, and may free the memory c lives in. */
+void h1_conn_close(h1_conn_t *c, h1_closed_cb on_closed);
+
+#endif

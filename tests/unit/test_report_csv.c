@@ -1,0 +1,200 @@
+/* Unit tests for the CSV report (src/report/report_csv.c) against a snapshot
+ * built by hand: Locust's exact headers, exact row values, the row of an
+ * endpoint never called, the history rows and the failures file. */
+#include "check.h"
+#include "report/report_csv.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Locust's headers, copied from its stats.py (see tests/e2e/reports.sh). */
+#define LOCUST_STATS                                                                        \
+    "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"     \
+    "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,"       \
+    "50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%"
+#define LOCUST_HISTORY                                                                      \
+    "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%," \
+    "99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,"  \
+    "Total Average Response Time,Total Min Response Time,Total Max Response Time,"          \
+    "Total Average Content Size"
+#define LOCUST_FAILURES "Method,Name,Error,Occurrences,First Seen,Last Seen"
+
+typedef struct {
+    snap_t s;
+    snap_entry_t entries[3];
+    snap_error_t errors[2];
+    char dir[64];
+    char prefix[96];
+} fixture_t;
+
+/* An entry with round numbers: times of k ms, percentiles 1, 2, ... 11 ms. */
+static void called(snap_entry_t *e, const char *method, const char *name, uint64_t requests,
+                   uint64_t failures)
+{
+    *e = (snap_entry_t){.method = method, .name = name, .requests = requests, .failures = failures,
+                        .content_bytes = requests * 100, .min_us = 500, .max_us = 12000,
+                        .avg_us = 2750, .cur_rps = 1.5, .cur_fps = 0.25,
+                        .total_rps = 2, .total_fps = 0.5};
+    for (int i = 0; i < SNAP_NPCT; i++)
+        e->pct_us[i] = (uint64_t)(i + 1) * 1000;
+}
+
+static void fixture_init(fixture_t *fx)
+{
+    memset(fx, 0, sizeof *fx);
+    snap_init(&fx->s);
+    snap_t *s = &fx->s;
+    s->users = 7;
+    s->start_unix = 1714564800;     /* 2024-05-01T12:00:00Z */
+    s->elapsed_ms = 3500;
+    called(&fx->entries[0], "GET", "/a", 4, 1);
+    fx->entries[1] = (snap_entry_t){.method = "POST", .name = "/never"};
+    called(&fx->entries[2], "GET", "/with, comma", 2, 0);
+    s->entries = fx->entries;
+    s->n_entries = 3;
+    called(&s->total, "", "Aggregated", 6, 1);
+
+    fx->errors[0] = (snap_error_t){.method = "GET", .name = "/a", .count = 1,
+                                   .first_seen = 1714564801.5, .last_seen = 1714564802.25};
+    snprintf(fx->errors[0].error, sizeof fx->errors[0].error, "HTTP 500: \"oops\", again");
+    s->errors = fx->errors;
+    s->n_errors = 1;
+
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/hopper-test-csv-XXXXXX");
+    CHECK(mkdtemp(fx->dir) != NULL);
+    snprintf(fx->prefix, sizeof fx->prefix, "%s/run", fx->dir);
+}
+
+static char *slurp(const fixture_t *fx, const char *suffix)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s%s", fx->prefix, suffix);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return strdup("");
+    char *buf = calloc(1, 1 << 16);
+    size_t n = fread(buf, 1, (1 << 16) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    unlink(path);
+    return buf;
+}
+
+static void fixture_done(fixture_t *fx)
+{
+    rmdir(fx->dir);
+}
+
+/* Writes the reports for fx (one update, then the close), and reads them back. */
+static void write_all(fixture_t *fx, bool full_history, char **stats, char **history, char **failures)
+{
+    report_csv_t c;
+    char err[256] = "";
+    CHECK_INT(report_csv_open(&c, fx->prefix, full_history, err, sizeof err), 0);
+    CHECK_INT(report_csv_update(&c, &fx->s), 0);
+    CHECK_INT(report_csv_close(&c, &fx->s), 0);
+    *stats = slurp(fx, "_stats.csv");
+    *history = slurp(fx, "_stats_history.csv");
+    *failures = slurp(fx, "_failures.csv");
+}
+
+#define PCTS_MS ",1.000,2.000,3.000,4.000,5.000,6.000,7.000,8.000,9.000,10.000,11.000"
+#define PCTS_NA ",N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A"
+
+TEST(stats_file)
+{
+    fixture_t fx;
+    fixture_init(&fx);
+    char *stats, *history, *failures;
+    write_all(&fx, false, &stats, &history, &failures);
+    /* Rewritten on each update: the close leaves exactly one copy. Times in
+     * ms with three decimals; rates with six, as Locust's "%2f". */
+    CHECK_STR(stats, LOCUST_STATS "\n"
+              "GET,/a,4,1,1.000,2.750,0.500,12.000,100.000,2.000000,0.500000" PCTS_MS "\n"
+              "POST,/never,0,0,0.000,0.000,0.000,0.000,0.000,0.000000,0.000000" PCTS_NA "\n"
+              "GET,\"/with, comma\",2,0,1.000,2.750,0.500,12.000,100.000,2.000000,0.500000" PCTS_MS "\n"
+              ",Aggregated,6,1,1.000,2.750,0.500,12.000,100.000,2.000000,0.500000" PCTS_MS "\n");
+    free(stats);
+    free(history);
+    free(failures);
+    fixture_done(&fx);
+}
+
+TEST(aggregated_without_requests)
+{
+    fixture_t fx;
+    fixture_init(&fx);
+    fx.s.n_entries = 0;
+    fx.s.n_errors = 0;
+    fx.s.total = (snap_entry_t){.method = "", .name = "Aggregated"};
+    char *stats, *history, *failures;
+    write_all(&fx, false, &stats, &history, &failures);
+    CHECK_STR(stats, LOCUST_STATS "\n"
+              ",Aggregated,0,0,0.000,0.000,0.000,0.000,0.000,0.000000,0.000000" PCTS_NA "\n");
+    CHECK_STR(failures, LOCUST_FAILURES "\n");
+    free(stats);
+    free(history);
+    free(failures);
+    fixture_done(&fx);
+}
+
+TEST(history_file)
+{
+    fixture_t fx;
+    fixture_init(&fx);
+    char *stats, *history, *failures;
+    write_all(&fx, false, &stats, &history, &failures);
+    /* Without full history: the Aggregated row only, once per update (the
+     * close is an update too). Current rates, then the cumulative totals. */
+#define AGG_ROW "1714564803,7,,Aggregated,1.500000,0.250000" PCTS_MS ",6,1,1.000,2.750,0.500,12.000,100.000\n"
+    CHECK_STR(history, LOCUST_HISTORY "\n" AGG_ROW AGG_ROW);
+    free(stats);
+    free(history);
+    free(failures);
+
+    write_all(&fx, true, &stats, &history, &failures);
+    /* With it: every row of the snapshot, the uncalled endpoint too. */
+#define FULL_ROWS                                                                              \
+    "1714564803,7,GET,/a,1.500000,0.250000" PCTS_MS ",4,1,1.000,2.750,0.500,12.000,100.000\n"  \
+    "1714564803,7,POST,/never,0.000000,0.000000" PCTS_NA ",0,0,0.000,0.000,0.000,0.000,0.000\n" \
+    "1714564803,7,GET,\"/with, comma\",1.500000,0.250000" PCTS_MS ",2,0,1.000,2.750,0.500,12.000,100.000\n" \
+    AGG_ROW
+    CHECK_STR(history, LOCUST_HISTORY "\n" FULL_ROWS FULL_ROWS);
+    free(stats);
+    free(history);
+    free(failures);
+    fixture_done(&fx);
+}
+
+TEST(failures_file)
+{
+    fixture_t fx;
+    fixture_init(&fx);
+    char *stats, *history, *failures;
+    write_all(&fx, false, &stats, &history, &failures);
+    /* Quotes doubled and the cell quoted, seen times as unix seconds. */
+    CHECK_STR(failures, LOCUST_FAILURES "\n"
+              "GET,/a,\"HTTP 500: \"\"oops\"\", again\",1,1714564801.500,1714564802.250\n");
+    free(stats);
+    free(history);
+    free(failures);
+    fixture_done(&fx);
+}
+
+TEST(headers_are_locusts)
+{
+    CHECK_STR(report_csv_stats_header, LOCUST_STATS);
+    CHECK_STR(report_csv_history_header, LOCUST_HISTORY);
+    CHECK_STR(report_csv_failures_header, LOCUST_FAILURES);
+}
+
+int main(void)
+{
+    check_prog = "report_csv";
+    RUN(headers_are_locusts);
+    RUN(stats_file);
+    RUN(aggregated_without_requests);
+    RUN(history_file);
+    RUN(failures_file);
+    return check_done();
+}
