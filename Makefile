@@ -8,11 +8,17 @@ MANDIR  := $(PREFIX)/share/man/man1
 MAN5DIR := $(PREFIX)/share/man/man5
 
 PKGS    := libcurl libuv ncursesw jansson
-# Debian's http-parser ships no pkg-config file; its header and library are
-# checked by `make deps` instead.
-DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libuv1-dev libncurses-dev \
-            libjansson-dev libhttp-parser-dev curl jq tmux wrk chromium clang libclang-rt-14-dev \
-            valgrind openssl
+# Debian packages, in two sets. Building and running hopper (and so `make
+# demo`, which runs the dashboard in your own terminal) needs only the first;
+# Debian's http-parser ships no pkg-config file, so libhttp-parser-dev is
+# checked here as a package. The second is what the suite, its sanitizer and
+# valgrind runs, the fuzz targets and the benchmark use besides: tmux drives
+# the dashboard, chromium renders the HTML report, clang with
+# libclang-rt-14-dev builds libFuzzer targets, wrk is the benchmark's
+# reference, openssl makes the TLS test's certificate.
+BUILD_DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libuv1-dev libncurses-dev \
+                  libjansson-dev libhttp-parser-dev
+TEST_DEB_PKGS  := curl jq tmux wrk chromium clang libclang-rt-14-dev valgrind openssl
 
 CC      ?= cc
 OPT     ?= -O2 -g
@@ -28,7 +34,7 @@ OBJ     := $(BUILD)/obj
 # One folder per layer (README, "Where things are"). src/util is the only
 # part hopper-target shares with hopper, so it is an archive of its own.
 HOPPER_MAIN := src/main.c
-HEADERS     := $(wildcard include/*.h include/*/*.h)
+HEADERS     := $(wildcard include/*.h include/*/*.h src/*/*.h)
 UTIL_SRC    := $(wildcard src/util/*.c)
 TARGET_SRC  := $(wildcard src/target/*.c)
 LIB_SRC     := $(filter-out $(UTIL_SRC) $(TARGET_SRC),$(wildcard src/*/*.c))
@@ -47,7 +53,8 @@ ifeq ($(V),1)
 Q :=
 endif
 
-.PHONY: all clean test test-unit test-e2e test-asan test-valgrind deps demo install uninstall bench
+.PHONY: all clean test test-run test-unit test-e2e test-asan test-asan-run test-valgrind \
+        test-valgrind-run deps test-deps demo install uninstall bench
 
 # Top-level links so `./hopper` works from the checkout; only for the default
 # build, so that a sanitizer or benchmark build never re-points them.
@@ -95,8 +102,13 @@ $(BUILD)/faultserver: tests/tools/faultserver.c | $(BUILD)/tests
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 # The suite: unit programs, then end-to-end scripts against a real
-# hopper-target. tests/run prints "N passed, N failed" and fails on any failure.
-test: deps-check all $(UNIT_BIN) $(BUILD)/faultserver
+# hopper-target. tests/run prints "N passed, N failed, N skipped" and fails on
+# any failure. The packages come first (installed when root), then the build:
+# a sub-make, so that `make -j` never compiles while apt-get is installing.
+test: test-deps
+	$(Q)$(MAKE) --no-print-directory test-run
+
+test-run: all $(UNIT_BIN) $(BUILD)/faultserver
 	$(Q)BUILD=$(BUILD) tests/run
 
 test-unit: all $(UNIT_BIN)
@@ -106,7 +118,7 @@ test-e2e: all $(UNIT_BIN) $(BUILD)/faultserver
 	$(Q)BUILD=$(BUILD) tests/run e2e
 
 # The same suite built with AddressSanitizer (leak detection on) and UBSan.
-test-asan:
+test-asan: test-deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
 	  OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" $(BUILD_ASAN_TARGETS) test-asan-run
@@ -119,29 +131,45 @@ test-asan-run: all $(UNIT_BIN) $(BUILD)/faultserver
 # memory error or definite leak fails the run (valgrind's status 99).
 VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
             --show-leak-kinds=definite --trace-children=no
-test-valgrind: all $(UNIT_BIN)
+test-valgrind: test-deps
+	$(Q)$(MAKE) --no-print-directory test-valgrind-run
+
+test-valgrind-run: all $(UNIT_BIN)
 	$(Q)HOPPER_WRAP="$(VALGRIND)" BUILD=$(BUILD) tests/run e2e counts
 
-deps-check:
-	$(Q)pkg-config --exists $(PKGS) && test -f /usr/include/http_parser.h || \
-	  { echo "missing build dependencies: run 'make deps' (as root it installs them)"; exit 2; }
-
-# Installs the Debian packages that are missing (when root), else prints the line.
-deps:
-	$(Q)missing=""; for p in $(DEB_PKGS); do \
+# $(call deb_install,WHAT,PACKAGES): installs the missing Debian packages when
+# root, else names them with the apt-get line that installs them and fails
+# (exit 2) before anything is built. Without dpkg (not Debian) it lists the
+# packages to install by other means and goes on.
+define deb_install
+	$(Q)missing=""; \
+	if ! command -v dpkg-query >/dev/null; then \
+	  echo "$(1): not a Debian system, cannot check; needed: $(2)"; exit 0; fi; \
+	for p in $(2); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
-	if [ -z "$$missing" ]; then echo "all dependencies are installed"; \
+	if [ -z "$$missing" ]; then echo "$(1): all installed"; \
 	elif [ "$$(id -u)" = 0 ]; then \
-	  echo "installing:$$missing"; \
+	  echo "$(1): installing$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	else echo "missing packages; run as root:"; echo "  apt-get install -y$$missing"; exit 2; fi
+	else echo "$(1): missing$$missing"; echo "  as root, 'make $@' installs them, or: apt-get install -y$$missing"; \
+	  exit 2; fi
+endef
+
+# What building and running hopper needs (`make demo` uses it).
+deps:
+	$(call deb_install,build dependencies,$(BUILD_DEB_PKGS))
+
+# What the tests need besides (make test, test-asan, test-valgrind, fuzz, bench).
+test-deps: deps
+	$(call deb_install,test dependencies,$(TEST_DEB_PKGS))
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/demo.sh
 
-bench: all
+bench: test-deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bench/run
 
 install: all
@@ -178,7 +206,7 @@ FUZZ_CFLAGS        := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(WA
 # callbacks are static), which needs libuv and http-parser.
 FUZZ_LIB_SRC := $(addprefix src/,plan/checks.c util/text.c http/cookies.c util/duration.c \
                   plan/hopperfile.c plan/plan.c snapshot/snapshot.c http/srcaddr.c util/url.c \
-                  util/xalloc.c http/errors.c http/h1_request.c http/h1_origin.c)
+                  util/xalloc.c http/errors.c http/h1_request.c http/h1_origin.c http/method.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
@@ -197,7 +225,7 @@ fuzz-build: fuzz-check $(FUZZ_BINS)
 fuzz-check:
 	$(Q)printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' | \
 	  $(FUZZ_CC) -x c - -fsanitize=fuzzer,address,undefined -o /dev/null >/dev/null 2>&1 || \
-	  { echo "fuzzing needs clang with libFuzzer: run 'make deps' (clang, libclang-rt-14-dev)"; exit 2; }
+	  { echo "fuzzing needs clang with libFuzzer: run 'make test-deps' (clang, libclang-rt-14-dev)"; exit 2; }
 
 $(FUZZ_BUILD)/obj/%.o: src/%.c $(HEADERS) | fuzz-check
 	@mkdir -p $(dir $@)

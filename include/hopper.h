@@ -19,6 +19,11 @@
 #define HOPPER_MAX_SPAWN_RATE   ((double)HOPPER_MAX_SPAWN_RATE_N)
 /* Worker processes (--workers). */
 #define HOPPER_MAX_WORKERS 64
+/* How long requests in flight may finish at a stop when --stop-timeout is not
+ * given (seconds; hopper(1), STOPPING). A request ends by its own timeout
+ * sooner, so only plans with a request timeout above this see a request
+ * cancelled at the stop; the cap keeps a stop from hanging for a minute. */
+#define HOPPER_STOP_TIMEOUT_DEFAULT_S 10
 /* Open files a process keeps beside one connection per user: the loop, its
  * pipes, the reports, the terminal. */
 #define HOPPER_FD_RESERVE 64

@@ -167,8 +167,9 @@ static void on_print(uv_timer_t *t)
 }
 
 /* Ctrl-C, SIGTERM and SIGHUP (a dropped SSH session) all stop the test the
- * same way and still print the summary; a second one stops waiting for
- * requests in flight. */
+ * same way as the run time and the dashboard's q: requests in flight may
+ * finish within the stop timeout, and the summary and every report follow; a
+ * second one (or a q after one) cancels what is still in flight. */
 static void on_signal(uv_signal_t *s, int signum)
 {
     app_t *app = s->data;
@@ -180,7 +181,9 @@ static void on_signal(uv_signal_t *s, int signum)
     }
     if (app->stop_requests == 1)
         log_msg(&app->log, "%s: stopping%s", strsignal(signum),
-                app->opts.stop_timeout_set && app->stop_requests == 1 ? " (again to stop at once)" : "");
+                app->opts.stop_timeout_us ? " (again to stop at once)" : "");
+    else if (app->stop_requests == 2)
+        log_msg(&app->log, "%s again: cancelling the requests still in flight", strsignal(signum));
     engine_stop(app->eng);
     if (app->tui_on)
         tui_redraw(&app->tui);
@@ -301,6 +304,7 @@ int main(int argc, char **argv)
     plan_init(&app.plan);
     if (hopperfile_load(app.opts.hopperfile, &app.plan, err, sizeof err) != 0) {
         fprintf(stderr, "hopper: %s\n", err);
+        cli_free(&app.opts);
         return HOPPER_EXIT_USAGE;
     }
     uint64_t fd_limit = fdlimit_raise(NULL);
@@ -316,6 +320,7 @@ int main(int argc, char **argv)
         choose_client(&app.plan, app.opts.http_client, &app.client, err, sizeof err) != 0) {
         fprintf(stderr, "hopper: %s\n", err);
         plan_free(&app.plan);
+        cli_free(&app.opts);
         return HOPPER_EXIT_USAGE;
     }
 
@@ -351,7 +356,6 @@ int main(int argc, char **argv)
         .users = app.plan.users,
         .spawn_rate = app.plan.spawn_rate,
         .run_time_us = app.plan.run_time_us,
-        .stop_timeout_set = app.opts.stop_timeout_set,
         .stop_timeout_us = app.opts.stop_timeout_us,
         .seed = app.opts.seed_set ? app.opts.seed : (uv_hrtime() ^ ((uint64_t)getpid() << 32)),
         .done = on_engine_done,
@@ -361,6 +365,7 @@ int main(int argc, char **argv)
         .workers = app.workers,
         .client = app.client,
         .insecure = app.opts.insecure,
+        .no_retry = app.opts.no_retry,
         .sources = app.sources.n ? &app.sources : NULL,
         .log = engine_log,
         .log_arg = &app,

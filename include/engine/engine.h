@@ -42,8 +42,7 @@ typedef struct {
     uint64_t users;            /* initial target */
     double spawn_rate;
     uint64_t run_time_us;      /* 0: until engine_stop */
-    bool stop_timeout_set;     /* --stop-timeout given */
-    uint64_t stop_timeout_us;  /* how long in-flight requests may finish at stop */
+    uint64_t stop_timeout_us;  /* how long in-flight requests may finish at stop; 0: cancel at once */
     uint64_t seed;
     engine_done_cb done;
     void *arg;
@@ -57,6 +56,7 @@ typedef struct {
     http_client_kind_t client; /* libcurl or hopper's HTTP/1.1 client */
     const srcaddr_list_t *sources; /* --source-addrs, parsed (must outlive the engine), or NULL */
     bool insecure;             /* --insecure: TLS certificates are not verified */
+    bool no_retry;             /* --no-retry: a request never goes twice (http/client.h) */
     /* Messages for the operator (a worker died, hopper is the bottleneck). */
     void (*log)(void *arg, const char *msg);
     void *log_arg;
@@ -81,9 +81,12 @@ void engine_pause(engine_t *eng, bool paused);
 /* Forgets the statistics so far (Locust's "reset stats"). */
 void engine_reset_stats(engine_t *eng);
 
-/* Stops the test: no new requests; requests in flight finish within the stop
- * timeout, or are cancelled at once (and counted as cancelled) without one. A
- * second call cancels whatever is still in flight. The done callback follows. */
+/* Stops the test: no new requests; requests in flight may finish (and are
+ * counted, as drained) for up to the stop timeout, and what is left then is
+ * cancelled (counted as cancelled, not as requests); a stop timeout of 0
+ * cancels at once. With workers, each worker drains the same way and its last
+ * report carries what it drained. A second call cancels whatever is still in
+ * flight. The done callback follows. */
 void engine_stop(engine_t *eng);
 
 /* Fills *out with the state and statistics now. */

@@ -41,8 +41,8 @@ typedef struct {
     http_client_kind_t client;
     const srcaddr_list_t *sources; /* --source-addrs, parsed; NULL: the kernel picks */
     bool insecure;                 /* libcurl: do not verify TLS certificates */
-    bool stop_timeout_set;
-    uint64_t stop_timeout_us;
+    bool no_retry;                 /* --no-retry: a request never goes twice */
+    uint64_t stop_timeout_us;      /* at the stop, requests in flight may finish for this long; 0: cancel at once */
     uint64_t seed;
     failure_cb on_failure;
     void *failure_arg;
@@ -53,10 +53,12 @@ typedef struct {
 typedef struct {
     uint64_t users;                /* running (not counting those finishing a request to stop) */
     uint64_t in_flight;
-    uint64_t cancelled;
+    uint64_t cancelled;            /* in flight at the stop, cancelled: not counted */
+    uint64_t drained;              /* in flight at the stop, finished within the stop timeout: counted */
     uint64_t spawn_failures;
     uint64_t out_of_fds;           /* requests that found no file descriptor for a socket */
     uint64_t out_of_ports;         /* requests that found no free local port */
+    uint64_t retries;              /* requests sent again on a new connection (http/client.h) */
 } runner_status_t;
 
 runner_t *runner_new(const runner_config_t *cfg, char *err, size_t errlen);
@@ -69,9 +71,11 @@ void runner_set_epoch(runner_t *r, uint64_t epoch_ms, double epoch_unix);
  * mid-request finishes that request first (and it is counted). */
 void runner_set_users(runner_t *r, uint64_t n);
 
-/* Stops every user; requests in flight finish within the stop timeout, or are
- * cancelled at once without one. A second call cancels what is left. The idle
- * callback follows (never from inside this call). */
+/* Stops every user: no request starts any more; requests in flight may finish
+ * (and are counted as drained) for up to the stop timeout, then what is left is
+ * cancelled (counted as cancelled); a stop timeout of 0 cancels at once. A
+ * second call cancels what is left. The idle callback follows (never from
+ * inside this call). */
 void runner_stop(runner_t *r);
 
 void runner_status(const runner_t *r, runner_status_t *out);

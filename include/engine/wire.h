@@ -18,7 +18,7 @@
 typedef enum {
     /* engine -> worker */
     WIRE_SET_USERS = 1,  /* u64 users this worker should run */
-    WIRE_STOP,           /* stop (a second one cancels requests in flight) */
+    WIRE_STOP,           /* stop: drain within the stop timeout (a second one cancels) */
     WIRE_RESET,          /* drop the statistics not yet reported */
     WIRE_EPOCH,          /* f64 the run's start, unix time */
     /* worker -> engine */

@@ -14,6 +14,16 @@
  * http_client_close, run the loop until it is empty, http_request_free for
  * each task, http_client_free.
  *
+ * Retries, the same rule in both clients: a request that went out on a
+ * kept-alive connection which then closed (or reset) before a byte of the
+ * answer goes once more on a new connection, only if its method is
+ * idempotent (http_method_idempotent) and retries are not turned off
+ * (no_retry); any other such request fails ("connection closed without a
+ * response"). A request that provably never left (the connection was seen
+ * closed before it was written) simply goes on a new connection: that is no
+ * retry. Retries are counted per client (http_client_retries), so that
+ * requests + retries is what the server may have seen.
+ *
  * Cost: one indirect call per request on top of the implementation's own;
  * no allocation per request (a connection is allocated once, per user). */
 #ifndef HOPPER_HTTP_CLIENT_H
@@ -48,6 +58,7 @@ typedef struct {
     const srcaddr_list_t *sources;  /* --source-addrs, parsed; NULL: the kernel picks */
     bool insecure;                  /* libcurl: do not verify TLS certificates */
     bool failure_detail;            /* results carry the URL and headers sent (a failure log) */
+    bool no_retry;                  /* --no-retry: never send a request twice */
     http_body_cb on_body;
     http_done_cb on_done;
 } http_client_config_t;
@@ -77,6 +88,9 @@ void http_cancel(http_conn_t *conn);
 /* Closes the connection (nothing may be in flight, or it is abandoned) and
  * frees it; on_closed(user) follows, maybe from inside this call. */
 void http_conn_close(http_conn_t *conn, http_closed_cb on_closed);
+
+/* Retries so far, over all of the client's connections (see above). */
+uint64_t http_client_retries(const http_client_t *c);
 
 /* Starts closing the client's own handles; every connection must be closed. */
 void http_client_close(http_client_t *c);

@@ -59,6 +59,14 @@ typedef struct {
 int check_parse(const char *text, check_t *out, char *err, size_t errlen);
 void check_free(check_t *c);
 
+/* Whether the endpoint a check names is one of the plan's n endpoints (its
+ * statistics rows, plan_t's endpoint_methods/endpoint_names): a check
+ * without an endpoint always is. 0, or -1 with a message listing the
+ * endpoints there are. Called when the plan is read, so a check on a name
+ * that can never have requests stops the run before any load. */
+int check_endpoint_known(const check_t *c, const char *const *methods, const char *const *names,
+                         size_t n, char *err, size_t errlen);
+
 /* Evaluates a check against a snapshot. A check on an endpoint that does not
  * exist, or had no requests, fails (a gate that measured nothing must not
  * pass). */

@@ -19,7 +19,7 @@ typedef struct {
     uint64_t users;                /* -u */
     double spawn_rate;             /* -r */
     uint64_t run_time_us;          /* -t */
-    uint64_t stop_timeout_us;      /* --stop-timeout */
+    uint64_t stop_timeout_us;      /* --stop-timeout, default HOPPER_STOP_TIMEOUT_DEFAULT_S; 0: cancel */
     uint64_t print_interval_us;    /* --print-interval, default 2 s */
     uint64_t seed;                 /* --seed */
     int exit_code_on_error;        /* default 1 */
@@ -42,6 +42,7 @@ typedef struct {
     const char *source_addrs;      /* --source-addrs */
     const char *http_client;       /* --http-client: "auto" (default), "native", "curl" */
     bool insecure;                 /* --insecure: do not verify TLS certificates */
+    bool no_retry;                 /* --no-retry: a request never goes twice */
 } cli_opts_t;
 
 typedef enum { CLI_RUN, CLI_EXIT_OK, CLI_USAGE_ERROR } cli_result_t;
@@ -51,7 +52,8 @@ typedef enum { CLI_RUN, CLI_EXIT_OK, CLI_USAGE_ERROR } cli_result_t;
 cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *err, size_t errlen);
 
 /* Lays the command line over the plan (the command line wins) and checks the
- * result: a host must be known from one or the other. 0 or -1 with err. */
+ * result: a host must be known from one or the other, and each --check that
+ * names an endpoint must name one of the plan's. 0 or -1 with err. */
 int cli_apply(const cli_opts_t *o, plan_t *plan, char *err, size_t errlen);
 
 void cli_usage(FILE *f);

@@ -4,7 +4,10 @@
  *                             every second and at the end
  *   PREFIX_stats_history.csv  one Aggregated row per second (with
  *                             full_history, a row per endpoint too), appended
- *   PREFIX_failures.csv       Method,Name,Error,Occurrences,First Seen,Last Seen
+ *   PREFIX_failures.csv       Method,Name,Error,Occurrences (when each error was
+ *                             first and last seen is in the JSON report)
+ *   PREFIX_exceptions.csv     Count,Message,Traceback,Nodes: the header only, as
+ *                             hopper's tasks raise no exceptions
  *
  * Headers and column order are exactly Locust's. Response times are in
  * milliseconds as Locust writes them, but with hopper's precision (three
@@ -24,18 +27,20 @@
 extern const char report_csv_stats_header[];
 extern const char report_csv_history_header[];
 extern const char report_csv_failures_header[];
+extern const char report_csv_exceptions_header[];
 
 typedef struct {
-    FILE *stats, *history, *failures;
+    FILE *stats, *history, *failures, *exceptions;
     bool full_history;
     bool failed;            /* a write failed: reported once */
 } report_csv_t;
 
-/* Opens (creates, truncates) the three files. 0, or -1 with err. */
+/* Opens (creates, truncates) the four files. 0, or -1 with err. */
 int report_csv_open(report_csv_t *c, const char *prefix, bool full_history, char *err,
                     size_t errlen);
 
-/* Rewrites _stats.csv and _failures.csv and appends this second's history
+/* Rewrites _stats.csv and _failures.csv (_exceptions.csv has nothing to
+ * rewrite) and appends this second's history
  * rows. Returns 0, or -1 on a write error (errno set). */
 int report_csv_update(report_csv_t *c, const snap_t *s);
 

@@ -66,7 +66,7 @@ typedef struct {
     uint32_t t;               /* seconds since start, at the end of the sample */
     uint32_t span;            /* seconds this sample covers (1 until compacted) */
     uint32_t users;
-    uint32_t p50_us, p95_us;
+    uint64_t p50_us, p95_us;  /* 64-bit: a second's p95 may exceed 2^32 us (71 min) */
     float rps, fps;
 } snap_sample_t;
 
@@ -113,10 +113,19 @@ typedef struct {
     uint64_t stats_ms;        /* span the statistics cover (since the last reset) */
     double start_unix;        /* wall-clock start, seconds */
     uint64_t in_flight;
-    uint64_t cancelled;       /* requests cancelled at stop, not counted */
+    /* At the stop, requests in flight may finish for up to stop_timeout_ms
+     * (0: cancelled at once): each one then either finished and is counted
+     * (drained) or was cancelled when the time ran out or a second stop came
+     * (cancelled: not counted, the server may or may not have answered it). */
+    uint64_t stop_timeout_ms;
+    uint64_t drained;         /* in flight at the stop, finished, counted */
+    uint64_t cancelled;       /* in flight at the stop, cancelled, not counted */
     uint64_t spawn_failures;  /* users that could not be started */
     uint64_t out_of_fds;      /* requests that found no file descriptor (hopper's limit) */
     uint64_t out_of_ports;    /* requests that found no free local port */
+    uint64_t retries;         /* idempotent requests sent again after a kept-alive connection
+                               * closed without an answer: the server may have seen
+                               * requests + retries */
 
     /* The generator's own health: the engine's process, and each worker
      * (with --workers; n_workers is 0 when the users run in the engine's

@@ -38,7 +38,8 @@ void hist_record(hist_t *h, uint64_t us);
 void hist_merge(hist_t *dst, const hist_t *src);
 
 /* The value at fraction q (0..1) of the samples: the nearest-rank sample at
- * rank ceil(q * count), reported as its bucket's midpoint and clamped to
+ * rank ceil(q * count) (at least 1), q taken to 9 decimals and the rank
+ * computed in integers so it is exact at any count, reported as its bucket's midpoint and clamped to
  * [min, max] so that p100 is the exact max and p0 the exact min. The median is
  * hist_percentile(h, 0.5): one definition for both. 0 when empty. */
 uint64_t hist_percentile(const hist_t *h, double q);

@@ -53,7 +53,8 @@ void stats_event(stats_t *st, uint64_t now_ms, event_kind_t kind, double value);
  * counts, new errors) and forgets it; stats_delta_apply() adds such a delta
  * into the engine's stats as if those requests finished at now_ms, exactly
  * (histograms merge bucket by bucket). Returns 0, or -1 if the bytes are not
- * a delta for stats of this shape. */
+ * a whole delta for stats of this shape; the delta is checked completely
+ * before any of it is applied, so on -1 the stats are unchanged. */
 void stats_delta_take(stats_t *st, frame_buf_t *buf);
 int stats_delta_apply(stats_t *st, const uint8_t *p, size_t len, uint64_t now_ms);
 

@@ -12,13 +12,14 @@
 #include <stddef.h>
 
 /* Checks a base URL: scheme http or https, a host (name, IPv4 or [IPv6]), an
- * optional port 1-65535, an optional path; no spaces or control characters.
- * Returns 0, or -1 with a short reason in *why (static string). */
+ * optional port 1-65535, an optional path; no spaces or control characters,
+ * and every '%' starts a %XX escape. Returns 0, or -1 with a short reason in
+ * *why (static string). */
 int url_check_base(const char *url, const char **why);
 
 /* Checks a task's target: an absolute http(s) URL (checked as a base URL) or a
- * path that starts with '/'. Control characters are refused. Returns 0 or -1
- * with *why. */
+ * path that starts with '/'. Control characters, and a '%' that does not start
+ * a %XX escape, are refused. Returns 0 or -1 with *why. */
 int url_check_target(const char *target, const char **why);
 
 /* Whether target is an absolute http:// or https:// URL. */

@@ -264,7 +264,7 @@ engine_t *engine_new(const engine_config_t *cfg, char *err, size_t errlen)
         .client = cfg->client,
         .sources = cfg->sources,
         .insecure = cfg->insecure,
-        .stop_timeout_set = cfg->stop_timeout_set,
+        .no_retry = cfg->no_retry,
         .stop_timeout_us = cfg->stop_timeout_us,
         .seed = cfg->seed,
         .on_failure = cfg->on_failure,
@@ -406,9 +406,12 @@ void engine_snapshot(engine_t *eng, snap_t *out)
     out->start_unix = eng->start_unix;
     out->in_flight = st.in_flight;
     out->cancelled = st.cancelled;
+    out->drained = st.drained;
+    out->stop_timeout_ms = eng->cfg.stop_timeout_us / 1000;
     out->spawn_failures = st.spawn_failures;
     out->out_of_fds = st.out_of_fds;
     out->out_of_ports = st.out_of_ports;
+    out->retries = st.retries;
     out->self = eng->self;
     out->n_workers = 0;
     if (eng->pool) {

@@ -267,9 +267,11 @@ void pool_status(const pool_t *p, runner_status_t *sum)
         sum->users += s->users;
         sum->in_flight += s->in_flight;
         sum->cancelled += s->cancelled;
+        sum->drained += s->drained;
         sum->spawn_failures += s->spawn_failures;
         sum->out_of_fds += s->out_of_fds;
         sum->out_of_ports += s->out_of_ports;
+        sum->retries += s->retries;
     }
 }
 

@@ -63,7 +63,8 @@ struct runner {
 
     user_t in_flight;            /* list head: users with a request out */
     uint64_t n_in_flight;
-    uint64_t cancelled;
+    uint64_t cancelled;          /* in flight at the stop, cancelled */
+    uint64_t drained;            /* in flight at the stop, finished and counted */
     uint64_t spawn_failures;
     uint64_t out_of_fds, out_of_ports;
 };
@@ -205,6 +206,8 @@ static void on_request_done(void *user, const http_result_t *res)
         report_failure(run, u, res, err);
 
     inflight_unlink(run, u);
+    if (run->stopping && !run->closing)
+        run->drained++;         /* finished after the stop: counted all the same */
     if (u->stopping || run->stopping) {
         user_close(u);
         maybe_idle(run);
@@ -347,6 +350,7 @@ runner_t *runner_new(const runner_config_t *cfg, char *err, size_t errlen)
         .host = cfg->host,
         .sources = cfg->sources,
         .insecure = cfg->insecure,
+        .no_retry = cfg->no_retry,
         .failure_detail = cfg->on_failure != NULL,
         .on_body = on_body,
         .on_done = on_request_done,
@@ -401,7 +405,7 @@ void runner_stop(runner_t *run)
     run->stopping = true;
     while (run->n_users)
         user_retire_newest(run);
-    if (!run->cfg.stop_timeout_set)
+    if (run->cfg.stop_timeout_us == 0)
         cancel_in_flight(run);
     else if (run->n_in_flight)
         uv_timer_start(&run->stop_timer, on_stop_timeout, (run->cfg.stop_timeout_us + 999) / 1000, 0);
@@ -413,9 +417,11 @@ void runner_status(const runner_t *run, runner_status_t *out)
     out->users = run->n_users;
     out->in_flight = run->n_in_flight;
     out->cancelled = run->cancelled;
+    out->drained = run->drained;
     out->spawn_failures = run->spawn_failures;
     out->out_of_fds = run->out_of_fds;
     out->out_of_ports = run->out_of_ports;
+    out->retries = http_client_retries(run->client);
 }
 
 void runner_close(runner_t *run)

@@ -2,6 +2,7 @@
  * implementation chosen at http_client_new through its ops table. */
 #include "http/client.h"
 
+
 #include "client_impl.h"
 
 http_client_t *http_client_new(const http_client_config_t *cfg, char *err, size_t errlen)
@@ -52,4 +53,9 @@ void http_client_free(http_client_t *c)
 {
     if (c)
         c->ops->free(c);
+}
+
+uint64_t http_client_retries(const http_client_t *c)
+{
+    return c->ops->retries(c);
 }

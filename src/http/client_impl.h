@@ -16,6 +16,7 @@ typedef struct {
     void (*conn_close)(http_conn_t *conn, http_closed_cb on_closed);
     void (*close)(http_client_t *c);
     void (*free)(http_client_t *c);
+    uint64_t (*retries)(const http_client_t *c);
 } http_client_ops_t;
 
 struct http_client {

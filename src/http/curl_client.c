@@ -13,9 +13,16 @@
 #include "client_impl.h"
 #include "hopper.h"
 #include "http/curluv.h"
+#include "http/method.h"
 #include "util/xalloc.h"
 
 #define SENT_MAX 8192
+/* libcurl (7.88) gives up its own retry with CURLE_SEND_ERROR ("Connection
+ * died, tried 5 times") once an easy handle has retried 5 times, counting
+ * over all of the handle's transfers: the count is reset only when it gives
+ * up. A pooled handle that has reached it is replaced (rare: 1 in 5 retries),
+ * so that a retry is never refused by an old count. */
+#define CURL_HANDLE_RETRIES_MAX 5
 
 typedef struct curl_client curl_client_t;
 typedef struct curl_conn curl_conn_t;
@@ -40,6 +47,10 @@ struct curl_req {
     uint64_t body_bytes;
     char *sent;                    /* with failure detail: the headers sent */
     size_t sent_len;
+    unsigned sends;                /* requests of this transfer that went out (on_prereq) */
+    unsigned retried;              /* of them, libcurl's retries we allowed */
+    bool retry_refused;            /* on_prereq stopped a retry: the transfer failed so */
+    unsigned lifetime_retries;     /* libcurl's retries over the handle's life, refused or not */
 };
 
 struct curl_conn {
@@ -58,6 +69,7 @@ struct curl_client {
     char (*iface)[56];             /* "host!ADDR" per --source-addrs address */
     size_t n_iface;
     size_t next_iface;             /* users take them round-robin */
+    uint64_t retries;              /* libcurl's retries, allowed and counted */
 };
 
 /* ---- errors ------------------------------------------------------------------ */
@@ -133,6 +145,42 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
     return 0;
 }
 
+/* libcurl runs this each time a request of the transfer is about to go out
+ * on a connection: once, once more per redirect followed, and once more per
+ * retry of its own ("Connection died, retrying a fresh connect": a
+ * kept-alive connection closed before a byte of the answer), which no option
+ * turns off. A call beyond the redirects is such a retry. The rule of
+ * http/client.h applies: allowed and counted for an idempotent method,
+ * refused otherwise or with --no-retry (the transfer then ends with
+ * CURLE_ABORTED_BY_CALLBACK, reported as the connection closed without a
+ * response). Costs one call per request; getinfo only on a second one. */
+static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port, int local_port)
+{
+    (void)primary_ip;
+    (void)local_ip;
+    (void)primary_port;
+    (void)local_port;
+    curl_req_t *r = ud;
+    if (++r->sends == 1)
+        return CURL_PREREQFUNC_OK;
+    long redirects = 0;
+    curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_COUNT, &redirects);
+    if ((long)r->sends <= 1 + redirects + (long)r->retried)
+        return CURL_PREREQFUNC_OK; /* the next hop of a redirect */
+    r->lifetime_retries++;
+    curl_client_t *cc = r->prep->client;
+    const char *method = NULL;
+    if (curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_METHOD, &method) != CURLE_OK || !method)
+        method = r->prep->task->method;
+    if (cc->cfg.no_retry || !http_method_idempotent(method)) {
+        r->retry_refused = true;
+        return CURL_PREREQFUNC_ABORT;
+    }
+    r->retried++;
+    cc->retries++;
+    return CURL_PREREQFUNC_OK;
+}
+
 /* A new easy handle with every option of the task set: a request later only
  * attaches the user's share (and source address). */
 static curl_req_t *req_new(http_request_t *p)
@@ -160,6 +208,8 @@ static curl_req_t *req_new(http_request_t *p)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_curl_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, r);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
     curl_easy_setopt(e, CURLOPT_USERAGENT, HOPPER_USER_AGENT);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)((p->timeout_us + 999) / 1000));
@@ -206,13 +256,20 @@ static curl_req_t *req_acquire(http_request_t *p)
     curl_req_t *r = p->pool;
     if (r) {
         p->pool = r->next_free;
-    } else {
+        if (r->lifetime_retries >= CURL_HANDLE_RETRIES_MAX) {
+            req_free(r); /* see CURL_HANDLE_RETRIES_MAX */
+            r = NULL;
+        }
+    }
+    if (!r) {
         r = req_new(p);
         if (!r)
             return NULL;
     }
     r->body_bytes = 0;
     r->sent_len = 0;
+    r->sends = r->retried = 0;
+    r->retry_refused = false;
     return r;
 }
 
@@ -248,6 +305,8 @@ static void on_transfer_done(curluv_t *cu, CURL *easy, CURLcode rc, void *arg)
         .latency_us = (uint64_t)total_us,
         .body_bytes = r->body_bytes,
     };
+    if (rc == CURLE_ABORTED_BY_CALLBACK && r->retry_refused)
+        res.error = HTTP_E_NO_RESPONSE; /* what libcurl was about to retry */
     if (res.error == HTTP_E_OTHER)
         res.detail = curl_easy_strerror(rc);
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &res.status);
@@ -389,6 +448,11 @@ static void cc_free(http_client_t *c)
     free(cc);
 }
 
+static uint64_t cc_retries(const http_client_t *c)
+{
+    return ((const curl_client_t *)c)->retries;
+}
+
 static const http_client_ops_t cc_ops = {
     .request_new = cc_request_new,
     .request_free = cc_request_free,
@@ -398,6 +462,7 @@ static const http_client_ops_t cc_ops = {
     .conn_close = cc_conn_close,
     .close = cc_close,
     .free = cc_free,
+    .retries = cc_retries,
 };
 
 http_client_t *curl_client_new(const http_client_config_t *cfg, char *err, size_t errlen)

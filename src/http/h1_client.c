@@ -106,6 +106,11 @@ static void h1c_free(http_client_t *c)
     free(hc);
 }
 
+static uint64_t h1c_retries(const http_client_t *c)
+{
+    return ((const h1_client_t *)c)->origin.retries;
+}
+
 static const http_client_ops_t h1_ops = {
     .request_new = h1c_request_new,
     .request_free = h1c_request_free,
@@ -115,6 +120,7 @@ static const http_client_ops_t h1_ops = {
     .conn_close = h1c_conn_close,
     .close = h1c_close,
     .free = h1c_free,
+    .retries = h1c_retries,
 };
 
 http_client_t *h1_client_new(const http_client_config_t *cfg, char *err, size_t errlen)
@@ -128,5 +134,6 @@ http_client_t *h1_client_new(const http_client_config_t *cfg, char *err, size_t 
         return NULL;
     }
     hc->origin.failure_detail = cfg->failure_detail;
+    hc->origin.no_retry = cfg->no_retry;
     return &hc->base;
 }

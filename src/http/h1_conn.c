@@ -43,18 +43,19 @@
 /* The connection's one bit beside its state. */
 #define F_WRITING (1u << 0)       /* a uv_write is queued (write_req in use) */
 /* Request bits, for one h1_send. */
-#define F_RETRIED (1u << 1)       /* the one silent retry is used */
+#define F_RETRIED (1u << 1)       /* the one new connection for this request is used */
 #define F_NO_BODY (1u << 2)       /* a 301/302/303 turned the request into a GET (or HEAD) */
 /* Attempt bits, for one write of the request on one connection. */
 #define F_REUSED (1u << 3)        /* sent on a KEPT connection */
 #define F_GOT_BYTES (1u << 4)     /* a byte of the answer arrived */
+#define F_EARLY (1u << 8)         /* ... while the request was still being written */
 /* Response bits, reset at each response (a 100 Continue is one). */
 #define F_IN_VALUE (1u << 5)      /* the parser is inside a header value */
 #define F_HEADERS_DONE (1u << 6)
 #define F_KEEP_ALIVE (1u << 7)    /* set at message end: the connection may serve again */
 
 #define F_RESPONSE (F_IN_VALUE | F_HEADERS_DONE | F_KEEP_ALIVE)
-#define F_ATTEMPT (F_REUSED | F_GOT_BYTES | F_RESPONSE)
+#define F_ATTEMPT (F_REUSED | F_GOT_BYTES | F_EARLY | F_RESPONSE)
 #define F_REQUEST (F_RETRIED | F_NO_BODY | F_ATTEMPT)
 
 /* The response headers kept; everything else is only parsed past. */
@@ -144,24 +145,21 @@ static void result_fill(h1_conn_t *c, http_result_t *r)
 
 /* Ends the request in flight and tells the owner. The owner may send again,
  * cancel or close from on_done, so the connection is in its idle state
- * before the call, and the redirect path the result points to is freed only
- * after it. */
+ * before the call, and the redirect path and Location the result points to
+ * are freed only after it. */
 static void finish(h1_conn_t *c, const http_result_t *r)
 {
     uv_timer_stop(&c->timer);
-    char *head = c->redirect_head, *path = c->redirect_path;
-    c->redirect_head = c->redirect_path = NULL;
+    char *head = c->redirect_head, *path = c->redirect_path, *location = c->location;
+    c->redirect_head = c->redirect_path = c->location = NULL;
     c->redirect_head_len = 0;
-    if (c->location) {
-        free(c->location);
-        c->location = NULL;
-    }
     c->req = NULL;
     clear_bits(c, F_REQUEST);
     c->pending = HTTP_OK;
     c->on_done(c->user, r);
     free(head);
     free(path);
+    free(location);
 }
 
 /* Reports an error, closing the connection first: after an error nothing
@@ -170,7 +168,7 @@ static void fail(h1_conn_t *c, http_error_t kind, int sys_errno)
 {
     http_result_t r = {.error = kind, .sys_errno = sys_errno};
     if (kind == HTTP_E_CROSS_ORIGIN)
-        r.detail = c->detail;
+        r.detail = c->location;     /* trimmed by resolve_location */
     r.status = (c->flags & F_HEADERS_DONE) ? (long)c->parser.status_code : 0;
     result_fill(c, &r);
     close_tcp(c);
@@ -200,26 +198,41 @@ static void on_timer(uv_timer_t *t)
         fail(c, HTTP_E_TIMEOUT, 0);
 }
 
-/* libcurl's rule: a kept-alive connection found dead before any byte of the
- * answer is not the server's failure but a race with its idle timeout, so the
- * request goes again once on a new connection, with its original start time. */
-static bool can_retry(const h1_conn_t *c)
-{
-    return (c->flags & (F_REUSED | F_RETRIED | F_GOT_BYTES)) == F_REUSED;
-}
-
-static void retry(h1_conn_t *c)
+/* The request goes again on a new connection, with its original start time
+ * (once per request: F_RETRIED). */
+static void resend(h1_conn_t *c)
 {
     c->flags |= F_RETRIED;
     close_tcp(c); /* on_tcp_closed connects and sends again */
 }
 
+/* libcurl's rule, narrowed: a kept-alive connection found dead before any
+ * byte of the answer is most likely a race with the server's idle timeout,
+ * but the server may also have read the request and acted on it. So only an
+ * idempotent request (RFC 9110 9.2.2; a GET a 301/302/303 made is one) goes
+ * again, once, and never with --no-retry; anything else fails as it ended. */
+static bool can_retry(const h1_conn_t *c)
+{
+    if ((c->flags & (F_REUSED | F_RETRIED | F_GOT_BYTES)) != F_REUSED || c->origin->no_retry)
+        return false;
+    return c->req->idempotent || (c->flags & F_NO_BODY);
+}
+
+/* A retry is counted: the server may have seen the request twice, and
+ * requests + retries is what it may have seen. */
+static void retry(h1_conn_t *c)
+{
+    c->origin->retries++;
+    resend(c);
+}
+
 /* Whether the connection may serve the next request: kept alive by the
- * server, and no write of ours still queued (the server answered before
- * reading all of the request: the framing is unknown). */
+ * server, and the answer did not begin while a write of ours was queued (the
+ * server answered before reading all of the request: the framing is
+ * unknown, even if the rest of the write has gone out since). */
 static bool keep_connection(h1_conn_t *c)
 {
-    if ((c->flags & F_KEEP_ALIVE) && !(c->flags & F_WRITING)) {
+    if ((c->flags & F_KEEP_ALIVE) && !(c->flags & (F_WRITING | F_EARLY))) {
         c->state = H1_KEPT;
         return true;
     }
@@ -243,8 +256,9 @@ static bool is_redirect(unsigned status)
 }
 
 /* The Location of the response against the current path: the new path
- * (percent-encoded, xmalloc'd), or NULL for another origin, with the
- * Location kept in c->detail for the error. */
+ * (percent-encoded, xmalloc'd), or NULL for another origin, with c->location
+ * trimmed to the URL for the error's text (no buffer per connection for a
+ * rare event). */
 static char *resolve_location(h1_conn_t *c)
 {
     const char *loc = c->location;
@@ -255,9 +269,8 @@ static char *resolve_location(h1_conn_t *c)
         n--;
     char *path = url_resolve_reference(c->origin->origin_host, current_path(c), loc, n);
     if (!path) {
-        size_t k = n < sizeof c->detail - 1 ? n : sizeof c->detail - 1;
-        memcpy(c->detail, loc, k);
-        c->detail[k] = '\0';
+        memmove(c->location, loc, n);
+        c->location[n] = '\0';
     }
     return path;
 }
@@ -395,14 +408,22 @@ static int on_headers_complete(http_parser *p)
     c->hdr_kind = 0;
     c->flags |= F_HEADERS_DONE;
     unsigned status = p->status_code;
-    if (status / 100 == 1 && status != 101)
-        return 0; /* 100 Continue and friends: the real answer follows */
+    /* 101 Switching Protocols: hopper never asks for an upgrade, and what
+     * follows is not HTTP: a malformed response (-1 stops the parser). */
+    if (status == 101)
+        return -1;
+    /* RFC 9112 6.3: the answer to a HEAD, and every 1xx, 204 and 304, ends
+     * with its header block whatever Content-Length or Transfer-Encoding
+     * say (they describe the representation). 1 tells http_parser so: it
+     * would otherwise wait for a 304's Content-Length of body. */
+    bool no_body = c->req->is_head || status / 100 == 1 || status == 204 || status == 304;
+    if (status / 100 == 1)
+        return 1; /* 100 Continue, 103 Early Hints: the real answer follows */
     if (is_redirect(status) && c->location)
         c->answer = c->redirects >= H1_MAX_REDIRECTS ? H1_ANSWER_TOO_MANY : H1_ANSWER_FOLLOW;
     else
         c->answer = H1_ANSWER_FINAL;
-    /* 1 tells http_parser that no body follows, which it cannot know for HEAD. */
-    return c->req->is_head ? 1 : 0;
+    return no_body ? 1 : 0;
 }
 
 static int on_body(http_parser *p, const char *at, size_t len)
@@ -423,8 +444,8 @@ static int on_message_complete(http_parser *p)
 {
     h1_conn_t *c = p->data;
     unsigned status = p->status_code;
-    if (status / 100 == 1 && status != 101)
-        return 0;
+    if (status / 100 == 1)
+        return 0; /* an interim answer: the parser goes on to the real one */
     if (http_should_keep_alive(p))
         c->flags |= F_KEEP_ALIVE;
     /* Stop here: what follows (nothing, normally) is not for this request,
@@ -509,7 +530,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     if (nread > 0) {
-        c->flags |= F_GOT_BYTES;
+        c->flags |= F_GOT_BYTES | ((c->flags & F_WRITING) ? F_EARLY : 0);
         parse(c, buf->base, (size_t)nread);
     } else if (nread == UV_EOF) {
         on_eof(c);
@@ -520,9 +541,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
 }
 
-static void write_failed(h1_conn_t *c, int err)
+/* unsent: not a byte of the request reached the socket (uv_try_write
+ * failed outright), so on a kept-alive connection the request provably never
+ * left: a new connection for it is a fresh connect, not a retry, whatever the
+ * method, and is not counted. */
+static void write_failed(h1_conn_t *c, int err, bool unsent)
 {
-    if (can_retry(c))
+    if (unsent && (c->flags & (F_REUSED | F_RETRIED)) == F_REUSED)
+        resend(c);
+    else if (can_retry(c))
         retry(c);
     else
         fail_later(c, send_error(err), -err);
@@ -534,7 +561,7 @@ static void on_write(uv_write_t *w, int status)
     c->flags &= ~F_WRITING;
     if (status == 0 || status == UV_ECANCELED || !c->req || !connected(c))
         return;
-    write_failed(c, status);
+    write_failed(c, status, false);
 }
 
 /* The Cookie header for the current path into the connection's buffer,
@@ -589,7 +616,7 @@ static void write_request(h1_conn_t *c)
     if (n >= 0 && (size_t)n == total)
         return;
     if (n < 0 && n != UV_EAGAIN) {
-        write_failed(c, n);
+        write_failed(c, n, true);
         return;
     }
     /* The rare partial write: skip what went out, queue the rest. */
@@ -604,7 +631,7 @@ static void write_request(h1_conn_t *c)
     c->write_req.data = c;
     int err = uv_write(&c->write_req, s, bufs + first, nb - first, on_write);
     if (err) {
-        write_failed(c, err);
+        write_failed(c, err, false);
         return;
     }
     c->flags |= F_WRITING;

@@ -21,7 +21,6 @@
 
 #define H1_READ_BUF 65536
 #define H1_MAX_REDIRECTS 10
-#define H1_DETAIL_MAX 160    /* a cross-origin Location, as far as the error text shows it */
 
 /* Formats a message into err (if any) and returns -1: the set-up calls'
  * error path in one line. */
@@ -47,6 +46,9 @@ typedef struct {
     size_t next_source;               /* round-robin, per connection */
     char *read_buf;                   /* H1_READ_BUF bytes */
     bool failure_detail;              /* results carry the URL and the headers sent */
+    bool no_retry;                    /* --no-retry: a request never goes twice */
+    uint64_t retries;                 /* requests sent again after a kept-alive connection
+                                       * closed without an answer (every connection's) */
 } h1_origin_t;
 
 /* Resolves host:port of an http:// base URL (blocking getaddrinfo, once, at
@@ -78,6 +80,7 @@ typedef struct {
     const char *method;
     const char *path;       /* percent-encoded path and query, for redirects */
     bool is_head;           /* HEAD: the response has no body */
+    bool idempotent;        /* RFC 9110's idempotent methods: may be retried */
     uint64_t timeout_us;
 } h1_request_t;
 
@@ -159,7 +162,6 @@ struct h1_conn {
     char *location;          /* a redirect's Location, until it is followed */
     char *cookie_buf;        /* the Cookie header, sized to the jar */
     size_t cookie_cap;
-    char detail[H1_DETAIL_MAX]; /* a cross-origin Location, for the result */
 };
 
 /* Embedded in its owner; the owner's memory must live until on_closed. */

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "h1_internal.h"
+#include "http/method.h"
 #include "util/url.h"
 #include "util/xalloc.h"
 
@@ -150,6 +151,7 @@ int h1_request_prepare(h1_request_t *r, const h1_origin_t *o, const char *method
     r->method = xstrdup(method);
     r->path = xstrndup(b.p + path_start, path_end - path_start);
     r->is_head = is_head;
+    r->idempotent = http_method_idempotent(method);
     r->timeout_us = timeout_us;
     return 0;
 }

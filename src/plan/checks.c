@@ -179,6 +179,34 @@ void check_free(check_t *c)
     memset(c, 0, sizeof *c);
 }
 
+int check_endpoint_known(const check_t *c, const char *const *methods, const char *const *names,
+                         size_t n, char *err, size_t errlen)
+{
+    if (!c->endpoint)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], c->endpoint) == 0 && (!c->method || strcmp(methods[i], c->method) == 0))
+            return 0;
+    /* The endpoints the plan has, as many as fit: a long plan ends in "...". */
+    char list[768];
+    size_t o = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        int w = snprintf(list + o, sizeof list - o, "%s%s %s", i ? ", " : "", methods[i], names[i]);
+        if (w < 0 || (size_t)w >= sizeof list - o - 4) {
+            snprintf(list + o, sizeof list - o, "%s...", i ? ", " : "");
+            break;
+        }
+        o += (size_t)w;
+    }
+    char shown[128], name[128];
+    text_sanitize(c->text ? c->text : "", shown, sizeof shown);
+    text_sanitize(c->endpoint, name, sizeof name);
+    snprintf(err, errlen, "check '%s': the plan has no endpoint '%s%s%s' (its endpoints: %s)",
+             shown, c->method ? c->method : "", c->method ? " " : "", name, list);
+    return -1;
+}
+
 /* The rows a check is about: one named row (all methods of that name added
  * up when no method is given) or the Aggregated row. */
 static bool find_rows(const check_t *c, const snap_t *s, snap_entry_t *out)

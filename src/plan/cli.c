@@ -35,6 +35,7 @@ enum {
     OPT_SOURCE_ADDRS,
     OPT_HTTP_CLIENT,
     OPT_INSECURE,
+    OPT_NO_RETRY,
 };
 
 static const struct option long_options[] = {
@@ -66,6 +67,7 @@ static const struct option long_options[] = {
     {"source-addrs", required_argument, NULL, OPT_SOURCE_ADDRS},
     {"http-client", required_argument, NULL, OPT_HTTP_CLIENT},
     {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"no-retry", no_argument, NULL, OPT_NO_RETRY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -84,7 +86,7 @@ void cli_usage(FILE *f)
         "  -r, --spawn-rate RATE      users started (or stopped) per second; --hatch-rate too\n"
         "  -t, --run-time TIME        stop after TIME (30s, 10m, 1h30m; default: until stopped)\n"
         "      --stop-timeout TIME    at the stop, let requests in flight finish for up to TIME\n"
-        "                             (default: cancel them; the summary says how many)\n"
+        "                             (default " HOPPER_STR(HOPPER_STOP_TIMEOUT_DEFAULT_S) "s; 0 cancels them at once)\n"
         "      --no-tui, --headless   print tables instead of the dashboard (automatic when\n"
         "                             stdin or stdout is not a terminal)\n"
         "      --only-summary         print only the final summary\n"
@@ -101,13 +103,16 @@ void cli_usage(FILE *f)
         "                             http://, libcurl otherwise), native, or curl\n"
         "      --insecure             do not verify TLS certificates (https://); verification\n"
         "                             is on by default\n"
+        "      --no-retry             never send a request twice: no retry of a GET, PUT, ...\n"
+        "                             whose kept-alive connection closed unanswered (POST and\n"
+        "                             PATCH are never retried)\n"
         "      --source-addrs LIST    local addresses to connect from, e.g.\n"
         "                             127.0.0.1-127.0.0.4 (past ~28,000 connections to one\n"
         "                             server address the ephemeral ports run out)\n"
         "\n"
         "Reports (written on every way out: run time, q, Ctrl-C, SIGTERM, SIGHUP):\n"
         "      --csv PREFIX           Locust-compatible PREFIX_stats.csv, _stats_history.csv,\n"
-        "                             _failures.csv, rewritten every second\n"
+        "                             _failures.csv, _exceptions.csv, rewritten every second\n"
         "      --csv-full-history     a history row per endpoint too\n"
         "      --json FILE            a JSON summary at the end (- for stdout)\n"
         "      --html FILE            a self-contained HTML report with charts\n"
@@ -160,6 +165,7 @@ cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *er
     memset(o, 0, sizeof *o);
     o->hopperfile = "hopperfile";
     o->print_interval_us = 2000000;
+    o->stop_timeout_us = HOPPER_STOP_TIMEOUT_DEFAULT_S * 1000000ULL;
     o->refresh_us = 500000;
     o->exit_code_on_error = HOPPER_EXIT_FAILURES;
     optind = 0;      /* GNU: start over, so tests can parse several times */
@@ -295,6 +301,9 @@ cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *er
         case OPT_INSECURE:
             o->insecure = true;
             break;
+        case OPT_NO_RETRY:
+            o->no_retry = true;
+            break;
         case OPT_SOURCE_ADDRS:
             o->source_addrs = optarg;
             break;
@@ -385,6 +394,22 @@ int cli_apply(const cli_opts_t *o, plan_t *plan, char *err, size_t errlen)
                          plan->path ? plan->path : o->hopperfile, plan->tasks[i].id);
                 return -1;
             }
+        }
+    }
+    /* Each --check was parsed with the options; the endpoint it names is
+     * known only now, with the plan, and still before any load. */
+    for (size_t i = 0; i < o->n_checks; i++) {
+        check_t c;
+        char why[900];
+        int rc = check_parse(o->checks[i], &c, why, sizeof why);
+        if (rc == 0) {
+            rc = check_endpoint_known(&c, plan->endpoint_methods, plan->endpoint_names,
+                                      plan->n_endpoints, why, sizeof why);
+            check_free(&c);
+        }
+        if (rc != 0) {
+            snprintf(err, errlen, "--check: %s", why);
+            return -1;
         }
     }
     return 0;

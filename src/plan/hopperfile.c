@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -96,6 +97,15 @@ static const key_def_t key_defs[] = {
 static const char *const wait_kinds[] = { "between", "constant", "pacing", "throughput" };
 #define N_WAIT_KINDS (sizeof wait_kinds / sizeof wait_kinds[0])
 
+/* The headers that say how a request is framed or where it goes, in one
+ * scope (the top level, or one task), with their lines: they are checked
+ * against each other and against the task's body when the task is closed. */
+typedef struct {
+    unsigned length_line;     /* 0: no Content-Length header */
+    uint64_t length;
+    unsigned host_line;       /* 0: no Host header */
+} framing_t;
+
 /* Where a key was first set in the current scope, for "duplicate key". */
 typedef struct {
     unsigned line;        /* 0: not set */
@@ -111,6 +121,9 @@ typedef struct {
     key_seen_t top_seen[KEY_COUNT];
     key_seen_t task_seen[KEY_COUNT];
     char *line_buf;           /* LINE_MAX_BYTES + 1: the current line, editable */
+    unsigned *check_lines;    /* the line of each of plan.checks */
+    framing_t top_framing;    /* Content-Length and Host at the top level */
+    framing_t task_framing;   /* ... and in the open task */
     char *err;
     size_t errlen;
 } parser_t;
@@ -461,8 +474,67 @@ static bool is_tchar(char c)
            (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
-/* "Name: value" into a new string "Name: value" with one space. */
-static int parse_header(parser_t *p, const char *v, char **out)
+static bool header_is(const char *name, size_t name_len, const char *want)
+{
+    return strlen(want) == name_len && strncasecmp(name, want, name_len) == 0;
+}
+
+/* The headers hopper's clients write themselves, or that would change how a
+ * request is framed on the connection (man/hopperfile.5, "HEADERS"): some are
+ * refused, Content-Length and Host are kept once per request and checked.
+ * scope is where this header is (the top level or the open task); outer is the
+ * top level when scope is a task, whose headers a task's are sent with. */
+static int check_header_rules(parser_t *p, const char *v, const char *name, size_t name_len,
+                              const char *value, framing_t *scope, const framing_t *outer)
+{
+    char q[QUOTE_SIZE];
+    if (header_is(name, name_len, "Transfer-Encoding"))
+        return fail(p, "header: '%s': hopper frames every body with Content-Length and cannot "
+                       "send Transfer-Encoding (leave it out)", quote(q, v));
+    if (header_is(name, name_len, "Expect"))
+        return fail(p, "header: '%s': hopper sends a body at once and does not wait for "
+                       "100 Continue (leave Expect out)", quote(q, v));
+    if (header_is(name, name_len, "Upgrade"))
+        return fail(p, "header: '%s': hopper speaks HTTP/1.1 only and cannot switch protocols "
+                       "(leave Upgrade out)", quote(q, v));
+    if (header_is(name, name_len, "Connection") && strcasecmp(value, "keep-alive") != 0)
+        return fail(p, "header: '%s': each user keeps its connection open and reuses it; "
+                       "only 'Connection: keep-alive' can be set", quote(q, v));
+    if (header_is(name, name_len, "Content-Length")) {
+        uint64_t n = 0;
+        if (parse_whole(value, &n) != NUM_OK)
+            return fail(p, "header: '%s': Content-Length must be a whole number of bytes",
+                        quote(q, v));
+        unsigned first = scope->length_line ? scope->length_line
+                                            : outer != NULL ? outer->length_line : 0;
+        if (first != 0)
+            return fail(p, "header: '%s': a second Content-Length (the first is at line %u)",
+                        quote(q, v), first);
+        scope->length_line = p->line;
+        scope->length = n;
+    }
+    if (header_is(name, name_len, "Host")) {
+        const char *host = NULL;
+        size_t host_len = 0;
+        unsigned port = 0;
+        if (strpbrk(value, " \t") != NULL ||
+            !url_split_authority(value, strlen(value), &host, &host_len, &port))
+            return fail(p, "header: '%s': Host must be a host name with an optional port, "
+                           "e.g. 'Host: example.com:8080'", quote(q, v));
+        unsigned first = scope->host_line ? scope->host_line
+                                          : outer != NULL ? outer->host_line : 0;
+        if (first != 0)
+            return fail(p, "header: '%s': a second Host (the first is at line %u)", quote(q, v),
+                        first);
+        scope->host_line = p->line;
+    }
+    return 0;
+}
+
+/* "Name: value" into a new string "Name: value" with one space, after the
+ * rules of check_header_rules. */
+static int parse_header(parser_t *p, const char *v, char **out, framing_t *scope,
+                        const framing_t *outer)
 {
     char q[QUOTE_SIZE], q2[QUOTE_SIZE];
     const char *colon = strchr(v, ':');
@@ -480,6 +552,8 @@ static int parse_header(parser_t *p, const char *v, char **out)
         value++;
     if (*value == '\0')
         return fail(p, "header: '%s': the value is empty", quote(q, v));
+    if (check_header_rules(p, v, v, name_len, value, scope, outer) != 0)
+        return -1;
     size_t value_len = strlen(value);
     char *h = xmalloc(name_len + 2 + value_len + 1);
     memcpy(h, v, name_len);
@@ -576,17 +650,45 @@ static int parse_expect_status(parser_t *p, plan_task_t *t, const char *v)
     return 0;
 }
 
-/* Reads a whole file of at most max bytes; returns 0, or -1 with errno set
- * (EFBIG when it is larger than max). The buffer gets a NUL after the data. */
-static int read_whole_file(const char *path, size_t max, char **out, size_t *out_len)
+/* What a file that is not a regular file is, for a message. */
+static const char *file_kind(mode_t mode)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (S_ISFIFO(mode))
+        return "a FIFO (named pipe)";
+    if (S_ISCHR(mode) || S_ISBLK(mode))
+        return "a device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a regular file";
+}
+
+/* Reads a whole file of at most max bytes; returns 0, or -1 with errno set
+ * (EFBIG when it is larger than max). The buffer gets a NUL after the data.
+ * With regular_only, the file is opened without blocking (a FIFO with no
+ * writer would otherwise hang the start) and anything but a regular file is
+ * refused: -1 with errno ENOTSUP and *kind saying what it is. */
+static int read_whole_file(const char *path, size_t max, bool regular_only, const char **kind,
+                           char **out, size_t *out_len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | (regular_only ? O_NONBLOCK : 0));
     if (fd < 0)
         return -1;
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
         close(fd);
         errno = EISDIR;
+        return -1;
+    }
+    if (regular_only && !S_ISREG(st.st_mode)) {
+        close(fd);
+        *kind = file_kind(st.st_mode);
+        errno = ENOTSUP;
         return -1;
     }
     /* Read at most max + 1 bytes: one more than allowed tells "too large"
@@ -644,10 +746,14 @@ static int parse_body_file(parser_t *p, plan_task_t *t, const char *v)
     char *path = beside_hopperfile(p->path, v);
     char *data = NULL;
     size_t len = 0;
-    if (read_whole_file(path, FILE_MAX_BYTES, &data, &len) != 0) {
+    const char *kind = NULL;
+    if (read_whole_file(path, FILE_MAX_BYTES, true, &kind, &data, &len) != 0) {
         if (errno == EFBIG)
             fail(p, "body-file: '%s': larger than %d MiB", quote(q, path),
                  FILE_MAX_BYTES / (1024 * 1024));
+        else if (kind != NULL)
+            fail(p, "body-file: '%s' is %s: a body must be read from a regular file",
+                 quote(q, path), kind);
         else
             fail(p, "body-file: cannot read '%s': %s", quote(q, path), strerror(errno));
         free(path);
@@ -677,6 +783,16 @@ static int close_task(parser_t *p)
         return fail_at(p, t->line, "task '%s' has no request (add e.g. 'request = GET /')", t->id);
     if (t->name == NULL)
         t->name = xstrdup(t->target);
+    /* A Content-Length is sent as written, so it must be the length of the
+     * body that goes out (none for HEAD): any other desynchronises the
+     * connection. The top level's applies to every task. */
+    const framing_t *f = p->task_framing.length_line ? &p->task_framing : &p->top_framing;
+    size_t sent = strcmp(t->method, "HEAD") == 0 ? 0 : t->body_len;
+    if (f->length_line != 0 && f->length != sent)
+        return fail_at(p, f->length_line,
+                       "header: 'Content-Length: %llu' does not match the %zu-byte body that "
+                       "task '%s' sends (hopper sets Content-Length itself: leave it out)",
+                       (unsigned long long)f->length, sent, t->id);
     return 0;
 }
 
@@ -729,6 +845,7 @@ static int parse_section(parser_t *p, char *s)
     t->line = p->line;
     p->in_task = true;
     memset(p->task_seen, 0, sizeof p->task_seen);
+    memset(&p->task_framing, 0, sizeof p->task_framing);
     return 0;
 }
 
@@ -773,7 +890,7 @@ static int set_top_key(parser_t *p, key_id_t id, const char *key, const char *v)
         return 0;
     case KEY_HEADER: {
         char *h = NULL;
-        if (parse_header(p, v, &h) != 0)
+        if (parse_header(p, v, &h, &p->top_framing, NULL) != 0)
             return -1;
         push_string(&plan->headers, &plan->n_headers, h);
         return 0;
@@ -785,6 +902,8 @@ static int set_top_key(parser_t *p, key_id_t id, const char *key, const char *v)
         if (check_parse(v, &c, problem, sizeof problem) != 0)
             return fail(p, "%s", problem);
         check_free(&c);
+        p->check_lines = xrealloc(p->check_lines, (plan->n_checks + 1) * sizeof *p->check_lines);
+        p->check_lines[plan->n_checks] = p->line;
         push_string(&plan->checks, &plan->n_checks, xstrdup(v));
         return 0;
     }
@@ -807,7 +926,7 @@ static int set_task_key(parser_t *p, key_id_t id, const char *key, const char *v
         return parse_request(p, t, v);
     case KEY_HEADER: {
         char *h = NULL;
-        if (parse_header(p, v, &h) != 0)
+        if (parse_header(p, v, &h, &p->task_framing, &p->top_framing) != 0)
             return -1;
         push_string(&t->headers, &t->n_headers, h);
         return 0;
@@ -968,6 +1087,21 @@ static int parse_text(parser_t *p, const char *text, size_t len)
             any_weight = true;
     if (!any_weight)
         return fail(p, "every task has weight 0, so none would ever run");
+
+    /* The statistics rows are known now, so a check on an endpoint the plan
+     * does not have is found before any load, not after the run. */
+    plan_index_endpoints(&p->plan);
+    for (size_t i = 0; i < p->plan.n_checks; i++) {
+        check_t c;
+        char problem[ERR_MSG_SIZE];
+        if (check_parse(p->plan.checks[i], &c, problem, sizeof problem) != 0)
+            return fail_at(p, p->check_lines[i], "%s", problem); /* not reached: checked as read */
+        int rc = check_endpoint_known(&c, p->plan.endpoint_methods, p->plan.endpoint_names,
+                                      p->plan.n_endpoints, problem, sizeof problem);
+        check_free(&c);
+        if (rc != 0)
+            return fail_at(p, p->check_lines[i], "%s", problem);
+    }
     return 0;
 }
 
@@ -985,6 +1119,7 @@ int hopperfile_parse(const char *path, const char *text, size_t len, plan_t *pla
 
     int rc = parse_text(&p, text != NULL ? text : "", text != NULL ? len : 0);
     free(p.line_buf);
+    free(p.check_lines);
     if (rc != 0) {
         plan_free(&p.plan);
         plan_init(plan);
@@ -994,7 +1129,7 @@ int hopperfile_parse(const char *path, const char *text, size_t len, plan_t *pla
         err[0] = '\0';
     /* Trim the spare capacity so the plan owns exactly what it says. */
     p.plan.tasks = xrealloc(p.plan.tasks, p.plan.n_tasks * sizeof *p.plan.tasks);
-    plan_index_endpoints(&p.plan);
+    plan_index_endpoints(&p.plan);   /* again: the tasks moved */
     *plan = p.plan;
     return 0;
 }
@@ -1003,7 +1138,9 @@ int hopperfile_load(const char *path, plan_t *plan, char *err, size_t errlen)
 {
     char *text = NULL;
     size_t len = 0;
-    if (read_whole_file(path, FILE_MAX_BYTES, &text, &len) != 0) {
+    /* The plan itself may come from a pipe ("-f /dev/stdin", "-f <(...)"):
+     * the person running hopper is its writer. */
+    if (read_whole_file(path, FILE_MAX_BYTES, false, NULL, &text, &len) != 0) {
         if (err != NULL && errlen > 0) {
             if (errno == EFBIG)
                 snprintf(err, errlen, "%s: cannot read: larger than %d MiB", path,

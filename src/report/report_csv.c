@@ -16,7 +16,12 @@ const char report_csv_history_header[] =
     "99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,"
     "Total Average Response Time,Total Min Response Time,Total Max Response Time,"
     "Total Average Content Size";
-const char report_csv_failures_header[] = "Method,Name,Error,Occurrences,First Seen,Last Seen";
+/* Locust's failures_columns: no First Seen / Last Seen here (the JSON report
+ * has them), so a tool that reads Locust's file reads hopper's. */
+const char report_csv_failures_header[] = "Method,Name,Error,Occurrences";
+/* Locust's exceptions_columns. hopper's tasks are requests, not code, so
+ * nothing but a request can fail and the file holds the header only. */
+const char report_csv_exceptions_header[] = "Count,Message,Traceback,Nodes";
 
 void report_csv_cell(FILE *f, const char *s)
 {
@@ -86,38 +91,42 @@ int report_csv_open(report_csv_t *c, const char *prefix, bool full_history, char
 {
     memset(c, 0, sizeof *c);
     c->full_history = full_history;
+    /* The four files in one table: each is created the same way and gets its
+     * header at once, so it exists and is valid from the first second. */
+    struct {
+        FILE **f;
+        const char *suffix, *header;
+    } files[] = {
+        { &c->stats, "_stats.csv", report_csv_stats_header },
+        { &c->history, "_stats_history.csv", report_csv_history_header },
+        { &c->failures, "_failures.csv", report_csv_failures_header },
+        { &c->exceptions, "_exceptions.csv", report_csv_exceptions_header },
+    };
+    size_t n_files = sizeof files / sizeof files[0];
     size_t n = strlen(prefix) + 32;
     char *path = malloc(n);
     if (!path) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    snprintf(path, n, "%s_stats.csv", prefix);
-    c->stats = outfile_open(path, false, err, errlen);
-    if (c->stats) {
-        snprintf(path, n, "%s_stats_history.csv", prefix);
-        c->history = outfile_open(path, false, err, errlen);
-    }
-    if (c->history) {
-        snprintf(path, n, "%s_failures.csv", prefix);
-        c->failures = outfile_open(path, false, err, errlen);
+    size_t opened = 0;
+    for (; opened < n_files; opened++) {
+        snprintf(path, n, "%s%s", prefix, files[opened].suffix);
+        *files[opened].f = outfile_open(path, false, err, errlen);
+        if (!*files[opened].f)
+            break;
     }
     free(path);
-    if (!c->failures) {
-        if (c->stats)
-            fclose(c->stats);
-        if (c->history)
-            fclose(c->history);
+    if (opened < n_files) {
+        for (size_t i = 0; i < opened; i++)
+            fclose(*files[i].f);
         memset(c, 0, sizeof *c);
         return -1;
     }
-    fprintf(c->history, "%s\n", report_csv_history_header);
-    /* Headers at once, so a file exists and is valid from the first second. */
-    fprintf(c->stats, "%s\n", report_csv_stats_header);
-    fprintf(c->failures, "%s\n", report_csv_failures_header);
-    fflush(c->stats);
-    fflush(c->failures);
-    fflush(c->history);
+    for (size_t i = 0; i < n_files; i++) {
+        fprintf(*files[i].f, "%s\n", files[i].header);
+        fflush(*files[i].f);
+    }
     return 0;
 }
 
@@ -140,10 +149,11 @@ static int rewrite(report_csv_t *c, const snap_t *s)
         report_csv_cell(c->failures, e->name);
         fputc(',', c->failures);
         report_csv_cell(c->failures, e->error);
-        fprintf(c->failures, ",%llu,%.3f,%.3f\n", (unsigned long long)e->count, e->first_seen,
-                e->last_seen);
+        fprintf(c->failures, ",%llu\n", (unsigned long long)e->count);
     }
-    if (fflush(c->stats) != 0 || fflush(c->failures) != 0)
+    /* _exceptions.csv keeps its header only (see report_csv_exceptions_header):
+     * nothing to rewrite, but its stream is checked with the others. */
+    if (fflush(c->stats) != 0 || fflush(c->failures) != 0 || fflush(c->exceptions) != 0)
         return -1;
     return 0;
 }
@@ -158,7 +168,8 @@ int report_csv_update(report_csv_t *c, const snap_t *s)
     for (size_t i = 0; i < snap_row_count(s); i++)
         if (c->full_history || snap_row_is_total(s, i))
             history_row(c->history, s, snap_row(s, i), ts);
-    if (fflush(c->history) != 0 || ferror(c->history) || ferror(c->stats) || ferror(c->failures))
+    if (fflush(c->history) != 0 || ferror(c->history) || ferror(c->stats) || ferror(c->failures) ||
+        ferror(c->exceptions))
         rc = -1;
     return rc;
 }
@@ -174,6 +185,8 @@ int report_csv_close(report_csv_t *c, const snap_t *s)
         rc = -1;
     if (fclose(c->failures) != 0)
         rc = -1;
-    c->stats = c->history = c->failures = NULL;
+    if (fclose(c->exceptions) != 0)
+        rc = -1;
+    c->stats = c->history = c->failures = c->exceptions = NULL;
     return rc;
 }

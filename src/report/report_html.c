@@ -681,6 +681,11 @@ static void write_settings(html_out_t *o, const snap_t *s, const report_meta_t *
     snprintf(b, sizeof b, "%llu", (unsigned long long)s->peak_users);
     kv_text(o, "Peak users", b);
     kv_text(o, "hopper version", m->version ? m->version : "-");
+    if (s->drained) {
+        snprintf(b, sizeof b, "%llu (in flight at the stop, finished and counted)",
+                 (unsigned long long)s->drained);
+        kv_text(o, "Drained requests", b);
+    }
     if (s->cancelled) {
         snprintf(b, sizeof b, "%llu (in flight at the stop, not counted)",
                  (unsigned long long)s->cancelled);

@@ -112,7 +112,9 @@ int report_json_write(FILE *f, const snap_t *s, const report_meta_t *m, int exit
     json_object_set_new(doc, "duration_s", json_real((double)s->elapsed_ms / 1000.0));
     json_object_set_new(doc, "stats_duration_s", json_real((double)s->stats_ms / 1000.0));
     json_object_set_new(doc, "peak_users", json_integer((json_int_t)s->peak_users));
+    json_object_set_new(doc, "retries", json_integer((json_int_t)s->retries));
     json_object_set_new(doc, "cancelled_requests", json_integer((json_int_t)s->cancelled));
+    json_object_set_new(doc, "drained_requests", json_integer((json_int_t)s->drained));
 
     json_t *entries = json_array(), *aggregated = NULL;
     for (size_t i = 0; i < snap_row_count(s); i++) {

@@ -1,6 +1,7 @@
 /* hist: see include/stats/hist.h for the layout and its error bound. */
 #include "stats/hist.h"
 
+#include <math.h>
 #include <string.h>
 
 void hist_reset(hist_t *h)
@@ -69,10 +70,15 @@ uint64_t hist_percentile(const hist_t *h, double q)
     if (q >= 1)
         return h->max_us;
     /* Nearest rank: the smallest sample with at least ceil(q*n) samples at or
-     * below it. The small epsilon keeps 0.5 * 4 from becoming rank 3 through
-     * floating-point noise. */
-    double r = q * (double)h->count - 1e-9;
-    uint64_t rank = (uint64_t)r + 1;
+     * below it, computed in integers: q as parts per 10^9 (rounded, so 0.95
+     * is exactly 950000000), then ceil(k*n / 10^9) in 128 bits. A floating
+     * q*n loses the fraction past 2^53 and any nudge against noise past 2^26
+     * samples, where ranks came out one too high. */
+    const uint64_t scale = 1000000000u;
+    uint64_t k = (uint64_t)llround(q * (double)scale);
+    uint64_t rank = (uint64_t)(((unsigned __int128)k * h->count + scale - 1) / scale);
+    if (rank < 1)
+        rank = 1;
     if (rank >= h->count)
         return h->max_us;   /* the largest sample is known exactly */
     if (rank == 1)

@@ -203,8 +203,8 @@ void stats_tick(stats_t *st, uint64_t now_ms, uint32_t users)
         .t = (uint32_t)(now_ms / 1000),
         .span = 1,
         .users = users,
-        .p50_us = (uint32_t)hist_percentile(&st->second, 0.50),
-        .p95_us = (uint32_t)hist_percentile(&st->second, 0.95),
+        .p50_us = hist_percentile(&st->second, 0.50),
+        .p95_us = hist_percentile(&st->second, 0.95),
         .rps = (float)st->second_req,
         .fps = (float)st->second_fail,
     };
@@ -355,8 +355,11 @@ static void hist_write(frame_buf_t *b, const hist_t *h)
         }
 }
 
-/* Reads a histogram written by hist_write and adds it into h. */
-static void hist_read_add(frame_rd_t *r, hist_t *h)
+/* Reads a histogram written by hist_write and adds it into a and b (either
+ * may be NULL: the validating pass adds it nowhere). Sets r->bad when it is
+ * not one: a bucket out of range, or buckets that do not add up to its count
+ * or lie outside its [min, max]. */
+static void hist_read_add(frame_rd_t *r, hist_t *a, hist_t *b)
 {
     uint64_t count = frame_get_u64(r);
     if (!count)
@@ -364,26 +367,38 @@ static void hist_read_add(frame_rd_t *r, hist_t *h)
     uint64_t sum = frame_get_u64(r), min = frame_get_u64(r), max = frame_get_u64(r);
     uint32_t n = frame_get_u32(r);
     uint64_t total = 0;
+    if (min > max)
+        r->bad = true;
     for (uint32_t i = 0; i < n && !r->bad; i++) {
         uint16_t idx = frame_get_u16(r);
         uint64_t c = frame_get_u64(r);
-        if (idx >= HIST_BUCKETS) {
+        if (idx >= HIST_BUCKETS || c > count - total ||
+            idx < hist_bucket_of(min) || idx > hist_bucket_of(max)) {
             r->bad = true;
             return;
         }
-        h->buckets[idx] += c;
+        if (a)
+            a->buckets[idx] += c;
+        if (b)
+            b->buckets[idx] += c;
         total += c;
     }
-    if (total != count) {
+    if (r->bad || total != count) {
         r->bad = true;
         return;
     }
-    h->count += count;
-    h->sum_us += sum;
-    if (min < h->min_us)
-        h->min_us = min;
-    if (max > h->max_us)
-        h->max_us = max;
+    hist_t *hs[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        hist_t *h = hs[k];
+        if (!h)
+            continue;
+        h->count += count;
+        h->sum_us += sum;
+        if (min < h->min_us)
+            h->min_us = min;
+        if (max > h->max_us)
+            h->max_us = max;
+    }
 }
 
 void stats_delta_take(stats_t *st, frame_buf_t *b)
@@ -421,23 +436,26 @@ void stats_delta_take(stats_t *st, frame_buf_t *b)
     st->errors_dropped = 0;
 }
 
-int stats_delta_apply(stats_t *st, const uint8_t *p, size_t len, uint64_t now_ms)
+/* One walk over a delta, in the order stats_delta_take wrote it. With
+ * st == NULL it only reads and checks (n is the endpoint count to expect);
+ * with st it adds everything in. Returns 0 if the bytes are a whole, valid
+ * delta and nothing is left over, else -1. */
+static int delta_walk(stats_t *st, size_t n, const uint8_t *p, size_t len, uint64_t now_ms)
 {
     frame_rd_t r;
     frame_rd_init(&r, p, len);
     uint64_t sec = now_ms / 1000;
-    if (frame_get_u32(&r) != st->n)
+    if (frame_get_u32(&r) != n)
         return -1;
-    for (size_t i = 0; i < st->n && !r.bad; i++) {
-        entry_t *e = &st->entries[i];
+    for (size_t i = 0; i < n && !r.bad; i++) {
         uint64_t req = frame_get_u64(&r), fail = frame_get_u64(&r), bytes = frame_get_u64(&r);
+        if (fail > req)
+            r.bad = true;
         /* The same histogram goes into the row and into Aggregated. */
-        const uint8_t *at = r.p;
-        hist_read_add(&r, &e->hist);
-        if (!r.bad) {
-            r.p = at;
-            hist_read_add(&r, &st->total.hist);
-        }
+        hist_read_add(&r, st ? &st->entries[i].hist : NULL, st ? &st->total.hist : NULL);
+        if (r.bad || !st)
+            continue;
+        entry_t *e = &st->entries[i];
         e->requests += req;
         e->failures += fail;
         e->bytes += bytes;
@@ -451,7 +469,7 @@ int stats_delta_apply(stats_t *st, const uint8_t *p, size_t len, uint64_t now_ms
         st->second_req += req;
         st->second_fail += fail;
     }
-    hist_read_add(&r, &st->second);
+    hist_read_add(&r, st ? &st->second : NULL, NULL);
     uint32_t n_err = frame_get_u32(&r);
     for (uint32_t i = 0; i < n_err && !r.bad; i++) {
         uint32_t entry = frame_get_u32(&r);
@@ -459,13 +477,32 @@ int stats_delta_apply(stats_t *st, const uint8_t *p, size_t len, uint64_t now_ms
         double first = frame_get_f64(&r), last = frame_get_f64(&r);
         uint16_t tlen = frame_get_u16(&r);
         const uint8_t *text;
-        if (!frame_get_bytes(&r, &text, tlen) || entry >= st->n || tlen >= SNAP_ERROR_TEXT)
-            return -1;
+        if (!frame_get_bytes(&r, &text, tlen) || entry >= n || tlen >= SNAP_ERROR_TEXT ||
+            memchr(text, '\0', tlen) != NULL) {
+            r.bad = true;
+            break;
+        }
+        if (!st)
+            continue;
         char buf[SNAP_ERROR_TEXT];
         memcpy(buf, text, tlen);
         buf[tlen] = '\0';
         error_add_n(st, entry, buf, count, first, last);
     }
-    st->errors_dropped += frame_get_u64(&r);
-    return r.bad ? -1 : 0;
+    uint64_t dropped = frame_get_u64(&r);
+    if (r.bad || r.p != r.end)
+        return -1;
+    if (st)
+        st->errors_dropped += dropped;
+    return 0;
+}
+
+int stats_delta_apply(stats_t *st, const uint8_t *p, size_t len, uint64_t now_ms)
+{
+    /* Checked whole first, then applied: a delta found bad near its end must
+     * not leave its first half in the statistics (the worker is dropped, and
+     * the counts must stay what the engine can vouch for). */
+    if (delta_walk(NULL, st->n, p, len, now_ms) != 0)
+        return -1;
+    return delta_walk(st, st->n, p, len, now_ms);
 }

@@ -33,6 +33,17 @@ static int fail(const char **why, const char *reason)
     return -1;
 }
 
+/* Whether every '%' in s starts a %XX escape (RFC 3986 2.1). A stray '%'
+ * would otherwise be sent as written and read by the server as whatever the
+ * next two bytes happen to be; a literal '%' is written %25. */
+static int check_percent_escapes(const char *s, const char **why)
+{
+    for (const char *p = s; *p != '\0'; p++)
+        if (*p == '%' && (!is_hex(p[1]) || !is_hex(p[2])))
+            return fail(why, "a '%' must start a %XX escape such as %20 (write a literal % as %25)");
+    return 0;
+}
+
 /* Length of "http://" or "https://" at the start of s, or 0. */
 static size_t scheme_len(const char *s)
 {
@@ -131,6 +142,8 @@ static int check_absolute(const char *url, bool allow_query, const char **why)
     for (const char *p = url; *p != '\0'; p++)
         if (is_space_or_control((unsigned char)*p))
             return fail(why, "spaces and control characters are not allowed (write a space as %20)");
+    if (check_percent_escapes(url, why) != 0)
+        return -1;
 
     const char *auth = url + skip;
     size_t auth_len = strcspn(auth, "/?#");
@@ -167,7 +180,7 @@ int url_check_target(const char *target, const char **why)
         if (c < 0x20 || c == 0x7f)
             return fail(why, "control characters are not allowed");
     }
-    return 0;
+    return check_percent_escapes(target, why);
 }
 
 /* Whether byte c must be sent as %XX (see the header for the list). */

@@ -184,12 +184,23 @@ void console_print_summary(FILE *f, const snap_t *s)
             duration_format(s->elapsed_ms * 1000, rt, sizeof rt),
             (unsigned long long)s->total.requests, (unsigned long long)s->total.failures,
             (unsigned long long)s->peak_users, (unsigned long long)s->target_users);
-    if (s->cancelled)
-        fprintf(f, "; %llu requests in flight at the stop were cancelled and are not counted",
-                (unsigned long long)s->cancelled);
     if (s->spawn_failures)
         fprintf(f, "; %llu users could not be started", (unsigned long long)s->spawn_failures);
     fputs("\n", f);
+    /* What the stop did to the requests in flight: the drained ones are in
+     * every count above; the cancelled ones in none (the server may have
+     * answered them). */
+    if (s->drained || s->cancelled)
+        fprintf(f, "At the stop: %llu requests in flight finished and are counted, %llu were "
+                "cancelled and are not counted\n", (unsigned long long)s->drained,
+                (unsigned long long)s->cancelled);
+    /* Retries are not requests of their own, but the server may have seen
+     * each one: say so, with the sum it may have counted. */
+    if (s->retries)
+        fprintf(f, "Retries: %llu requests went out again on a new connection after a kept-alive "
+                "one closed without an answer (the server may have seen %llu)\n",
+                (unsigned long long)s->retries,
+                (unsigned long long)(s->total.requests + s->retries));
     if (s->out_of_fds)
         fprintf(f, "Warning: %llu requests failed because hopper ran out of file descriptors "
                 "(ulimit -n): fewer users, more --workers, or a higher limit\n",

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "hopper.h"
+#include "util/duration.h"
 #include "util/text.h"
 #include "view/spark.h"
 
@@ -417,14 +418,19 @@ static void draw_keybar(dash_t *d, const snap_t *s, int y)
         put(y, 0, attr_of(d, ROLE_HIGHLIGHT), line, COLS);
         return;
     }
-    if (d->flash[0] && s->elapsed_ms < d->flash_until_ms) {
-        put(y, 0, attr_of(d, ROLE_HIGHLIGHT), d->flash, COLS);
+    /* While stopping, the drain's progress matters more than any flash. */
+    if (s->state == RUN_STOPPING) {
+        char limit[32];
+        duration_format(s->stop_timeout_ms * 1000, limit, sizeof limit);
+        snprintf(line, sizeof line, "stopping: %llu in flight (up to %s), %llu drained, %llu cancelled; "
+                 "q: cancel them now",
+                 (unsigned long long)s->in_flight, limit, (unsigned long long)s->drained,
+                 (unsigned long long)s->cancelled);
+        put(y, 0, attr_of(d, ROLE_HIGHLIGHT), line, COLS);
         return;
     }
-    if (s->state == RUN_STOPPING) {
-        snprintf(line, sizeof line, "stopping: %llu requests in flight (q again cancels them)",
-                 (unsigned long long)s->in_flight);
-        put(y, 0, attr_of(d, ROLE_HIGHLIGHT), line, COLS);
+    if (d->flash[0] && s->elapsed_ms < d->flash_until_ms) {
+        put(y, 0, attr_of(d, ROLE_HIGHLIGHT), d->flash, COLS);
         return;
     }
     put(y, 0, attr_of(d, ROLE_DIM),
@@ -570,7 +576,8 @@ dash_cmd_t dash_key(dash_t *d, int key, const snap_t *s)
     bool scrolls = s->n_entries > rows;
     switch (key) {
     case 'q': case 'Q': case 3:           /* 3: Ctrl-C arriving as a key */
-        say(d, s, "stopping");
+        /* A second q reaches the engine too: it cancels what is in flight. */
+        say(d, s, s->state == RUN_STOPPING ? "cancelling the requests in flight" : "stopping");
         return (dash_cmd_t){DASH_STOP, 0};
     case 'w': return set_users(d, s, (double)s->target_users + 1);
     case 'W': return set_users(d, s, (double)s->target_users + 10);

@@ -143,11 +143,47 @@ check "fds: q still stops with the summary" wait_for fds "EXIT=1" 15
 check "fds: the summary warns" bash -c "tmux -L $TMUX_SOCK capture-pane -p -S -200 -t fds | grep -q '^Warning: .* ran out of file descriptors'"
 tm kill-session -t fds
 
-# SIGHUP (the SSH session drops): hopper stops and exits by itself.
+# SIGHUP (the SSH session drops): hopper stops and exits by itself. The pane
+# runs a shell that runs hopper; the shell dies of the SIGHUP whatever hopper
+# does, so the process watched is the shell's child whose executable is
+# $HOPPER, found before the terminal drops.
+hopper_in_pane() { # SESSION -> pid of $HOPPER running in that pane
+    local shell_pid c exe
+    shell_pid=$(tm display-message -p -t "$1" '#{pane_pid}') || return 1
+    exe=$(readlink -f "$HOPPER")
+    for c in $(pgrep -P "$shell_pid"); do
+        [ "$(readlink -f "/proc/$c/exe" 2>/dev/null)" = "$exe" ] && { echo "$c"; return 0; }
+    done
+    return 1
+}
+# Running: it exists and is not a zombie (its parent, the shell, is gone too).
+running() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [ "${st#Z}" = "$st" ]; }
 run_in_tmux hup LANG=C.UTF-8 -- -t 60s
 wait_for hup "Aggregated" >/dev/null
-pid=$(pgrep -f "$HOPPER -f $hf" | head -n 1)
+pid=$(hopper_in_pane hup)
+check "dashboard: hopper is found running in the pane before the terminal drops" running "${pid:-none}"
 tm kill-session -t hup
-for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-check "dashboard: a dropped terminal (SIGHUP) ends hopper" bash -c "! kill -0 $pid 2>/dev/null"
+hup_ended=no
+if [ -n "$pid" ]; then
+    for i in $(seq 1 50); do running "$pid" || { hup_ended=yes; break; }; sleep 0.1; done
+fi
+if [ "$hup_ended" = no ] && [ -n "$pid" ]; then
+    echo "# hopper (pid $pid) still runs 5 s after the terminal dropped:"
+    ps -o pid,ppid,stat,args -p "$pid" | sed 's/^/#   /'
+    kill -9 "$pid" 2>/dev/null
+fi
+check "dashboard: a dropped terminal (SIGHUP) ends hopper" [ "$hup_ended" = yes ]
+
+# SIGHUP sent to hopper itself, the terminal still there: the same stop, with
+# the summary on the screen and exit status 0.
+run_in_tmux hup2 LANG=C.UTF-8 -- -t 60s
+wait_for hup2 "Aggregated" >/dev/null
+pid=$(hopper_in_pane hup2)
+check "dashboard: hopper is found running in the second pane" running "${pid:-none}"
+[ -n "$pid" ] && kill -HUP "$pid"
+check "dashboard: SIGHUP to hopper exits 0" wait_for hup2 "EXIT=0" 15
+check "dashboard: SIGHUP prints the summary" \
+    bash -c "tmux -L $TMUX_SOCK capture-pane -p -S -300 -t hup2 | grep -q '^=== hopper summary'"
+running "${pid:-none}" && kill -9 "$pid"
+tm kill-session -t hup2
 target_stop

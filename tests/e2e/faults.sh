@@ -7,7 +7,7 @@
 # reaches a report or the screen unsanitised. Run once per HTTP client.
 . "$(dirname "$0")/lib.sh"
 
-FAULTSERVER="$BUILD/faultserver"
+. "$TOP/tests/tools/faultserver.sh"
 if [ ! -x "$FAULTSERVER" ]; then
     not_ok "faults: $FAULTSERVER is missing (make $FAULTSERVER)"
     exit 1
@@ -15,62 +15,12 @@ fi
 CLIENT="${HOPPER_CLIENT:-native}"
 echo "# client: $CLIENT"
 
-FS_PID=""
 TLS_PID=""
 cleanup_faults() {
-    [ -n "$FS_PID" ] && kill -9 "$FS_PID" 2>/dev/null
     [ -n "$TLS_PID" ] && kill -9 "$TLS_PID" 2>/dev/null
-    cleanup_lib
+    cleanup_faultserver
 }
 trap cleanup_faults EXIT
-
-# fault_start MODE [ARGS...]: the fault server on a free loopback port; sets
-# FS_PID, FS_PORT, FS_URL and FS_OUT (its report once stopped).
-fault_start() {
-    FS_OUT="$T/fault-$1.out"
-    : >"$FS_OUT" # before the server opens it: the loop below reads it at once
-    FS_ERR="$T/fault-$1.err"
-    "$FAULTSERVER" --port 0 --mode "$@" >"$FS_OUT" 2>"$FS_ERR" &
-    FS_PID=$!
-    FS_PORT=""
-    local i
-    for i in $(seq 1 100); do
-        FS_PORT=$(sed -n 's/^listening on .*:\([0-9][0-9]*\)$/\1/p' "$FS_OUT" | head -n 1)
-        [ -n "$FS_PORT" ] && break
-        sleep 0.05
-    done
-    if [ -z "$FS_PORT" ]; then
-        echo "# faultserver did not start:"; sed 's/^/#   /' "$FS_ERR"
-        kill -9 "$FS_PID" 2>/dev/null; wait "$FS_PID" 2>/dev/null; FS_PID=""
-        return 1
-    fi
-    FS_URL="http://127.0.0.1:$FS_PORT"
-}
-
-# Stops it; a server that does not exit 0 (a crash, a sanitizer report) is a
-# failure of its own.
-fault_stop() {
-    [ -n "$FS_PID" ] || return 0
-    kill -TERM "$FS_PID" 2>/dev/null
-    wait "$FS_PID" 2>/dev/null
-    local rc=$?
-    FS_PID=""
-    if [ "$rc" != 0 ]; then
-        not_ok "faults: the fault server (${FS_OUT##*/fault-}) exited with status $rc"
-        sed 's/^/#   /' "$FS_ERR"
-    fi
-}
-
-# A count from the stopped fault server's report: fs_count "requests seen".
-fs_count() {
-    sed -n "s/^$1: \([0-9]*\)$/\1/p" "$FS_OUT"
-}
-# Requests it saw for one request line: fs_seen "GET /loop".
-fs_seen() {
-    awk -v want="$1" '$1 == "seen" { n = $2; $1 = ""; $2 = ""; sub(/^  /, "");
-                                     if ($0 == want) { print n; found = 1 } }
-                      END { if (!found) print 0 }' "$FS_OUT"
-}
 
 # check_all NAME 'SHELL CONDITION': ok if the condition (several tests joined
 # with && or ||, evaluated here) holds.
@@ -423,7 +373,7 @@ if ! command -v openssl >/dev/null; then
 elif ! "$HOPPER" --help | grep -q -- '--insecure'; then
     not_ok "$n (--insecure not implemented)"
 elif [ "$CLIENT" = native ] && [ -n "${HOPPER_CLIENT:-}" ]; then
-    ok "$n: skipped (https:// needs libcurl)"
+    skip_unavailable "$n" "https:// needs libcurl, and HOPPER_CLIENT=native asks for the native client"
 else
     openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 \
         -keyout "$T/tls.key" -out "$T/tls.crt" >/dev/null 2>&1

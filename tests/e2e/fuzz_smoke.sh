@@ -7,7 +7,7 @@
 
 if ! command -v "${FUZZ_CC:-clang}" >/dev/null 2>&1 ||
    ! make -C "$TOP" --no-print-directory -s fuzz-check >"$T/check.out" 2>&1; then
-    not_ok "fuzz: clang with libFuzzer is installed (make deps)"
+    not_ok "fuzz: clang with libFuzzer is installed (make test-deps)"
     exit 1
 fi
 

@@ -8,7 +8,7 @@
 # check would see it).
 #
 # Chromium is a test dependency (Debian's `chromium`, installed by
-# `make deps`): without it this fails rather than skips, as a report nobody
+# `make test-deps`, which `make test` runs): without it this fails rather than skips, as a report nobody
 # looked at is the bug this test is for.
 #
 #   HTML_PNG_OUT=docs/report.png bash tests/e2e/html_render.sh
@@ -42,7 +42,7 @@ if [ ! -x "$GEN" ]; then
     exit 0
 fi
 if [ -z "$CHROMIUM" ]; then
-    not_ok "html: chromium" "not installed; 'make deps' (as root) installs it"
+    not_ok "html: chromium" "not installed; 'make test-deps' (as root) installs it"
     exit 0
 fi
 

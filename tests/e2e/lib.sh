@@ -2,10 +2,14 @@
 # build folder, default "build") and gives:
 #   ok NAME / not_ok NAME [why]    report one result (counted by tests/run)
 #   check NAME CMD...              ok if CMD succeeds
+#   skip NAME REASON               the check did not run: "ok - NAME # SKIP REASON"
+#   skip_unavailable NAME WHY      the check cannot run on this machine or in this
+#                                  configuration: "# SKIP unavailable here: WHY"
 #   target_start [ARGS...]         start hopper-target on a free loopback port;
 #                                  sets TARGET_PID, TARGET_PORT, TARGET_URL, TARGET_OUT
 #   target_stop                    SIGTERM it and wait; its report is in $TARGET_OUT
 #   target_count "GET /status"     requests the stopped target answered for that path
+#   html_reqs HTML NAME            a row's request count in the HTML report (html_cell)
 # Every script runs with a hard timeout of its own so nothing can hang the suite.
 set -u
 TOP="${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
@@ -25,6 +29,14 @@ trap cleanup_lib EXIT
 ok() { echo "ok - $1"; }
 not_ok() { echo "not ok - $1${2:+: $2}"; }
 check() { local n="$1"; shift; if "$@"; then ok "$n"; else not_ok "$n"; fi; }
+# Skips (tests/run has the rule): a skip is counted apart, never as a pass,
+# and must say why. In CI (CI=true) only skip_unavailable's are accepted; any
+# other skip fails there. A tool that `make test` installs is never a reason
+# to skip (report not_ok instead): use skip_unavailable only for what this
+# machine or this configuration cannot do (no IPv6 loopback, https:// with the
+# native client).
+skip() { echo "ok - $1 # SKIP ${2:?skip NAME REASON: a skip must say why}"; }
+skip_unavailable() { skip "$1" "unavailable here: ${2:?skip_unavailable NAME WHY}"; }
 
 target_start() {
     TARGET_OUT="$T/target.out"
@@ -112,6 +124,28 @@ summary_pct() { # OUT NAME LABEL
                         if (index(line, name) == 1) { rest = substr(line, length(name) + 1);
                           split(rest, f, " "); print f[col - 1]; exit } }' "$1"
 }
+# A cell of a table in the HTML report: html_cell HTML SECTION ROW COLUMN,
+# e.g. html_cell run.html stats Aggregated Requests. SECTION is the id of the
+# report's <section> (stats: the Requests table; percentiles), ROW the Name
+# cell as written (entities decoded), COLUMN a heading of that table. The
+# report writes one <tr> a line; columns are found by their heading, so a new
+# column does not break the tests. Prints nothing when there is no such cell.
+html_cell() {
+    awk -v sec="$2" -v name="$3" -v col="$4" -v apos="'" '
+        function cells(s, out) {
+            gsub(/<\/t[dh]>/, "\t", s); gsub(/<[^>]*>/, "", s)
+            gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&quot;/, "\"", s)
+            gsub(/&#39;/, apos, s); gsub(/&amp;/, "\\&", s)
+            return split(s, out, "\t")
+        }
+        index($0, "<section id=\"" sec "\">") { in_sec = 1 }
+        !in_sec { next }
+        /<\/section>/ { exit }
+        /<th[ >]/ { n = cells($0, h); for (i = 1; i <= n; i++) { if (h[i] == "Name") ni = i; if (h[i] == col) ci = i } }
+        /<td[ >]/ && ni && ci { cells($0, c); if (c[ni] == name) { print c[ci]; exit } }' "$1"
+}
+html_reqs() { html_cell "$1" stats "$2" Requests; } # HTML NAME -> request count
+
 # Floating-point comparison: fcmp A OP B, e.g. fcmp 50.3 '>=' 50
 fcmp() { awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN { exit !((op == ">=" && a >= b) || (op == "<=" && a <= b) || (op == "<" && a < b) || (op == ">" && a > b)) }'; }
 

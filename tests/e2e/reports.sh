@@ -2,12 +2,91 @@
 # failure log and pass/fail checks, against a real server, on every way out.
 . "$(dirname "$0")/lib.sh"
 
-command -v jq >/dev/null || { not_ok "reports: jq is installed (make deps)"; exit 1; }
+command -v jq >/dev/null || { not_ok "reports: jq is installed (make test-deps)"; exit 1; }
 
-# Locust 2.x's headers, exactly (locust/stats.py); hopper must write these.
-LOCUST_STATS='Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%'
-LOCUST_HISTORY='Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,Total Min Response Time,Total Max Response Time,Total Average Content Size'
-LOCUST_FAILURES='Method,Name,Error,Occurrences,First Seen,Last Seen'
+# Locust's CSV headers, from Locust's own source and never from hopper's
+# output: the lines below are copied verbatim from locustio/locust,
+# locust/stats.py (commit 0070e8b309bfb3b50ec9be12f088d8e92032cdde: the
+# module constant PERCENTILES_TO_REPORT, StatsCSV.__init__ and
+# StatsCSVFileWriter.__init__; Locust's main.py passes PERCENTILES_TO_REPORT
+# as percentiles_to_report). _failures.csv has the four columns of
+# failures_columns, as in Debian's python3-locust 2.12.1 too
+# (../shared/reference/locust.md, section 2.3). A header is the quoted names
+# in order, with get_readable_percentiles(...) expanded as Locust does.
+locust_stats_py() {
+    cat <<'PY'
+PERCENTILES_TO_REPORT = [0.50, 0.66, 0.75, 0.80, 0.90, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0]
+
+        self.requests_csv_columns = [
+            "Type",
+            "Name",
+            "Request Count",
+            "Failure Count",
+            "Median Response Time",
+            "Average Response Time",
+            "Min Response Time",
+            "Max Response Time",
+            "Average Content Size",
+            "Requests/s",
+            "Failures/s",
+        ] + get_readable_percentiles(self.percentiles_to_report)
+
+        self.failures_columns = [
+            "Method",
+            "Name",
+            "Error",
+            "Occurrences",
+        ]
+
+        self.exceptions_columns = [
+            "Count",
+            "Message",
+            "Traceback",
+            "Nodes",
+        ]
+
+        self.stats_history_csv_columns = [
+            "Timestamp",
+            "User Count",
+            "Type",
+            "Name",
+            "Requests/s",
+            "Failures/s",
+            *get_readable_percentiles(self.percentiles_to_report),
+            "Total Request Count",
+            "Total Failure Count",
+            "Total Median Response Time",
+            "Total Average Response Time",
+            "Total Min Response Time",
+            "Total Max Response Time",
+            "Total Average Content Size",
+        ]
+PY
+}
+# locust_header LIST -> the CSV header line of self.LIST above.
+# get_readable_percentiles: f"{int(p * 100) if (p * 100).is_integer() else
+# round(100 * p, 6)}%", i.e. 0.5 -> 50%, 0.999 -> 99.9%.
+locust_header() {
+    locust_stats_py | awk -v list="$1" '
+        /^PERCENTILES_TO_REPORT = \[/ {
+            s = $0; sub(/^[^[]*\[/, "", s); sub(/\].*/, "", s)
+            n = split(s, p, /, */); pct = ""
+            for (i = 1; i <= n; i++) {
+                v = p[i] * 100
+                if (v == int(v)) r = sprintf("%d", v)
+                else { r = sprintf("%.6f", v); sub(/0+$/, "", r); sub(/\.$/, ".0", r) }
+                pct = pct (i > 1 ? "," : "") r "%"
+            }
+        }
+        $0 ~ "self\\." list " = \\[" { in_list = 1; out = ""; next }
+        in_list && /get_readable_percentiles\(/ { out = out (out == "" ? "" : ",") pct }
+        in_list && /^ *"/ { s = $0; sub(/^ *"/, "", s); sub(/",?$/, "", s); out = out (out == "" ? "" : ",") s }
+        in_list && /^ *\]/ { print out; exit }'
+}
+LOCUST_STATS=$(locust_header requests_csv_columns)
+LOCUST_HISTORY=$(locust_header stats_history_csv_columns)
+LOCUST_FAILURES=$(locust_header failures_columns)
+LOCUST_EXCEPTIONS=$(locust_header exceptions_columns)
 
 target_start --fail-rate 0.1 || exit 1
 hf=$(hopperfile reports <<EOF
@@ -36,6 +115,8 @@ check "csv: a missing folder in the prefix was created" [ -f "$T/csv/sub/run_sta
 check "csv: _stats.csv has Locust's header" [ "$(head -n 1 "$T/csv/sub/run_stats.csv")" = "$LOCUST_STATS" ]
 check "csv: _stats_history.csv has Locust's header" [ "$(head -n 1 "$T/csv/sub/run_stats_history.csv")" = "$LOCUST_HISTORY" ]
 check "csv: _failures.csv has Locust's header" [ "$(head -n 1 "$T/csv/sub/run_failures.csv")" = "$LOCUST_FAILURES" ]
+check "csv: _exceptions.csv is written with Locust's header" \
+    [ "$(head -n 1 "$T/csv/sub/run_exceptions.csv" 2>/dev/null)" = "$LOCUST_EXCEPTIONS" ]
 csv_total=$(awk -F, '$2 == "Aggregated" { print $3 }' "$T/csv/sub/run_stats.csv")
 check "csv: the final Aggregated count equals the server's" [ "$csv_total" = "$server" ]
 check "csv: and the summary's" [ "$csv_total" = "$(summary_reqs "$T/run.out" Aggregated)" ]
@@ -65,6 +146,13 @@ check "html: written" [ -s "$T/run.html" ]
 check "html: three inline SVG charts" [ "$(grep -o '<svg' "$T/run.html" | wc -l)" -ge 3 ]
 check "html: self-contained (no external scripts, styles or fonts)" \
     bash -c "! grep -Eiq '<script[^>]+src=|<link |@import|url\\(https?:' '$T/run.html'"
+html_total=$(html_reqs "$T/run.html" Aggregated)
+echo "# HTML Aggregated requests: ${html_total:-none}; server: $server"
+check "html: the Aggregated request count equals the server's" [ "$html_total" = "$server" ]
+check "html: per endpoint too" \
+    [ "$(html_reqs "$T/run.html" /status)" = "$(target_count 'GET /status')" -a \
+      "$(html_reqs "$T/run.html" "/api/title/The godfather/1972")" = "$(target_count 'GET /api/title/The godfather/1972')" ]
+check "html: the percentile table's count agrees" [ "$(html_cell "$T/run.html" percentiles Aggregated Requests)" = "$server" ]
 
 # Failure log
 check "failure log: one line per failed request" [ "$(wc -l <"$T/fail.jsonl")" = "$fails" ]
@@ -107,6 +195,9 @@ for sig in TERM HUP; do
     check "SIG$sig: CSV final row equals the server's count" \
         [ "$(awk -F, '$2 == "Aggregated" { print $3 }' "$T/${sig}_stats.csv")" = "$(target_total)" ]
     check "SIG$sig: HTML complete" grep -q '</html>' "$T/$sig.html"
+    check "SIG$sig: HTML count equals the server's" [ "$(html_reqs "$T/$sig.html" Aggregated)" = "$(target_total)" ]
+    check "SIG$sig: _exceptions.csv is written with Locust's header" \
+        [ "$(head -n 1 "$T/${sig}_exceptions.csv" 2>/dev/null)" = "$LOCUST_EXCEPTIONS" ]
 done
 
 # A full disk at the end: the message names the report, the others are still
@@ -118,6 +209,9 @@ target_stop
 check "disk full: exit status 4" [ "$HOP_RC" = 4 ]
 check "disk full: the message names the report and the reason" grep -q 'json: the report could not be written completely: No space left on device' "$T/full.out"
 check "disk full: the other reports are complete" bash -c "grep -q '</html>' '$T/full.html' && [ \"\$(awk -F, '\$2 == \"Aggregated\" { print \$3 }' '$T/full_stats.csv')\" = '$(target_total)' ]"
+check "disk full: the HTML count equals the server's" [ "$(html_reqs "$T/full.html" Aggregated)" = "$(target_total)" ]
+check "disk full: _exceptions.csv is written with Locust's header" \
+    [ "$(head -n 1 "$T/full_exceptions.csv" 2>/dev/null)" = "$LOCUST_EXCEPTIONS" ]
 
 # A file that cannot be written is an error before the test starts.
 target_start || exit 1

@@ -212,7 +212,7 @@ if grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null; 
     check "target: --workers 2 answers on ::1" [ "$body" = '{"status":"OK"}' ]
     stop "ipv6 workers"
 else
-    ok "target: --bind ::1 # SKIP no IPv6 loopback"
+    skip_unavailable "target: --bind ::1" "no IPv6 loopback (::1) on this machine"
 fi
 
 # --- workers ---------------------------------------------------------------------

@@ -54,6 +54,25 @@ usage_case "native client for https" "--http-client native: the host is not a pl
 usage_case "bad --http-client" "--http-client 'fast'" -f "$good" --http-client fast
 usage_case "bad --workers" "--workers '0'" -f "$good" --workers 0
 usage_case "bad --source-addrs" "--source-addrs: '10.0.0.300'" -f "$good" --source-addrs 10.0.0.300
+# A --check on an endpoint the plan lacks is known when the plan is read: exit
+# 2 at start with the plan's endpoints, no report file created, no load.
+usage_case "--check on no endpoint" \
+    "--check: check '/nope:p95<10ms': the plan has no endpoint '/nope' (its endpoints: GET /status)" \
+    -f "$good" -t 2s --csv "$T/nope-check/run" --check '/nope:p95<10ms'
+check "usage: a --check on no endpoint creates no report" [ ! -e "$T/nope-check" ]
+usage_case "-H with a bad %-escape" "-H 'http://127.0.0.1:1/v%zz': a '%' must start a %XX escape" \
+    -f "$good" -H 'http://127.0.0.1:1/v%zz'
+# A FIFO as body-file: refused at once, not a hang at start (usage_case's
+# timeout turns a hang into exit 124).
+mkfifo "$T/body.fifo"
+fifo_plan=$(hopperfile fifo <<EOF
+host = $TARGET_URL
+[task post]
+request = POST /status
+body-file = $T/body.fifo
+EOF
+)
+usage_case "a FIFO as body-file" "body-file: '$T/body.fifo' is a FIFO (named pipe)" -f "$fifo_plan" -t 2s
 # More users than open files: said plainly before starting.
 ( ulimit -n 256; timeout 20 "$HOPPER" -f "$good" -u 1000 --workers 1 -t 1s >"$T/fd.out" 2>&1 </dev/null; echo $? >"$T/fd.rc" )
 check "usage: users beyond the open-file limit are refused before starting" \

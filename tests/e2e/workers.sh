@@ -28,7 +28,24 @@ check "workers: the users reached their target" grep -q 'users 40/40' "$T/w2.out
 check "workers: the JSON agrees" [ "$(jq .aggregated.requests "$T/w2.json")" = "$total" ]
 check "workers: percentiles merged" jqe '.aggregated.percentiles_ms["99"] > 0' "$T/w2.json"
 check "workers: the table shows the generator's health" grep -q 'worker 1' "$T/w2.out"
-none_left() { ! pgrep -f "$HOPPER -f $hf" >/dev/null; }
+# hopper's processes, the main one and its workers (forked, so they carry its
+# executable and its arguments), found by what they are rather than by the
+# order of the arguments (hop puts --http-client first in the libcurl pass):
+# the executable is $HOPPER and one argument is this script's hopperfile.
+# Zombies have no executable and do not count: they are not running.
+hopper_procs() {
+    local p exe
+    exe=$(readlink -f "$HOPPER")
+    for p in $(pgrep -f -- "$hf"); do
+        [ "$(readlink -f "/proc/$p/exe" 2>/dev/null)" = "$exe" ] || continue
+        tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | grep -qxF -- "$hf" && echo "$p"
+    done
+}
+none_left() {
+    local left
+    left=$(hopper_procs | paste -sd, -)
+    [ -z "$left" ] || { echo "# still running:"; ps -o pid,ppid,stat,args -p "$left" | sed 's/^/#   /'; return 1; }
+}
 check "workers: no worker is left running" none_left
 
 # A ramp across workers: 1 user every 0.5 s is still one at a time.
@@ -43,11 +60,17 @@ target_start --delay 50ms || exit 1
 sed -i "s#^host = .*#host = $TARGET_URL#; s#^wait = .*#wait = constant 0#; s#^spawn-rate = .*#spawn-rate = 400#" "$hf"
 hop_bg "$T/term.out" -f "$hf" --workers 2 --no-tui --stop-timeout 5s
 sleep 1.5
+# The search none_left relies on finds them while they run: hopper and its
+# two workers (so "none left" cannot pass by finding nothing ever).
+running=$(hopper_procs | wc -l)
+echo "# hopper processes found while running: $running"
+check "workers: hopper and its 2 workers are found while running" [ "$running" = 3 ]
 kill -TERM "$HOP_PID"
 hop_wait
 target_stop
 check "workers: SIGTERM exits 0" [ "$HOP_RC" = 0 ]
 check "workers: SIGTERM counts equal the server's" [ "$(summary_reqs "$T/term.out" Aggregated)" = "$(target_total)" ]
+check "workers: SIGTERM leaves no worker running" none_left
 
 # A worker that dies is reported; the run goes on and ends normally.
 target_start || exit 1
@@ -60,3 +83,4 @@ hop_wait
 target_stop
 check "workers: a killed worker is reported" grep -q 'worker .* went away' "$T/kill.out"
 check "workers: the run still ends with a summary" grep -q '^=== hopper summary' "$T/kill.out"
+check "workers: after a worker died, none is left running" none_left

@@ -126,7 +126,7 @@ static bool response_finished(h1_conn_t *c)
     memset(err, 0, sizeof err);
     char *path = resolve_location(c);
     if (path == NULL) {
-        http_result_t r = {.error = HTTP_E_CROSS_ORIGIN, .detail = c->detail};
+        http_result_t r = {.error = HTTP_E_CROSS_ORIGIN, .detail = c->location};
         FUZZ_CHECK(http_error_text(&r, err, sizeof err) == err);
         FUZZ_CHECK(strncmp(err, "redirect to another origin (", 28) == 0);
         FUZZ_CHECK(memchr(err, '\0', sizeof err) != NULL);

@@ -37,6 +37,16 @@
  *                      /redirect -> 302 to another origin with the same in the
  *                      Location; /bad-reason, /bad-header -> ESC and BEL in the
  *                      reason phrase, in a header value
+ *   no-body            answers that end at their header block (RFC 9112 6.3),
+ *                      keep-alive: HEAD of anything -> 200 with Content-Length:
+ *                      100; /304 and /204 -> Content-Length: 100, /304-chunked
+ *                      and /204-chunked -> Transfer-Encoding: chunked, no body
+ *                      either way; /1xx -> 100 Continue and 103 Early Hints,
+ *                      then 200 with a 3-byte body; /101 -> 101 Switching
+ *                      Protocols (not asked for), then nothing; else as ok
+ *   drop-second        on each connection: the first request as ok, then the
+ *                      second is read in full (head and body) and the
+ *                      connection closed without an answer
  *
  * Plain POSIX sockets and poll(2), one thread, non-blocking sockets. Bodies are
  * written as the socket takes them; the big body is cut from one static chunk.
@@ -64,13 +74,13 @@
 enum mode {
     M_OK, M_SILENT, M_STALL_BODY, M_TRICKLE, M_BAD_STATUS, M_BAD_CHUNKED, M_LYING_LENGTH,
     M_BIG_BODY, M_RESET_MID_BODY, M_CLOSE_ALWAYS, M_CLOSE_UNANNOUNCED, M_REDIRECT, M_COOKIES,
-    M_BACKLOG, M_CONTROL_CHARS
+    M_BACKLOG, M_CONTROL_CHARS, M_NO_BODY, M_DROP_SECOND
 };
 
 static const char *const mode_names[] = {
     "ok", "silent", "stall-body", "trickle", "bad-status", "bad-chunked", "lying-length",
     "big-body", "reset-mid-body", "close-always", "close-unannounced", "redirect", "cookies",
-    "backlog", "control-chars"
+    "backlog", "control-chars", "no-body", "drop-second"
 };
 
 #define BIG_BODY_BYTES (100ull * 1024 * 1024)
@@ -95,7 +105,8 @@ struct conn {
     enum after after;
     bool busy;              /* a response is in progress: no new request parsed */
     bool stalled;           /* never answers again: input is read and dropped */
-    bool served;            /* answered a request already (cookies mode) */
+    bool served;            /* answered a request already (cookies, drop-second modes) */
+    bool drop_when_read;    /* close once this request's body is read (drop-second mode) */
     int trickle_left;
     int64_t due_ms;         /* a timed action (trickle byte, reset), or 0 */
     bool closing;           /* reap at the end of this loop turn */
@@ -329,6 +340,34 @@ static void answer(struct conn *c, const char *h, size_t n)
                        "Content-Length: %zu\r\n\r\n%s",
                        html_text, html_text, sizeof control_text - 1, control_text);
         break;
+    case M_NO_BODY:
+        if (sp1 && (size_t)(sp1 - h) == 4 && memcmp(h, "HEAD", 4) == 0)
+            out_printf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n");
+        else if (PATH_IS("/304"))
+            out_printf(c, "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\nContent-Length: 100\r\n\r\n");
+        else if (PATH_IS("/304-chunked"))
+            out_printf(c, "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\nTransfer-Encoding: chunked\r\n\r\n");
+        else if (PATH_IS("/204"))
+            out_printf(c, "HTTP/1.1 204 No Content\r\nContent-Length: 100\r\n\r\n");
+        else if (PATH_IS("/204-chunked"))
+            out_printf(c, "HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n");
+        else if (PATH_IS("/1xx"))
+            out_printf(c, "HTTP/1.1 100 Continue\r\n\r\n"
+                          "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+                          "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n");
+        else if (PATH_IS("/101")) {
+            out_printf(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: other\r\nConnection: Upgrade\r\n\r\n");
+            c->after = AFTER_STALL;
+        } else
+            out_printf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n");
+        break;
+    case M_DROP_SECOND:
+        if (!c->served) {
+            out_printf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n");
+        } else {
+            c->drop_when_read = true; /* take_requests closes once the body is in */
+        }
+        break;
     }
     c->served = true;
 #undef PATH_IS
@@ -343,6 +382,11 @@ static void take_requests(struct conn *c)
             memmove(c->in, c->in + d, c->in_len - d);
             c->in_len -= d;
             c->discard -= d;
+        }
+        if (c->drop_when_read) {
+            if (!c->discard)
+                c->closing = true; /* read in full: close without an answer */
+            return;
         }
         if (c->stalled) {
             c->in_len = 0;

@@ -3,7 +3,7 @@
  * A program defines test functions with TEST(name), lists them in main with
  * RUN(name), and returns check_done(). Each test prints "ok - prog: name" or
  * "not ok - prog: name" (TAP-like), which tests/run counts into the suite's
- * closing "N passed, N failed" line. A failed CHECK prints the file, line and
+ * closing "N passed, N failed, N skipped" line. A failed CHECK prints the file, line and
  * expression, and the test goes on so one run shows every broken expectation. */
 #ifndef HOPPER_CHECK_H
 #define HOPPER_CHECK_H

@@ -2,6 +2,7 @@
  * command line overrides the hopperfile. */
 #include "check.h"
 #include "plan/cli.h"
+#include "plan/hopperfile.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -37,8 +38,12 @@ TEST(defaults_and_basic_options)
     CHECK_INT(o.run_time_us, 1800000000ULL);
     CHECK(o.no_tui && o.users_set && o.spawn_rate_set && o.run_time_set);
     CHECK(!o.stop_timeout_set);
+    CHECK_INT(o.stop_timeout_us, 10000000);       /* the default drain: hopper(1), STOPPING */
     CHECK_INT(o.print_interval_us, 2000000);
     CHECK_INT(o.exit_code_on_error, 1);
+    CHECK(!o.no_retry);                           /* idempotent requests may be retried */
+    CHECK_INT(parse(&o, err, "--no-retry", NULL), CLI_RUN);
+    CHECK(o.no_retry);
     CHECK_INT(parse(&o, err, NULL), CLI_RUN);
     CHECK_STR(o.hopperfile, "hopperfile");
 }
@@ -114,6 +119,32 @@ TEST(command_line_overrides_the_file)
     cli_free(&o);
 }
 
+/* A --check on an endpoint the plan lacks is a usage error at start (exit
+ * 2 before any load), naming the endpoints there are; one on a row the plan
+ * has, or on Aggregated, passes. */
+TEST(check_endpoints_known_at_start)
+{
+    static const char text[] = "host = http://127.0.0.1:1\n[task t]\nrequest = GET /a\n"
+                               "[task u]\nrequest = POST /b\nname = bee\n";
+    plan_t p;
+    char err[512] = "";
+    CHECK_INT(hopperfile_parse("t.hopperfile", text, sizeof text - 1, &p, err, sizeof err), 0);
+    cli_opts_t o = {0};
+    CHECK_INT(parse(&o, err, "--check", "p95<1s", "--check", "/a:p95<1s", "--check",
+                    "POST bee:rps>1", NULL), CLI_RUN);
+    CHECK_INT(cli_apply(&o, &p, err, sizeof err), 0);
+    CHECK_INT(parse(&o, err, "--check", "/a:p95<1s", "--check", "/nope:p95<10ms", NULL), CLI_RUN);
+    err[0] = '\0';
+    CHECK_INT(cli_apply(&o, &p, err, sizeof err), -1);
+    CHECK_STR(err, "--check: check '/nope:p95<10ms': the plan has no endpoint '/nope' "
+                   "(its endpoints: GET /a, POST bee)");
+    CHECK_INT(parse(&o, err, "--check", "GET bee:p95<1s", NULL), CLI_RUN);
+    CHECK_INT(cli_apply(&o, &p, err, sizeof err), -1);
+    CHECK(strstr(err, "no endpoint 'GET bee'") != NULL);
+    plan_free(&p);
+    cli_free(&o);
+}
+
 TEST(reports_and_checks)
 {
     cli_opts_t o = {0};
@@ -141,6 +172,7 @@ int main(void)
 {
     check_prog = "cli";
     RUN(reports_and_checks);
+    RUN(check_endpoints_known_at_start);
     RUN(defaults_and_basic_options);
     RUN(aliases);
     RUN(bad_values_are_usage_errors);

@@ -86,6 +86,17 @@ TEST(summary_tables)
     /* An endpoint never called has no percentile row. */
     char *pct = strstr(out, "Response time percentiles");
     CHECK(pct && strstr(pct, "/never") == NULL);
+    CHECK(strstr(out, "Retries:") == NULL);          /* none: no line */
+    free(out);
+
+    /* Retries: the count, and what the server may have seen with them. */
+    s.retries = 4;
+    out = render(console_print_summary, &s);
+    char want[160];
+    snprintf(want, sizeof want, "\nRetries: 4 requests went out again on a new connection after a "
+             "kept-alive one closed without an answer (the server may have seen %llu)\n",
+             (unsigned long long)(s.total.requests + 4));
+    CHECK(strstr(out, want) != NULL);
     free(out);
 }
 

@@ -81,7 +81,7 @@ static void steer(unsigned workers)
     uv_timer_init(&s.loop, &s.timer);
     uv_timer_start(&s.timer, on_tick, 20, 20);
     engine_config_t cfg = {.loop = &s.loop, .plan = &plan, .host = plan.host, .users = 4,
-                           .spawn_rate = 20, .stop_timeout_set = true,
+                           .spawn_rate = 20,
                            .stop_timeout_us = 5000000, .seed = 1, .done = on_done, .arg = &s,
                            .workers = workers};
     s.eng = engine_new(&cfg, err, sizeof err);

@@ -8,6 +8,7 @@
 #include "check.h"
 #include "hopper.h"
 #include "http/h1.h"
+#include "http/method.h"
 #include "http/srcaddr.h"
 #include "../../src/http/h1_internal.h"
 
@@ -40,6 +41,8 @@
  *   '*' as 'r' for this and every later request on the connection
  *   's' as 'r', reading a body of any size ('e' and the rest keep 64 KB)
  *   'h' as 'r' as soon as the head is read, without reading the body
+ *       (nor anything else for 200 ms: the client sees the answer while
+ *       the rest of its request is still queued)
  * After its last step a connection is held until the client closes it. */
 typedef struct {
     const char *steps[8];
@@ -178,8 +181,11 @@ static void fault_child(int lfd, unsigned port, const fault_conn_t *conns, size_
                 break;
             case 'r':
             case 's':
+                send_answer(fd, answer, port);
+                break;
             case 'h':
                 send_answer(fd, answer, port);
+                usleep(200000);
                 break;
             case 'c':
                 send_answer(fd, answer, port);
@@ -783,6 +789,101 @@ TEST(reused_connection_retried_once)
     CHECK(rig_send(&fr.g, &fr.req, 3000));
     CHECK(fr.g.error == NULL);
     CHECK_STR(fr.g.body, "first");
+    CHECK_INT(fr.g.origin.retries, 2);             /* each one counted */
+    CHECK_INT(fault_rig_done(&fr), 0);
+}
+
+TEST(no_retry_for_post_nor_with_no_retry)
+{
+    /* The server may have read a request on a connection that then closed
+     * unanswered: a POST (not idempotent) fails as it ended, never goes
+     * twice; nor does a GET once retries are off. Nothing is counted. */
+    static const fault_conn_t conns[] = {
+        {{"r" OK_FIRST, "x"}},
+        {{"r" OK_SECOND, "R"}},
+        {{"r" OK_FIRST, "x"}},                     /* GET with no_retry */
+        {{"r" OK_SECOND}},
+    };
+    fault_rig_t fr;
+    CHECK_INT(fault_rig(&fr, conns, 4, "POST", "/form", NULL), 0);
+    CHECK(rig_send(&fr.g, &fr.req, 3000));
+    CHECK_STR(fr.g.body, "first");
+    CHECK(rig_send(&fr.g, &fr.req, 3000));
+    CHECK_STR(fr.g.error, "connection closed without a response");
+    CHECK(rig_send(&fr.g, &fr.req, 3000));         /* a new connection */
+    CHECK(fr.g.error == NULL);
+    CHECK_STR(fr.g.body, "second");
+    CHECK(rig_send(&fr.g, &fr.req, 3000));
+    CHECK_STR(fr.g.error, "connection reset");
+    CHECK_INT(fr.g.origin.retries, 0);
+
+    h1_request_t get;
+    prep(&get, &fr.g.origin, "GET", "/", 5 * SEC);
+    fr.g.origin.no_retry = true;
+    CHECK(rig_send(&fr.g, &get, 3000));
+    CHECK_STR(fr.g.body, "first");
+    CHECK(rig_send(&fr.g, &get, 3000));
+    CHECK_STR(fr.g.error, "connection closed without a response");
+    CHECK(rig_send(&fr.g, &get, 3000));
+    CHECK_STR(fr.g.body, "second");
+    CHECK_INT(fr.g.origin.retries, 0);
+    h1_request_free(&get);
+    CHECK_INT(fault_rig_done(&fr), 0);
+}
+
+TEST(idempotent_methods)
+{
+    static const char *const yes[] = {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"};
+    static const char *const no[] = {"POST", "PATCH", "CONNECT", "PROPFIND", "get", "LOCK", ""};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        CHECK(http_method_idempotent(yes[i]));
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        CHECK(!http_method_idempotent(no[i]));
+}
+
+TEST(responses_without_a_body)
+{
+    /* RFC 9112 6.3: the answer to a HEAD, and every 1xx, 204 and 304, ends
+     * at its header block whatever Content-Length or Transfer-Encoding say;
+     * interim 1xx answers are skipped for the real one. All on one kept-alive
+     * connection (the script has no other), each followed by a request that
+     * must be answered on it. */
+    static const fault_conn_t conns[] = {
+        {{"r" "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\nContent-Length: 100\r\n\r\n",
+          "r" "HTTP/1.1 204 No Content\r\nContent-Length: 100\r\n\r\n",
+          "r" "HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n",
+          "r" "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n",
+          "r" "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n"
+              "Content-Length: 7\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n",
+          "r" "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n",   /* to a HEAD */
+          "r" "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\nfirst"}},
+        /* 101 Switching Protocols is not asked for: a malformed response. */
+        {{"r" "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n"}},
+    };
+    fault_rig_t fr;
+    CHECK_INT(fault_rig(&fr, conns, 2, "GET", "/", NULL), 0);
+    static const long statuses[] = {304, 204, 204, 304, 200};
+    for (size_t i = 0; i < 5; i++) {
+        CHECK(rig_send(&fr.g, &fr.req, 1500));
+        if (fr.g.error)
+            printf("#   answer %zu: %s\n", i, fr.g.error);
+        CHECK(fr.g.error == NULL);
+        CHECK_INT(fr.g.status, statuses[i]);
+        CHECK_INT(fr.g.body_bytes, i == 4 ? 3 : 0);
+    }
+    h1_request_t head;
+    prep(&head, &fr.g.origin, "HEAD", "/", 5 * SEC);
+    CHECK(rig_send(&fr.g, &head, 1500));
+    CHECK(fr.g.error == NULL);
+    CHECK_INT(fr.g.status, 200);
+    CHECK_INT(fr.g.body_bytes, 0);
+    CHECK(rig_send(&fr.g, &fr.req, 1500));
+    CHECK(fr.g.error == NULL);
+    CHECK_STR(fr.g.body, "first");
+    CHECK(rig_send(&fr.g, &fr.req, 1500));
+    CHECK_STR(fr.g.error, "malformed response");
+    CHECK_INT(fr.g.status, 101);
+    h1_request_free(&head);
     CHECK_INT(fault_rig_done(&fr), 0);
 }
 
@@ -1025,6 +1126,8 @@ TEST(large_bodies_and_early_answers)
     CHECK(fr.g.error == NULL);
     CHECK_INT(fr.g.status, 413);
     CHECK(rig_send(&fr.g, &post, 8000));           /* on a new connection */
+    if (fr.g.error)
+        printf("#   %s\n", fr.g.error);
     CHECK(fr.g.error == NULL);
     CHECK_STR(fr.g.body, "first");
     h1_request_free(&post);
@@ -1044,6 +1147,9 @@ int main(void)
     RUN(timeout_and_cancel);
     RUN(server_closes_connection);
     RUN(reused_connection_retried_once);
+    RUN(no_retry_for_post_nor_with_no_retry);
+    RUN(idempotent_methods);
+    RUN(responses_without_a_body);
     RUN(fresh_connection_failures_reported);
     RUN(body_framings);
     RUN(redirects_followed);

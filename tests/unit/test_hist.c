@@ -75,6 +75,59 @@ TEST(percentile_is_nearest_rank_and_median_is_p50)
     CHECK(hist_mean(&a) == 25.0);
 }
 
+/* Fills h with count copies of us (count a power of two times k), by
+ * doubling with hist_merge: 2^27 samples in 27 merges, not 2^27 records. */
+static void fill_copies(hist_t *h, uint64_t us, unsigned doublings)
+{
+    static hist_t tmp;
+    hist_reset(h);
+    hist_record(h, us);
+    for (unsigned i = 0; i < doublings; i++) {
+        tmp = *h;
+        hist_merge(h, &tmp);
+    }
+}
+
+/* The rank is ceil(q*n) exactly at any count. At n = 2^27 and q = 0.5 the
+ * rank is 2^26: a floating q*n - 1e-9 rounds back to 2^26 (doubles there are
+ * 2^-26 apart) and made it 2^26 + 1, the first sample of the upper half. */
+TEST(rank_is_exact_past_two_to_the_26)
+{
+    fill_copies(&a, 100, 26);            /* 2^26 samples of 100 us */
+    fill_copies(&b, 200, 26);            /* 2^26 samples of 200 us */
+    hist_merge(&a, &b);
+    CHECK_INT(a.count, 1ull << 27);
+    CHECK_INT(hist_percentile(&a, 0.5), 100);   /* rank 2^26: the last 100 */
+    CHECK_INT(hist_percentile(&a, 0.5000001), 200);
+
+    /* q = 0.75: 3 * 2^25 samples of 100, then 2^25 of 200; rank 3 * 2^25. */
+    fill_copies(&a, 100, 25);
+    c = a;
+    hist_merge(&a, &c);
+    hist_merge(&a, &c);
+    fill_copies(&b, 200, 25);
+    hist_merge(&a, &b);
+    CHECK_INT(a.count, 1ull << 27);
+    CHECK_INT(hist_percentile(&a, 0.75), 100);
+
+    /* Past 2^53 samples a double cannot even hold q*n: p99 of 2^60 samples,
+     * 99% of them 100 us, is 100 at rank ceil(0.99 * 2^60). */
+    fill_copies(&a, 100, 60);
+    CHECK_INT(hist_percentile(&a, 0.99), 100);
+}
+
+/* Tiny fractions still pick a sample: the rank is at least 1. */
+TEST(rank_is_at_least_one)
+{
+    hist_reset(&a);
+    for (uint64_t v = 1; v <= 10; v++)
+        hist_record(&a, v * 10);
+    CHECK_INT(hist_percentile(&a, 1e-12), 10);
+    CHECK_INT(hist_percentile(&a, 0.1), 10);     /* rank ceil(1) = 1 */
+    CHECK_INT(hist_percentile(&a, 0.11), 20);    /* rank ceil(1.1) = 2 */
+    CHECK_INT(hist_percentile(&a, 0.999), 100);
+}
+
 TEST(percentiles_are_clamped_to_min_and_max)
 {
     hist_reset(&a);
@@ -133,5 +186,7 @@ int main(void)
     RUN(percentiles_are_clamped_to_min_and_max);
     RUN(known_delay_comes_out_at_that_delay);
     RUN(merge_is_exact);
+    RUN(rank_is_exact_past_two_to_the_26);
+    RUN(rank_is_at_least_one);
     return check_done();
 }

@@ -752,6 +752,148 @@ TEST(load_errors)
     CHECK(plan_is_pristine(&plan));
 }
 
+/* A body-file that is a FIFO with no writer, or a socket, is refused at
+ * once: opened without blocking, and anything but a regular file is named in
+ * the message. alarm() turns the old hang into a failure, not a stuck suite. */
+TEST(body_file_not_regular)
+{
+    char fifo[256], hf[256], err[1024], want[640];
+    snprintf(fifo, sizeof fifo, "%s/pipe", tmp_dir);
+    CHECK_INT(mkfifo(fifo, 0600), 0);
+    static const char text[] = "[task t]\nrequest = POST /\nbody-file = pipe\n";
+    write_file("fifo.hopperfile", text, sizeof text - 1, hf, sizeof hf);
+    plan_t plan;
+    memset(&plan, 0xab, sizeof plan);
+    alarm(10);
+    CHECK_INT(hopperfile_load(hf, &plan, err, sizeof err), -1);
+    alarm(0);
+    snprintf(want, sizeof want,
+             "%s:3: body-file: '%s' is a FIFO (named pipe): a body must be read from a regular file",
+             hf, fifo);
+    CHECK_STR(err, want);
+    CHECK(plan_is_pristine(&plan));
+    unlink(fifo);
+    unlink(hf);
+
+    /* A character device: /dev/null reads as empty, /dev/zero never ends;
+     * neither is a body. */
+    expect_error("[task t]\nrequest = POST /\nbody-file = /dev/zero\n", 3,
+                 "body-file: '/dev/zero' is a device: a body must be read from a regular file");
+    /* A regular file still reads, through the same non-blocking open. */
+    char data[256];
+    write_file("ok.bin", "abc", 3, data, sizeof data);
+    static const char ok[] = "[task t]\nrequest = POST /\nbody-file = ok.bin\n";
+    write_file("ok.hopperfile", ok, sizeof ok - 1, hf, sizeof hf);
+    CHECK_INT(hopperfile_load(hf, &plan, err, sizeof err), 0);
+    CHECK_INT(plan.tasks[0].body_len, 3);
+    CHECK(memcmp(plan.tasks[0].body, "abc", 3) == 0);
+    plan_free(&plan);
+    unlink(data);
+    unlink(hf);
+}
+
+/* The headers that frame a request: refused, or kept once and checked. */
+TEST(framing_headers)
+{
+    plan_t plan;
+    char err[512];
+    /* A Content-Length equal to what is sent is kept as written. */
+    CHECK_INT(parse("[task t]\nrequest = POST /\nheader = content-length: 5\nbody = hello\n"
+                    "[task g]\nrequest = GET /\nheader = Content-Length: 0\n"
+                    "[task h]\nrequest = HEAD /\nheader = Content-Length: 0\n",
+                    &plan, err, sizeof err), 0);
+    CHECK_STR(plan.tasks[0].headers[0], "content-length: 5");
+    plan_free(&plan);
+    /* The top level's applies to every task, each with its own body. */
+    CHECK_INT(parse("header = Content-Length: 2\n[task a]\nrequest = PUT /\nbody = ab\n"
+                    "[task b]\nrequest = POST /\nbody = cd\n", &plan, err, sizeof err), 0);
+    plan_free(&plan);
+    expect_error("header = Content-Length: 2\n[task a]\nrequest = PUT /\nbody = ab\n"
+                 "[task b]\nrequest = POST /\nbody = abc\n", 1,
+                 "header: 'Content-Length: 2' does not match the 3-byte body that task 'b' sends");
+    /* A body given after the header counts: the check is at the task's end. */
+    expect_error("[task t]\nrequest = POST /\nheader = Content-Length: 3\nbody = hello\n", 3,
+                 "does not match the 5-byte body that task 't' sends");
+    expect_error("[task t]\nrequest = POST /\nheader = Content-Length: -1\n", 3,
+                 "Content-Length must be a whole number of bytes");
+    expect_error("[task t]\nrequest = POST /\nheader = Content-Length: 0\n"
+                 "header = Content-Length: 0\n", 4, "a second Content-Length (the first is at line 3)");
+
+    /* Refused whatever the value, in either scope, in any case. */
+    expect_error("[task t]\nrequest = POST /\nheader = Transfer-Encoding: chunked\n", 3,
+                 "hopper frames every body with Content-Length and cannot send Transfer-Encoding");
+    expect_error("header = transfer-encoding: gzip\n[task t]\nrequest = GET /\n", 1,
+                 "cannot send Transfer-Encoding");
+    expect_error("[task t]\nrequest = POST /\nheader = Expect: 100-continue\n", 3,
+                 "does not wait for 100 Continue");
+    expect_error("[task t]\nrequest = GET /\nheader = Upgrade: h2c\n", 3,
+                 "cannot switch protocols");
+    expect_error("[task t]\nrequest = GET /\nheader = Connection: close\n", 3,
+                 "only 'Connection: keep-alive' can be set");
+    expect_error("[task t]\nrequest = GET /\nheader = Connection: Upgrade\n", 3,
+                 "only 'Connection: keep-alive' can be set");
+    CHECK_INT(parse("header = Connection: Keep-Alive\n[task t]\nrequest = GET /\n", &plan, err,
+                    sizeof err), 0);
+    plan_free(&plan);
+
+    /* Host: once per request, a host with an optional port. */
+    CHECK_INT(parse("header = Host: api.example:8443\n[task t]\nrequest = GET /\n"
+                    "[task u]\nrequest = GET /u\n", &plan, err, sizeof err), 0);
+    plan_free(&plan);
+    CHECK_INT(parse("[task t]\nrequest = GET /\nheader = Host: [::1]:8080\n"
+                    "[task u]\nrequest = GET /u\nheader = Host: b.example\n", &plan, err,
+                    sizeof err), 0);
+    plan_free(&plan);
+    expect_error("header = Host: a\n[task t]\nrequest = GET /\nheader = HOST: b\n", 4,
+                 "a second Host (the first is at line 1)");
+    expect_error("[task t]\nrequest = GET /\nheader = Host: a b\n", 3,
+                 "Host must be a host name with an optional port");
+    expect_error("[task t]\nrequest = GET /\nheader = Host: user@a\n", 3,
+                 "Host must be a host name with an optional port");
+}
+
+/* Every '%' in a target or a host starts a %XX escape. */
+TEST(percent_escapes)
+{
+    plan_t plan;
+    char err[512];
+    CHECK_INT(parse("host = http://127.0.0.1:8082/v%31\n[task t]\nrequest = GET /a%20b%2F?q=%e2%82%ac\n",
+                    &plan, err, sizeof err), 0);
+    plan_free(&plan);
+    expect_error("[task t]\nrequest = GET /%zz\n", 2,
+                 "request: '/%zz': a '%' must start a %XX escape such as %20 (write a literal % as %25)");
+    expect_error("[task t]\nrequest = GET /100%\n", 2, "a '%' must start a %XX escape");
+    expect_error("[task t]\nrequest = GET /a%4\n", 2, "a '%' must start a %XX escape");
+    expect_error("[task t]\nrequest = GET /a#frag%\n", 2, "a '%' must start a %XX escape");
+    expect_error("[task t]\nrequest = GET http://h:1/%x1\n", 2, "a '%' must start a %XX escape");
+    expect_error("host = http://h:1/%\n[task t]\nrequest = GET /\n", 1,
+                 "host: 'http://h:1/%': a '%' must start a %XX escape");
+    const char *why = NULL;
+    CHECK_INT(url_check_base("http://h:1/a%g0", &why), -1);
+    CHECK_INT(url_check_target("/ok%41", &why), 0);
+}
+
+/* A check that names an endpoint is checked against the plan's endpoints
+ * when the plan is read, with the line of the check. */
+TEST(check_endpoints)
+{
+    plan_t plan;
+    char err[512];
+    CHECK_INT(parse("check = /a:p95<1s\ncheck = GET /a:p99<2s\ncheck = named:rps>1\n"
+                    "check = p95<1s\n[task t]\nrequest = GET /a\n[task u]\nrequest = POST /b\n"
+                    "name = named\n", &plan, err, sizeof err), 0);
+    CHECK_INT(plan.n_endpoints, 2);
+    plan_free(&plan);
+    expect_error("check = p95<1s\ncheck = /nope:p95<10ms\n[task t]\nrequest = GET /\n"
+                 "[task u]\nrequest = POST /x\n", 2,
+                 "check '/nope:p95<10ms': the plan has no endpoint '/nope' (its endpoints: GET /, POST /x)");
+    expect_error("check = POST /a:p95<1s\n[task t]\nrequest = GET /a\n", 1,
+                 "the plan has no endpoint 'POST /a' (its endpoints: GET /a)");
+    /* A named task's row is its name, not its path. */
+    expect_error("check = /b:p95<1s\n[task u]\nrequest = POST /b\nname = named\n", 1,
+                 "(its endpoints: POST named)");
+}
+
 TEST(size_limits)
 {
     /* Sparse files one byte over 64 MiB: refused, as hopperfile and as body. */
@@ -925,6 +1067,10 @@ int main(void)
     RUN(truncated);
     RUN(load_errors);
     RUN(size_limits);
+    RUN(body_file_not_regular);
+    RUN(framing_headers);
+    RUN(percent_escapes);
+    RUN(check_endpoints);
     RUN(bad_corpus);
     /* Whatever a failed test left behind goes too. */
     nftw(tmp_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);

@@ -31,7 +31,9 @@ static void fixture_init(fixture_t *fx)
     s->elapsed_ms = 61500;
     s->stats_ms = 60000;
     s->peak_users = 20;
+    s->retries = 7;
     s->cancelled = 3;
+    s->drained = 5;
 
     fx->entries[0] = (snap_entry_t){.method = "GET", .name = "/a", .requests = 8, .failures = 2,
                                     .content_bytes = 800, .min_us = 500, .max_us = 9000,
@@ -118,7 +120,9 @@ TEST(run_fields)
     CHECK(near(json_object_get(doc, "duration_s"), 61.5));
     CHECK(near(json_object_get(doc, "stats_duration_s"), 60));
     CHECK_INT(json_integer_value(json_object_get(doc, "peak_users")), 20);
+    CHECK_INT(json_integer_value(json_object_get(doc, "retries")), 7);
     CHECK_INT(json_integer_value(json_object_get(doc, "cancelled_requests")), 3);
+    CHECK_INT(json_integer_value(json_object_get(doc, "drained_requests")), 5);
     json_t *set = json_object_get(doc, "settings");
     CHECK_STR(str(set, "host"), "http://127.0.0.1:8082");
     CHECK_STR(str(set, "hopperfile"), "a.hopperfile");

@@ -6,6 +6,7 @@
 #include "stats/stats.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 static const char *methods[] = {"GET", "POST", "GET"};
@@ -180,6 +181,146 @@ TEST(per_second_samples)
     stats_free(st);
 }
 
+/* A second's p50/p95 above 2^32 us (71 minutes) is kept whole: in the
+ * sample, through a worker's delta, and through the history's merging. */
+TEST(per_second_percentiles_past_32_bits)
+{
+    const uint64_t slow = 5000000000ull;          /* 83 minutes */
+    stats_t *st = stats_new(1, methods, names, 0), *w = stats_new(1, methods, names, 0);
+    stats_t *eng = stats_new(1, methods, names, 0);
+    for (int i = 0; i < 10; i++) {
+        stats_record(st, 0, 100, slow + (uint64_t)i, 0, NULL);
+        stats_record(w, 0, 100, slow + (uint64_t)i, 0, NULL);
+    }
+    frame_buf_t b;
+    frame_buf_init(&b);
+    stats_delta_take(w, &b);
+    CHECK_INT(stats_delta_apply(eng, b.data, b.len, 100), 0);
+    frame_buf_free(&b);
+    stats_tick(st, 1000, 1);
+    stats_tick(eng, 1000, 1);
+    snap_t s, e;
+    snap_init(&s);
+    snap_init(&e);
+    stats_fill(st, 1000, &s);
+    stats_fill(eng, 1000, &e);
+    CHECK(s.recent[0].p50_us > UINT32_MAX);
+    CHECK(s.recent[0].p50_us >= slow - slow / 100 && s.recent[0].p50_us <= slow + slow / 100);
+    CHECK(s.recent[0].p95_us >= slow - slow / 100 && s.recent[0].p95_us <= slow + slow / 100);
+    CHECK_INT(e.recent[0].p50_us, s.recent[0].p50_us);
+    CHECK_INT(e.recent[0].p95_us, s.recent[0].p95_us);
+    CHECK_INT(s.history[0].p95_us, s.recent[0].p95_us);
+    snap_free(&s);
+    snap_free(&e);
+    stats_free(st);
+    stats_free(w);
+    stats_free(eng);
+
+    /* Merging two samples keeps the worse percentile, still 64-bit. */
+    history_t *h = malloc(sizeof *h);
+    history_init(h);
+    for (uint32_t t = 1; t <= 3 * HISTORY_RUN_MAX; t++) {
+        snap_sample_t x = {.t = t, .span = 1, .p50_us = t == 1 ? slow : 1000,
+                           .p95_us = t == 1 ? 2 * slow : 2000};
+        history_add(h, &x);
+    }
+    snap_init(&s);
+    history_fill(h, &s);
+    CHECK(s.history[0].span > 1);        /* compacted at least once */
+    CHECK_INT(s.history[0].p50_us, slow);
+    CHECK_INT(s.history[0].p95_us, 2 * slow);
+    snap_free(&s);
+    history_free(h);
+    free(h);
+}
+
+/* What a snapshot says about the stats, for "unchanged" comparisons. */
+static void snap_same(const snap_t *x, const snap_t *y)
+{
+    CHECK_INT(x->n_entries, y->n_entries);
+    for (size_t i = 0; i < x->n_entries && i < y->n_entries; i++) {
+        CHECK_INT(x->entries[i].requests, y->entries[i].requests);
+        CHECK_INT(x->entries[i].failures, y->entries[i].failures);
+        CHECK_INT(x->entries[i].content_bytes, y->entries[i].content_bytes);
+        CHECK_INT(x->entries[i].min_us, y->entries[i].min_us);
+        CHECK_INT(x->entries[i].max_us, y->entries[i].max_us);
+        for (int k = 0; k < SNAP_NPCT; k++)
+            CHECK_INT(x->entries[i].pct_us[k], y->entries[i].pct_us[k]);
+        CHECK(x->entries[i].cur_rps == y->entries[i].cur_rps);
+    }
+    CHECK_INT(x->total.requests, y->total.requests);
+    CHECK_INT(x->total.failures, y->total.failures);
+    for (int k = 0; k < SNAP_NPCT; k++)
+        CHECK_INT(x->total.pct_us[k], y->total.pct_us[k]);
+    CHECK_INT(x->n_errors, y->n_errors);
+    for (size_t i = 0; i < x->n_errors && i < y->n_errors; i++)
+        CHECK_INT(x->errors[i].count, y->errors[i].count);
+    CHECK_INT(x->n_recent, y->n_recent);
+    for (size_t i = 0; i < x->n_recent && i < y->n_recent; i++) {
+        CHECK(x->recent[i].rps == y->recent[i].rps);
+        CHECK_INT(x->recent[i].p95_us, y->recent[i].p95_us);
+    }
+}
+
+/* A delta found bad near its end changes nothing: it is checked whole
+ * before any of it is applied (counts, histograms, rates, errors, and the
+ * second in progress, seen through the next tick). */
+TEST(bad_delta_changes_nothing)
+{
+    stats_t *w = stats_new(2, methods, names, 0);
+    for (int i = 0; i < 100; i++)
+        stats_record(w, (size_t)(i % 2), 10, (uint64_t)i * 100, 1, i % 10 ? NULL : "HTTP 500");
+    frame_buf_t b;
+    frame_buf_init(&b);
+    stats_delta_take(w, &b);
+    /* The end of a delta: ... entry u32, count u64, first f64, last f64,
+     * text length u16, "HTTP 500", errors dropped u64. */
+    size_t entry_at = b.len - 8 - strlen("HTTP 500") - 2 - 8 - 8 - 8 - 4;
+    struct {
+        const char *what;
+        size_t len;
+        size_t poke_at;     /* SIZE_MAX: none */
+    } cases[] = {
+        {"the last byte missing", b.len - 1, SIZE_MAX},
+        {"a byte too many", b.len + 1, SIZE_MAX},
+        {"an error row on no endpoint", b.len, entry_at},
+    };
+    uint8_t *bytes = malloc(b.len + 1);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        printf("#   %s\n", cases[k].what);
+        stats_t *eng = stats_new(2, methods, names, 0);
+        stats_t *ref = stats_new(2, methods, names, 0);
+        for (int i = 0; i < 20; i++) {
+            stats_record(eng, (size_t)(i % 2), 500, 3000 + (uint64_t)i, 5, i % 4 ? NULL : "timeout");
+            stats_record(ref, (size_t)(i % 2), 500, 3000 + (uint64_t)i, 5, i % 4 ? NULL : "timeout");
+        }
+        memcpy(bytes, b.data, b.len);
+        bytes[b.len] = 0;
+        if (cases[k].poke_at != SIZE_MAX)
+            memset(bytes + cases[k].poke_at, 0xff, 4);
+        CHECK_INT(stats_delta_apply(eng, bytes, cases[k].len, 900), -1);
+        stats_tick(eng, 1000, 1);
+        stats_tick(ref, 1000, 1);
+        snap_t x, y;
+        snap_init(&x);
+        snap_init(&y);
+        stats_fill(eng, 1500, &x);
+        stats_fill(ref, 1500, &y);
+        snap_same(&x, &y);
+        snap_free(&x);
+        snap_free(&y);
+        stats_free(eng);
+        stats_free(ref);
+    }
+    /* The same bytes untouched are a good delta. */
+    stats_t *eng = stats_new(2, methods, names, 0);
+    CHECK_INT(stats_delta_apply(eng, b.data, b.len, 900), 0);
+    stats_free(eng);
+    free(bytes);
+    frame_buf_free(&b);
+    stats_free(w);
+}
+
 TEST(history_stays_bounded_over_a_long_run)
 {
     history_t *h = malloc(sizeof *h);
@@ -312,5 +453,7 @@ int main(void)
     RUN(reset_forgets_counts_but_keeps_history);
     RUN(per_second_samples);
     RUN(history_stays_bounded_over_a_long_run);
+    RUN(per_second_percentiles_past_32_bits);
+    RUN(bad_delta_changes_nothing);
     return check_done();
 }
