@@ -26,6 +26,8 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lm
+# hopper-target needs only the event loop and the parser.
+TARGET_LDLIBS := $(shell pkg-config --libs libuv 2>/dev/null) -lhttp_parser -lm
 
 # BUILD selects an output folder so sanitizer builds never mix with the normal one.
 BUILD   ?= build
@@ -82,7 +84,7 @@ $(HOPPER): $(OBJ)/main.o $(LIBS)
 # The demo server is another program: it links src/util and nothing else of hopper.
 $(TARGET): $(TARGET_OBJ) $(BUILD)/libutil.a
 	@echo "  LINK  $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(TARGET_LDLIBS)
 
 $(OBJ)/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(dir $@)

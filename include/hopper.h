@@ -24,6 +24,9 @@
  * sooner, so only plans with a request timeout above this see a request
  * cancelled at the stop; the cap keeps a stop from hanging for a minute. */
 #define HOPPER_STOP_TIMEOUT_DEFAULT_S 10
+/* Redirects followed for one request, by either HTTP client; one more is
+ * the failure "too many redirects". */
+#define HOPPER_MAX_REDIRECTS 10
 /* Open files a process keeps beside one connection per user: the loop, its
  * pipes, the reports, the terminal. */
 #define HOPPER_FD_RESERVE 64

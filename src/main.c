@@ -65,7 +65,9 @@ static int check_users_fit(uint64_t users, unsigned workers, uint64_t limit, cha
                            size_t errlen)
 {
     uint64_t per = limit > HOPPER_FD_RESERVE ? limit - HOPPER_FD_RESERVE : 0;
-    if (users <= per * workers)
+    /* per * workers only once per < users (at most HOPPER_MAX_USERS): an
+     * unlimited limit (UINT64_MAX / 2) times the workers would wrap. */
+    if (per >= users || users <= per * workers)
         return 0;
     snprintf(err, errlen,
              "%llu users need %llu open files (a connection each), but each process may open "

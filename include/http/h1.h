@@ -12,11 +12,13 @@
  *
  * Its observable behaviour matches the libcurl client: the same latency
  * definition (request start, including any connect, to the last body byte),
- * the same error kinds (http/errors.h), redirects followed (up to 10, the
+ * the same error kinds (http/errors.h), redirects followed (up to HOPPER_MAX_REDIRECTS, the
  * whole chain timed and counted under the first request; another origin's is
- * not followed), cookies kept per user, and one silent retry on a fresh
- * connection when a reused keep-alive connection turns out to be closed
- * before any byte of the response arrived (what libcurl does).
+ * not followed), cookies kept per user, responses without a body after
+ * HEAD, 1xx, 204 and 304, and the same retry rule (http/method.h): when a
+ * reused keep-alive connection turns out to be closed before any byte of the
+ * answer, an idempotent request goes again once on a fresh connection and is
+ * counted as a retry; any other fails.
  *
  * It is used through http/client.h (HTTP_CLIENT_NATIVE). Its files:
  * h1_origin.c (where to connect, from which addresses), h1_request.c (a

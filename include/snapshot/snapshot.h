@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hopper.h"
+
 /* Locust's PERCENTILES_TO_REPORT: 50 66 75 80 90 95 98 99 99.9 99.99 100. */
 #define SNAP_NPCT 11
 extern const double snap_pct_fraction[SNAP_NPCT];
@@ -89,7 +91,6 @@ typedef struct {
     double value;
 } snap_event_t;
 
-#define SNAP_MAX_WORKERS 64
 
 /* How one process of the load generator is doing (see health.h). */
 typedef struct {
@@ -131,7 +132,7 @@ typedef struct {
      * (with --workers; n_workers is 0 when the users run in the engine's
      * process). overloaded: hopper itself is the bottleneck now. */
     snap_worker_t self;
-    snap_worker_t workers[SNAP_MAX_WORKERS];
+    snap_worker_t workers[HOPPER_MAX_WORKERS];
     unsigned n_workers;
     bool overloaded;
     const char *client;       /* "libcurl" or "native HTTP/1.1" */
@@ -173,6 +174,10 @@ bool snap_row_is_total(const snap_t *s, size_t i);
  * a row without them shows "-", N/A or null in its time columns, and is left
  * out of the percentile tables. */
 bool snap_row_has_times(const snap_entry_t *e);
+
+/* The drain's progress while a run stops, for every status line: "stopping:
+ * 3 in flight (up to 10s), 17 drained, 0 cancelled"; into buf, returned. */
+const char *snap_stop_progress(const snap_t *s, char *buf, size_t len);
 
 /* Grows an array of the snapshot to hold n items (realloc only when needed). */
 void *snap_reserve(void *arr, size_t *cap, size_t n, size_t item);

@@ -9,12 +9,12 @@
  * "other" count. Paths are stored decoded and without the query string.
  *
  * With --workers, each worker process keeps its own table and hands it to the
- * parent with target_counts_encode; the parent adds every worker's table into
- * one with target_counts_merge_encoded and prints that, so the merged report
+ * parent with target_counts_put; the parent adds every worker's table into
+ * one with target_counts_merge_payload and prints that, so the merged report
  * has the same form and the same bounds as a single process's.
  *
  * Call order: target_counts_new, any number of target_counts_add* and
- * target_counts_merge_encoded, then target_counts_print (any number of
+ * target_counts_merge_payload, then target_counts_print (any number of
  * times), then target_counts_free. */
 #ifndef HOPPER_TARGET_COUNTS_H
 #define HOPPER_TARGET_COUNTS_H
@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "util/frame.h"
 
 #define TARGET_COUNTS_MAX_KEYS 4096
 
@@ -59,19 +61,19 @@ uint64_t target_counts_answered(const struct target_counts *c);
 void target_counts_print(const struct target_counts *c, const struct target_counts_totals *totals,
                          FILE *out);
 
-/* The table and the two connection totals as one buffer, for another process
- * running this same binary (numbers are in native byte order). *buf is
- * allocated here and the caller frees it. A few bytes per key plus the paths:
- * at most some megabytes when the table is full of long paths. */
-void target_counts_encode(const struct target_counts *c, const struct target_counts_totals *totals, char **buf,
-                          size_t *len);
+/* Puts the table and the two connection totals into the frame being built
+ * in b, for another process running this same binary (util/frame.h). A few
+ * bytes per key plus the paths: at most some megabytes when the table is
+ * full of long paths. */
+void target_counts_put(const struct target_counts *c, const struct target_counts_totals *totals,
+                       frame_buf_t *b);
 
-/* Adds what buf[0, len) encodes to c and to totals' connection counts (not
- * show_dropped): each key's count to the same key, making it if needed, past
- * TARGET_COUNTS_MAX_KEYS keys to "other", like target_counts_add. Returns 0,
- * or -EINVAL when buf is not exactly one whole encoding (cut short, say), in
- * which case nothing is changed. */
-int target_counts_merge_encoded(struct target_counts *c, struct target_counts_totals *totals, const char *buf,
-                                size_t len);
+/* Adds what a frame's payload from target_counts_put holds to c and to
+ * totals' connection counts (not show_dropped): each key's count to the same
+ * key, making it if needed, past TARGET_COUNTS_MAX_KEYS keys to "other", like
+ * target_counts_add. Returns 0, or -EINVAL when the payload is not exactly
+ * one whole table, in which case nothing is changed. */
+int target_counts_merge_payload(struct target_counts *c, struct target_counts_totals *totals,
+                                const void *payload, size_t len);
 
 #endif

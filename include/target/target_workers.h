@@ -10,7 +10,7 @@
  * The parent serves nothing. Before forking it reserves the port (which also
  * resolves --port 0 and fails early when the port is taken), then creates
  * one socketpair per worker. Over it a worker says it is listening, or why it
- * could not, and at the end sends its counts (target_counts_encode). The
+ * could not, and at the end sends its counts (target_counts_put). The
  * parent prints "listening on" once every worker listens, turns SIGINT and
  * SIGTERM into one SIGTERM for each worker, and prints one exit report: the
  * workers' counts added up, in the single-process format, then a line per

@@ -417,7 +417,7 @@ void engine_snapshot(engine_t *eng, snap_t *out)
     if (eng->pool) {
         worker_health_t w[HOPPER_MAX_WORKERS];
         size_t n = pool_health(eng->pool, w, HOPPER_MAX_WORKERS);
-        for (size_t i = 0; i < n && i < SNAP_MAX_WORKERS; i++)
+        for (size_t i = 0; i < n && i < HOPPER_MAX_WORKERS; i++)
             out->workers[i] = (snap_worker_t){.users = w[i].users, .cpu_pct = (float)w[i].cpu_pct,
                                               .lag_ms = (float)w[i].lag_ms, .alive = w[i].alive};
         out->n_workers = (unsigned)n;

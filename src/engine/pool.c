@@ -102,13 +102,18 @@ static void on_message(frame_conn_t *c, unsigned type, const uint8_t *data, size
         wire_report_t r;
         const uint8_t *delta;
         size_t delta_len;
-        int bad = wire_get_report(data, len, &r, &delta, &delta_len);
+        /* Nothing of a report is used until all of it has been read:
+         * stats_delta_apply checks the whole delta before it changes
+         * anything, and the status is taken only after that. */
+        uint64_t now = uv_now(p->loop), at = now > p->epoch_ms ? now - p->epoch_ms : 0;
+        if (wire_get_report(data, len, &r, &delta, &delta_len) != 0 ||
+            stats_delta_apply(p->stats, delta, delta_len, at) != 0) {
+            worker_lost(s, "sent a malformed report");
+            break;
+        }
         s->status = r.status;
         s->cpu_pct = r.cpu_pct;
         s->lag_ms = r.lag_ms;
-        uint64_t now = uv_now(p->loop), at = now > p->epoch_ms ? now - p->epoch_ms : 0;
-        if (bad || stats_delta_apply(p->stats, delta, delta_len, at) != 0)
-            worker_lost(s, "sent a malformed report");
         break;
     }
     case WIRE_DONE:
@@ -189,7 +194,7 @@ pool_t *pool_new(uv_loop_t *loop, unsigned workers, const runner_config_t *tmpl,
 fail:
     for (unsigned i = 0; i < workers; i++)
         if (p->slots[i].pid > 0) {
-            kill(p->slots[i].pid, SIGTERM);
+            kill(p->slots[i].pid, SIGKILL);     /* workers ignore SIGTERM */
             waitpid(p->slots[i].pid, NULL, 0);
             close(fds[i]);
         }

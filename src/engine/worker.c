@@ -70,7 +70,7 @@ static void on_runner_idle(runner_t *r, void *arg)
 /* The engine is gone, or cannot be understood: stop at once. */
 static void lost_engine(worker_t *w)
 {
-    w->status = 1;
+    w->status = EXIT_FAILURE;
     shut_down(w);
 }
 
@@ -120,12 +120,17 @@ static void on_end(frame_conn_t *c, int err)
 
 int worker_main(int fd, const runner_config_t *tmpl, unsigned index)
 {
-    /* The engine decides when to stop: Ctrl-C on the terminal reaches the
-     * whole process group, and SIGHUP too when the session drops. */
+    /* The engine decides when to stop, and its stop drains: Ctrl-C on the
+     * terminal reaches the whole process group, SIGHUP too when the session
+     * drops, and SIGTERM when a service manager stops the group; a worker
+     * that died of them would lose the requests it was draining. If the
+     * engine itself dies, the kernel kills the worker (and its socket's EOF
+     * would stop it anyway). */
     signal(SIGINT, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     fdlimit_raise(NULL);
 
     worker_t *w = xcalloc(1, sizeof *w);
@@ -146,7 +151,7 @@ int worker_main(int fd, const runner_config_t *tmpl, unsigned index)
     w->run = runner_new(&cfg, err, sizeof err);
     if (!w->run) {
         fprintf(stderr, "hopper: worker %u: %s\n", index, err);
-        w->status = 2;
+        w->status = HOPPER_EXIT_USAGE;
     } else {
         frame_conn_start(&w->ipc, &w->loop, fd, on_message, on_end, w);
         uv_timer_init(&w->loop, &w->report);

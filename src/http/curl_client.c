@@ -216,7 +216,7 @@ static curl_req_t *req_new(http_request_t *p)
     /* Redirects are followed as Locust's HttpUser does, counted under the
      * task's name with the whole chain's time. */
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)HOPPER_MAX_REDIRECTS);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     /* No proxy from the environment (http_proxy and friends), as Locust's
@@ -335,10 +335,16 @@ static http_request_t *cc_request_new(http_client_t *c, const plan_t *plan, cons
     p->task = t;
     p->url = xstrdup(url);
     p->timeout_us = timeout_us;
-    for (size_t h = 0; h < plan->n_headers; h++)
-        p->headers = curl_slist_append(p->headers, plan->headers[h]);
-    for (size_t h = 0; h < t->n_headers; h++)
-        p->headers = curl_slist_append(p->headers, t->headers[h]);
+    /* A plan's Content-Length equals the body's (the hopperfile checks it):
+     * libcurl sets the same one itself, and drops it when a redirect makes
+     * the request a GET, which a header of ours would not be. */
+    for (int l = 0; l < 2; l++) {
+        char *const *list = l == 0 ? plan->headers : t->headers;
+        size_t n = l == 0 ? plan->n_headers : t->n_headers;
+        for (size_t h = 0; h < n; h++)
+            if (strncasecmp(list[h], "Content-Length:", 15) != 0)
+                p->headers = curl_slist_append(p->headers, list[h]);
+    }
     /* No "Expect: 100-continue" round trip for large bodies. */
     if (t->body)
         p->headers = curl_slist_append(p->headers, "Expect:");

@@ -420,7 +420,7 @@ static int on_headers_complete(http_parser *p)
     if (status / 100 == 1)
         return 1; /* 100 Continue, 103 Early Hints: the real answer follows */
     if (is_redirect(status) && c->location)
-        c->answer = c->redirects >= H1_MAX_REDIRECTS ? H1_ANSWER_TOO_MANY : H1_ANSWER_FOLLOW;
+        c->answer = c->redirects >= HOPPER_MAX_REDIRECTS ? H1_ANSWER_TOO_MANY : H1_ANSWER_FOLLOW;
     else
         c->answer = H1_ANSWER_FINAL;
     return no_body ? 1 : 0;

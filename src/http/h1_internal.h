@@ -14,13 +14,13 @@
 #include <uv.h>
 
 #include "client_impl.h"
+#include "hopper.h"
 #include "http/cookies.h"
 #include "http/errors.h"
 #include "http/h1.h"
 #include "http/srcaddr.h"
 
 #define H1_READ_BUF 65536
-#define H1_MAX_REDIRECTS 10
 
 /* Formats a message into err (if any) and returns -1: the set-up calls'
  * error path in one line. */
@@ -90,9 +90,10 @@ typedef struct {
  * User-Agent (user_agent; none if NULL), an Accept header for any type and,
  * as libcurl does for a body or a POST, Content-Length and a default
  * Content-Type (application/x-www-form-urlencoded); PUT and PATCH without a
- * body say Content-Length: 0. A plan header named Host, User-Agent, Accept,
- * Content-Type or Content-Length replaces the default (names compared
- * without case). The body is copied. A fragment is not sent.
+ * body say Content-Length: 0. A plan header named Host, User-Agent, Accept
+ * or Content-Type replaces the default (names compared without case); a
+ * plan's Content-Length is left out, as hopper's own says the same (the
+ * hopperfile checks it) and goes with the body when a redirect makes a GET. The body is copied. A fragment is not sent.
  * Returns 0 or -1 with a message (an absolute URL of another origin, say). */
 int h1_request_prepare(h1_request_t *r, const h1_origin_t *o, const char *method,
                        const char *target, char *const *headers, size_t n_headers,
@@ -119,7 +120,7 @@ typedef enum {
     H1_ANSWER_PENDING,   /* headers not complete, or an interim 1xx */
     H1_ANSWER_FINAL,     /* the answer the caller gets: its body is counted */
     H1_ANSWER_FOLLOW,    /* a redirect to follow */
-    H1_ANSWER_TOO_MANY   /* a redirect beyond H1_MAX_REDIRECTS */
+    H1_ANSWER_TOO_MANY   /* a redirect beyond HOPPER_MAX_REDIRECTS */
 } h1_answer_t;
 
 typedef struct h1_conn h1_conn_t;

@@ -75,7 +75,7 @@ int h1_request_prepare(h1_request_t *r, const h1_origin_t *o, const char *method
     char *const *lists[2] = {headers, task_headers};
     size_t counts[2] = {n_headers, n_task_headers};
     const char *custom_host = NULL;
-    bool custom_ua = false, custom_accept = false, custom_type = false, custom_length = false;
+    bool custom_ua = false, custom_accept = false, custom_type = false;
     for (int l = 0; l < 2; l++)
         for (size_t i = 0; i < counts[l]; i++) {
             const char *h = lists[l][i];
@@ -87,7 +87,6 @@ int h1_request_prepare(h1_request_t *r, const h1_origin_t *o, const char *method
             custom_ua |= header_named(h, "User-Agent");
             custom_accept |= header_named(h, "Accept");
             custom_type |= header_named(h, "Content-Type");
-            custom_length |= header_named(h, "Content-Length");
         }
 
     bool is_head = strcmp(method, "HEAD") == 0;
@@ -127,7 +126,10 @@ int h1_request_prepare(h1_request_t *r, const h1_origin_t *o, const char *method
         sb_str(&b, "Accept: */*\r\n");
     for (int l = 0; l < 2; l++)
         for (size_t i = 0; i < counts[l]; i++) {
-            if (lists[l][i] == custom_host)
+            /* A plan's Content-Length equals the body's (the hopperfile
+             * checks it): hopper's own, in the framing below, says the same
+             * and is dropped with the body when a redirect makes a GET. */
+            if (lists[l][i] == custom_host || header_named(lists[l][i], "Content-Length"))
                 continue;
             sb_str(&b, lists[l][i]);
             sb_add(&b, crlf, 2);
@@ -135,7 +137,7 @@ int h1_request_prepare(h1_request_t *r, const h1_origin_t *o, const char *method
     size_t framing_start = b.len;
     if (sends_body && !custom_type)
         sb_str(&b, "Content-Type: application/x-www-form-urlencoded\r\n");
-    if ((sends_body || zero_length) && !custom_length) {
+    if (sends_body || zero_length) {
         char line[48];
         snprintf(line, sizeof line, "Content-Length: %zu\r\n", body_len);
         sb_str(&b, line);

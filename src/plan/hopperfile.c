@@ -144,14 +144,8 @@ static const char *quote_n(char buf[QUOTE_SIZE], const char *s, size_t n)
             break;
         }
         unsigned char c = (unsigned char)s[i];
-        size_t seq = 1;
-        if (c >= 0xc2 && c <= 0xf4)
-            seq = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-        bool whole_seq = seq > 1 && i + seq <= n;
-        for (size_t k = 1; whole_seq && k < seq; k++)
-            if (((unsigned char)s[i + k] & 0xc0) != 0x80)
-                whole_seq = false;
-        if (whole_seq) {
+        size_t seq = text_utf8_len(s + i, n - i);
+        if (seq > 1 && !text_is_control(s + i, seq)) {
             memcpy(buf + o, s + i, seq);
             o += seq;
             i += seq;

@@ -1,9 +1,11 @@
 /* snapshot: see include/snapshot/snapshot.h. */
 #include "snapshot/snapshot.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/duration.h"
 #include "util/xalloc.h"
 
 const double snap_pct_fraction[SNAP_NPCT] = {
@@ -80,4 +82,14 @@ bool snap_row_is_total(const snap_t *s, size_t i)
 bool snap_row_has_times(const snap_entry_t *e)
 {
     return e->requests > 0;
+}
+
+const char *snap_stop_progress(const snap_t *s, char *buf, size_t len)
+{
+    char limit[32];
+    duration_format(s->stop_timeout_ms * 1000, limit, sizeof limit);
+    snprintf(buf, len, "stopping: %llu in flight (up to %s), %llu drained, %llu cancelled",
+             (unsigned long long)s->in_flight, limit, (unsigned long long)s->drained,
+             (unsigned long long)s->cancelled);
+    return buf;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/frame.h"
 #include "util/xalloc.h"
 
 /* Twice the key limit keeps the table at most half full, so probes stay short
@@ -174,114 +175,66 @@ void target_counts_print(const struct target_counts *c, const struct target_coun
 
 /* ---- handing counts from a worker process to its parent ----
  *
- * Both ends are the same binary on the same machine, so numbers travel in
- * native byte order:
+ * One frame (util/frame.h) whose payload is
  *
- *   "HTC1"  u64 answered, other, malformed, accepted, dropped  u32 keys
+ *   u64 answered, other, malformed, accepted, dropped  u32 keys
  *   keys x  (u32 method, u32 path_len, u64 count, path bytes)
- *   "END1"
  *
- * The end marker tells a whole encoding from one cut short by a dying worker. */
+ * The frame's own length tells a whole table from one cut short. */
 
-#define ENCODING_MAGIC "HTC1"
-#define ENCODING_END "END1"
-#define ENCODING_HEAD (4 + 5 * 8 + 4)
-#define ENCODING_KEY_HEAD (4 + 4 + 8)
-
-static void put_bytes(char **buf, size_t *len, size_t *cap, const void *p, size_t n)
+void target_counts_put(const struct target_counts *c, const struct target_counts_totals *totals,
+                       frame_buf_t *b)
 {
-    if (*len + n > *cap) {
-        while (*len + n > *cap)
-            *cap = *cap != 0 ? 2 * *cap : 4096;
-        *buf = xrealloc(*buf, *cap);
-    }
-    memcpy(*buf + *len, p, n);
-    *len += n;
-}
-
-static void put_u32(char **buf, size_t *len, size_t *cap, uint32_t v)
-{
-    put_bytes(buf, len, cap, &v, sizeof(v));
-}
-
-static void put_u64(char **buf, size_t *len, size_t *cap, uint64_t v)
-{
-    put_bytes(buf, len, cap, &v, sizeof(v));
-}
-
-void target_counts_encode(const struct target_counts *c, const struct target_counts_totals *totals, char **buf,
-                          size_t *len)
-{
-    size_t used = 0, cap = 0;
-    *buf = NULL;
-    put_bytes(buf, &used, &cap, ENCODING_MAGIC, 4);
-    put_u64(buf, &used, &cap, c->answered);
-    put_u64(buf, &used, &cap, c->other);
-    put_u64(buf, &used, &cap, c->malformed);
-    put_u64(buf, &used, &cap, totals->connections_accepted);
-    put_u64(buf, &used, &cap, totals->connections_dropped);
-    put_u32(buf, &used, &cap, (uint32_t)c->keys);
+    frame_put_u64(b, c->answered);
+    frame_put_u64(b, c->other);
+    frame_put_u64(b, c->malformed);
+    frame_put_u64(b, totals->connections_accepted);
+    frame_put_u64(b, totals->connections_dropped);
+    frame_put_u32(b, (uint32_t)c->keys);
     for (size_t i = 0; i < SLOT_COUNT; i++) {
         const struct slot *s = &c->slots[i];
         if (s->path == NULL)
             continue;
-        put_u32(buf, &used, &cap, s->method);
-        put_u32(buf, &used, &cap, s->path_len);
-        put_u64(buf, &used, &cap, s->count);
-        put_bytes(buf, &used, &cap, s->path, s->path_len);
+        frame_put_u32(b, s->method);
+        frame_put_u32(b, s->path_len);
+        frame_put_u64(b, s->count);
+        frame_put_bytes(b, s->path, s->path_len);
     }
-    put_bytes(buf, &used, &cap, ENCODING_END, 4);
-    *len = used;
 }
 
-static uint32_t get_u32(const char *p)
+/* One walk over a payload: checks it (apply false) or adds it (apply true). */
+static int walk_payload(struct target_counts *c, struct target_counts_totals *totals,
+                        const void *payload, size_t len, bool apply)
 {
-    uint32_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
+    frame_rd_t r;
+    frame_rd_init(&r, payload, len);
+    uint64_t answered = frame_get_u64(&r), other = frame_get_u64(&r), malformed = frame_get_u64(&r);
+    uint64_t accepted = frame_get_u64(&r), dropped = frame_get_u64(&r);
+    uint32_t keys = frame_get_u32(&r);
+    if (apply) {
+        c->answered += answered;
+        c->other += other;
+        c->malformed += malformed;
+        totals->connections_accepted += accepted;
+        totals->connections_dropped += dropped;
+    }
+    for (uint32_t k = 0; k < keys && !r.bad; k++) {
+        unsigned method = frame_get_u32(&r);
+        uint32_t path_len = frame_get_u32(&r);
+        uint64_t count = frame_get_u64(&r);
+        const uint8_t *path;
+        if (frame_get_bytes(&r, &path, path_len) && apply)
+            count_key(c, method, (const char *)path, path_len, count);
+    }
+    return r.bad || r.p != r.end ? -EINVAL : 0;
 }
 
-static uint64_t get_u64(const char *p)
+int target_counts_merge_payload(struct target_counts *c, struct target_counts_totals *totals,
+                                const void *payload, size_t len)
 {
-    uint64_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-int target_counts_merge_encoded(struct target_counts *c, struct target_counts_totals *totals, const char *buf,
-                                size_t len)
-{
-    /* Check the whole encoding before changing anything, so that a bad one
+    /* Check the whole payload before changing anything, so that a bad one
      * leaves c and totals as they were. */
-    if (len < ENCODING_HEAD + 4 || memcmp(buf, ENCODING_MAGIC, 4) != 0)
+    if (walk_payload(c, totals, payload, len, false) != 0)
         return -EINVAL;
-    uint32_t keys = get_u32(buf + ENCODING_HEAD - 4);
-    size_t off = ENCODING_HEAD;
-    for (uint32_t k = 0; k < keys; k++) {
-        if (len - off < ENCODING_KEY_HEAD)
-            return -EINVAL;
-        uint32_t path_len = get_u32(buf + off + 4);
-        off += ENCODING_KEY_HEAD;
-        if (len - off < path_len)
-            return -EINVAL;
-        off += path_len;
-    }
-    if (len - off != 4 || memcmp(buf + off, ENCODING_END, 4) != 0)
-        return -EINVAL;
-
-    c->answered += get_u64(buf + 4);
-    c->other += get_u64(buf + 12);
-    c->malformed += get_u64(buf + 20);
-    totals->connections_accepted += get_u64(buf + 28);
-    totals->connections_dropped += get_u64(buf + 36);
-    off = ENCODING_HEAD;
-    for (uint32_t k = 0; k < keys; k++) {
-        unsigned method = get_u32(buf + off);
-        uint32_t path_len = get_u32(buf + off + 4);
-        uint64_t count = get_u64(buf + off + 8);
-        off += ENCODING_KEY_HEAD;
-        count_key(c, method, buf + off, path_len, count);
-        off += path_len;
-    }
-    return 0;
+    return walk_payload(c, totals, payload, len, true);
 }

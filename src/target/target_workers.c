@@ -36,7 +36,7 @@
 enum {
     CHANNEL_READY = 1,   /* listening */
     CHANNEL_FAILED,      /* u32: the libuv error that kept it from listening */
-    CHANNEL_COUNTS,      /* target_counts_encode's bytes, once, at the end */
+    CHANNEL_COUNTS,      /* target_counts_put's table, once, at the end */
 };
 /* timeout(1) signals both the process and its group, and a process-group
  * kill plus our own can come as two signals a moment apart: only a signal
@@ -305,14 +305,9 @@ void target_workers_failed(struct target_workers *w, int err)
 int target_workers_send(struct target_workers *w, const struct target_counts *c,
                         const struct target_counts_totals *totals)
 {
-    char *buf;
-    size_t len;
-    target_counts_encode(c, totals, &buf, &len);
     frame_buf_t b;
-    frame_put_bytes(begin(&b, CHANNEL_COUNTS), buf, len);
-    int err = send_frame(w, &b);
-    free(buf);
-    return err;
+    target_counts_put(c, totals, begin(&b, CHANNEL_COUNTS));
+    return send_frame(w, &b);
 }
 
 /* ---- the parent ---- */
@@ -504,7 +499,7 @@ static bool report(struct target_workers *w, bool print)
         struct target_counts_totals one = {0};
         uint64_t before = target_counts_answered(merged);
         each[i].ok = wk->ready && wk->counts != NULL && !wk->garbled &&
-                     target_counts_merge_encoded(merged, &one, wk->counts, wk->counts_len) == 0;
+                     target_counts_merge_payload(merged, &one, wk->counts, wk->counts_len) == 0;
         each[i].accepted = one.connections_accepted;
         each[i].answered = target_counts_answered(merged) - before;
         totals.connections_accepted += one.connections_accepted;

@@ -116,6 +116,11 @@ void console_print_stats(FILE *f, const snap_t *s)
         fprintf(f, ", %s left", duration_format(left * 1000, rt, sizeof rt));
     }
     fprintf(f, "  (req/s and fail/s: last 10 s)\n");
+    if (s->state == RUN_STOPPING) {
+        char progress[160];
+        fprintf(f, "%s; Ctrl-C again: cancel them now\n",
+                snap_stop_progress(s, progress, sizeof progress));
+    }
     console_print_health(f, s);
     stats_table(f, s, 1);
     fputc('\n', f);

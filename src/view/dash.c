@@ -420,12 +420,9 @@ static void draw_keybar(dash_t *d, const snap_t *s, int y)
     }
     /* While stopping, the drain's progress matters more than any flash. */
     if (s->state == RUN_STOPPING) {
-        char limit[32];
-        duration_format(s->stop_timeout_ms * 1000, limit, sizeof limit);
-        snprintf(line, sizeof line, "stopping: %llu in flight (up to %s), %llu drained, %llu cancelled; "
-                 "q: cancel them now",
-                 (unsigned long long)s->in_flight, limit, (unsigned long long)s->drained,
-                 (unsigned long long)s->cancelled);
+        char progress[160];
+        snprintf(line, sizeof line, "%s; q: cancel them now",
+                 snap_stop_progress(s, progress, sizeof progress));
         put(y, 0, attr_of(d, ROLE_HIGHLIGHT), line, COLS);
         return;
     }

@@ -1,6 +1,7 @@
 # Counts equal to the server's at every way of stopping, with no
 # --stop-timeout given: the run time, q on the dashboard, Ctrl-C (SIGINT),
-# SIGTERM and SIGHUP, in one process and with --workers 2. The server answers
+# SIGTERM and SIGHUP, SIGTERM to the whole process group, in one process and
+# with --workers 2. The server answers
 # each request after 200 ms, so requests are in flight at every stop; by
 # default they finish (are drained) and are counted. The summary, the CSV, the
 # JSON and the HTML report must each say exactly what hopper-target itself
@@ -8,8 +9,8 @@
 # and none cancelled.
 . "$(dirname "$0")/lib.sh"
 
-command -v jq >/dev/null || { not_ok "stop counts: jq is installed (make deps)"; exit 1; }
-command -v tmux >/dev/null || { not_ok "stop counts: tmux is installed (make deps)"; exit 1; }
+command -v jq >/dev/null || { not_ok "stop counts: jq is installed (make test-deps)"; exit 1; }
+command -v tmux >/dev/null || { not_ok "stop counts: tmux is installed (make test-deps)"; exit 1; }
 TMUX_SOCK="hopper-stopcounts-$$"
 tm() { tmux -L "$TMUX_SOCK" "$@"; }
 cleanup_tmux() { tm kill-server 2>/dev/null; cleanup_lib; }
@@ -29,12 +30,8 @@ request = GET /api/id/tt0068646
 EOF
 )
 
-# The HTML report's request count: the Aggregated row of its Requests table
-# (the first "total" row), and the "Requests" figure at the top.
-html_table_reqs() {
-    grep -o '<tr class="total"><td class="l"></td><td class="name">Aggregated</td><td>[0-9]*</td>' "$1" |
-        head -n 1 | sed 's/.*<td>\([0-9]*\)<\/td>$/\1/'
-}
+# The HTML report's "Requests" figure at the top (its table is read with
+# lib.sh's html_reqs).
 html_figure_reqs() {
     sed -n 's/.*<span>Requests<\/span><b>\([0-9]*\)<\/b>.*/\1/p' "$1" | head -n 1
 }
@@ -62,6 +59,19 @@ stop_once() { # WAY NAME [ARGS...]
             wait_for_load "$T/$name.out"
             kill -s "$way" "$HOP_PID"
             hop_wait ;;
+        group)
+            # A service manager's stop (systemd, a container runtime):
+            # SIGTERM to hopper's whole process group, its workers included.
+            # setsid gives hopper a group of its own (it is not a group
+            # leader here, so setsid runs it in place: $! is hopper).
+            setsid "$HOPPER" ${HOPPER_CLIENT:+--http-client "$HOPPER_CLIENT"} -f "$hf" -H "$TARGET_URL" \
+                --no-tui --print-interval 200ms "${reports[@]}" "$@" >"$T/$name.out" 2>&1 </dev/null &
+            HOP_PID=$!
+            ( sleep 60; kill -9 "$HOP_PID" 2>/dev/null ) >/dev/null 2>&1 &
+            HOP_WATCHDOG=$!
+            wait_for_load "$T/$name.out"
+            kill -TERM -- "-$HOP_PID"
+            hop_wait ;;
         q)
             # The dashboard needs a terminal: a private tmux server's pane,
             # wide enough that no line of the summary wraps.
@@ -85,7 +95,7 @@ stop_once() { # WAY NAME [ARGS...]
 }
 
 for workers in 1 2; do
-    for way in runtime q INT TERM HUP; do
+    for way in runtime q INT TERM HUP group; do
         name="$way-w$workers"
         what="stop counts ($way, --workers $workers)"
         target_start --delay 200ms || exit 1
@@ -99,7 +109,7 @@ for workers in 1 2; do
         summary=$(summary_reqs "$T/$name.out" Aggregated)
         csv=$(awk -F, '$2 == "Aggregated" { print $3 }' "$T/${name}_stats.csv" 2>/dev/null)
         json=$(jq .aggregated.requests "$T/$name.json" 2>/dev/null)
-        html=$(html_table_reqs "$T/$name.html" 2>/dev/null)
+        html=$(html_reqs "$T/$name.html" Aggregated 2>/dev/null)
         fig=$(html_figure_reqs "$T/$name.html" 2>/dev/null)
         drained=$(sed -n 's/^At the stop: \([0-9]*\) requests in flight finished and are counted, \([0-9]*\) were cancelled.*/\1 \2/p' "$T/$name.out")
         echo "# $what: server $server; summary $summary, CSV $csv, JSON $json, HTML $html/$fig; drained and cancelled: ${drained:-none}"

@@ -61,7 +61,7 @@ check "tree: $files files include only their own layer and the ones below it" \
 
 # Each rule of hopper.h is written once: its numbers and version do not
 # appear as literals anywhere else in src/.
-dups=$(grep -rnE '\b10000000(ULL)?\b|"0\.1\.0"|hopper/0\.1|exit\((2|3|4|70)\)|return (3|4|70);|at most 1000000' "$TREE/src" |
+dups=$(grep -rnE '\b10000000(ULL)?\b|"0\.1\.0"|hopper/0\.1|exit\((2|3|4|70)\)|return (3|4|70);|status = (2|3|4|70);|at most 1000000' "$TREE/src" |
        grep -v '^[^:]*:[0-9]*: *\(/\*\|\*\)' || true)
 if [ -z "$dups" ]; then
     ok "tree: the limits, version and exit codes are written once (include/hopper.h)"

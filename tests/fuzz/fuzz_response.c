@@ -2,7 +2,7 @@
  * text of a server's answer, without a socket: http-parser with h1's own
  * callbacks, the Set-Cookie headers into the user's cookie jar, and the
  * Location of a redirect resolved against the current path and turned into
- * the next request (a chain of at most H1_MAX_REDIRECTS).
+ * the next request (a chain of at most HOPPER_MAX_REDIRECTS).
  *
  * Those functions are static in h1_conn.c, so this file includes it; the
  * socket and timer paths are compiled but never called. The Location is
@@ -118,7 +118,7 @@ static void start_request(h1_conn_t *c)
 /* response_done without the socket: false when the exchange is over. */
 static bool response_finished(h1_conn_t *c)
 {
-    FUZZ_CHECK(c->redirects <= H1_MAX_REDIRECTS);
+    FUZZ_CHECK(c->redirects <= HOPPER_MAX_REDIRECTS);
     if (c->answer != H1_ANSWER_FOLLOW)
         return false; /* a final answer, or too many redirects */
     FUZZ_CHECK(c->location != NULL);

@@ -110,10 +110,19 @@ TEST(rank_is_exact_past_two_to_the_26)
     CHECK_INT(a.count, 1ull << 27);
     CHECK_INT(hist_percentile(&a, 0.75), 100);
 
-    /* Past 2^53 samples a double cannot even hold q*n: p99 of 2^60 samples,
-     * 99% of them 100 us, is 100 at rank ceil(0.99 * 2^60). */
-    fill_copies(&a, 100, 60);
+    /* Far past 2^53 samples, where a double cannot hold q*n: 99 * 2^53
+     * samples of 100 us and 2^53 of 200 us. p99's rank is exactly
+     * 99 * 2^53, the last 100; one rank more (what the float rank gave) is
+     * the first 200. */
+    fill_copies(&c, 100, 53);
+    hist_reset(&a);
+    for (int i = 0; i < 99; i++)
+        hist_merge(&a, &c);
+    fill_copies(&b, 200, 53);
+    hist_merge(&a, &b);
+    CHECK_INT(a.count, 100ull << 53);
     CHECK_INT(hist_percentile(&a, 0.99), 100);
+    CHECK_INT(hist_percentile(&a, 0.9901), 200);
 }
 
 /* Tiny fractions still pick a sample: the rank is at least 1. */
