@@ -7,7 +7,7 @@ BINDIR  := $(PREFIX)/bin
 MANDIR  := $(PREFIX)/share/man/man1
 MAN5DIR := $(PREFIX)/share/man/man5
 
-PKGS    := libcurl libuv ncursesw jansson
+PKGS    := libcurl libuv ncursesw jansson yajl
 # Debian packages, in two sets. Building and running hopper (and so `make
 # demo`, which runs the dashboard in your own terminal) needs only the first;
 # Debian's http-parser ships no pkg-config file, so libhttp-parser-dev is
@@ -17,7 +17,7 @@ PKGS    := libcurl libuv ncursesw jansson
 # libclang-rt-14-dev builds libFuzzer targets, wrk is the benchmark's
 # reference, openssl makes the TLS test's certificate.
 BUILD_DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libuv1-dev libncurses-dev \
-                  libjansson-dev libhttp-parser-dev
+                  libjansson-dev libyajl-dev libhttp-parser-dev
 TEST_DEB_PKGS  := curl jq tmux wrk chromium clang libclang-rt-14-dev valgrind openssl
 
 CC      ?= cc
@@ -91,7 +91,7 @@ $(OBJ)/%.o: src/%.c $(HEADERS)
 	@echo "  CC    $<"
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(LIBS) | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIBS) | $(BUILD)/tests
 	@echo "  CC    $<"
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
 
@@ -166,9 +166,10 @@ deps:
 test-deps: deps
 	$(call deb_install,test dependencies,$(TEST_DEB_PKGS))
 
+# SCENARIO=login-flow (or a hopperfile's path) runs another plan: tests/demo.sh.
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)tests/demo.sh
+	$(Q)SCENARIO="$(SCENARIO)" tests/demo.sh
 
 bench: test-deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -208,8 +209,12 @@ FUZZ_CFLAGS        := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(WA
 # callbacks are static), which needs libuv and http-parser.
 FUZZ_LIB_SRC := $(addprefix src/,plan/checks.c util/text.c http/cookies.c util/duration.c \
                   plan/hopperfile.c plan/plan.c snapshot/snapshot.c http/srcaddr.c util/url.c \
-                  util/xalloc.c http/errors.c http/h1_request.c http/h1_origin.c http/method.c)
+                  util/xalloc.c http/errors.c http/h1_request.c http/h1_origin.c http/method.c \
+                  plan/template.c plan/extract.c plan/data.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/%.o)
+# plan/extract.c reads bodies with yajl and expect-json values with jansson,
+# and the hopperfile parser calls it.
+FUZZ_LDLIBS  := $(shell pkg-config --libs jansson yajl 2>/dev/null)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
 
@@ -244,7 +249,7 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_BUILD)/libhop
                       $(HEADERS) | fuzz-check
 	@echo "  LINK  $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libhopper-fuzz.a \
-	  $(FUZZ_EXTRA_LIBS) -lm
+	  $(FUZZ_EXTRA_LIBS) $(FUZZ_LDLIBS) -lm
 
 
 fuzz-clean:

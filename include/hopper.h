@@ -27,6 +27,11 @@
 /* Redirects followed for one request, by either HTTP client; one more is
  * the failure "too many redirects". */
 #define HOPPER_MAX_REDIRECTS 10
+/* What a step that extracts from or checks its response keeps of it: the
+ * body up to this many bytes (a longer one fails that step, plainly), the
+ * headers up to HOPPER_MAX_KEPT_HEADERS. */
+#define HOPPER_MAX_KEPT_BODY    (8u * 1024 * 1024)
+#define HOPPER_MAX_KEPT_HEADERS (256u * 1024)
 /* Open files a process keeps beside one connection per user: the loop, its
  * pipes, the reports, the terminal. */
 #define HOPPER_FD_RESERVE 64

@@ -91,11 +91,14 @@ static int choose_client(const plan_t *plan, const char *want, http_client_kind_
     /* "http://host:port" of the base URL: absolute targets must share it. */
     const char *sep = plan->host ? strstr(plan->host, "://") : NULL;
     size_t origin_len = sep ? (size_t)(sep - plan->host) + 3 + strcspn(sep + 3, "/?#") : 0;
-    for (size_t i = 0; !why && i < plan->n_tasks; i++) {
-        const char *t = plan->tasks[i].target;
-        if (url_is_absolute(t) && (strncasecmp(t, plan->host, origin_len) != 0 ||
-                                   (t[origin_len] && !strchr("/?#", t[origin_len]))))
-            why = "a task requests another origin";
+    for (size_t q = 0; !why && q < plan_n_sequences(plan); q++) {
+        const plan_task_t *task = plan_sequence(plan, q);
+        for (size_t k = 0; !why && k < task->n_steps; k++) {
+            const char *t = task->steps[k].target;
+            if (url_is_absolute(t) && (strncasecmp(t, plan->host, origin_len) != 0 ||
+                                       (t[origin_len] && !strchr("/?#", t[origin_len]))))
+                why = "a request goes to another origin";
+        }
     }
     /* hopper's client resolves the host once, at start; a host that does not
      * resolve yet is left to libcurl, which tries for every connection and
@@ -304,18 +307,24 @@ int main(int argc, char **argv)
         break;
     }
     plan_init(&app.plan);
-    if (hopperfile_load(app.opts.hopperfile, &app.plan, err, sizeof err) != 0) {
+    if (hopperfile_load_with(app.opts.hopperfile, app.opts.vars, app.opts.n_vars, &app.plan, err,
+                             sizeof err) != 0) {
         fprintf(stderr, "hopper: %s\n", err);
         cli_free(&app.opts);
         return HOPPER_EXIT_USAGE;
     }
+    for (size_t i = 0; i < app.plan.n_warnings; i++)
+        fprintf(stderr, "hopper: %s\n", app.plan.warnings[i]);
     uint64_t fd_limit = fdlimit_raise(NULL);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (cli_apply(&app.opts, &app.plan, err, sizeof err) == 0) {
         app.workers = app.opts.workers ? app.opts.workers
                                        : cli_default_workers(&app.plan, fd_limit, cores > 0 ? (unsigned)cores : 1);
     }
+    uint64_t seed = app.opts.seed_set ? app.opts.seed : (uv_hrtime() ^ ((uint64_t)getpid() << 32));
     if (err[0] || check_users_fit(app.plan.users, app.workers, fd_limit, err, sizeof err) != 0 ||
+        plan_check_data(&app.plan, app.plan.users, err, sizeof err) != 0 ||
+        plan_share(&app.plan, seed, err, sizeof err) != 0 ||
         (app.opts.source_addrs &&
          srcaddr_parse(app.opts.source_addrs, &app.sources, err, sizeof err) != 0) ||
         check_ports(&app.plan, &app.sources, err, sizeof err) != 0 ||
@@ -359,7 +368,7 @@ int main(int argc, char **argv)
         .spawn_rate = app.plan.spawn_rate,
         .run_time_us = app.plan.run_time_us,
         .stop_timeout_us = app.opts.stop_timeout_us,
-        .seed = app.opts.seed_set ? app.opts.seed : (uv_hrtime() ^ ((uint64_t)getpid() << 32)),
+        .seed = seed,
         .done = on_engine_done,
         .arg = &app,
         .on_failure = app.out.faillog_on ? faillog_write : NULL,

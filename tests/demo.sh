@@ -3,11 +3,24 @@
 # tutorial's scenario (examples/grafmuvi.hopperfile) against it with a short
 # ramp, then stops the target and compares its count with hopper's.
 #
-#   DEMO_USERS (default 200), DEMO_RATE (20), DEMO_TIME (30s) change the run.
+#   SCENARIO picks another plan: a name in examples/ ("login-flow" runs
+#   examples/login-flow.hopperfile: users log in from a CSV, browse with
+#   their token, rate movies and log out) or a path.
+#   DEMO_USERS (default 200; 20 for login-flow, whose CSV has 50 accounts),
+#   DEMO_RATE (20), DEMO_TIME (30s) change the run.
 set -u
 cd "$(dirname "$0")/.."
 BUILD="${BUILD:-build}"
-users="${DEMO_USERS:-200}"
+scenario="${SCENARIO:-grafmuvi}"
+plan="$scenario"
+[ -f "$plan" ] || plan="examples/$scenario.hopperfile"
+if [ ! -f "$plan" ]; then
+    echo "demo: no scenario '$scenario' (try SCENARIO=login-flow, or a hopperfile's path)"
+    exit 2
+fi
+default_users=200
+[ "$scenario" = login-flow ] && default_users=20
+users="${DEMO_USERS:-$default_users}"
 rate="${DEMO_RATE:-20}"
 time="${DEMO_TIME:-30s}"
 out="$(mktemp -d "${TMPDIR:-/tmp}/hopper-demo.XXXXXX")"
@@ -24,10 +37,10 @@ if [ -z "${port:-}" ]; then
     echo "demo: hopper-target did not start:"; cat "$out/target.out"; exit 1
 fi
 echo "demo: hopper-target (the movie API) listens on 127.0.0.1:$port"
-echo "demo: $users users at $rate per second for $time, scenario examples/grafmuvi.hopperfile"
+echo "demo: $users users at $rate per second for $time, scenario $plan"
 echo
 
-"$BUILD/hopper" -f examples/grafmuvi.hopperfile -H "http://127.0.0.1:$port" \
+"$BUILD/hopper" -f "$plan" -H "http://127.0.0.1:$port" \
     -u "$users" -r "$rate" -t "$time" --stop-timeout 10s "$@"
 rc=$?
 

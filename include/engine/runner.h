@@ -44,6 +44,9 @@ typedef struct {
     bool no_retry;                 /* --no-retry: a request never goes twice */
     uint64_t stop_timeout_us;      /* at the stop, requests in flight may finish for this long; 0: cancel at once */
     uint64_t seed;
+    /* {{user.id}}: the users of this runner are numbered first, first + step,
+     * ... (workers interleave so that numbers are unique in the run); 0: 1. */
+    uint64_t user_id_first, user_id_step;
     failure_cb on_failure;
     void *failure_arg;
     runner_idle_cb idle;
@@ -59,6 +62,8 @@ typedef struct {
     uint64_t out_of_fds;           /* requests that found no file descriptor for a socket */
     uint64_t out_of_ports;         /* requests that found no free local port */
     uint64_t retries;              /* requests sent again on a new connection (http/client.h) */
+    uint64_t not_started;          /* running users whose on-start has not passed (not logged in) */
+    uint64_t data_exhausted;       /* iterations that found no `unique` data row left */
 } runner_status_t;
 
 runner_t *runner_new(const runner_config_t *cfg, char *err, size_t errlen);

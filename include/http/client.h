@@ -44,6 +44,11 @@ typedef struct http_conn http_conn_t;         /* one per user: its connection an
 
 /* Body bytes of the final response as they arrive (not of redirects). */
 typedef void (*http_body_cb)(void *user, const char *data, size_t len);
+/* A response header, for a request whose step keeps headers
+ * (plan_step_t.keep_headers): name NULL (lengths 0) says a new response
+ * begins, so what came before (a redirect's) is to be forgotten. */
+typedef void (*http_header_cb)(void *user, const char *name, size_t name_len, const char *value,
+                               size_t value_len);
 /* The request ended; r is valid during the call. May send, cancel or close. */
 typedef void (*http_done_cb)(void *user, const http_result_t *r);
 /* The connection is closed; its user's memory may go. */
@@ -60,17 +65,36 @@ typedef struct {
     bool failure_detail;            /* results carry the URL and headers sent (a failure log) */
     bool no_retry;                  /* --no-retry: never send a request twice */
     http_body_cb on_body;
+    http_header_cb on_header;
     http_done_cb on_done;
 } http_client_config_t;
+
+/* The parts of a templated request rendered for one send (the runner
+ * renders them, engine/scenario): the rest is the prepared request's. */
+typedef struct {
+    const char *target;             /* percent-encoded path and query ("/a?b=1"), or NULL:
+                                     * the prepared one */
+    size_t target_len;
+    const char *headers;            /* "Name: value\r\n" lines sent after the prepared
+                                     * request's own headers; NULL or "" for none */
+    size_t headers_len;
+    const char *body;               /* replaces the prepared body when has_body */
+    size_t body_len;
+    bool has_body;
+} http_fill_t;
 
 /* NULL with a message (the host does not resolve, libcurl has no multi
  * handle, the source addresses mix families for the native client). */
 http_client_t *http_client_new(const http_client_config_t *cfg, char *err, size_t errlen);
 
-/* A task's request: url is the absolute, percent-encoded URL (url_resolve),
- * timeout_us its timeout; the plan's and the task's headers and body are
- * used. NULL with a message naming the task. */
-http_request_t *http_request_new(http_client_t *c, const plan_t *plan, const plan_task_t *task,
+/* A step's request: url is the absolute, percent-encoded URL (url_resolve;
+ * for a templated target, the origin's root: the path comes with each send),
+ * timeout_us its timeout; the plan's and the step's headers and body are
+ * used, except headers whose value is a template (plan->header_t[i].dynamic,
+ * step->header_t[i].dynamic): those come with each send, but their names
+ * still replace the defaults (Content-Type, Accept, ...). NULL with a message
+ * naming the step. */
+http_request_t *http_request_new(http_client_t *c, const plan_t *plan, const plan_step_t *step,
                                  const char *url, uint64_t timeout_us, char *err, size_t errlen);
 void http_request_free(http_client_t *c, http_request_t *r);
 
@@ -78,9 +102,11 @@ void http_request_free(http_client_t *c, http_request_t *r);
  * could not make one. */
 http_conn_t *http_conn_new(http_client_t *c, void *user);
 
-/* Starts r on the connection. 0; or -1 when it could not even start, with
- * *failed filled (no on_done follows). r must live until on_done. */
-int http_send(http_conn_t *conn, http_request_t *r, http_result_t *failed);
+/* Starts r on the connection, with fill's parts when not NULL (copied or
+ * kept by the connection as it needs: fill's memory may change once
+ * http_send returns). 0; or -1 when it could not even start, with *failed
+ * filled (no on_done follows). r must live until on_done. */
+int http_send(http_conn_t *conn, http_request_t *r, const http_fill_t *fill, http_result_t *failed);
 
 /* Abandons the request in flight, if any (no on_done). Safe from on_body. */
 void http_cancel(http_conn_t *conn);

@@ -43,6 +43,8 @@ typedef struct {
     const char *http_client;       /* --http-client: "auto" (default), "native", "curl" */
     bool insecure;                 /* --insecure: do not verify TLS certificates */
     bool no_retry;                 /* --no-retry: a request never goes twice */
+    plan_var_t *vars;              /* --var NAME=VALUE, repeatable (owned; cli_free) */
+    size_t n_vars;
 } cli_opts_t;
 
 typedef enum { CLI_RUN, CLI_EXIT_OK, CLI_USAGE_ERROR } cli_result_t;

@@ -9,9 +9,17 @@
  *   timeout    = 60s
  *   header     = Name: value (repeatable)
  *
- *   [task NAME]
- *   weight, request = METHOD PATH-OR-URL, header, body | body-file, name,
- *   expect-status, expect-body, timeout
+ *   var        = NAME VALUE (repeatable)
+ *
+ *   [data NAME]      file = F.csv, order = sequential|random|shuffle|unique,
+ *                    per = user|iteration
+ *   [on-start]       steps run once per user before its first task
+ *   [task NAME]      weight, then steps
+ *   [on-stop]        steps run when the user stops
+ *
+ *   a step: request = METHOD PATH-OR-URL, then header, body | body-file, name,
+ *   expect-status, expect-body, expect-json, expect-header, extract, think,
+ *   on-fail, timeout (templates {{...}} in the target, header values, bodies)
  *
  * Errors are reported as "FILE:LINE: what is wrong" and nothing is half-filled. */
 #ifndef HOPPER_HOPPERFILE_H
@@ -31,5 +39,12 @@ int hopperfile_parse(const char *path, const char *text, size_t len,
 /* Reads the file at path and parses it; an unreadable file is an error
  * "PATH: cannot read: strerror". */
 int hopperfile_load(const char *path, plan_t *plan, char *err, size_t errlen);
+
+/* The same with the command line's --var NAME=VALUE (which win over the
+ * plan's var lines; templates are resolved against them as the file is read). */
+int hopperfile_parse_with(const char *path, const char *text, size_t len, const plan_var_t *vars,
+                          size_t n_vars, plan_t *plan, char *err, size_t errlen);
+int hopperfile_load_with(const char *path, const plan_var_t *vars, size_t n_vars, plan_t *plan,
+                         char *err, size_t errlen);
 
 #endif

@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plan/data.h"
+#include "plan/extract.h"
+#include "plan/template.h"
+
 #define PLAN_DEFAULT_TIMEOUT_US (60ULL * 1000000ULL)
 
 /* Locust's wait_time functions, with the same semantics. */
@@ -35,23 +39,55 @@ typedef struct {
     unsigned hi;
 } status_range_t;
 
+/* One request of a task (or of on-start/on-stop), with what it expects of
+ * the answer and what it takes from it. Each `request =` in a section starts
+ * a step; the keys after it belong to it. */
 typedef struct {
-    char *id;              /* the section name: [task ID] */
     char *name;            /* statistics row name; defaults to target as written */
     char *method;          /* upper-case token, e.g. "GET" */
     char *target;          /* path ("/status") or absolute URL, as written */
-    unsigned weight;       /* default 1; 0 means the task is never picked */
+    tmpl_t target_t;       /* the target's template (dynamic when it has fields) */
     char **headers;        /* "Name: value", n_headers of them */
+    tmpl_t *header_t;      /* each header value's template */
     size_t n_headers;
     char *body;            /* inline body or the body-file's bytes; NULL if none */
     size_t body_len;
+    tmpl_t body_t;         /* the body's template (when body is not NULL) */
     status_range_t *expect_status; /* NULL/0: any status below 400 passes */
     size_t n_expect_status;
     char *expect_body;     /* substring the body must contain; NULL if none */
+    expect_t *expects;     /* expect-json and expect-header, in order */
+    size_t n_expects;
+    extract_t *extracts;   /* in order */
+    size_t n_extracts;
+    wait_spec_t think;     /* the pause after this step before the next one */
+    bool has_think;
+    bool on_fail_continue; /* on-fail = continue: a failure does not end the iteration */
     uint64_t timeout_us;   /* 0: use the plan's timeout */
-    unsigned line;         /* line of the [task] header, for messages */
+    unsigned line;         /* line of its request key, for messages */
     size_t entry;          /* its statistics row (plan_index_endpoints) */
+    /* Worked out when the plan is complete (plan_finish): */
+    bool dynamic;          /* some template of the request (or a plan header) has fields */
+    bool keep_body;        /* an extract or expect-json reads the body */
+    bool keep_headers;     /* an extract or expect-header reads the headers */
+} plan_step_t;
+
+/* A task: a weighted sequence of steps, run in order as one iteration. The
+ * plan's on-start and on-stop are sequences of the same kind. */
+typedef struct {
+    char *id;              /* the section name: [task ID] ("on-start", "on-stop") */
+    unsigned weight;       /* default 1; 0 means the task is never picked */
+    plan_step_t *steps;
+    size_t n_steps;
+    unsigned line;         /* line of the section header, for messages */
 } plan_task_t;
+
+/* var = NAME VALUE in the plan, or --var NAME=VALUE (which wins). */
+typedef struct {
+    char *name;
+    char *value;
+    unsigned line;         /* 0: from the command line */
+} plan_var_t;
 
 typedef struct {
     char *path;            /* the hopperfile's path, for messages */
@@ -65,8 +101,20 @@ typedef struct {
     size_t n_headers;
     char **checks;         /* pass/fail checks as written ("p95<300ms"); see checks.h */
     size_t n_checks;
+    tmpl_t *header_t;      /* each plan header value's template */
     plan_task_t *tasks;
     size_t n_tasks;
+    plan_task_t on_start;  /* n_steps 0: none */
+    plan_task_t on_stop;
+    plan_var_t *vars;      /* plan variables after --var */
+    size_t n_vars;
+    data_source_t *data;   /* [data NAME] sections */
+    size_t n_data;
+    char **user_vars;      /* per-user variables (set by extracts), by slot */
+    size_t n_user_vars;
+    uint64_t *seq;         /* {{seq}}: run-wide, in memory shared with workers (plan_share) */
+    char **warnings;       /* "PATH:LINE: warning: ..." found while reading, for the operator */
+    size_t n_warnings;
     /* The statistics rows, one per distinct (method, name): see
      * plan_index_endpoints. */
     const char **endpoint_methods, **endpoint_names;
@@ -82,18 +130,48 @@ void plan_init(plan_t *plan);
 /* Frees everything the plan owns and leaves it as plan_init() would. */
 void plan_free(plan_t *plan);
 
+/* Frees a task's steps and id and zeroes it. */
+void plan_task_free(plan_task_t *t);
+
 /* The statement of a wait spec as a hopperfile would write it ("between 5s 9s"),
  * into buf; returns buf. */
 const char *plan_wait_describe(const wait_spec_t *w, char *buf, size_t len);
 
 /* Works out the statistics rows of a plan, once, when it is complete: one per
- * distinct (method, name) among its tasks, in task order, into
+ * distinct (method, name) among its steps, in plan order (on-start, tasks,
+ * on-stop), into
  * endpoint_methods/endpoint_names (pointing into the plan) and each task's
- * entry. hopperfile_parse calls it; everything downstream reads the fields. */
+ * step's entry. hopperfile_parse calls it; everything downstream reads the fields. */
 void plan_index_endpoints(plan_t *plan);
 
-/* Whether an HTTP status passes for this task: the task's expect-status list if
+/* Works out what the engine needs of a complete plan: each step's dynamic,
+ * keep_body and keep_headers, and the statistics rows (plan_index_endpoints).
+ * hopperfile_parse calls it. */
+void plan_finish(plan_t *plan);
+
+/* Whether every `order = unique, per = user` data source has a row for each
+ * of users users. 0, or -1 with "PATH:LINE: message" (the [data] line). */
+int plan_check_data(const plan_t *plan, uint64_t users, char *err, size_t errlen);
+
+/* Makes the run-wide state of the plan (the {{seq}} counter, each data
+ * source's position and shuffle order) shared with worker processes forked
+ * later. Once, before the engine starts. 0, or -1 with a message. */
+int plan_share(plan_t *plan, uint64_t seed, char *err, size_t errlen);
+
+/* Whether an HTTP status passes for this step: the step's expect-status list if
  * any, else any status from 100 to 399. */
-bool plan_status_ok(const plan_task_t *task, long status);
+bool plan_status_ok(const plan_step_t *step, long status);
+
+/* Every sequence of steps in order: on-start (0), the tasks (1 .. n_tasks),
+ * on-stop (n_tasks + 1). */
+static inline size_t plan_n_sequences(const plan_t *plan) { return plan->n_tasks + 2; }
+static inline plan_task_t *plan_sequence(const plan_t *plan, size_t i)
+{
+    if (i == 0)
+        return (plan_task_t *)&plan->on_start;
+    if (i <= plan->n_tasks)
+        return &plan->tasks[i - 1];
+    return (plan_task_t *)&plan->on_stop;
+}
 
 #endif

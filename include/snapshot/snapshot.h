@@ -127,6 +127,9 @@ typedef struct {
     uint64_t retries;         /* idempotent requests sent again after a kept-alive connection
                                * closed without an answer: the server may have seen
                                * requests + retries */
+    uint64_t not_logged_in;   /* running users whose [on-start] has not passed yet */
+    uint64_t data_exhausted;  /* iterations that found no `unique` data row left (the
+                               * test stops at the first) */
 
     /* The generator's own health: the engine's process, and each worker
      * (with --workers; n_workers is 0 when the users run in the engine's

@@ -1,6 +1,6 @@
 /* target_routes: hopper-target's URL routes and its preformatted responses.
  *
- * Every response the server can send is built once at start: status line,
+ * Every fixed response the server can send is built once at start: status line,
  * headers and body in one buffer, so answering a request is one pointer
  * lookup and one write, with no formatting or allocation. A HEAD answer is the
  * same buffer cut after the headers. Each response exists in three framings
@@ -12,7 +12,15 @@
  *   /api/id/:id               a JSON list of similar movies, about 1 KB
  *   /api/title/:title/:year   the same kind of list
  * The movie lists are a handful of fixed bodies; the path picks one by hash,
- * so different ids get different (but stable) answers. */
+ * so different ids get different (but stable) answers.
+ *
+ * The login flow's routes (target_api answers them, mostly with bodies made
+ * per request through target_routes_format; its fixed answers, the errors
+ * and the logout, are built here with the others):
+ *   POST /login                        GET|HEAD /api/movies?page=N
+ *   POST /logout                       GET|HEAD /api/movie/:id
+ *   POST /api/movie/:id/rating
+ * A route answers 405 to any other method: Allow: GET, HEAD or Allow: POST. */
 #ifndef HOPPER_TARGET_ROUTES_H
 #define HOPPER_TARGET_ROUTES_H
 
@@ -28,8 +36,23 @@ enum target_reply {
     TARGET_REPLY_ERROR,       /* 500, for --fail-rate */
     TARGET_REPLY_URI_TOO_LONG,
     TARGET_REPLY_BAD_REQUEST,
+    /* The login flow's fixed answers, which target_api picks. */
+    TARGET_REPLY_POST_ONLY,       /* 405, Allow: POST */
+    TARGET_REPLY_BAD_LOGIN_BODY,  /* 400 {"error": "malformed login body"} */
+    TARGET_REPLY_BAD_CREDENTIALS, /* 401 {"error": "bad credentials"} */
+    TARGET_REPLY_NO_TOKEN,        /* 401 {"error": "no valid token"}, WWW-Authenticate: Bearer */
+    TARGET_REPLY_LOGGED_OUT,      /* 200 {"ok": true}, and the session cookie cleared */
+    TARGET_REPLY_NO_MOVIE,        /* 404 {"error": "no such movie"} */
+    TARGET_REPLY_BAD_PAGE,        /* 400 {"error": "bad page"} */
+    /* The login flow's routes: no fixed response, target_api answers. */
+    TARGET_REPLY_API_LOGIN,
+    TARGET_REPLY_API_LOGOUT,
+    TARGET_REPLY_API_MOVIE_PAGE,
+    TARGET_REPLY_API_MOVIE,
+    TARGET_REPLY_API_RATING,
     TARGET_REPLY_COUNT
 };
+#define TARGET_REPLY_API_FIRST TARGET_REPLY_API_LOGIN
 
 /* How the response tells the client about the connection. */
 enum target_framing {
@@ -54,10 +77,28 @@ struct target_routes {
 void target_routes_init(struct target_routes *r);
 void target_routes_free(struct target_routes *r);
 
-/* The reply for a GET or HEAD of path (raw, without the query string):
- * TARGET_REPLY_STATUS, one of the movie replies, or TARGET_REPLY_NOT_FOUND
- * when path is none of the routes. */
+/* The route of path (raw, without the query string), whatever the method:
+ * TARGET_REPLY_STATUS, one of the movie replies, one of the TARGET_REPLY_API
+ * routes, or TARGET_REPLY_NOT_FOUND when path is none of the routes. */
 enum target_reply target_routes_match(const char *path, size_t len);
+
+/* The route's reply if it takes this method (an http_parser method number),
+ * else TARGET_REPLY_NOT_ALLOWED or TARGET_REPLY_POST_ONLY (405).
+ * TARGET_REPLY_NOT_FOUND stays what it is. */
+enum target_reply target_routes_check_method(enum target_reply route, unsigned method);
+
+/* Whether target_api makes the answer (a login-flow route). */
+static inline int target_routes_is_api(enum target_reply reply)
+{
+    return reply >= TARGET_REPLY_API_FIRST && reply < TARGET_REPLY_COUNT;
+}
+
+/* A response with the headers every answer has (Server, Content-Type:
+ * application/json, Content-Length, the framing's Connection), in a buffer
+ * of its own: free out->data. status_line is "200 OK"; extra_headers is ""
+ * or whole lines, each ending in \r\n. Aborts on allocation failure. */
+void target_routes_format(struct target_response *out, const char *status_line, const char *extra_headers,
+                          const char *body, size_t body_len, enum target_framing framing);
 
 static inline const struct target_response *
 target_routes_response(const struct target_routes *r, enum target_reply reply, enum target_framing framing)

@@ -2,7 +2,8 @@
  *
  * One listening socket, one struct per accepted connection (allocated at
  * accept, freed in its close callback), preformatted responses from
- * target_routes and per-path counts in target_counts. Requests are answered
+ * target_routes, the login flow's answers from target_api, and per-path
+ * counts in target_counts. Requests are answered
  * in order, keep-alive by default, pipelined requests included. While a
  * connection has an answer pending (a --delay timer, or a write the kernel
  * did not take at once) the server stops reading from it, so pipelined
@@ -22,6 +23,7 @@
 #include <sys/socket.h>
 #include <uv.h>
 
+#include "target/target_auth.h"
 #include "target/target_counts.h"
 
 struct target_server;
@@ -35,6 +37,8 @@ struct target_config {
     uint64_t seed;                /* for the fail, close and delay draws */
     bool quiet;                   /* no warnings on stderr */
     bool reuse_port;              /* SO_REUSEPORT: share the port with the other --workers */
+    struct target_auth *auth;     /* the login flow's keys and revoked tokens: required, made
+                                     before any fork so every worker shares it */
 };
 
 /* Allocates the server, binds and listens. Returns 0 and sets *out, or a

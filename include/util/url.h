@@ -33,6 +33,11 @@ char *url_resolve(const char *base, const char *target);
 /* Percent-encodes the characters described above; returns an xmalloc'd string. */
 char *url_encode_path(const char *s);
 
+/* The same for len bytes of s into out, which has room for 3 * len bytes
+ * (no NUL added); returns the length written. No allocation: for targets
+ * rendered per request. */
+size_t url_encode_path_to(const char *s, size_t len, char *out);
+
 /* The host part of a base URL ("127.0.0.1", "::1", "localhost") into buf, for
  * checks such as "is this loopback"; returns 0 or -1 if none. */
 int url_host(const char *url, char *buf, size_t len);

@@ -36,7 +36,8 @@ struct engine {
     health_t health;             /* this process's */
     snap_worker_t self;
     unsigned overload_run;       /* consecutive overloaded samples */
-    bool overloaded, overload_said, fds_said, ports_said;
+    bool overloaded, overload_said, fds_said, ports_said, data_said;
+    uint64_t not_logged_in;       /* users not through on-start, as of the last snapshot before the stop */
 
     uint64_t assigned;           /* users the ramp has asked for so far */
     uint64_t peak_users;
@@ -170,6 +171,13 @@ static void sample_health(engine_t *eng)
         eng->ports_said = true;
         say(eng, "out of local ports: requests fail with \"Cannot assign requested address\"; "
                  "add local addresses with --source-addrs (e.g. 127.0.0.1-127.0.0.4)");
+    }
+    /* A `unique` data file that has run out ends the test, as a queue
+     * feeder does in Gatling: the rows were the test's budget. */
+    if (st.data_exhausted && !eng->data_said && eng->state < RUN_STOPPING) {
+        eng->data_said = true;
+        say(eng, "a data file with order = unique has handed out every row: stopping the test");
+        engine_stop(eng);
     }
     eng->overload_run = over ? eng->overload_run + 1 : 0;
     eng->overloaded = eng->overload_run >= OVERLOAD_SAMPLES;
@@ -412,6 +420,12 @@ void engine_snapshot(engine_t *eng, snap_t *out)
     out->out_of_fds = st.out_of_fds;
     out->out_of_ports = st.out_of_ports;
     out->retries = st.retries;
+    /* After the stop, users close as they finish: the count at the stop is
+     * what the summary reports. */
+    if (eng->state < RUN_STOPPING)
+        eng->not_logged_in = st.not_started;
+    out->not_logged_in = eng->not_logged_in;
+    out->data_exhausted = st.data_exhausted;
     out->self = eng->self;
     out->n_workers = 0;
     if (eng->pool) {

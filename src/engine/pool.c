@@ -172,7 +172,12 @@ pool_t *pool_new(uv_loop_t *loop, unsigned workers, const runner_config_t *tmpl,
             close(sv[0]);
             for (unsigned j = 0; j < i; j++)
                 close(fds[j]);
-            child_exit(worker_main(sv[1], tmpl, i));
+            runner_config_t mine = *tmpl;
+            /* {{user.id}} unique across workers: worker i numbers its users
+             * i + 1, i + 1 + n, ... */
+            mine.user_id_first = i + 1;
+            mine.user_id_step = workers;
+            child_exit(worker_main(sv[1], &mine, i));
         }
         close(sv[1]);
         fds[i] = sv[0];
@@ -277,6 +282,8 @@ void pool_status(const pool_t *p, runner_status_t *sum)
         sum->out_of_fds += s->out_of_fds;
         sum->out_of_ports += s->out_of_ports;
         sum->retries += s->retries;
+        sum->not_started += s->not_started;
+        sum->data_exhausted += s->data_exhausted;
     }
 }
 

@@ -1,11 +1,19 @@
 /* runner: see include/engine/runner.h.
  *
  * The hot path is on_request_done -> stats_record -> wait -> user_run ->
- * http_send: no allocation (a user's connection and body watch are made when
- * it starts), no scan of users or endpoints, no system call of our own (time
- * comes from the loop's cached clock and from the client's own measurement).
- * Which HTTP client runs is the client's business (http/client.h): the
- * runner only sees requests, connections and results. */
+ * http_send: no allocation (a user's connection, body watch and session are
+ * made when it starts; response buffers come from a pool), no scan of users
+ * or endpoints, no system call of our own (time comes from the loop's cached
+ * clock and from the client's own measurement). A step without templates
+ * sends its prepared bytes; one with templates is rendered into the runner's
+ * scratch first (engine/session.h). Which HTTP client runs is the client's
+ * business (http/client.h): the runner only sees requests, connections and
+ * results.
+ *
+ * A user goes through phases: START runs the plan's on-start steps (until
+ * they pass: a failure waits the wait time and starts over), TASK picks a
+ * task and runs its steps as one iteration, STOP runs the on-stop steps once
+ * when the user is stopped, then it closes. */
 #include "engine/runner.h"
 
 #include <stdio.h>
@@ -14,6 +22,7 @@
 
 #include "engine/body.h"
 #include "engine/picker.h"
+#include "engine/session.h"
 #include "engine/wait.h"
 #include "http/client.h"
 #include "util/rng.h"
@@ -22,42 +31,60 @@
 
 typedef struct user user_t;
 
-/* A task's request, prepared once. */
+/* A step's request, prepared once. */
 typedef struct {
-    const plan_task_t *task;
+    const plan_step_t *step;
     size_t entry;                /* statistics row */
-    char *url;
+    char *url;                   /* the static URL; a templated target's origin root */
     size_t needle_len;
     http_request_t *req;         /* the client's prepared request */
 } prep_t;
 
+/* A sequence of steps: a task, on-start or on-stop. */
+typedef struct {
+    prep_t *preps;
+    size_t n;
+} seq_t;
+
+typedef enum { PHASE_START, PHASE_TASK, PHASE_STOP } phase_t;
+
 struct user {
-    uv_timer_t timer;            /* think time; timer.data = the user */
+    uv_timer_t timer;            /* think and wait time; timer.data = the user */
     runner_t *run;
     http_conn_t *conn;           /* its connection and cookie jar */
-    prep_t *prep;                /* the task in flight, or NULL while waiting */
+    prep_t *prep;                /* the step in flight, or NULL */
+    const seq_t *seq;            /* the sequence it is in */
+    size_t step;                 /* the step of seq that is next or in flight */
+    phase_t phase;
+    uint64_t iter_us;            /* time spent in this iteration (for pacing) */
     body_t body;                 /* the body in flight */
+    session_t sess;
     user_t *prev, *next;         /* in the runner's in-flight list */
     int open_handles;            /* closing: the timer and the connection */
-    bool stopping;               /* close once the request in flight finishes */
+    bool stopping;               /* stop once the request in flight finishes */
+    bool started;                /* on-start has passed (or there is none) */
+    bool unsent;                 /* the last step could not be sent: wait on the timer */
 };
 
 struct runner {
     runner_config_t cfg;
     uv_loop_t *loop;
     http_client_t *client;
-    prep_t *preps;
-    size_t n_preps;
+    seq_t *tasks;                /* plan->n_tasks */
+    seq_t on_start, on_stop;
     picker_t picker;
     stats_t *stats;
     rng_t rng;
+    scratch_t scratch;
     uint64_t epoch_ms;
     double epoch_unix;
+    uint64_t next_user_id;
 
     user_t **users;              /* running users, oldest first */
     size_t n_users, cap_users;
     size_t open_users;           /* allocated and not yet closed */
     bool stopping, closing, idle_sent;
+    bool no_drain;               /* stopped with a stop timeout of 0: no on-stop either */
     uv_timer_t stop_timer, idle_timer;
     size_t max_needle;           /* the longest expect-body */
 
@@ -67,12 +94,19 @@ struct runner {
     uint64_t drained;            /* in flight at the stop, finished and counted */
     uint64_t spawn_failures;
     uint64_t out_of_fds, out_of_ports;
+    uint64_t not_started;        /* running users whose on-start has not passed */
+    uint64_t data_exhausted;     /* users stopped for want of a unique data row */
 };
 
 static uint64_t now_ms(const runner_t *run)
 {
     uint64_t now = uv_now(run->loop);
     return now > run->epoch_ms ? now - run->epoch_ms : 0;
+}
+
+static uint64_t wall_ms(const runner_t *run)
+{
+    return (uint64_t)(run->epoch_unix * 1000.0) + now_ms(run);
 }
 
 /* ---- requests ---------------------------------------------------------- */
@@ -95,11 +129,11 @@ static void inflight_unlink(runner_t *run, user_t *u)
     u->prep = NULL;
 }
 
-/* Whether a finished response passes: the task's statuses, then its
+/* Whether a finished response passes: the step's statuses, then its
  * expect-body. The failure text, or NULL. */
 static const char *verdict(const prep_t *p, long status, bool matched, char *buf, size_t len)
 {
-    const plan_task_t *t = p->task;
+    const plan_step_t *t = p->step;
     if (!plan_status_ok(t, status)) {
         snprintf(buf, len, "HTTP %ld", status);
         return buf;
@@ -121,33 +155,33 @@ static void note_resource_error(runner_t *run, http_error_t kind)
         run->out_of_ports++;
 }
 
-static void report_failure(runner_t *run, const user_t *u, const http_result_t *res, const char *err)
+static void report_failure(runner_t *run, const user_t *u, const prep_t *p,
+                           const http_result_t *res, const char *err)
 {
-    const prep_t *p = u->prep;
     char joined[2048];
-    const char *url = res->url ? res->url : p->url;
-    if (res->url && res->url_origin) {
+    const char *url = res && res->url ? res->url : p->url;
+    if (res && res->url && res->url_origin) {
         snprintf(joined, sizeof joined, "%s%s", res->url_origin, res->url);
         url = joined;
     }
     failure_t f = {
         .time_unix = run->epoch_unix + (double)now_ms(run) / 1000.0,
-        .method = p->task->method,
-        .name = p->task->name,
+        .method = p->step->method,
+        .name = p->step->name,
         .url = url,
-        .status = res->status,
+        .status = res ? res->status : 0,
         .error = err,
-        .request_headers = res->sent,
-        .request_headers_len = res->sent_len,
-        .body = u->body.capture,
-        .body_len = u->body.capture_len,
+        .request_headers = res ? res->sent : NULL,
+        .request_headers_len = res ? res->sent_len : 0,
+        .body = res ? u->body.capture : NULL,
+        .body_len = res ? u->body.capture_len : 0,
     };
     run->cfg.on_failure(&f, run->cfg.failure_arg);
 }
 
 /* ---- users ------------------------------------------------------------- */
 
-static void user_run(user_t *u);
+static void user_next(user_t *u, bool ok);
 static void maybe_idle(runner_t *run);
 
 /* The user's timer and its connection close asynchronously; the last close
@@ -158,6 +192,7 @@ static void user_closed_one(user_t *u)
         return;
     runner_t *run = u->run;
     body_free(&u->body);
+    session_free(&u->sess, &run->scratch);
     free(u);
     run->open_users--;
 }
@@ -175,23 +210,188 @@ static void on_user_conn_closed(void *user)
 static void user_close(user_t *u)
 {
     uv_timer_stop(&u->timer);
+    if (!u->started)
+        u->run->not_started--;
+    u->started = true;            /* counted out once */
     u->open_handles = 2;
     uv_close((uv_handle_t *)&u->timer, on_user_timer_closed);
     http_conn_close(u->conn, on_user_conn_closed);
 }
 
+/* Sends the user's current step, or records why it could not go. */
+static void user_send(user_t *u)
+{
+    runner_t *run = u->run;
+    prep_t *p = &u->seq->preps[u->step];
+    u->prep = p;
+    inflight_link(run, u);
+    body_reset(&u->body);
+    http_fill_t fill, *f = NULL;
+    char why[SNAP_ERROR_TEXT];
+    if (p->step->dynamic) {
+        if (session_render(&u->sess, &run->scratch, p->step, wall_ms(run), &run->rng, &fill, why,
+                           sizeof why) != 0) {
+            /* Nothing went out: counted as a failure of the step, with the
+             * reason, so a plan that uses a value before it is set shows. */
+            stats_record(run->stats, p->entry, now_ms(run), 0, 0, why);
+            if (run->cfg.on_failure)
+                report_failure(run, u, p, NULL, why);
+            inflight_unlink(run, u);
+            u->unsent = true;
+            user_next(u, false);
+            return;
+        }
+        f = &fill;
+    }
+    session_begin(&u->sess, &run->scratch, p->step);
+    http_result_t failed;
+    if (http_send(u->conn, p->req, f, &failed) != 0) {
+        /* The client could not even start it (out of memory inside it, say):
+         * count it against the step and let the user think before trying
+         * again. */
+        session_end(&u->sess, &run->scratch);
+        stats_record(run->stats, p->entry, now_ms(run), 0, 0, http_error_text(&failed, why, sizeof why));
+        inflight_unlink(run, u);
+        u->unsent = true;
+        user_next(u, false);
+    }
+}
+
+static void user_stop(user_t *u);
+
+/* Takes a user out of the running ones (it stops by itself). Rare: a scan. */
+static void user_detach(runner_t *run, user_t *u)
+{
+    for (size_t i = 0; i < run->n_users; i++)
+        if (run->users[i] == u) {
+            memmove(&run->users[i], &run->users[i + 1], (run->n_users - i - 1) * sizeof *run->users);
+            run->n_users--;
+            return;
+        }
+}
+
 static void on_user_timer(uv_timer_t *t)
 {
-    user_run(t->data);
+    user_t *u = t->data;
+    runner_t *run = u->run;
+    if (u->phase == PHASE_TASK && u->step == 0) {
+        /* A new iteration: pick a task. */
+        if (session_next_iteration(&u->sess, run->cfg.plan, &run->rng) != 0) {
+            /* No unique row left for this iteration: the user stops (and
+             * the engine ends the test, as the data is used up). */
+            run->data_exhausted++;
+            user_detach(run, u);
+            user_stop(u);
+            return;
+        }
+        u->seq = &run->tasks[picker_pick(&run->picker, &run->rng)];
+        u->iter_us = 0;
+    }
+    user_send(u);
+}
+
+/* Waits us (0: at once, without the timer) and then goes on with the step
+ * the user is at. After a step that could not be sent, always through the
+ * timer: a plan whose every request fails before sending would otherwise
+ * recurse without end. */
+static void user_after(user_t *u, uint64_t us)
+{
+    bool unsent = u->unsent;
+    u->unsent = false;
+    if (us == 0 && !unsent) {
+        on_user_timer(&u->timer);
+        return;
+    }
+    if (us < 1000 && unsent)
+        us = 1000;
+    u->iter_us += us;
+    uv_timer_start(&u->timer, on_user_timer, (us + 500) / 1000, 0);
+}
+
+/* The user is to stop: its on-stop steps if it has logged in (or there is
+ * no on-start), else it closes. It is no longer among the running users. */
+static void user_stop(user_t *u)
+{
+    runner_t *run = u->run;
+    uv_timer_stop(&u->timer);
+    if (u->phase != PHASE_STOP && u->started && run->on_stop.n && !run->closing &&
+        !run->no_drain) {
+        u->phase = PHASE_STOP;
+        u->seq = &run->on_stop;
+        u->step = 0;
+        user_send(u);
+        return;
+    }
+    user_close(u);
+    maybe_idle(run);
+}
+
+/* Where the user goes after a step: the next step (after its think time),
+ * or the end of the sequence. ok says whether the step passed. */
+static void user_next(user_t *u, bool ok)
+{
+    runner_t *run = u->run;
+    const plan_step_t *st = u->seq->preps[u->step].step;
+    bool go_on = ok || st->on_fail_continue;
+    bool last = u->step + 1 >= u->seq->n;
+    if (u->phase == PHASE_START && go_on && last && !u->started) {
+        /* Logged in, even if the user is stopping now: its on-stop runs. */
+        u->started = true;
+        run->not_started--;
+    }
+    if ((u->stopping || run->stopping) && u->phase != PHASE_STOP) {
+        user_stop(u);
+        return;
+    }
+    if (go_on && !last) {
+        u->step++;
+        /* On-stop steps follow each other at once: the stop is draining. */
+        uint64_t think = st->has_think && u->phase != PHASE_STOP
+                             ? wait_next(&st->think, &run->rng, 0, 0) : 0;
+        user_after(u, think);
+        return;
+    }
+    switch (u->phase) {
+    case PHASE_STOP:
+        user_close(u);
+        maybe_idle(run);
+        return;
+    case PHASE_START:
+        u->step = 0;
+        if (go_on) {
+            /* Logged in: the first task at once, as after Locust's on_start. */
+            u->phase = PHASE_TASK;
+            user_after(u, 0);
+        } else {
+            /* Failed: wait, then log in again. */
+            uint64_t us = wait_next(&run->cfg.plan->wait, &run->rng, 0, u->iter_us);
+            u->iter_us = 0;
+            user_after(u, us);
+        }
+        return;
+    case PHASE_TASK:
+        u->step = 0;
+        user_after(u, wait_next(&run->cfg.plan->wait, &run->rng, 0, u->iter_us));
+        return;
+    }
 }
 
 static void on_body(void *user, const char *data, size_t len)
 {
     user_t *u = user;
-    body_feed(&u->body, u->prep->task->expect_body, u->prep->needle_len, data, len);
+    body_feed(&u->body, u->prep->step->expect_body, u->prep->needle_len, data, len);
+    if (u->sess.keep)
+        session_body(&u->sess, data, len);
 }
 
-/* A request ended: record it, then think or stop. */
+static void on_header(void *user, const char *name, size_t name_len, const char *value,
+                      size_t value_len)
+{
+    user_t *u = user;
+    session_header(&u->sess, name, name_len, value, value_len);
+}
+
+/* A request ended: judge and record it, then the next step, think or stop. */
 static void on_request_done(void *user, const http_result_t *res)
 {
     user_t *u = user;
@@ -200,62 +400,60 @@ static void on_request_done(void *user, const http_result_t *res)
     char ebuf[SNAP_ERROR_TEXT];
     const char *err = res->error != HTTP_OK ? http_error_text(res, ebuf, sizeof ebuf)
                                             : verdict(p, res->status, u->body.matched, ebuf, sizeof ebuf);
+    if (!err)
+        err = session_judge(&u->sess, &run->scratch, p->step, res->status, &run->rng, ebuf,
+                            sizeof ebuf);
+    else
+        session_end(&u->sess, &run->scratch);
     stats_record(run->stats, p->entry, now_ms(run), res->latency_us, res->body_bytes, err);
     note_resource_error(run, res->error);
     if (err && run->cfg.on_failure)
-        report_failure(run, u, res, err);
+        report_failure(run, u, p, res, err);
 
     inflight_unlink(run, u);
     if (run->stopping && !run->closing)
         run->drained++;         /* finished after the stop: counted all the same */
-    if (u->stopping || run->stopping) {
-        user_close(u);
-        maybe_idle(run);
-        return;
-    }
-    uint64_t wait_us = wait_next(&run->cfg.plan->wait, &run->rng, 0, res->latency_us);
-    if (wait_us == 0)
-        user_run(u);
-    else
-        uv_timer_start(&u->timer, on_user_timer, (wait_us + 500) / 1000, 0);
-}
-
-static void user_run(user_t *u)
-{
-    runner_t *run = u->run;
-    prep_t *p = &run->preps[picker_pick(&run->picker, &run->rng)];
-    u->prep = p;
-    inflight_link(run, u);
-    body_reset(&u->body);
-    http_result_t failed;
-    if (http_send(u->conn, p->req, &failed) != 0) {
-        /* The client could not even start it (out of memory inside it, say):
-         * count it against the task and let the user think before trying
-         * again. */
-        char ebuf[SNAP_ERROR_TEXT];
-        stats_record(run->stats, p->entry, now_ms(run), 0, 0, http_error_text(&failed, ebuf, sizeof ebuf));
-        inflight_unlink(run, u);
-        uv_timer_start(&u->timer, on_user_timer, 1000, 0);
-    }
+    u->iter_us += res->latency_us;
+    user_next(u, err == NULL);
 }
 
 static void user_spawn(runner_t *run)
 {
     user_t *u = xcalloc(1, sizeof *u);
     u->run = run;
+    uint64_t id = run->cfg.user_id_first + run->next_user_id * run->cfg.user_id_step;
+    if (session_init(&u->sess, run->cfg.plan, id, &run->rng) != 0) {
+        /* A unique data file has no row left for a new user: the data is
+         * used up, and the engine ends the test (not a failure to start). */
+        free(u);
+        run->data_exhausted++;
+        return;
+    }
     u->conn = http_conn_new(run->client, u);
     if (!u->conn) {
+        session_free(&u->sess, &run->scratch);
         free(u);
         run->spawn_failures++;
         return;
     }
+    run->next_user_id++;
     body_alloc(&u->body, run->max_needle, run->cfg.on_failure != NULL);
     uv_timer_init(run->loop, &u->timer);
     u->timer.data = u;
     run->open_users++;
     run->users = snap_reserve(run->users, &run->cap_users, run->n_users + 1, sizeof *run->users);
     run->users[run->n_users++] = u;
-    user_run(u);     /* a new user runs its first task at once, as Locust's do */
+    /* A new user runs its on-start, or its first task, at once, as Locust's do. */
+    if (run->on_start.n) {
+        u->phase = PHASE_START;
+        u->seq = &run->on_start;
+        run->not_started++;
+        user_send(u);
+    } else {
+        u->started = true;
+        u->phase = PHASE_TASK;
+        on_user_timer(&u->timer);
+    }
 }
 
 /* The newest user stops: at once if it is waiting, after its request if not. */
@@ -264,8 +462,8 @@ static void user_retire_newest(runner_t *run)
     user_t *u = run->users[--run->n_users];
     if (u->prep)
         u->stopping = true;
-    else
-        user_close(u);
+    else if (!u->stopping)
+        user_stop(u);
 }
 
 /* ---- the interface ------------------------------------------------------ */
@@ -275,6 +473,7 @@ static void cancel_in_flight(runner_t *run)
     while (run->in_flight.next != &run->in_flight) {
         user_t *u = run->in_flight.next;
         http_cancel(u->conn);
+        session_end(&u->sess, &run->scratch);
         inflight_unlink(run, u);
         run->cancelled++;
         user_close(u);
@@ -305,27 +504,65 @@ static void on_stop_timeout(uv_timer_t *t)
     maybe_idle(run);
 }
 
+static int prepare_seq(runner_t *run, const plan_task_t *t, seq_t *out, char *err, size_t errlen)
+{
+    const plan_t *plan = run->cfg.plan;
+    out->n = t->n_steps;
+    out->preps = xcalloc(t->n_steps ? t->n_steps : 1, sizeof *out->preps);
+    for (size_t i = 0; i < t->n_steps; i++) {
+        const plan_step_t *st = &t->steps[i];
+        prep_t *p = &out->preps[i];
+        p->step = st;
+        p->entry = st->entry;
+        /* A templated target gets its path with each send: the prepared
+         * request knows only its origin. */
+        if (st->target_t.dynamic) {
+            const char *field = strstr(st->target, "{{");
+            char *fixed = xstrndup(st->target, (size_t)(field - st->target));
+            if (url_is_absolute(fixed)) {
+                const char *auth = strstr(fixed, "://") + 3;
+                fixed[(size_t)(auth - fixed) + strcspn(auth, "/")] = '\0';
+                p->url = url_resolve(fixed, "/");
+            } else {
+                p->url = url_resolve(run->cfg.host, "/");
+            }
+            free(fixed);
+        } else {
+            p->url = url_resolve(run->cfg.host, st->target);
+        }
+        p->needle_len = st->expect_body ? strlen(st->expect_body) : 0;
+        if (p->needle_len > run->max_needle)
+            run->max_needle = p->needle_len;
+        uint64_t timeout_us = st->timeout_us ? st->timeout_us : plan->timeout_us;
+        p->req = http_request_new(run->client, plan, st, p->url, timeout_us, err, errlen);
+        if (!p->req)
+            return -1;
+    }
+    return 0;
+}
+
+static void free_seq(runner_t *run, seq_t *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        http_request_free(run->client, s->preps[i].req);
+        free(s->preps[i].url);
+    }
+    free(s->preps);
+    s->preps = NULL;
+    s->n = 0;
+}
+
 static int prepare(runner_t *run, char *err, size_t errlen)
 {
     const plan_t *plan = run->cfg.plan;
-    run->n_preps = plan->n_tasks;
-    run->preps = xcalloc(plan->n_tasks, sizeof *run->preps);
-    unsigned *weights = xcalloc(plan->n_tasks, sizeof *weights);
-    int rc = 0;
+    run->tasks = xcalloc(plan->n_tasks ? plan->n_tasks : 1, sizeof *run->tasks);
+    unsigned *weights = xcalloc(plan->n_tasks ? plan->n_tasks : 1, sizeof *weights);
+    int rc = prepare_seq(run, &plan->on_start, &run->on_start, err, errlen);
+    if (rc == 0)
+        rc = prepare_seq(run, &plan->on_stop, &run->on_stop, err, errlen);
     for (size_t i = 0; i < plan->n_tasks && rc == 0; i++) {
-        const plan_task_t *t = &plan->tasks[i];
-        prep_t *p = &run->preps[i];
-        p->task = t;
-        p->entry = t->entry;
-        weights[i] = t->weight;
-        p->url = url_resolve(run->cfg.host, t->target);
-        p->needle_len = t->expect_body ? strlen(t->expect_body) : 0;
-        if (p->needle_len > run->max_needle)
-            run->max_needle = p->needle_len;
-        uint64_t timeout_us = t->timeout_us ? t->timeout_us : plan->timeout_us;
-        p->req = http_request_new(run->client, plan, t, p->url, timeout_us, err, errlen);
-        if (!p->req)
-            rc = -1;
+        weights[i] = plan->tasks[i].weight;
+        rc = prepare_seq(run, &plan->tasks[i], &run->tasks[i], err, errlen);
     }
     if (rc == 0 && picker_init(&run->picker, weights, plan->n_tasks) != 0) {
         snprintf(err, errlen, "every task has weight 0: nothing to run");
@@ -339,11 +576,16 @@ runner_t *runner_new(const runner_config_t *cfg, char *err, size_t errlen)
 {
     runner_t *run = xcalloc(1, sizeof *run);
     run->cfg = *cfg;
+    if (run->cfg.user_id_first == 0)
+        run->cfg.user_id_first = 1;
+    if (run->cfg.user_id_step == 0)
+        run->cfg.user_id_step = 1;
     run->loop = cfg->loop;
     run->stats = cfg->stats;
     run->in_flight.next = run->in_flight.prev = &run->in_flight;
     rng_seed(&run->rng, cfg->seed);
     run->epoch_ms = uv_now(run->loop);
+    scratch_init(&run->scratch, cfg->plan, cfg->host);
     http_client_config_t hc = {
         .kind = cfg->client,
         .loop = cfg->loop,
@@ -353,10 +595,12 @@ runner_t *runner_new(const runner_config_t *cfg, char *err, size_t errlen)
         .no_retry = cfg->no_retry,
         .failure_detail = cfg->on_failure != NULL,
         .on_body = on_body,
+        .on_header = on_header,
         .on_done = on_request_done,
     };
     run->client = http_client_new(&hc, err, errlen);
     if (!run->client) {
+        scratch_free(&run->scratch);
         free(run);
         return NULL;
     }
@@ -403,12 +647,18 @@ void runner_stop(runner_t *run)
         return;
     }
     run->stopping = true;
-    while (run->n_users)
-        user_retire_newest(run);
-    if (run->cfg.stop_timeout_us == 0)
+    if (run->cfg.stop_timeout_us == 0) {
+        /* No drain: nothing in flight finishes, and no on-stop runs. */
+        run->no_drain = true;
+        while (run->n_users)
+            user_retire_newest(run);
         cancel_in_flight(run);
-    else if (run->n_in_flight)
-        uv_timer_start(&run->stop_timer, on_stop_timeout, (run->cfg.stop_timeout_us + 999) / 1000, 0);
+    } else {
+        while (run->n_users)
+            user_retire_newest(run);
+        if (run->n_in_flight)
+            uv_timer_start(&run->stop_timer, on_stop_timeout, (run->cfg.stop_timeout_us + 999) / 1000, 0);
+    }
     maybe_idle(run);
 }
 
@@ -422,6 +672,8 @@ void runner_status(const runner_t *run, runner_status_t *out)
     out->out_of_fds = run->out_of_fds;
     out->out_of_ports = run->out_of_ports;
     out->retries = http_client_retries(run->client);
+    out->not_started = run->not_started;
+    out->data_exhausted = run->data_exhausted;
 }
 
 void runner_close(runner_t *run)
@@ -444,13 +696,14 @@ void runner_free(runner_t *run)
 {
     if (!run)
         return;
-    for (size_t i = 0; i < run->n_preps; i++) {
-        http_request_free(run->client, run->preps[i].req);
-        free(run->preps[i].url);
-    }
+    for (size_t i = 0; run->tasks && i < run->cfg.plan->n_tasks; i++)
+        free_seq(run, &run->tasks[i]);
+    free_seq(run, &run->on_start);
+    free_seq(run, &run->on_stop);
     http_client_free(run->client);
     picker_free(&run->picker);
-    free(run->preps);
+    scratch_free(&run->scratch);
+    free(run->tasks);
     free(run->users);
     free(run);
 }

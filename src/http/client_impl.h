@@ -6,12 +6,17 @@
 
 #include "http/client.h"
 
+/* request_new's message says what is wrong, without naming the step:
+ * client.c does. send gets a fill that client.c has checked (an origin-form
+ * target without its fragment, whole header lines), or NULL when there is
+ * nothing to fill. */
 typedef struct {
-    http_request_t *(*request_new)(http_client_t *c, const plan_t *plan, const plan_task_t *task,
+    http_request_t *(*request_new)(http_client_t *c, const plan_t *plan, const plan_step_t *step,
                                    const char *url, uint64_t timeout_us, char *err, size_t errlen);
     void (*request_free)(http_client_t *c, http_request_t *r);
     http_conn_t *(*conn_new)(http_client_t *c, void *user);
-    int (*send)(http_conn_t *conn, http_request_t *r, http_result_t *failed);
+    int (*send)(http_conn_t *conn, http_request_t *r, const http_fill_t *fill,
+                http_result_t *failed);
     void (*cancel)(http_conn_t *conn);
     void (*conn_close)(http_conn_t *conn, http_closed_cb on_closed);
     void (*close)(http_client_t *c);

@@ -1,8 +1,19 @@
 /* curl_client: see include/http/curl_client.h.
  *
  * The hot path is on_transfer_done -> the owner's on_done -> cc_send: no
- * allocation (easy handles come from the task's pool), no system call of our
- * own (libcurl measures the time). */
+ * allocation (easy handles come from the step's pool), no system call of our
+ * own (libcurl measures the time).
+ *
+ * A send with a fill (http_fill_t) changes three options of the pooled
+ * handle for one transfer, pointing them into the user's connection, whose
+ * buffers grow to the largest request and stay: CURLOPT_HTTPHEADER (a list
+ * of our own nodes: the prepared lines, then the fill's), CURLOPT_POSTFIELDS
+ * (a copy of the body) and CURLOPT_URL (the origin and the fill's target;
+ * libcurl copies it, its one allocation per filled send). The first two are
+ * set back to the prepared values when the handle returns to its pool, so
+ * no handle keeps a pointer into a connection that may be freed; the URL
+ * is set back lazily, before the next send without a target (at release it
+ * would free the effective URL the result points to). */
 #include "http/curl_client.h"
 
 #include <errno.h>
@@ -28,17 +39,21 @@ typedef struct curl_client curl_client_t;
 typedef struct curl_conn curl_conn_t;
 typedef struct curl_req curl_req_t;
 
-/* A task's request: the URL and headers, and its pool of easy handles. */
+/* A step's request: the URL and headers, and its pool of easy handles. */
 struct http_request {
     curl_client_t *client;
-    const plan_task_t *task;
+    const plan_step_t *step;
     char *url;
+    size_t origin_len;             /* url's "scheme://authority": a fill's target follows it */
     uint64_t timeout_us;
-    struct curl_slist *headers;
-    curl_req_t *pool;              /* easy handles ready for this task */
+    struct curl_slist *headers;    /* the static ones (a dynamic one comes with each send) */
+    size_t n_headers;
+    bool posts;                    /* its handles send a body (CURLOPT_POSTFIELDS) */
+    bool keep_headers;             /* its handles give every response header to on_header */
+    curl_req_t *pool;              /* easy handles ready for this step */
 };
 
-/* One easy handle, in flight or waiting in its task's pool. */
+/* One easy handle, in flight or waiting in its step's pool. */
 struct curl_req {
     CURL *easy;
     http_request_t *prep;
@@ -51,6 +66,10 @@ struct curl_req {
     unsigned retried;              /* of them, libcurl's retries we allowed */
     bool retry_refused;            /* on_prereq stopped a retry: the transfer failed so */
     unsigned lifetime_retries;     /* libcurl's retries over the handle's life, refused or not */
+    bool url_filled;               /* CURLOPT_URL is a fill's: set back before a send without */
+    bool headers_filled;           /* CURLOPT_HTTPHEADER, ... */
+    bool body_filled;              /* ... CURLOPT_POSTFIELDS point into conn: set back at release */
+    bool header_block_done;        /* on_curl_header: the response's header block has ended */
 };
 
 struct curl_conn {
@@ -60,6 +79,16 @@ struct curl_conn {
     CURLSH *share;                 /* the user's connection cache and cookie jar */
     const char *iface;             /* "host!ADDR" for CURLOPT_INTERFACE, or NULL */
     curl_req_t *req;               /* in flight */
+    /* A filled send's parts, read by the handle in flight; each grows to
+     * the largest request and stays (freed with the connection). */
+    char *url_buf;                 /* the origin and the fill's target */
+    size_t url_cap;
+    char *hdr_buf;                 /* the fill's header lines, each NUL-terminated */
+    size_t hdr_cap;
+    struct curl_slist *nodes;      /* the prepared header list copied, then the fill's lines */
+    size_t nodes_cap;
+    char *body_buf;                /* the fill's body */
+    size_t body_cap;
 };
 
 struct curl_client {
@@ -131,6 +160,40 @@ static size_t on_curl_body(char *data, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+/* For a step that keeps headers: each header line of each response (libcurl
+ * hands over whole lines, every response's: redirects' and 1xx ones too).
+ * A status line starts a response, so on_header hears NULL; lines after the
+ * header block (trailers) and continuation lines are not headers given. */
+static size_t on_curl_header(char *data, size_t size, size_t nmemb, void *ud)
+{
+    curl_req_t *r = ud;
+    size_t n = size * nmemb;
+    http_header_cb on_header = r->prep->client->cfg.on_header;
+    void *user = r->conn->user;
+    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+        r->header_block_done = false;
+        on_header(user, NULL, 0, NULL, 0);
+        return n;
+    }
+    size_t len = n;
+    while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+        len--;
+    if (len == 0)
+        r->header_block_done = true;
+    if (len == 0 || r->header_block_done || data[0] == ' ' || data[0] == '\t')
+        return n;
+    const char *colon = memchr(data, ':', len);
+    if (!colon || colon == data)
+        return n;
+    const char *v = colon + 1, *end = data + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    on_header(user, data, (size_t)(colon - data), v, (size_t)(end - v));
+    return n;
+}
+
 /* With failure detail, the header block each request sent (the last one,
  * after redirects), as libcurl reports it. */
 static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
@@ -171,7 +234,7 @@ static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_por
     curl_client_t *cc = r->prep->client;
     const char *method = NULL;
     if (curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_METHOD, &method) != CURLE_OK || !method)
-        method = r->prep->task->method;
+        method = r->prep->step->method;
     if (cc->cfg.no_retry || !http_method_idempotent(method)) {
         r->retry_refused = true;
         return CURL_PREREQFUNC_ABORT;
@@ -181,11 +244,36 @@ static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_por
     return CURL_PREREQFUNC_OK;
 }
 
-/* A new easy handle with every option of the task set: a request later only
- * attaches the user's share (and source address). */
+/* The method's options, with the prepared body (a fill's is set per send
+ * and set back with this): a GET or DELETE without a body is a plain
+ * request with no POSTFIELDS (set back to none); with a body, or a POST,
+ * the body goes as POSTFIELDS (Content-Length and a default Content-Type)
+ * under the method's own name. */
+static void set_method(CURL *e, const http_request_t *p)
+{
+    const plan_step_t *t = p->step;
+    bool get = strcmp(t->method, "GET") == 0;
+    if (strcmp(t->method, "HEAD") == 0) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else if (!p->posts) {
+        /* POSTFIELDS first: setting it makes the request a POST, which
+         * HTTPGET then undoes (a CUSTOMREQUEST name stays). */
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, get ? NULL : t->method);
+    } else {
+        if (strcmp(t->method, "POST") != 0)
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, t->method);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->body_len);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body ? t->body : "");
+    }
+}
+
+/* A new easy handle with every option of the step set: a request later only
+ * attaches the user's share (and source address), and a fill's parts. */
 static curl_req_t *req_new(http_request_t *p)
 {
-    const plan_task_t *t = p->task;
     const http_client_config_t *cfg = &p->client->cfg;
     curl_req_t *r = xcalloc(1, sizeof *r);
     r->prep = p;
@@ -208,13 +296,17 @@ static curl_req_t *req_new(http_request_t *p)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_curl_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+    if (p->keep_headers) {
+        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_curl_header);
+        curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+    }
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
     curl_easy_setopt(e, CURLOPT_PREREQDATA, r);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
     curl_easy_setopt(e, CURLOPT_USERAGENT, HOPPER_USER_AGENT);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)((p->timeout_us + 999) / 1000));
     /* Redirects are followed as Locust's HttpUser does, counted under the
-     * task's name with the whole chain's time. */
+     * step's name with the whole chain's time. */
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)HOPPER_MAX_REDIRECTS);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -229,18 +321,7 @@ static curl_req_t *req_new(http_request_t *p)
     }
     /* The cookie engine on; the jar itself is the user's share. */
     curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
-    if (strcmp(t->method, "GET") == 0 && !t->body) {
-        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    } else if (strcmp(t->method, "HEAD") == 0) {
-        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    } else {
-        if (strcmp(t->method, "POST") != 0)
-            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, t->method);
-        if (t->body || strcmp(t->method, "POST") == 0) {
-            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->body_len);
-            curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body ? t->body : "");
-        }
-    }
+    set_method(e, p);
     return r;
 }
 
@@ -278,8 +359,13 @@ static curl_req_t *req_acquire(http_request_t *p)
 static void req_release(curl_req_t *r)
 {
     /* Detach the user's share so a stopped user's share can be freed while
-     * this handle waits in the pool. */
+     * this handle waits in the pool; the same for a fill's parts. */
     curl_easy_setopt(r->easy, CURLOPT_SHARE, NULL);
+    if (r->headers_filled)
+        curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->prep->headers);
+    if (r->body_filled)
+        set_method(r->easy, r->prep);
+    r->headers_filled = r->body_filled = false;
     r->conn = NULL;
     r->next_free = r->prep->pool;
     r->prep->pool = r;
@@ -326,32 +412,51 @@ static void on_transfer_done(curluv_t *cu, CURL *easy, CURLcode rc, void *arg)
 
 /* ---- the interface ----------------------------------------------------------------- */
 
-static http_request_t *cc_request_new(http_client_t *c, const plan_t *plan, const plan_task_t *t,
-                                        const char *url, uint64_t timeout_us, char *err,
-                                        size_t errlen)
+/* Appends a header line to the prepared list, counting it. */
+static void add_header(http_request_t *p, const char *line)
 {
+    struct curl_slist *l = curl_slist_append(p->headers, line);
+    if (l) {
+        p->headers = l;
+        p->n_headers++;
+    }
+}
+
+static http_request_t *cc_request_new(http_client_t *c, const plan_t *plan, const plan_step_t *t,
+                                      const char *url, uint64_t timeout_us, char *err,
+                                      size_t errlen)
+{
+    curl_client_t *cc = (curl_client_t *)c;
     http_request_t *p = xcalloc(1, sizeof *p);
-    p->client = (curl_client_t *)c;
-    p->task = t;
+    p->client = cc;
+    p->step = t;
     p->url = xstrdup(url);
+    const char *auth = strstr(url, "://");
+    p->origin_len = auth ? (size_t)(auth + 3 - url) + strcspn(auth + 3, "/?#") : strlen(url);
     p->timeout_us = timeout_us;
+    p->posts = strcmp(t->method, "HEAD") != 0 && (t->body || strcmp(t->method, "POST") == 0);
+    p->keep_headers = t->keep_headers && cc->cfg.on_header;
     /* A plan's Content-Length equals the body's (the hopperfile checks it):
      * libcurl sets the same one itself, and drops it when a redirect makes
-     * the request a GET, which a header of ours would not be. */
+     * the request a GET, which a header of ours would not be. A header
+     * whose value is a template comes with each send (its name needs no
+     * care here: libcurl adds a default only for a header not in the list
+     * it is given, which the send's list is). */
     for (int l = 0; l < 2; l++) {
         char *const *list = l == 0 ? plan->headers : t->headers;
+        const tmpl_t *tmpls = l == 0 ? plan->header_t : t->header_t;
         size_t n = l == 0 ? plan->n_headers : t->n_headers;
         for (size_t h = 0; h < n; h++)
-            if (strncasecmp(list[h], "Content-Length:", 15) != 0)
-                p->headers = curl_slist_append(p->headers, list[h]);
+            if (strncasecmp(list[h], "Content-Length:", 15) != 0 && !(tmpls && tmpls[h].dynamic))
+                add_header(p, list[h]);
     }
-    /* No "Expect: 100-continue" round trip for large bodies. */
-    if (t->body)
-        p->headers = curl_slist_append(p->headers, "Expect:");
+    /* No "Expect: 100-continue" round trip for large bodies; a fill may
+     * bring a body to any step, and libcurl never sends the empty line. */
+    add_header(p, "Expect:");
     /* Make the first handle now, so that a bad option shows before load. */
     curl_req_t *r = req_new(p);
     if (!r) {
-        snprintf(err, errlen, "libcurl could not create a request for task '%s'", t->id);
+        snprintf(err, errlen, "libcurl could not create a request");
         http_request_free(c, p);
         return NULL;
     }
@@ -395,7 +500,96 @@ static http_conn_t *cc_conn_new(http_client_t *c, void *user)
     return &conn->base;
 }
 
-static int cc_send(http_conn_t *hc, http_request_t *p, http_result_t *failed)
+/* Grows a connection's buffer to need items of unit bytes (doubling): the
+ * buffers grow to the largest request and stay, so filled sends stop
+ * allocating. Their old contents are not kept. */
+static void *grow(void *buf, size_t *cap, size_t need, size_t unit)
+{
+    if (need <= *cap)
+        return buf;
+    size_t n = *cap ? *cap : 16;
+    while (n < need)
+        n *= 2;
+    free(buf);
+    *cap = n;
+    return xmalloc(n * unit);
+}
+
+/* The URL: the prepared one's origin and the fill's target. */
+static void fill_url(curl_conn_t *conn, curl_req_t *r, const http_fill_t *f)
+{
+    const http_request_t *p = r->prep;
+    size_t need = p->origin_len + f->target_len + 1;
+    conn->url_buf = grow(conn->url_buf, &conn->url_cap, need, 1);
+    memcpy(conn->url_buf, p->url, p->origin_len);
+    memcpy(conn->url_buf + p->origin_len, f->target, f->target_len);
+    conn->url_buf[need - 1] = '\0';
+    curl_easy_setopt(r->easy, CURLOPT_URL, conn->url_buf);
+    r->url_filled = true;
+}
+
+/* The header list: our own nodes (struct curl_slist is public; libcurl
+ * only reads the list) for the prepared lines, then for the fill's, which
+ * are copied with each line's CRLF made its end. A line with an empty value
+ * is written "Name;", which libcurl sends as "Name:" (it drops "Name:"). */
+static void fill_headers(curl_conn_t *conn, curl_req_t *r, const http_fill_t *f)
+{
+    const http_request_t *p = r->prep;
+    size_t lines = 0;
+    for (const char *s = f->headers, *end = s + f->headers_len; s < end; lines++) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        s = nl ? nl + 1 : end;
+    }
+    conn->nodes = grow(conn->nodes, &conn->nodes_cap, p->n_headers + lines, sizeof *conn->nodes);
+    conn->hdr_buf = grow(conn->hdr_buf, &conn->hdr_cap, f->headers_len, 1);
+    size_t k = 0;
+    for (const struct curl_slist *h = p->headers; h; h = h->next, k++) {
+        conn->nodes[k].data = h->data;
+        conn->nodes[k].next = &conn->nodes[k + 1];
+    }
+    memcpy(conn->hdr_buf, f->headers, f->headers_len);
+    char *s = conn->hdr_buf, *end = s + f->headers_len;
+    while (s < end) {
+        /* client.c has checked the lines: each has a ':' and ends in CRLF. */
+        char *cr = memchr(s, '\r', (size_t)(end - s));
+        *cr = '\0';
+        char *colon = memchr(s, ':', (size_t)(cr - s));
+        char *v = colon + 1;
+        while (v < cr && (*v == ' ' || *v == '\t'))
+            v++;
+        if (v == cr) {
+            colon[0] = ';';
+            colon[1] = '\0';
+        }
+        conn->nodes[k].data = s;
+        conn->nodes[k].next = &conn->nodes[k + 1];
+        k++;
+        s = cr + 2;
+    }
+    conn->nodes[k - 1].next = NULL;
+    curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, conn->nodes);
+    r->headers_filled = true;
+}
+
+/* The body, copied, as POSTFIELDS; a method prepared without one keeps its
+ * name (POSTFIELDS alone would make it a POST). Not for a HEAD. */
+static void fill_body(curl_conn_t *conn, curl_req_t *r, const http_fill_t *f)
+{
+    const http_request_t *p = r->prep;
+    if (strcmp(p->step->method, "HEAD") == 0)
+        return;
+    conn->body_buf = grow(conn->body_buf, &conn->body_cap, f->body_len + 1, 1);
+    if (f->body_len)
+        memcpy(conn->body_buf, f->body, f->body_len);
+    if (!p->posts)
+        curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, p->step->method);
+    curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)f->body_len);
+    curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, conn->body_buf);
+    r->body_filled = true;
+}
+
+static int cc_send(http_conn_t *hc, http_request_t *p, const http_fill_t *fill,
+                   http_result_t *failed)
 {
     curl_conn_t *conn = (curl_conn_t *)hc;
     curl_req_t *r = req_acquire(p);
@@ -404,6 +598,17 @@ static int cc_send(http_conn_t *hc, http_request_t *p, http_result_t *failed)
         *failed = (http_result_t){.error = HTTP_E_CANNOT_CREATE};
         return -1;
     }
+    if (fill && fill->target) {
+        fill_url(conn, r, fill);
+    } else if (r->url_filled) {
+        curl_easy_setopt(r->easy, CURLOPT_URL, p->url);
+        r->url_filled = false;
+    }
+    if (fill && fill->headers_len)
+        fill_headers(conn, r, fill);
+    if (fill && fill->has_body)
+        fill_body(conn, r, fill);
+    r->header_block_done = false;
     curl_easy_setopt(r->easy, CURLOPT_SHARE, conn->share);
     if (conn->iface)
         curl_easy_setopt(r->easy, CURLOPT_INTERFACE, conn->iface);
@@ -436,6 +641,10 @@ static void cc_conn_close(http_conn_t *hc, http_closed_cb on_closed)
     cc_cancel(hc);
     void *user = conn->user;
     curl_share_cleanup(conn->share);
+    free(conn->url_buf);
+    free(conn->hdr_buf);
+    free(conn->nodes);
+    free(conn->body_buf);
     free(conn);
     if (on_closed)
         on_closed(user);

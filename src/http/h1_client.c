@@ -26,18 +26,16 @@ typedef struct {
     http_closed_cb on_closed;
 } h1c_conn_t;
 
-static http_request_t *h1c_request_new(http_client_t *c, const plan_t *plan, const plan_task_t *t,
+/* The message names the step: client.c adds which. */
+static http_request_t *h1c_request_new(http_client_t *c, const plan_t *plan, const plan_step_t *step,
                                        const char *url, uint64_t timeout_us, char *err, size_t errlen)
 {
     h1_client_t *hc = (h1_client_t *)c;
     http_request_t *r = xcalloc(1, sizeof *r);
     /* The request's bytes, once: the same absolute, percent-encoded URL
      * libcurl would be given (a base path prefix included). */
-    char why[256];
-    if (h1_request_prepare(&r->h1, &hc->origin, t->method, url, plan->headers, plan->n_headers,
-                           t->headers, t->n_headers, t->body, t->body_len, timeout_us,
-                           HOPPER_USER_AGENT, why, sizeof why) != 0) {
-        snprintf(err, errlen, "task '%s': %s", t->id, why);
+    if (h1_request_prepare_step(&r->h1, &hc->origin, plan, step, url, timeout_us,
+                                HOPPER_USER_AGENT, err, errlen) != 0) {
         free(r);
         return NULL;
     }
@@ -58,15 +56,17 @@ static http_conn_t *h1c_conn_new(http_client_t *c, void *user)
     h1_client_t *hc = (h1_client_t *)c;
     h1c_conn_t *w = xmalloc(sizeof *w);
     h1_conn_init(&w->conn, &hc->origin, hc->cfg.on_body, hc->cfg.on_done, user);
+    w->conn.on_header = hc->cfg.on_header;
     w->conn.base.ops = &h1_ops;
     w->on_closed = NULL;
     return &w->conn.base;
 }
 
-static int h1c_send(http_conn_t *c, http_request_t *r, http_result_t *failed)
+static int h1c_send(http_conn_t *c, http_request_t *r, const http_fill_t *fill,
+                    http_result_t *failed)
 {
     (void)failed; /* errors come through on_done */
-    h1_send((h1_conn_t *)c, &r->h1);
+    h1_send_fill((h1_conn_t *)c, &r->h1, fill);
     return 0;
 }
 

@@ -49,6 +49,7 @@
 #define F_REUSED (1u << 3)        /* sent on a KEPT connection */
 #define F_GOT_BYTES (1u << 4)     /* a byte of the answer arrived */
 #define F_EARLY (1u << 8)         /* ... while the request was still being written */
+#define F_ALL_HEADERS (1u << 9)   /* the request keeps headers: each goes to on_header */
 /* Response bits, reset at each response (a 100 Continue is one). */
 #define F_IN_VALUE (1u << 5)      /* the parser is inside a header value */
 #define F_HEADERS_DONE (1u << 6)
@@ -56,16 +57,20 @@
 
 #define F_RESPONSE (F_IN_VALUE | F_HEADERS_DONE | F_KEEP_ALIVE)
 #define F_ATTEMPT (F_REUSED | F_GOT_BYTES | F_EARLY | F_RESPONSE)
-#define F_REQUEST (F_RETRIED | F_NO_BODY | F_ATTEMPT)
+#define F_REQUEST (F_RETRIED | F_NO_BODY | F_ALL_HEADERS | F_ATTEMPT)
 
-/* The response headers kept; everything else is only parsed past. */
+/* The response headers kept; everything else is only parsed past, unless
+ * the request keeps every header (F_ALL_HEADERS): then K_EVERY gathers each
+ * name and value for on_header as well. */
 #define K_SET_COOKIE 1u
 #define K_LOCATION 2u
 #define K_ALL (K_SET_COOKIE | K_LOCATION)
+#define K_EVERY (1u << 2)
 static const char *const kept_names[2] = {"set-cookie", "location"};
 static const unsigned kept_lens[2] = {10, 8};
 
-#define HDR_VAL_MAX 65536 /* a longer Set-Cookie or Location is ignored */
+#define HDR_VAL_MAX 65536 /* a longer value is not kept (nor given to on_header) */
+#define HDR_NAME_MAX 1024 /* a longer name is not given to on_header */
 
 static const char crlf[] = "\r\n";
 
@@ -82,6 +87,30 @@ static const char *current_path(const h1_conn_t *c)
 static char lower(char ch) { return (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch; }
 
 static bool connected(const h1_conn_t *c) { return c->state == H1_OPEN || c->state == H1_KEPT; }
+
+/* After a callback of the owner's that may cancel (on_body, on_header):
+ * whether the request still runs. */
+static bool still_running(const h1_conn_t *c) { return connected(c) && c->req != NULL; }
+
+/* Grows a buffer to hold need bytes, by doubling: a connection's buffers
+ * grow to the largest use and stay. */
+static void reserve(char **buf, size_t *cap, size_t need, size_t first)
+{
+    if (need <= *cap)
+        return;
+    size_t n = *cap ? *cap : first;
+    while (n < need)
+        n *= 2;
+    *buf = xrealloc(*buf, n);
+    *cap = n;
+}
+
+/* The length of a prepared head's request line: its header lines follow. */
+static size_t request_line_len(const h1_request_t *r)
+{
+    const char *nl = memchr(r->head, '\n', r->head_len);
+    return nl ? (size_t)(nl - r->head) + 1 : r->head_len;
+}
 
 /* Clears the bits in mask, and the answer with the response's bits. */
 static void clear_bits(h1_conn_t *c, unsigned mask)
@@ -282,8 +311,7 @@ static void build_redirect(h1_conn_t *c, char *path)
     const h1_request_t *r = c->req;
     bool no_body = (c->flags & F_NO_BODY) != 0;
     const char *method = no_body ? (r->is_head ? "HEAD" : "GET") : r->method;
-    const char *line_end = memchr(r->head, '\n', r->head_len);
-    size_t first = line_end ? (size_t)(line_end - r->head) + 1 : r->head_len;
+    size_t first = request_line_len(r);
     size_t tail = r->head_len - first - (no_body ? r->framing_len : 0);
     size_t body = no_body ? 0 : r->body_len;
     size_t line = strlen(method) + 1 + strlen(path) + sizeof " HTTP/1.1\r\n" - 1;
@@ -321,41 +349,81 @@ static void follow_redirect(h1_conn_t *c)
 
 /* ---- parsing the answer ------------------------------------------------------------ */
 
-static void header_flush(h1_conn_t *c)
+/* The headers a response starts by keeping. */
+static unsigned kept_kinds(const h1_conn_t *c)
 {
-    if (c->hdr_kind == K_SET_COOKIE) {
+    return K_ALL | ((c->flags & F_ALL_HEADERS) ? K_EVERY : 0);
+}
+
+/* A header is complete: into the jar, as the Location, and to on_header.
+ * false if the owner cancelled from on_header. */
+static bool header_flush(h1_conn_t *c)
+{
+    unsigned kind = c->hdr_kind;
+    if (kind & K_SET_COOKIE) {
         cookie_jar_set(&c->cookies, c->hdr_val, c->hdr_val_len, current_path(c), time(NULL));
-    } else if (c->hdr_kind == K_LOCATION) {
+    } else if (kind & K_LOCATION) {
         free(c->location);
         c->location = xstrndup(c->hdr_val ? c->hdr_val : "", c->hdr_val_len);
     }
+    size_t name_len = c->hdr_name_len, val_len = c->hdr_val_len;
     c->hdr_kind = 0;
     c->hdr_val_len = 0;
+    c->hdr_name_len = 0;
+    if (!(kind & K_EVERY))
+        return true;
+    /* The parser has skipped the spaces before the value; those after it
+     * are no part of it either (RFC 9110 5.5), as libcurl's client trims. */
+    while (val_len > 0 && (c->hdr_val[val_len - 1] == ' ' || c->hdr_val[val_len - 1] == '\t'))
+        val_len--;
+    c->on_header(c->user, c->hdr_name ? c->hdr_name : "", name_len, c->hdr_val ? c->hdr_val : "",
+                 val_len);
+    return still_running(c);
 }
 
 static int on_message_begin(http_parser *p)
 {
     h1_conn_t *c = p->data;
     clear_bits(c, F_RESPONSE);
-    c->hdr_kind = K_ALL;
+    c->hdr_kind = kept_kinds(c);
     c->hdr_pos = 0;
     c->hdr_val_len = 0;
+    c->hdr_name_len = 0;
+    if (c->flags & F_ALL_HEADERS) {
+        /* A new response (after a redirect, or a 1xx): the owner forgets
+         * the headers it heard so far. */
+        c->on_header(c->user, NULL, 0, NULL, 0);
+        if (!still_running(c))
+            return -1;
+    }
     return 0;
 }
 
 /* Matches the name against the kept ones as its bytes arrive; most names
- * fail on their first or second byte. */
+ * fail on their first or second byte. When every header is kept, the name
+ * is gathered too. */
 static int on_header_field(http_parser *p, const char *at, size_t len)
 {
     h1_conn_t *c = p->data;
     if (c->flags & F_IN_VALUE) {
-        header_flush(c);
+        bool running = header_flush(c);
         c->flags &= ~F_IN_VALUE;
-        c->hdr_kind = (c->flags & F_HEADERS_DONE) ? 0 : K_ALL; /* trailers are not kept */
+        if (!running)
+            return -1;
+        c->hdr_kind = (c->flags & F_HEADERS_DONE) ? 0 : kept_kinds(c); /* trailers are not kept */
         c->hdr_pos = 0;
     }
     unsigned kind = c->hdr_kind, pos = c->hdr_pos;
-    for (size_t i = 0; i < len && kind; i++, pos++) {
+    if ((kind & K_EVERY) && len > 0) {
+        if (c->hdr_name_len + len > HDR_NAME_MAX) {
+            kind &= ~K_EVERY;
+        } else {
+            reserve(&c->hdr_name, &c->hdr_name_cap, c->hdr_name_len + len, 64);
+            memcpy(c->hdr_name + c->hdr_name_len, at, len);
+            c->hdr_name_len += len;
+        }
+    }
+    for (size_t i = 0; i < len && (kind & K_ALL); i++, pos++) {
         char ch = lower(at[i]);
         for (unsigned k = 0; k < 2; k++)
             if ((kind & (1u << k)) && (pos >= kept_lens[k] || kept_names[k][pos] != ch))
@@ -371,7 +439,7 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
     h1_conn_t *c = p->data;
     if (!(c->flags & F_IN_VALUE)) {
         c->flags |= F_IN_VALUE;
-        unsigned kind = 0;
+        unsigned kind = c->hdr_kind & K_EVERY;
         for (unsigned k = 0; k < 2; k++)
             if ((c->hdr_kind & (1u << k)) && c->hdr_pos == kept_lens[k])
                 kind |= 1u << k;
@@ -384,15 +452,9 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
         c->hdr_kind = 0;
         return 0;
     }
-    if (c->hdr_val_len + len > c->hdr_val_cap) {
-        size_t cap = c->hdr_val_cap ? c->hdr_val_cap : 256;
-        while (cap < c->hdr_val_len + len)
-            cap *= 2;
-        c->hdr_val = xrealloc(c->hdr_val, cap);
-        c->hdr_val_cap = cap;
-    }
     if (len == 0)
         return 0;       /* an empty value: nothing to add (and hdr_val may be NULL) */
+    reserve(&c->hdr_val, &c->hdr_val_cap, c->hdr_val_len + len, 256);
     memcpy(c->hdr_val + c->hdr_val_len, at, len);
     c->hdr_val_len += len;
     return 0;
@@ -402,8 +464,10 @@ static int on_headers_complete(http_parser *p)
 {
     h1_conn_t *c = p->data;
     if (c->flags & F_IN_VALUE) {
-        header_flush(c);
+        bool running = header_flush(c);
         c->flags &= ~F_IN_VALUE;
+        if (!running)
+            return -1;
     }
     c->hdr_kind = 0;
     c->flags |= F_HEADERS_DONE;
@@ -434,7 +498,7 @@ static int on_body(http_parser *p, const char *at, size_t len)
     c->body_bytes += len;
     if (c->on_body) {
         c->on_body(c->user, at, len);
-        if (!connected(c))
+        if (!still_running(c))
             return 1; /* the owner cancelled: stop parsing */
     }
     return 0;
@@ -667,10 +731,12 @@ static void on_connect(uv_connect_t *req, int status)
 static void all_closed(h1_conn_t *c)
 {
     free(c->hdr_val);
+    free(c->hdr_name);
     free(c->cookie_buf);
+    free(c->fill_buf);
     free_redirect(c);
-    c->hdr_val = c->cookie_buf = NULL;
-    c->hdr_val_cap = c->cookie_cap = 0;
+    c->hdr_val = c->hdr_name = c->cookie_buf = c->fill_buf = NULL;
+    c->hdr_val_cap = c->hdr_name_cap = c->cookie_cap = c->fill_cap = 0;
     cookie_jar_free(&c->cookies);
     if (c->on_closed)
         c->on_closed(c);
@@ -771,13 +837,108 @@ void h1_conn_init(h1_conn_t *c, h1_origin_t *o, http_body_cb on_body_cb, http_do
     c->parser.data = c;
 }
 
+/* The request with fill's parts, built in the connection's buffer in the
+ * layout of a prepared one: the request line (with fill's target, or the
+ * prepared line), the prepared header lines, fill's lines, the framing (of
+ * fill's body, or the prepared framing), "\r\n" and the body; then fill's
+ * target again, NUL-terminated, as the path that redirects and cookies
+ * read. The buffer grows to the largest request and stays, so a user's
+ * filled sends stop allocating once it has sent its largest. Redirects,
+ * retries and the failure detail use the result as they use a prepared
+ * request, until the next h1_send. */
+static const h1_request_t *fill_request(h1_conn_t *c, const h1_request_t *r, const http_fill_t *f)
+{
+    static const char version[] = " HTTP/1.1\r\n";
+    size_t first = request_line_len(r);
+    size_t headers_len = r->head_len - first - r->framing_len;
+    const char *body = r->body;
+    size_t body_len = r->body_len;
+    size_t type_len = 0, length_len = 0, framing_len = r->framing_len;
+    char length[48];
+    bool new_body = f->has_body && !r->is_head;
+    if (new_body) {
+        /* The framing of the prepared body, made for this one: the default
+         * Content-Type unless a header names one, and its length. */
+        body = f->body;
+        body_len = f->body_len;
+        type_len = r->custom_type ? 0 : sizeof H1_DEFAULT_CONTENT_TYPE - 1;
+        length_len = (size_t)snprintf(length, sizeof length, "Content-Length: %zu\r\n", body_len);
+        framing_len = type_len + length_len;
+    }
+    size_t method_len = strlen(r->method);
+    size_t line_len = f->target ? method_len + 1 + f->target_len + sizeof version - 1 : first;
+    size_t head_len = line_len + headers_len + f->headers_len + framing_len;
+    size_t need = head_len + 2 + body_len + (f->target ? f->target_len + 1 : 0);
+    if (need > c->fill_cap) {
+        /* Nothing in it is kept: a new buffer rather than a copying realloc.
+         * It stays with the connection while its user idles, so it starts
+         * small (a typical filled GET is 150-300 bytes) and doubles only
+         * as far as the user's largest request. */
+        free(c->fill_buf);
+        c->fill_buf = NULL;
+        c->fill_cap = 0;
+        reserve(&c->fill_buf, &c->fill_cap, need, 128);
+    }
+    char *p = c->fill_buf;
+    if (f->target) {
+        memcpy(p, r->method, method_len);
+        p[method_len] = ' ';
+        memcpy(p + method_len + 1, f->target, f->target_len);
+        memcpy(p + method_len + 1 + f->target_len, version, sizeof version - 1);
+    } else {
+        memcpy(p, r->head, first);
+    }
+    p += line_len;
+    memcpy(p, r->head + first, headers_len);
+    p += headers_len;
+    if (f->headers_len) {
+        memcpy(p, f->headers, f->headers_len);
+        p += f->headers_len;
+    }
+    if (new_body) {
+        memcpy(p, H1_DEFAULT_CONTENT_TYPE, type_len);
+        memcpy(p + type_len, length, length_len);
+    } else {
+        memcpy(p, r->head + r->head_len - r->framing_len, framing_len);
+    }
+    p += framing_len;
+    memcpy(p, crlf, 2);
+    p += 2;
+    if (body_len)
+        memcpy(p, body, body_len);
+    p += body_len;
+
+    h1_request_t *out = &c->filled;
+    *out = *r;  /* the method, the bits, the timeout and (without a target) the path */
+    out->head = c->fill_buf;
+    out->head_len = head_len;
+    out->body = c->fill_buf + head_len + 2;
+    out->body_len = body_len;
+    out->framing_len = framing_len;
+    if (f->target) {
+        memcpy(p, f->target, f->target_len);
+        p[f->target_len] = '\0';
+        out->path = p;
+    }
+    return out;
+}
+
 void h1_send(h1_conn_t *c, const h1_request_t *r)
 {
+    h1_send_fill(c, r, NULL);
+}
+
+void h1_send_fill(h1_conn_t *c, const h1_request_t *r, const http_fill_t *fill)
+{
+    if (fill && (fill->target || fill->headers_len || fill->has_body))
+        r = fill_request(c, r, fill);
     c->req = r;
     c->start_ns = uv_hrtime();
     c->body_bytes = 0;
     c->redirects = 0;
     clear_bits(c, F_REQUEST);
+    if (r->keep_headers && c->on_header)
+        c->flags |= F_ALL_HEADERS;
     c->pending = HTTP_OK;
     c->addr_try = 0;
     if (r->timeout_us)

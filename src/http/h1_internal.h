@@ -21,6 +21,8 @@
 #include "http/srcaddr.h"
 
 #define H1_READ_BUF 65536
+/* libcurl's default for a body sent without a Content-Type header. */
+#define H1_DEFAULT_CONTENT_TYPE "Content-Type: application/x-www-form-urlencoded\r\n"
 
 /* Formats a message into err (if any) and returns -1: the set-up calls'
  * error path in one line. */
@@ -64,7 +66,9 @@ bool h1_origin_same(const h1_origin_t *o, const char *a, size_t n);
 
 /* ---- a prepared request (h1_request.c) -------------------------------------------- */
 
-/* A task's request, prepared once (h1_request_prepare). */
+/* A step's request, prepared once (h1_request_prepare), or one send's
+ * request with a fill's parts (h1_send builds it in the connection's
+ * buffer, in the same layout). */
 typedef struct {
     char *head;             /* "GET /p HTTP/1.1\r\nHost: ..\r\n...headers..\r\n" without the
                              * blank line: a Cookie header may follow. The one allocation
@@ -81,11 +85,14 @@ typedef struct {
     const char *path;       /* percent-encoded path and query, for redirects */
     bool is_head;           /* HEAD: the response has no body */
     bool idempotent;        /* RFC 9110's idempotent methods: may be retried */
+    bool custom_type;       /* a header (maybe a dynamic one) names the Content-Type:
+                             * a filled body gets no default one */
+    bool keep_headers;      /* every response header goes to the connection's on_header */
     uint64_t timeout_us;
 } h1_request_t;
 
-/* Builds a task's request for the origin: method, the percent-encoded target
- * (a path, or an absolute http:// URL of the same origin), the headers ("Name:
+/* Builds a request for the origin: method, the percent-encoded target (a
+ * path, or an absolute http:// URL of the same origin), the headers ("Name:
  * value", global then task), an optional body, the timeout. Adds Host,
  * User-Agent (user_agent; none if NULL), an Accept header for any type and,
  * as libcurl does for a body or a POST, Content-Length and a default
@@ -100,6 +107,16 @@ int h1_request_prepare(h1_request_t *r, const h1_origin_t *o, const char *method
                        char *const *task_headers, size_t n_task_headers, const char *body,
                        size_t body_len, uint64_t timeout_us, const char *user_agent, char *err,
                        size_t errlen);
+
+/* The same for a plan's step, sent to url (its target resolved, or the
+ * origin's root when a fill brings the target): the plan's and the step's
+ * headers, except those whose value is a template (header_t[i].dynamic; a
+ * NULL header_t array has none), whose bytes come with each send but whose
+ * names still replace the defaults (a dynamic Host too: the fill brings
+ * it). keep_headers as the step says. */
+int h1_request_prepare_step(h1_request_t *r, const h1_origin_t *o, const plan_t *plan,
+                            const plan_step_t *step, const char *url, uint64_t timeout_us,
+                            const char *user_agent, char *err, size_t errlen);
 void h1_request_free(h1_request_t *r);
 
 /* ---- a connection (h1_conn.c) ------------------------------------------------------ */
@@ -137,8 +154,11 @@ struct h1_conn {
     http_parser parser;
     h1_origin_t *origin;
     cookie_jar_t cookies;    /* this user's */
-    const h1_request_t *req; /* in flight, or NULL */
+    const h1_request_t *req; /* in flight (the prepared one, or &filled), or NULL */
     http_body_cb on_body;
+    http_header_cb on_header; /* NULL (h1_conn_init's), or set after it: hears the
+                             * response headers of requests that keep them, and
+                             * may cancel, as on_body may */
     http_done_cb on_done;
     h1_closed_cb on_closed;
     void *user;
@@ -156,13 +176,24 @@ struct h1_conn {
     http_error_t pending;    /* an error found inside h1_send, reported by the timer */
     int pending_errno;
     /* Response headers: only Set-Cookie and Location are kept, the name
-     * matched byte by byte as it arrives (it may be split across reads). */
+     * matched byte by byte as it arrives (it may be split across reads);
+     * every header too when the request keeps headers (its name gathered
+     * in hdr_name, which is never allocated otherwise). */
     unsigned hdr_kind, hdr_pos;
     char *hdr_val;           /* the value of a kept header, grown as needed */
     size_t hdr_val_len, hdr_val_cap;
+    char *hdr_name;          /* the name of the header, when all are kept */
+    size_t hdr_name_len, hdr_name_cap;
     char *location;          /* a redirect's Location, until it is followed */
     char *cookie_buf;        /* the Cookie header, sized to the jar */
     size_t cookie_cap;
+    /* A send with a fill: its whole request (head, "\r\n", body, then the
+     * NUL-terminated path) in fill_buf, which grows to the largest and
+     * stays; filled points into it (and at the prepared request's method)
+     * until the next h1_send. */
+    h1_request_t filled;
+    char *fill_buf;
+    size_t fill_cap;
 };
 
 /* Embedded in its owner; the owner's memory must live until on_closed. */
@@ -174,6 +205,12 @@ void h1_conn_init(h1_conn_t *c, h1_origin_t *o, http_body_cb on_body, http_done_
  * h1_conn_close abandons it. r must stay valid until then. May be called from
  * on_done. */
 void h1_send(h1_conn_t *c, const h1_request_t *r);
+
+/* The same with fill's parts (NULL: none), copied into the connection:
+ * fill's memory may change once the call returns. Its target must be an
+ * origin-form path without a fragment, its headers whole CRLF lines
+ * (client.c checks). */
+void h1_send_fill(h1_conn_t *c, const h1_request_t *r, const http_fill_t *fill);
 
 /* Abandons the request in flight, if any (no on_done), and closes the
  * connection; a later h1_send reconnects. Safe from on_body and on_done. */

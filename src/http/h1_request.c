@@ -1,4 +1,4 @@
-/* h1_request: a task's request bytes, built once before the run (see
+/* h1_request: a step's request bytes, built once before the run (see
  * src/http/h1_internal.h). Not on the hot path: it may allocate freely. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,11 +40,19 @@ static bool header_named(const char *h, const char *name)
     return strncasecmp(h, name, n) == 0 && h[n] == ':';
 }
 
-int h1_request_prepare(h1_request_t *r, const h1_origin_t *o, const char *method,
-                       const char *target, char *const *headers, size_t n_headers,
-                       char *const *task_headers, size_t n_task_headers, const char *body,
-                       size_t body_len, uint64_t timeout_us, const char *user_agent, char *err,
-                       size_t errlen)
+/* Whether header i of a list is sent with each request instead (its value
+ * is a template); a list without templates (NULL) has none. */
+static bool is_dynamic(const tmpl_t *tmpls, size_t i)
+{
+    return tmpls != NULL && tmpls[i].dynamic;
+}
+
+/* h1_request_prepare with two header lists (plan, then step), each with its
+ * templates or NULL. */
+static int prepare(h1_request_t *r, const h1_origin_t *o, const char *method, const char *target,
+                   char *const *const lists[2], const tmpl_t *const tmpls[2],
+                   const size_t counts[2], const char *body, size_t body_len, uint64_t timeout_us,
+                   const char *user_agent, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
     if (method == NULL || *method == '\0' || strpbrk(method, " \t\r\n"))
@@ -71,19 +79,21 @@ int h1_request_prepare(h1_request_t *r, const h1_origin_t *o, const char *method
             return h1_errf(err, errlen, "\"%s\": the target must be percent-encoded", target);
     }
 
-    /* Plan headers that replace the ones libcurl would add. */
-    char *const *lists[2] = {headers, task_headers};
-    size_t counts[2] = {n_headers, n_task_headers};
+    /* Plan headers that replace the ones libcurl would add; a dynamic one
+     * replaces it too, though its line comes with each send (a dynamic Host
+     * is refused before: client.c). */
     const char *custom_host = NULL;
-    bool custom_ua = false, custom_accept = false, custom_type = false;
+    bool dynamic_host = false, custom_ua = false, custom_accept = false, custom_type = false;
     for (int l = 0; l < 2; l++)
         for (size_t i = 0; i < counts[l]; i++) {
             const char *h = lists[l][i];
             const char *colon = h ? strchr(h, ':') : NULL;
             if (!colon || colon == h || strpbrk(h, "\r\n"))
                 return h1_errf(err, errlen, "header \"%s\": expected \"Name: value\"", h ? h : "");
-            if (header_named(h, "Host"))
+            if (header_named(h, "Host")) {
                 custom_host = h;
+                dynamic_host = is_dynamic(tmpls[l], i);
+            }
             custom_ua |= header_named(h, "User-Agent");
             custom_accept |= header_named(h, "Accept");
             custom_type |= header_named(h, "Content-Type");
@@ -109,10 +119,10 @@ int h1_request_prepare(h1_request_t *r, const h1_origin_t *o, const char *method
     size_t path_start = strlen(method) + 1;
     size_t path_end = b.len;
     sb_str(&b, " HTTP/1.1\r\n");
-    if (custom_host) {
+    if (custom_host && !dynamic_host) {
         sb_str(&b, custom_host);
         sb_add(&b, crlf, 2);
-    } else {
+    } else if (!custom_host) {
         sb_str(&b, "Host: ");
         sb_str(&b, o->origin_host);
         sb_add(&b, crlf, 2);
@@ -129,14 +139,15 @@ int h1_request_prepare(h1_request_t *r, const h1_origin_t *o, const char *method
             /* A plan's Content-Length equals the body's (the hopperfile
              * checks it): hopper's own, in the framing below, says the same
              * and is dropped with the body when a redirect makes a GET. */
-            if (lists[l][i] == custom_host || header_named(lists[l][i], "Content-Length"))
+            if (lists[l][i] == custom_host || header_named(lists[l][i], "Content-Length") ||
+                is_dynamic(tmpls[l], i))
                 continue;
             sb_str(&b, lists[l][i]);
             sb_add(&b, crlf, 2);
         }
     size_t framing_start = b.len;
     if (sends_body && !custom_type)
-        sb_str(&b, "Content-Type: application/x-www-form-urlencoded\r\n");
+        sb_str(&b, H1_DEFAULT_CONTENT_TYPE);
     if (sends_body || zero_length) {
         char line[48];
         snprintf(line, sizeof line, "Content-Length: %zu\r\n", body_len);
@@ -154,8 +165,36 @@ int h1_request_prepare(h1_request_t *r, const h1_origin_t *o, const char *method
     r->path = xstrndup(b.p + path_start, path_end - path_start);
     r->is_head = is_head;
     r->idempotent = http_method_idempotent(method);
+    r->custom_type = custom_type;
     r->timeout_us = timeout_us;
     return 0;
+}
+
+int h1_request_prepare(h1_request_t *r, const h1_origin_t *o, const char *method,
+                       const char *target, char *const *headers, size_t n_headers,
+                       char *const *task_headers, size_t n_task_headers, const char *body,
+                       size_t body_len, uint64_t timeout_us, const char *user_agent, char *err,
+                       size_t errlen)
+{
+    char *const *const lists[2] = {headers, task_headers};
+    const tmpl_t *const tmpls[2] = {NULL, NULL};
+    const size_t counts[2] = {n_headers, n_task_headers};
+    return prepare(r, o, method, target, lists, tmpls, counts, body, body_len, timeout_us,
+                   user_agent, err, errlen);
+}
+
+int h1_request_prepare_step(h1_request_t *r, const h1_origin_t *o, const plan_t *plan,
+                            const plan_step_t *step, const char *url, uint64_t timeout_us,
+                            const char *user_agent, char *err, size_t errlen)
+{
+    char *const *const lists[2] = {plan->headers, step->headers};
+    const tmpl_t *const tmpls[2] = {plan->header_t, step->header_t};
+    const size_t counts[2] = {plan->n_headers, step->n_headers};
+    int rc = prepare(r, o, step->method, url, lists, tmpls, counts, step->body, step->body_len,
+                     timeout_us, user_agent, err, errlen);
+    if (rc == 0)
+        r->keep_headers = step->keep_headers;
+    return rc;
 }
 
 void h1_request_free(h1_request_t *r)

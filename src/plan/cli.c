@@ -36,6 +36,7 @@ enum {
     OPT_HTTP_CLIENT,
     OPT_INSECURE,
     OPT_NO_RETRY,
+    OPT_VAR,
 };
 
 static const struct option long_options[] = {
@@ -68,6 +69,7 @@ static const struct option long_options[] = {
     {"http-client", required_argument, NULL, OPT_HTTP_CLIENT},
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"no-retry", no_argument, NULL, OPT_NO_RETRY},
+    {"var", required_argument, NULL, OPT_VAR},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -93,6 +95,8 @@ void cli_usage(FILE *f)
         "      --print-interval TIME  how often --no-tui prints the table (default 2s)\n"
         "      --exit-code-on-error N exit status when any request failed (default 1)\n"
         "      --seed N               seed for task picks and wait times (default: random)\n"
+        "      --var NAME=VALUE       set {{NAME}} in the hopperfile's templates (wins over\n"
+        "                             its 'var = NAME VALUE'); repeatable\n"
         "      --logfile FILE         append hopper's own messages to FILE as well\n"
         "\n"
         "Scale:\n"
@@ -281,6 +285,29 @@ cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *er
         case OPT_LOG_SECRETS:
             o->log_secrets = true;
             break;
+        case OPT_VAR: {
+            const char *eq = strchr(optarg, '=');
+            size_t n = eq ? (size_t)(eq - optarg) : 0;
+            bool ok = n > 0 && !(optarg[0] >= '0' && optarg[0] <= '9');
+            for (size_t i = 0; ok && i < n; i++) {
+                char ch = optarg[i];
+                ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                     ch == '_' || ch == '-';
+            }
+            if (!ok) {
+                snprintf(err, errlen, "--var '%s': expected NAME=VALUE, NAME of letters, digits, "
+                         "'-' and '_' (not starting with a digit)", optarg);
+                return CLI_USAGE_ERROR;
+            }
+            for (size_t i = 0; i < o->n_vars; i++)
+                if (strlen(o->vars[i].name) == n && strncmp(o->vars[i].name, optarg, n) == 0) {
+                    snprintf(err, errlen, "--var '%.*s' is given twice", (int)n, optarg);
+                    return CLI_USAGE_ERROR;
+                }
+            o->vars = xrealloc(o->vars, (o->n_vars + 1) * sizeof *o->vars);
+            o->vars[o->n_vars++] = (plan_var_t){ xstrndup(optarg, n), xstrdup(eq + 1), 0 };
+            break;
+        }
         case OPT_CHECK: {
             check_t parsed;
             if (check_parse(optarg, &parsed, err, errlen) != 0)
@@ -361,6 +388,13 @@ unsigned cli_default_workers(const plan_t *plan, uint64_t fd_per_process, unsign
 
 void cli_free(cli_opts_t *o)
 {
+    for (size_t i = 0; i < o->n_vars; i++) {
+        free(o->vars[i].name);
+        free(o->vars[i].value);
+    }
+    free(o->vars);
+    o->vars = NULL;
+    o->n_vars = 0;
     free(o->checks);
     o->checks = NULL;
     o->n_checks = 0;
@@ -386,14 +420,17 @@ int cli_apply(const cli_opts_t *o, plan_t *plan, char *err, size_t errlen)
         plan->run_time_set = true;
     }
     if (!plan->host) {
-        /* A task with an absolute URL needs no host; any path needs one. */
-        for (size_t i = 0; i < plan->n_tasks; i++) {
-            if (!url_is_absolute(plan->tasks[i].target)) {
-                snprintf(err, errlen,
-                         "%s: no host: give -H URL or 'host = URL' (task '%s' requests a path)",
-                         plan->path ? plan->path : o->hopperfile, plan->tasks[i].id);
-                return -1;
-            }
+        /* A step with an absolute URL needs no host; any path needs one. */
+        for (size_t q = 0; q < plan_n_sequences(plan); q++) {
+            const plan_task_t *t = plan_sequence(plan, q);
+            for (size_t k = 0; k < t->n_steps; k++)
+                if (!url_is_absolute(t->steps[k].target)) {
+                    snprintf(err, errlen,
+                             "%s:%u: no host: give -H URL or 'host = URL' (this request is to "
+                             "a path)", plan->path ? plan->path : o->hopperfile,
+                             t->steps[k].line);
+                    return -1;
+                }
         }
     }
     /* Each --check was parsed with the options; the endpoint it names is

@@ -61,16 +61,27 @@ typedef enum {
     KEY_NAME,
     KEY_EXPECT_STATUS,
     KEY_EXPECT_BODY,
+    KEY_EXPECT_JSON,
+    KEY_EXPECT_HEADER,
+    KEY_EXTRACT,
+    KEY_THINK,
+    KEY_ON_FAIL,
     KEY_CHECK,
+    KEY_VAR,
+    KEY_FILE,
+    KEY_ORDER,
+    KEY_PER,
     KEY_COUNT
 } key_id_t;
 
-enum { AT_TOP = 1, IN_TASK = 2 };
+/* Where a key may stand: at the top, in a [task] before or among its steps
+ * (weight), in a step (after a `request =` line), in a [data] section. */
+enum { AT_TOP = 1, IN_TASK = 2, IN_STEP = 4, IN_DATA = 8 };
 
 typedef struct {
     const char *name;
     key_id_t id;
-    unsigned where;   /* AT_TOP, IN_TASK or both */
+    unsigned where;
     bool repeatable;
 } key_def_t;
 
@@ -81,16 +92,25 @@ static const key_def_t key_defs[] = {
     { "hatch-rate", KEY_SPAWN_RATE, AT_TOP, false }, /* Locust's old name */
     { "run-time", KEY_RUN_TIME, AT_TOP, false },
     { "wait", KEY_WAIT, AT_TOP, false },
-    { "timeout", KEY_TIMEOUT, AT_TOP | IN_TASK, false },
-    { "header", KEY_HEADER, AT_TOP | IN_TASK, true },
+    { "timeout", KEY_TIMEOUT, AT_TOP | IN_STEP, false },
+    { "header", KEY_HEADER, AT_TOP | IN_STEP, true },
     { "weight", KEY_WEIGHT, IN_TASK, false },
-    { "request", KEY_REQUEST, IN_TASK, false },
-    { "body", KEY_BODY, IN_TASK, false },
-    { "body-file", KEY_BODY_FILE, IN_TASK, false },
-    { "name", KEY_NAME, IN_TASK, false },
-    { "expect-status", KEY_EXPECT_STATUS, IN_TASK, false },
-    { "expect-body", KEY_EXPECT_BODY, IN_TASK, false },
+    { "request", KEY_REQUEST, IN_TASK | IN_STEP, true },
+    { "body", KEY_BODY, IN_STEP, false },
+    { "body-file", KEY_BODY_FILE, IN_STEP, false },
+    { "name", KEY_NAME, IN_STEP, false },
+    { "expect-status", KEY_EXPECT_STATUS, IN_STEP, false },
+    { "expect-body", KEY_EXPECT_BODY, IN_STEP, false },
+    { "expect-json", KEY_EXPECT_JSON, IN_STEP, true },
+    { "expect-header", KEY_EXPECT_HEADER, IN_STEP, true },
+    { "extract", KEY_EXTRACT, IN_STEP, true },
+    { "think", KEY_THINK, IN_STEP, false },
+    { "on-fail", KEY_ON_FAIL, IN_STEP, false },
     { "check", KEY_CHECK, AT_TOP, true },
+    { "var", KEY_VAR, AT_TOP, true },
+    { "file", KEY_FILE, IN_DATA, false },
+    { "order", KEY_ORDER, IN_DATA, false },
+    { "per", KEY_PER, IN_DATA, false },
 };
 #define N_KEY_DEFS (sizeof key_defs / sizeof key_defs[0])
 
@@ -112,18 +132,42 @@ typedef struct {
     const char *spelling; /* which alias, so the message can say */
 } key_seen_t;
 
+/* The kind of section being read. */
+typedef enum { SEC_TOP, SEC_TASK, SEC_ON_START, SEC_ON_STOP, SEC_DATA } section_t;
+
+/* Where a template lives, so that it can be resolved when the whole file is
+ * read (a data section or an extract may come after its first use) and its
+ * errors still name its line. Sequences are named by index because the task
+ * array moves as it grows. */
+enum { SEQ_PLAN = -3, SEQ_ON_STOP = -2, SEQ_ON_START = -1 };
+enum { FIELD_TARGET = -1, FIELD_BODY = -2 };
+typedef struct {
+    long seq;                 /* a task index, or SEQ_* */
+    size_t step;
+    long field;               /* a header index, or FIELD_* */
+    unsigned line;
+} tmpl_site_t;
+
 typedef struct {
     const char *path;
     plan_t plan;              /* built here, handed over only on success */
+    const plan_var_t *cli_vars; /* --var NAME=VALUE: win over the plan's */
+    size_t n_cli_vars;
     size_t tasks_cap;
-    bool in_task;             /* plan.tasks[plan.n_tasks - 1] is open */
+    section_t sec;
+    plan_task_t *seq;         /* the open task, on-start or on-stop; NULL otherwise */
+    long seq_id;              /* its index or SEQ_* */
+    data_source_t *data;      /* the open [data] section */
     unsigned line;
     key_seen_t top_seen[KEY_COUNT];
-    key_seen_t task_seen[KEY_COUNT];
+    key_seen_t sec_seen[KEY_COUNT];  /* keys of the section itself (weight, file, ...) */
+    key_seen_t step_seen[KEY_COUNT];
     char *line_buf;           /* LINE_MAX_BYTES + 1: the current line, editable */
     unsigned *check_lines;    /* the line of each of plan.checks */
     framing_t top_framing;    /* Content-Length and Host at the top level */
-    framing_t task_framing;   /* ... and in the open task */
+    framing_t step_framing;   /* ... and in the open step */
+    tmpl_site_t *sites;       /* every template, for tmpl_resolve at the end */
+    size_t n_sites;
     char *err;
     size_t errlen;
 } parser_t;
@@ -575,7 +619,7 @@ static bool is_upper_token(const char *s, size_t n)
     return true;
 }
 
-static int parse_request(parser_t *p, plan_task_t *t, const char *v)
+static int parse_request(parser_t *p, plan_step_t *t, const char *v)
 {
     char q[QUOTE_SIZE], q2[QUOTE_SIZE];
     size_t method_len = strcspn(v, " \t");
@@ -589,15 +633,30 @@ static int parse_request(parser_t *p, plan_task_t *t, const char *v)
         return fail(p, "request: '%s': the method must be an upper-case word such as GET or POST",
                     quote_n(q, v, method_len));
     const char *why = NULL;
-    if (url_check_target(target, &why) != 0)
-        return fail(p, "request: '%s': %s", quote(q2, target), why);
+    /* A target with fields is checked up to its first field here (the
+     * origin must be written out: it decides where the connection goes) and
+     * percent-encoded as rendered, per request. */
+    const char *field = strstr(target, "{{");
+    char *fixed = xstrndup(target, field ? (size_t)(field - target) : strlen(target));
+    int bad = 0;
+    if (field != NULL && fixed[0] != '/' &&
+        (!url_is_absolute(fixed) || strchr(strstr(fixed, "//") + 2, '/') == NULL))
+        bad = fail(p, "request: '%s': a target with {{fields}} must start with '/' or with "
+                      "'http://host/' written out (fields may follow the first '/' of the path)",
+                   quote(q2, target));
+    else if (url_check_target(field != NULL && fixed[0] == '/' && fixed[1] == '\0' ? "/" : fixed,
+                              &why) != 0)
+        bad = fail(p, "request: '%s': %s", quote(q2, target), why);
+    free(fixed);
+    if (bad)
+        return -1;
     t->method = xstrndup(v, method_len);
     t->target = xstrdup(target);
     return 0;
 }
 
 /* "200-299, 304" into ranges. */
-static int parse_expect_status(parser_t *p, plan_task_t *t, const char *v)
+static int parse_expect_status(parser_t *p, plan_step_t *t, const char *v)
 {
     char q[QUOTE_SIZE], item_q[QUOTE_SIZE];
     char *copy = xstrdup(v);
@@ -734,7 +793,7 @@ static char *beside_hopperfile(const char *hopperfile, const char *name)
     return path;
 }
 
-static int parse_body_file(parser_t *p, plan_task_t *t, const char *v)
+static int parse_body_file(parser_t *p, plan_step_t *t, const char *v)
 {
     char q[QUOTE_SIZE];
     char *path = beside_hopperfile(p->path, v);
@@ -759,34 +818,104 @@ static int parse_body_file(parser_t *p, plan_task_t *t, const char *v)
     return 0;
 }
 
-/* ---- sections and lines ------------------------------------------------------ */
+/* ---- templates ------------------------------------------------------------ */
 
-static plan_task_t *current_task(parser_t *p)
+/* Compiles a template now (its syntax is this line's business) and notes
+ * where it is, so that its names are resolved when the whole file is read. */
+static int add_template(parser_t *p, const char *key, const char *text, size_t len,
+                        tmpl_t *out, long field)
 {
-    return p->in_task ? &p->plan.tasks[p->plan.n_tasks - 1] : NULL;
+    char why[ERR_MSG_SIZE];
+    if (tmpl_parse(text, len, out, why, sizeof why) != 0)
+        return fail(p, "%s: %s", key, why);
+    p->sites = xrealloc(p->sites, (p->n_sites + 1) * sizeof *p->sites);
+    p->sites[p->n_sites++] = (tmpl_site_t){
+        .seq = p->seq ? p->seq_id : SEQ_PLAN,
+        .step = p->seq && p->seq->n_steps ? p->seq->n_steps - 1 : 0,
+        .field = field,
+        .line = p->line,
+    };
+    return 0;
 }
 
-/* Checks the open task is complete and fills its defaults. */
-static int close_task(parser_t *p)
+/* ---- sections and lines ------------------------------------------------------ */
+
+static plan_step_t *current_step(parser_t *p)
 {
-    plan_task_t *t = current_task(p);
+    return p->seq && p->seq->n_steps ? &p->seq->steps[p->seq->n_steps - 1] : NULL;
+}
+
+static const char *seq_label(const parser_t *p, const plan_task_t *t, char *buf, size_t len)
+{
+    if (t == &p->plan.on_start)
+        return "[on-start]";
+    if (t == &p->plan.on_stop)
+        return "[on-stop]";
+    snprintf(buf, len, "task '%s'", t->id);
+    return buf;
+}
+
+/* Checks the open step is complete and fills its defaults. */
+static int close_step(parser_t *p)
+{
+    plan_step_t *t = current_step(p);
     if (t == NULL)
         return 0;
-    p->in_task = false;
-    if (t->method == NULL)
-        return fail_at(p, t->line, "task '%s' has no request (add e.g. 'request = GET /')", t->id);
-    if (t->name == NULL)
-        t->name = xstrdup(t->target);
+    char label[160];
+    seq_label(p, p->seq, label, sizeof label);
+    if (t->name == NULL) {
+        /* On-start and on-stop rows stand apart from the tasks' rows, even
+         * for the same request. */
+        const char *prefix = p->seq == &p->plan.on_start ? "[on-start] "
+                           : p->seq == &p->plan.on_stop  ? "[on-stop] " : "";
+        size_t n = strlen(prefix) + strlen(t->target) + 1;
+        t->name = xmalloc(n);
+        snprintf(t->name, n, "%s%s", prefix, t->target);
+    }
     /* A Content-Length is sent as written, so it must be the length of the
      * body that goes out (none for HEAD): any other desynchronises the
-     * connection. The top level's applies to every task. */
-    const framing_t *f = p->task_framing.length_line ? &p->task_framing : &p->top_framing;
+     * connection. The top level's applies to every step. */
+    const framing_t *f = p->step_framing.length_line ? &p->step_framing : &p->top_framing;
     size_t sent = strcmp(t->method, "HEAD") == 0 ? 0 : t->body_len;
-    if (f->length_line != 0 && f->length != sent)
+    bool fields = false;
+    for (size_t i = 0; i < t->body_t.n; i++)
+        fields |= t->body_t.pieces[i].kind != TP_LIT;
+    if (f->length_line != 0 && (fields || f->length != sent))
         return fail_at(p, f->length_line,
                        "header: 'Content-Length: %llu' does not match the %zu-byte body that "
-                       "task '%s' sends (hopper sets Content-Length itself: leave it out)",
-                       (unsigned long long)f->length, sent, t->id);
+                       "%s sends at line %u (hopper sets Content-Length itself: leave it out)",
+                       (unsigned long long)f->length, sent, label, t->line);
+    return 0;
+}
+
+/* Closes the open section: its last step, and what the section must have. */
+static int close_section(parser_t *p)
+{
+    if (close_step(p) != 0)
+        return -1;
+    if (p->seq != NULL && p->seq->n_steps == 0) {
+        char label[160];
+        return fail_at(p, p->seq->line, "%s has no request (add e.g. 'request = GET /')",
+                       seq_label(p, p->seq, label, sizeof label));
+    }
+    if (p->sec == SEC_DATA) {
+        data_source_t *d = p->data;
+        if (p->sec_seen[KEY_FILE].line == 0)
+            return fail_at(p, d->line, "data '%s' has no file (add 'file = NAME.csv')", d->name);
+        char why[ERR_MSG_SIZE];
+        char *path = d->path;
+        d->path = NULL;
+        int rc = data_load(d, path, why, sizeof why);
+        free(path);
+        if (rc != 0) {
+            /* The message names the data file's own line when the problem is
+             * inside it; the hopperfile's line says which section read it. */
+            return fail_at(p, p->sec_seen[KEY_FILE].line, "data '%s': %s", d->name, why);
+        }
+    }
+    p->seq = NULL;
+    p->data = NULL;
+    p->sec = SEC_TOP;
     return 0;
 }
 
@@ -794,6 +923,18 @@ static bool is_task_name_char(char c)
 {
     return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
            c == '_' || c == '.';
+}
+
+static int check_section_name(parser_t *p, const char *what, const char *name)
+{
+    char q[QUOTE_SIZE];
+    if (*name == '\0')
+        return fail(p, "the %s name is missing (write '[%s NAME]')", what, what);
+    for (const char *c = name; *c != '\0'; c++)
+        if (!is_task_name_char(*c))
+            return fail(p, "%s name '%s' may only contain letters, digits, '-', '_' and '.'",
+                        what, quote(q, name));
+    return 0;
 }
 
 static int parse_section(parser_t *p, char *s)
@@ -811,18 +952,56 @@ static int parse_section(parser_t *p, char *s)
     name = trim(name);
     if (*inner == '\0')
         return fail(p, "empty section header (expected '[task NAME]')");
-    if (strcmp(inner, "task") != 0)
-        return fail(p, "unknown section type '%s' (only [task NAME] sections exist)",
-                    quote(q, inner));
-    if (*name == '\0')
-        return fail(p, "the task name is missing (write '[task NAME]')");
-    for (const char *c = name; *c != '\0'; c++)
-        if (!is_task_name_char(*c))
-            return fail(p, "task name '%s' may only contain letters, digits, '-', '_' and '.'",
-                        quote(q, name));
-
-    if (close_task(p) != 0)
+    section_t sec;
+    if (strcmp(inner, "task") == 0)
+        sec = SEC_TASK;
+    else if (strcmp(inner, "data") == 0)
+        sec = SEC_DATA;
+    else if (strcmp(inner, "on-start") == 0)
+        sec = SEC_ON_START;
+    else if (strcmp(inner, "on-stop") == 0)
+        sec = SEC_ON_STOP;
+    else
+        return fail(p, "unknown section type '%s' (sections are [task NAME], [data NAME], "
+                       "[on-start] and [on-stop])", quote(q, inner));
+    if ((sec == SEC_ON_START || sec == SEC_ON_STOP) && *name != '\0')
+        return fail(p, "[%s] takes no name", inner);
+    if ((sec == SEC_TASK || sec == SEC_DATA) && check_section_name(p, inner, name) != 0)
         return -1;
+    if (sec == SEC_DATA && strchr(name, '.') != NULL)
+        return fail(p, "data name '%s' may not contain '.' (its columns are written "
+                       "{{%s.COLUMN}})", quote(q, name), quote(q, name));
+
+    if (close_section(p) != 0)
+        return -1;
+    memset(p->sec_seen, 0, sizeof p->sec_seen);
+    memset(p->step_seen, 0, sizeof p->step_seen);
+    memset(&p->step_framing, 0, sizeof p->step_framing);
+    p->sec = sec;
+    if (sec == SEC_DATA) {
+        for (size_t i = 0; i < p->plan.n_data; i++)
+            if (strcmp(p->plan.data[i].name, name) == 0)
+                return fail(p, "data '%s' is defined twice (first at line %u)", name,
+                            p->plan.data[i].line);
+        p->plan.data = xrealloc(p->plan.data, (p->plan.n_data + 1) * sizeof *p->plan.data);
+        p->data = &p->plan.data[p->plan.n_data++];
+        memset(p->data, 0, sizeof *p->data);
+        p->data->name = xstrdup(name);
+        p->data->line = p->line;
+        p->data->order = DATA_SEQUENTIAL;
+        p->data->per = DATA_PER_USER;
+        return 0;
+    }
+    if (sec != SEC_TASK) {
+        plan_task_t *t = sec == SEC_ON_START ? &p->plan.on_start : &p->plan.on_stop;
+        if (t->id != NULL)
+            return fail(p, "[%s] is defined twice (first at line %u)", inner, t->line);
+        t->id = xstrdup(inner);
+        t->line = p->line;
+        p->seq = t;
+        p->seq_id = sec == SEC_ON_START ? SEQ_ON_START : SEQ_ON_STOP;
+        return 0;
+    }
     for (size_t i = 0; i < p->plan.n_tasks; i++)
         if (strcmp(p->plan.tasks[i].id, name) == 0)
             return fail(p, "task '%s' is defined twice (first at line %u)", name,
@@ -837,9 +1016,38 @@ static int parse_section(parser_t *p, char *s)
     t->id = xstrdup(name);
     t->weight = 1;
     t->line = p->line;
-    p->in_task = true;
-    memset(p->task_seen, 0, sizeof p->task_seen);
-    memset(&p->task_framing, 0, sizeof p->task_framing);
+    p->seq = t;
+    p->seq_id = (long)p->plan.n_tasks - 1;
+    return 0;
+}
+
+/* var = NAME VALUE: the value is the rest of the line. */
+static int parse_var(parser_t *p, const char *v)
+{
+    char q[QUOTE_SIZE];
+    size_t n = strcspn(v, " \t");
+    const char *value = v + n;
+    while (is_blank(*value))
+        value++;
+    if (v[n] == '\0' || *value == '\0')
+        return fail(p, "var: '%s': expected 'NAME VALUE', e.g. 'var = api_key abc123'",
+                    quote(q, v));
+    char *name = xstrndup(v, n);
+    for (size_t i = 0; i < n; i++)
+        if (!is_task_name_char(name[i]) || name[i] == '.' || (i == 0 && is_digit(name[i]))) {
+            fail(p, "var: '%s': a name is letters, digits, '-' and '_', not starting with a "
+                    "digit", quote(q, name));
+            free(name);
+            return -1;
+        }
+    for (size_t i = 0; i < p->plan.n_vars; i++)
+        if (strcmp(p->plan.vars[i].name, name) == 0) {
+            fail(p, "var: '%s' is set twice (first at line %u)", name, p->plan.vars[i].line);
+            free(name);
+            return -1;
+        }
+    p->plan.vars = xrealloc(p->plan.vars, (p->plan.n_vars + 1) * sizeof *p->plan.vars);
+    p->plan.vars[p->plan.n_vars++] = (plan_var_t){ name, xstrdup(value), p->line };
     return 0;
 }
 
@@ -886,8 +1094,12 @@ static int set_top_key(parser_t *p, key_id_t id, const char *key, const char *v)
         char *h = NULL;
         if (parse_header(p, v, &h, &p->top_framing, NULL) != 0)
             return -1;
+        plan->header_t = xrealloc(plan->header_t, (plan->n_headers + 1) * sizeof *plan->header_t);
+        memset(&plan->header_t[plan->n_headers], 0, sizeof *plan->header_t);
+        size_t at = plan->n_headers;
         push_string(&plan->headers, &plan->n_headers, h);
-        return 0;
+        const char *value = strchr(h, ':') + 2;
+        return add_template(p, key, value, strlen(value), &plan->header_t[at], (long)at);
     }
     case KEY_CHECK: {
         /* Checked now, so a malformed gate stops the run before any load. */
@@ -901,41 +1113,85 @@ static int set_top_key(parser_t *p, key_id_t id, const char *key, const char *v)
         push_string(&plan->checks, &plan->n_checks, xstrdup(v));
         return 0;
     }
+    case KEY_VAR:
+        return parse_var(p, v);
     default:
         return fail(p, "'%s' cannot be used here", key); /* not reached: see key_defs */
     }
 }
 
-static int set_task_key(parser_t *p, key_id_t id, const char *key, const char *v)
+/* A new step: `request =` in a task, on-start or on-stop. */
+static int start_step(parser_t *p, const char *key, const char *v)
 {
-    plan_task_t *t = current_task(p);
-    uint64_t n = 0;
+    if (close_step(p) != 0)
+        return -1;
+    plan_task_t *t = p->seq;
+    t->steps = xrealloc(t->steps, (t->n_steps + 1) * sizeof *t->steps);
+    plan_step_t *st = &t->steps[t->n_steps++];
+    memset(st, 0, sizeof *st);
+    st->line = p->line;
+    memset(p->step_seen, 0, sizeof p->step_seen);
+    memset(&p->step_framing, 0, sizeof p->step_framing);
+    if (parse_request(p, st, v) != 0)
+        return -1;
+    return add_template(p, key, st->target, strlen(st->target), &st->target_t, FIELD_TARGET);
+}
+
+static int parse_think(parser_t *p, plan_step_t *t, const char *v)
+{
+    char q[QUOTE_SIZE];
+    char *copy = xstrdup(v);
+    char *w[3];
+    size_t n = split_words(copy, w, 3);
+    uint64_t a = 0, b = 0;
+    const char *why = NULL;
+    int rc = 0;
+    if (n < 1 || n > 2)
+        rc = fail(p, "think: '%s': expected a duration or two ('think = 1s', "
+                     "'think = 500ms 1s')", quote(q, v));
+    else if (duration_parse(w[0], &a, &why) != 0 || (n == 2 && duration_parse(w[1], &b, &why) != 0))
+        rc = fail(p, "think: '%s': %s", quote(q, v), why);
+    else if (n == 2 && a > b)
+        rc = fail(p, "think: '%s': the first bound is larger than the second", quote(q, v));
+    free(copy);
+    if (rc != 0)
+        return -1;
+    t->think = n == 2 ? (wait_spec_t){ .kind = WAIT_BETWEEN, .a_us = a, .b_us = b }
+                      : (wait_spec_t){ .kind = WAIT_CONSTANT, .a_us = a };
+    t->has_think = true;
+    return 0;
+}
+
+static int set_step_key(parser_t *p, key_id_t id, const char *key, const char *v)
+{
+    plan_step_t *t = current_step(p);
+    char q[QUOTE_SIZE], why[ERR_MSG_SIZE];
     switch (id) {
-    case KEY_WEIGHT:
-        if (value_whole(p, key, v, 0, WEIGHT_MAX, "too large (the limit is 1000000)", &n) != 0)
-            return -1;
-        t->weight = (unsigned)n;
-        return 0;
-    case KEY_REQUEST:
-        return parse_request(p, t, v);
     case KEY_HEADER: {
         char *h = NULL;
-        if (parse_header(p, v, &h, &p->task_framing, &p->top_framing) != 0)
+        if (parse_header(p, v, &h, &p->step_framing, &p->top_framing) != 0)
             return -1;
+        t->header_t = xrealloc(t->header_t, (t->n_headers + 1) * sizeof *t->header_t);
+        memset(&t->header_t[t->n_headers], 0, sizeof *t->header_t);
+        size_t at = t->n_headers;
         push_string(&t->headers, &t->n_headers, h);
-        return 0;
+        const char *value = strchr(h, ':') + 2;
+        return add_template(p, key, value, strlen(value), &t->header_t[at], (long)at);
     }
     case KEY_BODY:
     case KEY_BODY_FILE: {
         key_id_t other = id == KEY_BODY ? KEY_BODY_FILE : KEY_BODY;
-        if (p->task_seen[other].line != 0)
-            return fail(p, "%s: this task already has %s (line %u); use one or the other", key,
-                        other == KEY_BODY ? "a body" : "a body-file", p->task_seen[other].line);
-        if (id == KEY_BODY_FILE)
-            return parse_body_file(p, t, v);
-        t->body = xstrdup(v);
-        t->body_len = strlen(v);
-        return 0;
+        if (p->step_seen[other].line != 0)
+            return fail(p, "%s: this request already has %s (line %u); use one or the other", key,
+                        other == KEY_BODY ? "a body" : "a body-file", p->step_seen[other].line);
+        if (id == KEY_BODY_FILE) {
+            if (parse_body_file(p, t, v) != 0)
+                return -1;
+        } else {
+            t->body = xstrdup(v);
+            t->body_len = strlen(v);
+        }
+        return add_template(p, key, t->body, t->body_len, &t->body_t, FIELD_BODY);
     }
     case KEY_NAME:
         t->name = xstrdup(v);
@@ -945,11 +1201,88 @@ static int set_task_key(parser_t *p, key_id_t id, const char *key, const char *v
     case KEY_EXPECT_BODY:
         t->expect_body = xstrdup(v);
         return 0;
+    case KEY_EXPECT_JSON:
+    case KEY_EXPECT_HEADER: {
+        expect_t x;
+        if (expect_parse(v, id == KEY_EXPECT_JSON, &x, why, sizeof why) != 0)
+            return fail(p, "%s: '%s': %s", key, quote(q, v), why);
+        x.line = p->line;
+        t->expects = xrealloc(t->expects, (t->n_expects + 1) * sizeof *t->expects);
+        t->expects[t->n_expects++] = x;
+        return 0;
+    }
+    case KEY_EXTRACT: {
+        extract_t e;
+        if (extract_parse(v, &e, why, sizeof why) != 0)
+            return fail(p, "extract: '%s': %s", quote(q, v), why);
+        e.line = p->line;
+        t->extracts = xrealloc(t->extracts, (t->n_extracts + 1) * sizeof *t->extracts);
+        t->extracts[t->n_extracts++] = e;
+        return 0;
+    }
+    case KEY_THINK:
+        return parse_think(p, t, v);
+    case KEY_ON_FAIL:
+        if (strcmp(v, "continue") == 0)
+            t->on_fail_continue = true;
+        else if (strcmp(v, "stop") != 0)
+            return fail(p, "on-fail: '%s': use 'continue' (go on with the next step) or 'stop' "
+                           "(end the iteration, the default)", quote(q, v));
+        return 0;
     case KEY_TIMEOUT:
         return value_duration(p, key, v, true, "", &t->timeout_us);
     default:
         return fail(p, "'%s' cannot be used here", key); /* not reached: see key_defs */
     }
+}
+
+static int set_data_key(parser_t *p, key_id_t id, const char *key, const char *v)
+{
+    char q[QUOTE_SIZE];
+    data_source_t *d = p->data;
+    switch (id) {
+    case KEY_FILE:
+        d->path = beside_hopperfile(p->path, v);
+        return 0;
+    case KEY_ORDER:
+        if (strcmp(v, "sequential") == 0)
+            d->order = DATA_SEQUENTIAL;
+        else if (strcmp(v, "random") == 0)
+            d->order = DATA_RANDOM;
+        else if (strcmp(v, "shuffle") == 0)
+            d->order = DATA_SHUFFLE;
+        else if (strcmp(v, "unique") == 0)
+            d->order = DATA_UNIQUE;
+        else
+            return fail(p, "order: '%s': use sequential, random, shuffle or unique", quote(q, v));
+        return 0;
+    case KEY_PER:
+        if (strcmp(v, "user") == 0)
+            d->per = DATA_PER_USER;
+        else if (strcmp(v, "iteration") == 0)
+            d->per = DATA_PER_ITERATION;
+        else
+            return fail(p, "per: '%s': use user (one row for the user's life) or iteration "
+                           "(a new row each iteration)", quote(q, v));
+        return 0;
+    default:
+        return fail(p, "'%s' cannot be used here", key); /* not reached: see key_defs */
+    }
+    (void)key;
+}
+
+static int set_task_key(parser_t *p, key_id_t id, const char *key, const char *v)
+{
+    uint64_t n = 0;
+    if (id == KEY_REQUEST)
+        return start_step(p, key, v);
+    if (id == KEY_WEIGHT) {
+        if (value_whole(p, key, v, 0, WEIGHT_MAX, "too large (the limit is 1000000)", &n) != 0)
+            return -1;
+        p->seq->weight = (unsigned)n;
+        return 0;
+    }
+    return set_step_key(p, id, key, v);
 }
 
 static int parse_key_value(parser_t *p, char *s, char *eq)
@@ -975,24 +1308,54 @@ static int parse_key_value(parser_t *p, char *s, char *eq)
         return fail(p, "unknown key '%s'", quote(q, key));
     }
 
-    unsigned here = p->in_task ? IN_TASK : AT_TOP;
+    bool in_step = current_step(p) != NULL;
+    unsigned here = p->sec == SEC_TOP ? AT_TOP : p->sec == SEC_DATA ? IN_DATA
+                  : in_step ? (IN_STEP | (p->sec == SEC_TASK ? IN_TASK : 0))
+                  : p->sec == SEC_TASK ? IN_TASK : 0;
+    if (def->id == KEY_REQUEST && p->seq != NULL)
+        here |= IN_TASK; /* on-start and on-stop are sequences of requests too */
     if (!(def->where & here)) {
-        if (here == AT_TOP)
+        if (p->seq != NULL && !in_step && (def->where & IN_STEP))
+            return fail(p, "'%s' belongs to a request: put it after a 'request =' line (each "
+                           "request starts a step, and the keys after it are that step's)", key);
+        if (here == AT_TOP && (def->where & (IN_TASK | IN_STEP)))
             return fail(p, "'%s' is a task key: put it in a [task NAME] section", key);
-        return fail(p, "'%s' is a top-level key: put it before the first [task] section", key);
+        if (here == AT_TOP)
+            return fail(p, "'%s' belongs in a [data NAME] section", key);
+        if (def->where & AT_TOP)
+            return fail(p, "'%s' is a top-level key: put it before the first section", key);
+        if (def->where & IN_DATA)
+            return fail(p, "'%s' belongs in a [data NAME] section", key);
+        if (p->sec == SEC_DATA)
+            return fail(p, "'%s' cannot be used in a [data] section (its keys are file, order "
+                           "and per)", key);
+        if (def->id == KEY_WEIGHT)
+            return fail(p, "'weight' belongs to a [task NAME] section: on-start and on-stop "
+                           "always run");
+        return fail(p, "'%s' belongs to a request: put it after a 'request =' line (each "
+                       "request starts a step, and the keys after it are that step's)", key);
     }
     if (*value == '\0')
         return fail(p, "%s: the value is missing", key);
 
-    key_seen_t *seen = p->in_task ? &p->task_seen[def->id] : &p->top_seen[def->id];
+    key_seen_t *seen = p->sec == SEC_TOP ? &p->top_seen[def->id]
+                     : (def->where & IN_STEP) && in_step && def->id != KEY_REQUEST
+                         ? &p->step_seen[def->id]
+                         : &p->sec_seen[def->id];
     if (seen->line != 0 && !def->repeatable) {
+        const char *what = seen == &p->step_seen[def->id] ? " in this request" : "";
         if (strcmp(seen->spelling, key) != 0)
-            return fail(p, "duplicate key '%s' (first set at line %u as '%s')", key, seen->line,
-                        seen->spelling);
-        return fail(p, "duplicate key '%s' (first set at line %u)", key, seen->line);
+            return fail(p, "duplicate key '%s'%s (first set at line %u as '%s')", key, what,
+                        seen->line, seen->spelling);
+        return fail(p, "duplicate key '%s'%s (first set at line %u)", key, what, seen->line);
     }
-    int rc = p->in_task ? set_task_key(p, def->id, key, value)
-                        : set_top_key(p, def->id, key, value);
+    int rc;
+    if (p->sec == SEC_TOP)
+        rc = set_top_key(p, def->id, key, value);
+    else if (p->sec == SEC_DATA)
+        rc = set_data_key(p, def->id, key, value);
+    else
+        rc = set_task_key(p, def->id, key, value);
     if (rc == 0 && seen->line == 0) {
         seen->line = p->line;
         seen->spelling = def->name;
@@ -1047,6 +1410,357 @@ static int parse_line(parser_t *p, const char *raw, size_t n)
     return parse_key_value(p, s, eq);
 }
 
+/* ---- the whole plan: names, flow, data ------------------------------------- */
+
+static const char *const builtin_names[] = {
+    "user.id", "iteration", "seq", "uuid", "now", "rand.int", "rand.str", "rand.pick",
+};
+#define N_BUILTINS (sizeof builtin_names / sizeof builtin_names[0])
+
+/* Every variable an extract sets becomes a per-user slot. */
+static bool is_builtin(const char *name)
+{
+    for (size_t i = 0; i < N_BUILTINS; i++)
+        if (strcmp(name, builtin_names[i]) == 0)
+            return true;
+    return false;
+}
+
+static int collect_user_vars(parser_t *p)
+{
+    plan_t *plan = &p->plan;
+    for (size_t v = 0; v < plan->n_vars; v++)
+        if (is_builtin(plan->vars[v].name))
+            return fail_at(p, plan->vars[v].line, "var: '%s' is a built-in ({{%s}}); choose "
+                                                  "another name", plan->vars[v].name,
+                           plan->vars[v].name);
+    for (size_t v = 0; v < p->n_cli_vars; v++)
+        if (is_builtin(p->cli_vars[v].name))
+            return fail_at(p, 1, "--var %s: '%s' is a built-in ({{%s}}); choose another name",
+                           p->cli_vars[v].name, p->cli_vars[v].name, p->cli_vars[v].name);
+    for (size_t q = 0; q < plan_n_sequences(plan); q++) {
+        plan_task_t *t = plan_sequence(plan, q);
+        for (size_t k = 0; k < t->n_steps; k++)
+            for (size_t e = 0; e < t->steps[k].n_extracts; e++) {
+                extract_t *x = &t->steps[k].extracts[e];
+                if (is_builtin(x->var) || strncmp(x->var, "env.", 4) == 0 || strchr(x->var, '.'))
+                    return fail_at(p, x->line, "extract: '%s' is a built-in name or has a '.'; "
+                                               "choose another name", x->var);
+                for (size_t v = 0; v < plan->n_vars; v++)
+                    if (strcmp(plan->vars[v].name, x->var) == 0)
+                        return fail_at(p, x->line, "extract: '%s' is also a var (line %u); a "
+                                                   "name is either fixed or extracted", x->var,
+                                       plan->vars[v].line);
+                for (size_t v = 0; v < p->n_cli_vars; v++)
+                    if (strcmp(p->cli_vars[v].name, x->var) == 0)
+                        return fail_at(p, x->line, "extract: '%s' is also given with --var; a "
+                                                   "name is either fixed or extracted", x->var);
+                size_t slot;
+                for (slot = 0; slot < plan->n_user_vars; slot++)
+                    if (strcmp(plan->user_vars[slot], x->var) == 0)
+                        break;
+                if (slot == plan->n_user_vars)
+                    push_string(&plan->user_vars, &plan->n_user_vars, xstrdup(x->var));
+                x->slot = slot;
+            }
+    }
+    return 0;
+}
+
+static const char *var_value(const parser_t *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_cli_vars; i++)
+        if (strcmp(p->cli_vars[i].name, name) == 0)
+            return p->cli_vars[i].value;
+    for (size_t i = 0; i < p->plan.n_vars; i++)
+        if (strcmp(p->plan.vars[i].name, name) == 0)
+            return p->plan.vars[i].value;
+    return NULL;
+}
+
+/* tmpl_lookup_cb: a name in a template, in the order the man page gives:
+ * env.NAME, DATA.COLUMN, a var (--var first), a per-user variable. */
+static int lookup_name(void *arg, const char *name, tpiece_t *piece, char *why, size_t whylen)
+{
+    parser_t *p = arg;
+    plan_t *plan = &p->plan;
+    if (strncmp(name, "env.", 4) == 0) {
+        const char *v = getenv(name + 4);
+        if (v == NULL) {
+            snprintf(why, whylen, "{{%s}}: the environment variable %s is not set", name,
+                     name + 4);
+            return -1;
+        }
+        piece->kind = TP_LIT;
+        piece->lit = xstrdup(v);
+        piece->lit_len = strlen(v);
+        return 0;
+    }
+    const char *dot = strchr(name, '.');
+    if (dot != NULL) {
+        size_t n = (size_t)(dot - name);
+        for (size_t d = 0; d < plan->n_data; d++) {
+            data_source_t *src = &plan->data[d];
+            if (strlen(src->name) != n || strncmp(src->name, name, n) != 0)
+                continue;
+            long col = data_column(src, dot + 1);
+            if (col < 0) {
+                char cols[256] = "";
+                for (size_t c = 0; c < src->n_columns; c++) {
+                    size_t used = strlen(cols);
+                    snprintf(cols + used, sizeof cols - used, "%s%s", c ? ", " : "",
+                             src->columns[c]);
+                }
+                snprintf(why, whylen, "{{%s}}: data '%s' (line %u) has no column '%s' (its "
+                         "columns: %s)", name, src->name, src->line, dot + 1, cols);
+                return -1;
+            }
+            piece->kind = TP_DATA;
+            piece->slot = d;
+            piece->column = (size_t)col;
+            return 0;
+        }
+        snprintf(why, whylen, "{{%s}}: no [data %.*s] section, no built-in of that name", name,
+                 (int)n, name);
+        return -1;
+    }
+    const char *v = var_value(p, name);
+    if (v != NULL) {
+        piece->kind = TP_LIT;
+        piece->lit = xstrdup(v);
+        piece->lit_len = strlen(v);
+        return 0;
+    }
+    for (size_t i = 0; i < plan->n_user_vars; i++)
+        if (strcmp(plan->user_vars[i], name) == 0) {
+            piece->kind = TP_VAR;
+            piece->slot = i;
+            return 0;
+        }
+    /* Unknown: suggest the nearest name that would have worked. */
+    size_t n_words = N_BUILTINS + plan->n_vars + p->n_cli_vars + plan->n_user_vars;
+    const char **words = xcalloc(n_words + 1, sizeof *words);
+    size_t w = 0;
+    for (size_t i = 0; i < N_BUILTINS; i++)
+        words[w++] = builtin_names[i];
+    for (size_t i = 0; i < plan->n_vars; i++)
+        words[w++] = plan->vars[i].name;
+    for (size_t i = 0; i < p->n_cli_vars; i++)
+        words[w++] = p->cli_vars[i].name;
+    for (size_t i = 0; i < plan->n_user_vars; i++)
+        words[w++] = plan->user_vars[i];
+    const char *guess = closest(name, words, w);
+    if (guess != NULL)
+        snprintf(why, whylen, "{{%s}}: unknown variable (did you mean '%s'?)", name, guess);
+    else
+        snprintf(why, whylen, "{{%s}}: unknown variable (not a built-in, a var, --var, env.NAME, "
+                 "a data column or a variable set by an extract)", name);
+    free(words);
+    return -1;
+}
+
+static plan_task_t *site_seq(parser_t *p, long seq)
+{
+    if (seq == SEQ_ON_START)
+        return &p->plan.on_start;
+    if (seq == SEQ_ON_STOP)
+        return &p->plan.on_stop;
+    return &p->plan.tasks[seq];
+}
+
+static tmpl_t *site_tmpl(parser_t *p, const tmpl_site_t *s)
+{
+    if (s->seq == SEQ_PLAN)
+        return &p->plan.header_t[s->field];
+    plan_step_t *st = &site_seq(p, s->seq)->steps[s->step];
+    if (s->field == FIELD_TARGET)
+        return &st->target_t;
+    if (s->field == FIELD_BODY)
+        return &st->body_t;
+    return &st->header_t[s->field];
+}
+
+/* A template left with literal text only (its fields were vars, --var or
+ * env.NAME, or it had a "\{{" escape): the request's text becomes that
+ * text, so the prepared request sends what the template says. */
+static int settle_literal(parser_t *p, const tmpl_site_t *s, const tmpl_t *t)
+{
+    char q[QUOTE_SIZE];
+    const char *lit = t->n ? t->pieces[0].lit : "";
+    size_t len = t->n ? t->pieces[0].lit_len : 0;
+    if (s->seq == SEQ_PLAN || s->field >= 0) {
+        char **h = s->seq == SEQ_PLAN ? &p->plan.headers[s->field]
+                                      : &site_seq(p, s->seq)->steps[s->step].headers[s->field];
+        size_t name_len = strcspn(*h, ":");
+        if (strlen(*h) == name_len + 2 + len && memcmp(*h + name_len + 2, lit, len) == 0)
+            return 0;
+        for (size_t i = 0; i < len; i++)
+            if ((unsigned char)lit[i] < 0x20 && lit[i] != '\t')
+                return fail_at(p, s->line, "header: the value of '%.*s' would carry a control "
+                                           "character", (int)name_len, *h);
+        char *nh = xmalloc(name_len + 2 + len + 1);
+        memcpy(nh, *h, name_len + 2);
+        memcpy(nh + name_len + 2, lit, len);
+        nh[name_len + 2 + len] = '\0';
+        free(*h);
+        *h = nh;
+        return 0;
+    }
+    plan_step_t *st = &site_seq(p, s->seq)->steps[s->step];
+    if (s->field == FIELD_BODY) {
+        if (st->body_len == len && memcmp(st->body, lit, len) == 0)
+            return 0;
+        free(st->body);
+        st->body = xmalloc(len + 1);
+        memcpy(st->body, lit, len);
+        st->body[len] = '\0';
+        st->body_len = len;
+        return 0;
+    }
+    if (strlen(st->target) == len && memcmp(st->target, lit, len) == 0)
+        return 0;
+    const char *why = NULL;
+    char *target = xstrndup(lit, len);
+    if (memchr(lit, '\0', len) != NULL || url_check_target(target, &why) != 0) {
+        fail_at(p, s->line, "request: '%s': %s", quote(q, target),
+                why ? why : "the target would carry a NUL byte");
+        free(target);
+        return -1;
+    }
+    free(st->target);
+    st->target = target;
+    return 0;
+}
+
+static int resolve_templates(parser_t *p)
+{
+    char why[ERR_MSG_SIZE];
+    for (size_t i = 0; i < p->n_sites; i++) {
+        const tmpl_site_t *s = &p->sites[i];
+        tmpl_t *t = site_tmpl(p, s);
+        if (tmpl_resolve(t, lookup_name, p, why, sizeof why) != 0)
+            return fail_at(p, s->line, "%s", why);
+        if (!t->dynamic && settle_literal(p, s, t) != 0)
+            return -1;
+        /* Where the request goes and how it is framed is decided before the
+         * run: those headers cannot be templates. */
+        if (t->dynamic && s->field >= 0) {
+            const char *h = s->seq == SEQ_PLAN ? p->plan.headers[s->field]
+                                               : site_seq(p, s->seq)->steps[s->step].headers[s->field];
+            if (strncasecmp(h, "Host:", 5) == 0 || strncasecmp(h, "Content-Length:", 15) == 0)
+                return fail_at(p, s->line, "header: '%.*s' cannot be a template (hopper sets "
+                                           "it from the host and the body)",
+                               (int)strcspn(h, ":"), h);
+        }
+    }
+    return 0;
+}
+
+/* Where a per-user variable is set, for messages: the first extract of it. */
+static const char *var_setter(const plan_t *plan, size_t slot, char *buf, size_t len)
+{
+    for (size_t q = 0; q < plan_n_sequences(plan); q++) {
+        const plan_task_t *t = plan_sequence(plan, q);
+        for (size_t k = 0; k < t->n_steps; k++)
+            for (size_t e = 0; e < t->steps[k].n_extracts; e++)
+                if (t->steps[k].extracts[e].slot == slot) {
+                    if (t == &plan->on_start || t == &plan->on_stop)
+                        snprintf(buf, len, "[%s] (line %u)", t->id, t->steps[k].extracts[e].line);
+                    else
+                        snprintf(buf, len, "task '%s' (line %u)", t->id,
+                                 t->steps[k].extracts[e].line);
+                    return buf;
+                }
+    }
+    return "nowhere";
+}
+
+static bool only_on_stop_sets(const plan_t *plan, size_t slot)
+{
+    for (size_t q = 0; q + 1 < plan_n_sequences(plan); q++) {
+        const plan_task_t *t = plan_sequence(plan, q);
+        for (size_t k = 0; k < t->n_steps; k++)
+            for (size_t e = 0; e < t->steps[k].n_extracts; e++)
+                if (t->steps[k].extracts[e].slot == slot)
+                    return false;
+    }
+    return true;
+}
+
+/* Checks each use of a per-user variable in a step against the variables
+ * certainly set when it runs. Not certainly set: a warning (another task
+ * may set it first: the request then fails as "not sent" until one has),
+ * or an error when only [on-stop] ever sets it. */
+static int check_uses(parser_t *p, const plan_task_t *t, const plan_step_t *st, const bool *set)
+{
+    const tmpl_t *ts[2] = { &st->target_t, &st->body_t };
+    for (size_t h = 0; h < st->n_headers + 2; h++) {
+        const tmpl_t *tm = h < 2 ? ts[h] : &st->header_t[h - 2];
+        for (size_t i = 0; i < tm->n; i++) {
+            const tpiece_t *pc = &tm->pieces[i];
+            if (pc->kind != TP_VAR || set[pc->slot])
+                continue;
+            char where[200];
+            var_setter(&p->plan, pc->slot, where, sizeof where);
+            if (only_on_stop_sets(&p->plan, pc->slot) && t != &p->plan.on_stop)
+                return fail_at(p, st->line, "{{%s}} is only set in [on-stop] (%s), which runs "
+                                            "after this request", pc->name, where);
+            char msg[ERR_MSG_SIZE];
+            snprintf(msg, sizeof msg, "%s:%u: warning: {{%s}} may not be set yet when this "
+                     "request runs (it is set in %s); until it is, the request is not sent and "
+                     "counts as failed", p->path, st->line, pc->name, where);
+            push_string(&p->plan.warnings, &p->plan.n_warnings, xstrdup(msg));
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Walks a sequence from the variables set before it; leaves in set those set
+ * after it. A step that may fail and go on (on-fail = continue) sets
+ * nothing for certain. */
+static int walk_sequence(parser_t *p, const plan_task_t *t, bool *set)
+{
+    for (size_t k = 0; k < t->n_steps; k++) {
+        const plan_step_t *st = &t->steps[k];
+        if (check_uses(p, t, st, set) != 0)
+            return -1;
+        if (!st->on_fail_continue)
+            for (size_t e = 0; e < st->n_extracts; e++)
+                set[st->extracts[e].slot] = true;
+    }
+    return 0;
+}
+
+static int check_flow(parser_t *p)
+{
+    size_t n = p->plan.n_user_vars ? p->plan.n_user_vars : 1;
+    bool *start = xcalloc(n, sizeof *start), *set = xcalloc(n, sizeof *set);
+    int rc = walk_sequence(p, &p->plan.on_start, start);
+    for (size_t i = 0; rc == 0 && i < p->plan.n_tasks; i++) {
+        memcpy(set, start, n * sizeof *set);
+        rc = walk_sequence(p, &p->plan.tasks[i], set);
+    }
+    if (rc == 0) {
+        memcpy(set, start, n * sizeof *set);
+        rc = walk_sequence(p, &p->plan.on_stop, set);
+    }
+    free(start);
+    free(set);
+    return rc;
+}
+
+static int check_data_rows(parser_t *p, uint64_t users)
+{
+    char why[ERR_MSG_SIZE];
+    if (plan_check_data(&p->plan, users, why, sizeof why) != 0) {
+        if (p->err != NULL && p->errlen > 0)
+            snprintf(p->err, p->errlen, "%s", why);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_text(parser_t *p, const char *text, size_t len)
 {
     size_t pos = 0;
@@ -1071,7 +1785,7 @@ static int parse_text(parser_t *p, const char *text, size_t len)
     if (p->line == 0)
         p->line = 1; /* file-level errors of an empty file point at line 1 */
 
-    if (close_task(p) != 0)
+    if (close_section(p) != 0)
         return -1;
     if (p->plan.n_tasks == 0)
         return fail(p, "no tasks (add a [task NAME] section with a request)");
@@ -1081,10 +1795,13 @@ static int parse_text(parser_t *p, const char *text, size_t len)
             any_weight = true;
     if (!any_weight)
         return fail(p, "every task has weight 0, so none would ever run");
+    if (collect_user_vars(p) != 0 || resolve_templates(p) != 0 || check_flow(p) != 0 ||
+        check_data_rows(p, p->plan.users_set ? p->plan.users : 1) != 0)
+        return -1;
+    plan_finish(&p->plan);
 
     /* The statistics rows are known now, so a check on an endpoint the plan
      * does not have is found before any load, not after the run. */
-    plan_index_endpoints(&p->plan);
     for (size_t i = 0; i < p->plan.n_checks; i++) {
         check_t c;
         char problem[ERR_MSG_SIZE];
@@ -1099,14 +1816,16 @@ static int parse_text(parser_t *p, const char *text, size_t len)
     return 0;
 }
 
-int hopperfile_parse(const char *path, const char *text, size_t len, plan_t *plan, char *err,
-                     size_t errlen)
+int hopperfile_parse_with(const char *path, const char *text, size_t len, const plan_var_t *vars,
+                          size_t n_vars, plan_t *plan, char *err, size_t errlen)
 {
     parser_t p;
     memset(&p, 0, sizeof p);
     p.path = path != NULL ? path : "(hopperfile)";
     p.err = err;
     p.errlen = errlen;
+    p.cli_vars = vars;
+    p.n_cli_vars = n_vars;
     plan_init(&p.plan);
     p.plan.path = xstrdup(p.path);
     p.line_buf = xmalloc(LINE_MAX_BYTES + 1);
@@ -1114,6 +1833,7 @@ int hopperfile_parse(const char *path, const char *text, size_t len, plan_t *pla
     int rc = parse_text(&p, text != NULL ? text : "", text != NULL ? len : 0);
     free(p.line_buf);
     free(p.check_lines);
+    free(p.sites);
     if (rc != 0) {
         plan_free(&p.plan);
         plan_init(plan);
@@ -1123,12 +1843,24 @@ int hopperfile_parse(const char *path, const char *text, size_t len, plan_t *pla
         err[0] = '\0';
     /* Trim the spare capacity so the plan owns exactly what it says. */
     p.plan.tasks = xrealloc(p.plan.tasks, p.plan.n_tasks * sizeof *p.plan.tasks);
-    plan_index_endpoints(&p.plan);   /* again: the tasks moved */
+    plan_finish(&p.plan);   /* again: the tasks moved */
     *plan = p.plan;
     return 0;
 }
 
+int hopperfile_parse(const char *path, const char *text, size_t len, plan_t *plan, char *err,
+                     size_t errlen)
+{
+    return hopperfile_parse_with(path, text, len, NULL, 0, plan, err, errlen);
+}
+
 int hopperfile_load(const char *path, plan_t *plan, char *err, size_t errlen)
+{
+    return hopperfile_load_with(path, NULL, 0, plan, err, errlen);
+}
+
+int hopperfile_load_with(const char *path, const plan_var_t *vars, size_t n_vars, plan_t *plan,
+                         char *err, size_t errlen)
 {
     char *text = NULL;
     size_t len = 0;
@@ -1145,7 +1877,7 @@ int hopperfile_load(const char *path, plan_t *plan, char *err, size_t errlen)
         plan_init(plan);
         return -1;
     }
-    int rc = hopperfile_parse(path, text, len, plan, err, errlen);
+    int rc = hopperfile_parse_with(path, text, len, vars, n_vars, plan, err, errlen);
     free(text);
     return rc;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "util/duration.h"
 #include "util/xalloc.h"
@@ -24,16 +25,36 @@ static void free_strings(char **v, size_t n)
     free(v);
 }
 
-static void task_free(plan_task_t *t)
+static void step_free(plan_step_t *s)
+{
+    free(s->name);
+    free(s->method);
+    free(s->target);
+    tmpl_free(&s->target_t);
+    if (s->header_t)
+        for (size_t i = 0; i < s->n_headers; i++)
+            tmpl_free(&s->header_t[i]);
+    free(s->header_t);
+    free_strings(s->headers, s->n_headers);
+    free(s->body);
+    tmpl_free(&s->body_t);
+    free(s->expect_status);
+    free(s->expect_body);
+    for (size_t i = 0; i < s->n_expects; i++)
+        expect_free(&s->expects[i]);
+    free(s->expects);
+    for (size_t i = 0; i < s->n_extracts; i++)
+        extract_free(&s->extracts[i]);
+    free(s->extracts);
+}
+
+void plan_task_free(plan_task_t *t)
 {
     free(t->id);
-    free(t->name);
-    free(t->method);
-    free(t->target);
-    free_strings(t->headers, t->n_headers);
-    free(t->body);
-    free(t->expect_status);
-    free(t->expect_body);
+    for (size_t i = 0; i < t->n_steps; i++)
+        step_free(&t->steps[i]);
+    free(t->steps);
+    memset(t, 0, sizeof *t);
 }
 
 void plan_free(plan_t *plan)
@@ -42,9 +63,27 @@ void plan_free(plan_t *plan)
     free(plan->host);
     free_strings(plan->headers, plan->n_headers);
     free_strings(plan->checks, plan->n_checks);
+    if (plan->header_t)
+        for (size_t i = 0; i < plan->n_headers; i++)
+            tmpl_free(&plan->header_t[i]);
+    free(plan->header_t);
     for (size_t i = 0; i < plan->n_tasks; i++)
-        task_free(&plan->tasks[i]);
+        plan_task_free(&plan->tasks[i]);
     free(plan->tasks);
+    plan_task_free(&plan->on_start);
+    plan_task_free(&plan->on_stop);
+    for (size_t i = 0; i < plan->n_vars; i++) {
+        free(plan->vars[i].name);
+        free(plan->vars[i].value);
+    }
+    free(plan->vars);
+    for (size_t i = 0; i < plan->n_data; i++)
+        data_free(&plan->data[i]);
+    free(plan->data);
+    free_strings(plan->user_vars, plan->n_user_vars);
+    free_strings(plan->warnings, plan->n_warnings);
+    if (plan->seq)
+        munmap(plan->seq, sizeof *plan->seq);
     free(plan->endpoint_methods);
     free(plan->endpoint_names);
     plan_init(plan);
@@ -85,12 +124,12 @@ const char *plan_wait_describe(const wait_spec_t *w, char *buf, size_t len)
     return buf;
 }
 
-bool plan_status_ok(const plan_task_t *task, long status)
+bool plan_status_ok(const plan_step_t *step, long status)
 {
-    if (task != NULL && task->n_expect_status > 0) {
-        for (size_t i = 0; i < task->n_expect_status; i++)
-            if (status >= (long)task->expect_status[i].lo &&
-                status <= (long)task->expect_status[i].hi)
+    if (step != NULL && step->n_expect_status > 0) {
+        for (size_t i = 0; i < step->n_expect_status; i++)
+            if (status >= (long)step->expect_status[i].lo &&
+                status <= (long)step->expect_status[i].hi)
                 return true;
         return false;
     }
@@ -101,24 +140,90 @@ void plan_index_endpoints(plan_t *plan)
 {
     free(plan->endpoint_methods);
     free(plan->endpoint_names);
-    size_t slots = plan->n_tasks ? plan->n_tasks : 1;
+    size_t slots = 1;
+    for (size_t q = 0; q < plan_n_sequences(plan); q++)
+        slots += plan_sequence(plan, q)->n_steps;
     const char **methods = xcalloc(slots, sizeof *methods);
     const char **names = xcalloc(slots, sizeof *names);
     size_t n = 0;
-    for (size_t i = 0; i < plan->n_tasks; i++) {
-        const plan_task_t *t = &plan->tasks[i];
-        size_t e;
-        for (e = 0; e < n; e++)
-            if (!strcmp(methods[e], t->method) && !strcmp(names[e], t->name))
-                break;
-        if (e == n) {
-            methods[n] = t->method;
-            names[n] = t->name;
-            n++;
+    for (size_t q = 0; q < plan_n_sequences(plan); q++) {
+        plan_task_t *t = plan_sequence(plan, q);
+        for (size_t k = 0; k < t->n_steps; k++) {
+            plan_step_t *st = &t->steps[k];
+            size_t e;
+            for (e = 0; e < n; e++)
+                if (!strcmp(methods[e], st->method) && !strcmp(names[e], st->name))
+                    break;
+            if (e == n) {
+                methods[n] = st->method;
+                names[n] = st->name;
+                n++;
+            }
+            st->entry = e;
         }
-        plan->tasks[i].entry = e;
     }
     plan->endpoint_methods = methods;
     plan->endpoint_names = names;
     plan->n_endpoints = n;
+}
+
+void plan_finish(plan_t *plan)
+{
+    bool plan_dynamic = false;
+    for (size_t i = 0; plan->header_t && i < plan->n_headers; i++)
+        plan_dynamic |= plan->header_t[i].dynamic;
+    for (size_t q = 0; q < plan_n_sequences(plan); q++) {
+        plan_task_t *t = plan_sequence(plan, q);
+        for (size_t k = 0; k < t->n_steps; k++) {
+            plan_step_t *st = &t->steps[k];
+            bool dyn = plan_dynamic || st->target_t.dynamic || st->body_t.dynamic;
+            for (size_t h = 0; st->header_t && h < st->n_headers; h++)
+                dyn |= st->header_t[h].dynamic;
+            st->dynamic = dyn;
+            st->keep_body = st->keep_headers = false;
+            for (size_t e = 0; e < st->n_extracts; e++) {
+                st->keep_body |= extract_needs_body(&st->extracts[e]);
+                st->keep_headers |= extract_needs_headers(&st->extracts[e]);
+            }
+            for (size_t e = 0; e < st->n_expects; e++) {
+                if (st->expects[e].kind == EXPECT_HEADER)
+                    st->keep_headers = true;
+                else
+                    st->keep_body = true;
+            }
+        }
+    }
+    plan_index_endpoints(plan);
+}
+
+int plan_check_data(const plan_t *plan, uint64_t users, char *err, size_t errlen)
+{
+    for (size_t d = 0; d < plan->n_data; d++) {
+        const data_source_t *src = &plan->data[d];
+        if (src->order != DATA_UNIQUE || src->per != DATA_PER_USER || users <= src->n_rows)
+            continue;
+        snprintf(err, errlen, "%s:%u: data '%s' has %zu rows, and with order = unique and "
+                 "per = user each of the %llu users needs a row of its own (use fewer users, "
+                 "more rows, or another order)", plan->path ? plan->path : "(hopperfile)",
+                 src->line, src->name, src->n_rows, (unsigned long long)users);
+        return -1;
+    }
+    return 0;
+}
+
+int plan_share(plan_t *plan, uint64_t seed, char *err, size_t errlen)
+{
+    if (plan->seq == NULL) {
+        void *m = mmap(NULL, sizeof *plan->seq, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                       -1, 0);
+        if (m == MAP_FAILED) {
+            snprintf(err, errlen, "cannot map shared memory for {{seq}}");
+            return -1;
+        }
+        plan->seq = m;
+    }
+    for (size_t d = 0; d < plan->n_data; d++)
+        if (data_share(&plan->data[d], seed + d, err, errlen) != 0)
+            return -1;
+    return 0;
 }

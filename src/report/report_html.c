@@ -695,6 +695,12 @@ static void write_settings(html_out_t *o, const snap_t *s, const report_meta_t *
         snprintf(b, sizeof b, "%llu", (unsigned long long)s->spawn_failures);
         kv_text(o, "Users not started", b);
     }
+    if (s->not_logged_in) {
+        snprintf(b, sizeof b, "%llu", (unsigned long long)s->not_logged_in);
+        kv_text(o, "Users not logged in at the stop", b);
+    }
+    if (s->data_exhausted)
+        kv_text(o, "Unique data", "every row handed out: the test stopped there");
     out_puts(o, "</dl>\n</section>\n");
 }
 

@@ -66,6 +66,21 @@ static json_t *entry(const snap_entry_t *e)
     return o;
 }
 
+/* A sequence's requests, in order. */
+static json_t *json_steps(const plan_task_t *t)
+{
+    json_t *a = json_array();
+    for (size_t k = 0; k < t->n_steps; k++) {
+        const plan_step_t *st = &t->steps[k];
+        json_t *o = json_object();
+        json_object_set_new(o, "method", jstr(st->method));
+        json_object_set_new(o, "target", jstr(st->target));
+        json_object_set_new(o, "name", jstr(st->name));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
 static const char *event_name(event_kind_t k)
 {
     switch (k) {
@@ -98,13 +113,18 @@ int report_json_write(FILE *f, const snap_t *s, const report_meta_t *m, int exit
         const plan_task_t *t = &m->plan->tasks[i];
         json_t *o = json_object();
         json_object_set_new(o, "task", jstr(t->id));
-        json_object_set_new(o, "method", jstr(t->method));
-        json_object_set_new(o, "target", jstr(t->target));
-        json_object_set_new(o, "name", jstr(t->name));
+        /* The first step's request at the task's level, as before tasks had
+         * steps; every step under "steps". */
+        json_object_set_new(o, "method", jstr(t->steps[0].method));
+        json_object_set_new(o, "target", jstr(t->steps[0].target));
+        json_object_set_new(o, "name", jstr(t->steps[0].name));
         json_object_set_new(o, "weight", json_integer(t->weight));
+        json_object_set_new(o, "steps", json_steps(t));
         json_array_append_new(tasks, o);
     }
     json_object_set_new(set, "tasks", tasks);
+    json_object_set_new(set, "on_start", json_steps(&m->plan->on_start));
+    json_object_set_new(set, "on_stop", json_steps(&m->plan->on_stop));
     json_object_set_new(doc, "settings", set);
 
     json_object_set_new(doc, "start", iso_time(s->start_unix));
@@ -113,6 +133,8 @@ int report_json_write(FILE *f, const snap_t *s, const report_meta_t *m, int exit
     json_object_set_new(doc, "stats_duration_s", json_real((double)s->stats_ms / 1000.0));
     json_object_set_new(doc, "peak_users", json_integer((json_int_t)s->peak_users));
     json_object_set_new(doc, "retries", json_integer((json_int_t)s->retries));
+    json_object_set_new(doc, "not_logged_in", json_integer((json_int_t)s->not_logged_in));
+    json_object_set_new(doc, "data_exhausted", json_integer((json_int_t)s->data_exhausted));
     json_object_set_new(doc, "cancelled_requests", json_integer((json_int_t)s->cancelled));
     json_object_set_new(doc, "drained_requests", json_integer((json_int_t)s->drained));
 

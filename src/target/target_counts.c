@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <http_parser.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,16 @@ struct target_counts {
     uint64_t answered;
     uint64_t other;
     uint64_t malformed;
+    uint64_t auth[TARGET_COUNTS_AUTH_KINDS];
+};
+
+/* The report's names of the login-flow counters. */
+static const char *const auth_names[TARGET_COUNTS_AUTH_KINDS] = {
+    [TARGET_COUNTS_TOKENS_ISSUED] = "tokens issued",
+    [TARGET_COUNTS_TOKEN_OK] = "token ok",
+    [TARGET_COUNTS_TOKEN_BAD] = "token bad",
+    [TARGET_COUNTS_LOGOUTS] = "logouts",
+    [TARGET_COUNTS_LOGINS_REFUSED] = "logins refused",
 };
 
 struct target_counts *target_counts_new(void)
@@ -114,6 +125,11 @@ void target_counts_add_malformed(struct target_counts *c)
     c->malformed++;
 }
 
+void target_counts_add_auth(struct target_counts *c, enum target_counts_auth what)
+{
+    c->auth[what]++;
+}
+
 uint64_t target_counts_answered(const struct target_counts *c)
 {
     return c->answered;
@@ -153,6 +169,13 @@ void target_counts_print(const struct target_counts *c, const struct target_coun
     fprintf(out, "connections accepted: %llu\n", (unsigned long long)totals->connections_accepted);
     if (totals->show_dropped)
         fprintf(out, "connections dropped: %llu\n", (unsigned long long)totals->connections_dropped);
+    /* All five or none: a run that never touched the login flow keeps the
+     * report it always had, and a test reads absent lines as 0. */
+    bool auth_used = false;
+    for (int i = 0; i < TARGET_COUNTS_AUTH_KINDS; i++)
+        auth_used = auth_used || c->auth[i] > 0;
+    for (int i = 0; auth_used && i < TARGET_COUNTS_AUTH_KINDS; i++)
+        fprintf(out, "%s: %llu\n", auth_names[i], (unsigned long long)c->auth[i]);
 
     const struct slot **sorted = xmalloc((c->keys + 1) * sizeof(*sorted));
     size_t n = 0;
@@ -177,7 +200,9 @@ void target_counts_print(const struct target_counts *c, const struct target_coun
  *
  * One frame (util/frame.h) whose payload is
  *
- *   u64 answered, other, malformed, accepted, dropped  u32 keys
+ *   u64 answered, other, malformed, accepted, dropped
+ *   u64 x TARGET_COUNTS_AUTH_KINDS  (the login-flow counters, in enum order)
+ *   u32 keys
  *   keys x  (u32 method, u32 path_len, u64 count, path bytes)
  *
  * The frame's own length tells a whole table from one cut short. */
@@ -190,6 +215,8 @@ void target_counts_put(const struct target_counts *c, const struct target_counts
     frame_put_u64(b, c->malformed);
     frame_put_u64(b, totals->connections_accepted);
     frame_put_u64(b, totals->connections_dropped);
+    for (int i = 0; i < TARGET_COUNTS_AUTH_KINDS; i++)
+        frame_put_u64(b, c->auth[i]);
     frame_put_u32(b, (uint32_t)c->keys);
     for (size_t i = 0; i < SLOT_COUNT; i++) {
         const struct slot *s = &c->slots[i];
@@ -210,6 +237,9 @@ static int walk_payload(struct target_counts *c, struct target_counts_totals *to
     frame_rd_init(&r, payload, len);
     uint64_t answered = frame_get_u64(&r), other = frame_get_u64(&r), malformed = frame_get_u64(&r);
     uint64_t accepted = frame_get_u64(&r), dropped = frame_get_u64(&r);
+    uint64_t auth[TARGET_COUNTS_AUTH_KINDS];
+    for (int i = 0; i < TARGET_COUNTS_AUTH_KINDS; i++)
+        auth[i] = frame_get_u64(&r);
     uint32_t keys = frame_get_u32(&r);
     if (apply) {
         c->answered += answered;
@@ -217,6 +247,8 @@ static int walk_payload(struct target_counts *c, struct target_counts_totals *to
         c->malformed += malformed;
         totals->connections_accepted += accepted;
         totals->connections_dropped += dropped;
+        for (int i = 0; i < TARGET_COUNTS_AUTH_KINDS; i++)
+            c->auth[i] += auth[i];
     }
     for (uint32_t k = 0; k < keys && !r.bad; k++) {
         unsigned method = frame_get_u32(&r);

@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "hopper.h"
+#include "target/target_auth.h"
 #include "target/target_server.h"
 #include "target/target_workers.h"
 #include "util/child.h"
@@ -48,6 +49,19 @@ static const char usage_text[] =
     "\n"
     "Routes: GET|HEAD /status, /api/id/:id, /api/title/:title/:year\n"
     "\n"
+    "A login flow (see hopper-target(1) for the JSON shapes):\n"
+    "  POST /login {\"user\": \"user001\", \"password\": \"pass001\"}\n"
+    "                        200 {\"token\": \"<32 hex>\", \"user\": \"user001\"} and the\n"
+    "                        cookie session=<token>; 401 bad credentials; 400 bad body\n"
+    "  with the token as \"Authorization: Bearer <token>\" or the session cookie\n"
+    "  (else 401 {\"error\": \"no valid token\"}):\n"
+    "  GET|HEAD /api/movies?page=N   10 of 1000 movies, tt0000001..tt0001000\n"
+    "  GET|HEAD /api/movie/:id       one movie\n"
+    "  POST /api/movie/:id/rating    201 {\"ok\": true, \"id\": \"...\"}\n"
+    "  POST /logout                  200 {\"ok\": true}; the token is refused after\n"
+    "Accounts: user001 .. user050, passwords pass001 .. pass050 (same number).\n"
+    "Tokens are checked by every --workers process alike; they change each run.\n"
+    "\n"
     "Options:\n"
     "  -p, --port N          TCP port (default 8082; 0 picks a free port)\n"
     "  -b, --bind ADDR       IPv4 or IPv6 address to listen on (default 127.0.0.1)\n"
@@ -63,7 +77,8 @@ static const char usage_text[] =
     "  -V, --version         show the version\n"
     "\n"
     "The first line on stdout is \"listening on ADDR:PORT\". SIGINT or SIGTERM stops\n"
-    "the server and prints requests answered per method and path.\n";
+    "the server and prints requests answered per method and path (and, once the\n"
+    "login flow was used: tokens issued, token ok, token bad, logouts, logins refused).\n";
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -410,20 +425,33 @@ int main(int argc, char **argv)
 
     /* A client that disconnects mid-write must cost us an EPIPE, not the process. */
     signal(SIGPIPE, SIG_IGN);
-    if (o.workers == 1)
-        return serve(&o.cfg, NULL);
+
+    /* Before the fork: the workers must share the token keys and the set of
+     * logged-out tokens (target_auth.h). */
+    int err = target_auth_new(&o.cfg.auth);
+    if (err < 0) {
+        fprintf(stderr, "hopper-target: cannot map the token store: %s\n", strerror(-err));
+        return 1;
+    }
+    if (o.workers == 1) {
+        int status = serve(&o.cfg, NULL);
+        target_auth_free(o.cfg.auth);
+        return status;
+    }
 
     /* Before any loop exists: every process makes its own after the fork. */
     struct target_workers *workers = NULL;
-    int err = target_workers_new(&o.cfg, o.workers, &workers);
+    err = target_workers_new(&o.cfg, o.workers, &workers);
     if (err < 0) {
         print_listen_error(&o.cfg.addr, err);
+        target_auth_free(o.cfg.auth);
         return 1;
     }
     err = target_workers_fork(workers);
     if (err < 0) {
         fprintf(stderr, "hopper-target: cannot start the workers: %s\n", uv_strerror(err));
         target_workers_free(workers);
+        target_auth_free(o.cfg.auth);
         return 1;
     }
     if (target_workers_index(workers) >= 0) {
@@ -431,9 +459,11 @@ int main(int argc, char **argv)
         target_workers_worker_config(workers, &cfg);
         int status = serve(&cfg, workers);
         target_workers_free(workers);
+        target_auth_free(cfg.auth); /* this process's mapping; the others keep theirs */
         child_exit(status); /* a fork of the parent: no exit(), see util/child.h */
     }
     int status = target_workers_supervise(workers, stdout);
     target_workers_free(workers);
+    target_auth_free(o.cfg.auth);
     return status;
 }

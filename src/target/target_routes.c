@@ -1,6 +1,7 @@
 /* target_routes: see include/target/target_routes.h. */
 #include "target/target_routes.h"
 
+#include <http_parser.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -88,22 +89,27 @@ static const char *const connection_headers[TARGET_FRAMING_COUNT] = {
     [TARGET_FRAMING_CLOSE] = "Connection: close\r\n",
 };
 
+void target_routes_format(struct target_response *out, const char *status_line, const char *extra_headers,
+                          const char *body, size_t body_len, enum target_framing framing)
+{
+    struct text t = {xmalloc(256 + body_len), 0, 256 + body_len};
+    text_addf(&t,
+              "HTTP/1.1 %s\r\n"
+              "Server: hopper-target\r\n"
+              "Content-Type: application/json\r\n"
+              "Content-Length: %zu\r\n"
+              "%s%s\r\n",
+              status_line, body_len, extra_headers, connection_headers[framing]);
+    size_t head_len = t.len;
+    text_addf(&t, "%.*s", (int)body_len, body);
+    *out = (struct target_response){t.buf, t.len, head_len};
+}
+
 static void response_build(struct target_routes *r, enum target_reply reply, const char *status_line,
                            const char *extra_headers, const char *body)
 {
-    for (int f = 0; f < TARGET_FRAMING_COUNT; f++) {
-        struct text t = {xmalloc(256), 0, 256};
-        text_addf(&t,
-                  "HTTP/1.1 %s\r\n"
-                  "Server: hopper-target\r\n"
-                  "Content-Type: application/json\r\n"
-                  "Content-Length: %zu\r\n"
-                  "%s%s\r\n",
-                  status_line, strlen(body), extra_headers, connection_headers[f]);
-        size_t head_len = t.len;
-        text_addf(&t, "%s", body);
-        r->responses[reply][f] = (struct target_response){t.buf, t.len, head_len};
-    }
+    for (int f = 0; f < TARGET_FRAMING_COUNT; f++)
+        target_routes_format(&r->responses[reply][f], status_line, extra_headers, body, strlen(body), f);
 }
 
 void target_routes_init(struct target_routes *r)
@@ -125,6 +131,22 @@ void target_routes_init(struct target_routes *r)
                    "{\"error\":\"URI too long\",\"status\":414}");
     response_build(r, TARGET_REPLY_BAD_REQUEST, "400 Bad Request", "",
                    "{\"error\":\"bad request\",\"status\":400}");
+
+    /* The login flow's: these bodies are spaced the way its documentation
+     * (hopper-target(1)) writes them. */
+    response_build(r, TARGET_REPLY_POST_ONLY, "405 Method Not Allowed", "Allow: POST\r\n",
+                   "{\"error\":\"method not allowed\",\"status\":405}");
+    response_build(r, TARGET_REPLY_BAD_LOGIN_BODY, "400 Bad Request", "",
+                   "{\"error\": \"malformed login body\"}");
+    response_build(r, TARGET_REPLY_BAD_CREDENTIALS, "401 Unauthorized", "",
+                   "{\"error\": \"bad credentials\"}");
+    response_build(r, TARGET_REPLY_NO_TOKEN, "401 Unauthorized", "WWW-Authenticate: Bearer\r\n",
+                   "{\"error\": \"no valid token\"}");
+    response_build(r, TARGET_REPLY_LOGGED_OUT, "200 OK",
+                   "Set-Cookie: session=; Path=/; HttpOnly; Max-Age=0\r\n", "{\"ok\": true}");
+    response_build(r, TARGET_REPLY_NO_MOVIE, "404 Not Found", "", "{\"error\": \"no such movie\"}");
+    response_build(r, TARGET_REPLY_BAD_PAGE, "400 Bad Request", "", "{\"error\": \"bad page\"}");
+    /* The TARGET_REPLY_API routes have no fixed response: data stays NULL. */
 
     static const char continue_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
     r->continue_100.data = xstrdup(continue_100);
@@ -157,10 +179,33 @@ static enum target_reply movie_reply(const char *key, size_t len)
 
 #define HAS_PREFIX(p, n, lit) ((n) >= sizeof(lit) - 1 && memcmp((p), (lit), sizeof(lit) - 1) == 0)
 
+#define IS(p, n, lit) ((n) == sizeof(lit) - 1 && memcmp((p), (lit), sizeof(lit) - 1) == 0)
+
+/* /api/movie/:id and /api/movie/:id/rating, given what follows "/api/movie/". */
+static enum target_reply movie_route(const char *rest, size_t len)
+{
+    size_t id_len = segment_len(rest, len);
+    if (id_len == 0)
+        return TARGET_REPLY_NOT_FOUND;
+    if (id_len == len)
+        return TARGET_REPLY_API_MOVIE;
+    if (IS(rest + id_len, len - id_len, "/rating"))
+        return TARGET_REPLY_API_RATING;
+    return TARGET_REPLY_NOT_FOUND;
+}
+
 enum target_reply target_routes_match(const char *path, size_t len)
 {
-    if (len == 7 && memcmp(path, "/status", 7) == 0)
+    if (IS(path, len, "/status"))
         return TARGET_REPLY_STATUS;
+    if (IS(path, len, "/login"))
+        return TARGET_REPLY_API_LOGIN;
+    if (IS(path, len, "/logout"))
+        return TARGET_REPLY_API_LOGOUT;
+    if (IS(path, len, "/api/movies"))
+        return TARGET_REPLY_API_MOVIE_PAGE;
+    if (HAS_PREFIX(path, len, "/api/movie/"))
+        return movie_route(path + 11, len - 11);
 
     if (HAS_PREFIX(path, len, "/api/id/")) {
         const char *id = path + 8;
@@ -183,4 +228,18 @@ enum target_reply target_routes_match(const char *path, size_t len)
         return movie_reply(rest, rest_len);
     }
     return TARGET_REPLY_NOT_FOUND;
+}
+
+enum target_reply target_routes_check_method(enum target_reply route, unsigned method)
+{
+    switch (route) {
+    case TARGET_REPLY_NOT_FOUND:
+        return route;
+    case TARGET_REPLY_API_LOGIN:
+    case TARGET_REPLY_API_LOGOUT:
+    case TARGET_REPLY_API_RATING:
+        return method == HTTP_POST ? route : TARGET_REPLY_POST_ONLY;
+    default:
+        return method == HTTP_GET || method == HTTP_HEAD ? route : TARGET_REPLY_NOT_ALLOWED;
+    }
 }

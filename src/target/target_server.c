@@ -15,14 +15,25 @@
  * keep answers in order, and memory per connection stays fixed.
  *
  * The hot path (no --delay) therefore costs one read and one write system
- * call per batch of requests, no allocation and no clock reads. */
+ * call per batch of requests, no allocation and no clock reads.
+ *
+ * The login flow's routes (target_api) are the exception: their answers are
+ * made per request (a token, a page of movies), so each is a buffer of its
+ * own. It waits on the connection's "queued" list until a flush; if the
+ * kernel took everything it is freed there, else it moves to the "writing"
+ * list and is freed when the uv_write is done. For these routes the server
+ * also keeps the first TARGET_API_BODY_MAX bytes of every request body and
+ * the token a request carries (Authorization: Bearer, or the session
+ * cookie). */
 #include "target/target_server.h"
 
 #include <errno.h>
 #include <http_parser.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "target/target_api.h"
 #include "target/target_counts.h"
 #include "target/target_routes.h"
 #include "util/rng.h"
@@ -33,6 +44,24 @@
 #define CONN_OUT_MAX 16     /* answers queued before a flush is forced */
 #define LINGER_MS 2000      /* how long a closing connection waits for the client's FIN */
 #define LISTEN_BACKLOG 1024 /* the kernel caps this at net.core.somaxconn */
+#define HEADER_VALUE_MAX 512 /* longer Authorization or Cookie values are not looked into */
+
+/* The request headers the server reads; the rest are skipped. */
+enum kept_header { KEPT_NONE, KEPT_EXPECT, KEPT_AUTHORIZATION, KEPT_COOKIE };
+
+/* A token as the request presented it: up to TARGET_AUTH_TOKEN_LEN bytes
+ * kept, len counting on past that so a longer one never passes. */
+struct presented_token {
+    bool given;
+    unsigned len;
+    char text[TARGET_AUTH_TOKEN_LEN];
+};
+
+/* An answer made for one request (target_api), owned by its connection. */
+struct dyn_answer {
+    struct dyn_answer *next;
+    struct target_response response;
+};
 
 struct conn {
     uv_tcp_t tcp;     /* data = this connection */
@@ -48,12 +77,17 @@ struct conn {
     size_t url_len;
     bool url_too_long;
     bool in_header_value;      /* the parser is in a value, not a field name */
-    bool header_is_expect;     /* the current header is "Expect" */
-    bool expect_continue;      /* it said "100-continue" */
+    enum kept_header kept;     /* the current header, if it is one we read */
+    bool expect_continue;      /* it said "Expect: 100-continue" */
     unsigned header_field_len; /* saturates just above sizeof(header_field) */
-    unsigned header_value_len;
-    char header_field[8];
-    char header_value[16];
+    unsigned header_value_len; /* saturates just above sizeof(header_value) */
+    char header_field[16];
+    char header_value[HEADER_VALUE_MAX]; /* as sent, not lowercased */
+    struct presented_token bearer;       /* Authorization: Bearer TOKEN */
+    struct presented_token session;      /* Cookie: session=TOKEN */
+    size_t body_len;
+    bool body_truncated;
+    char body[TARGET_API_BODY_MAX];
 
     /* The answer decided when the request completed; sent at once or when the
      * --delay timer fires. */
@@ -64,9 +98,12 @@ struct conn {
     size_t path_off, path_len; /* the raw path inside url */
     uint64_t answer_at_ns;     /* uv_hrtime() deadline of a delayed answer */
 
-    /* Answers queued since the last flush; they point into target_routes. */
+    /* Answers queued since the last flush; they point into target_routes,
+     * or into the dynamic answers of dyn_queued. */
     uv_buf_t out[CONN_OUT_MAX];
     unsigned nout;
+    struct dyn_answer *dyn_queued;  /* referred to by out[] */
+    struct dyn_answer *dyn_writing; /* referred to by the uv_write in flight */
 
     /* States. */
     bool reading;  /* uv_read_start is in effect */
@@ -107,11 +144,25 @@ static double draw_unit(struct target_server *s)
 
 /* ---- closing ---- */
 
+static void dyn_free_list(struct dyn_answer **list)
+{
+    while (*list != NULL) {
+        struct dyn_answer *d = *list;
+        *list = d->next;
+        free(d->response.data);
+        free(d);
+    }
+}
+
 static void on_conn_closed(uv_handle_t *handle)
 {
     struct conn *c = handle->data;
-    if (--c->open_handles == 0)
+    if (--c->open_handles == 0) {
+        /* A cancelled write's callback has run by now: nothing refers to these. */
+        dyn_free_list(&c->dyn_queued);
+        dyn_free_list(&c->dyn_writing);
         free(c);
+    }
 }
 
 /* Abrupt close: pending writes are cancelled (their callbacks run, with
@@ -171,6 +222,7 @@ static void on_write(uv_write_t *req, int status)
 {
     struct conn *c = req->data;
     c->writing = false;
+    dyn_free_list(&c->dyn_writing); /* written, failed or cancelled: done with either way */
     if (c->closing)
         return;
     if (status < 0) {
@@ -201,11 +253,17 @@ static void conn_flush(struct conn *c)
         done -= c->out[i++].len;
     unsigned left = c->nout - i;
     c->nout = 0;
-    if (left == 0)
+    if (left == 0) {
+        dyn_free_list(&c->dyn_queued);
         return;
+    }
+    /* Not writing, so dyn_writing is empty: the queued answers go with the write. */
+    c->dyn_writing = c->dyn_queued;
+    c->dyn_queued = NULL;
     c->out[i].base += done;
     c->out[i].len -= done;
-    /* uv_write copies the uv_buf_t array; the bytes are in target_routes. */
+    /* uv_write copies the uv_buf_t array; the bytes are in target_routes or
+     * in dyn_writing, freed in on_write. */
     if (uv_write(&c->write_req, stream, c->out + i, left, on_write) < 0) {
         conn_close(c);
         return;
@@ -274,10 +332,62 @@ static void url_path(const char *url, size_t len, size_t *off, size_t *path_len)
     *path_len = end - start;
 }
 
+/* The token the request carries: the Bearer one if it has an Authorization:
+ * Bearer header, else its session cookie; NULL if neither. */
+static const struct presented_token *conn_token(const struct conn *c)
+{
+    if (c->bearer.given)
+        return &c->bearer;
+    if (c->session.given)
+        return &c->session;
+    return NULL;
+}
+
+/* The answer of a login-flow route, from target_api. Reads the raw path, so
+ * it must run before conn_answer decodes it. */
+static const struct target_response *conn_api_answer(struct conn *c)
+{
+    struct target_server *s = c->server;
+    const char *path = c->url + c->path_off;
+    size_t after = c->path_off + c->path_len;
+    struct target_api_request req = {
+        .route = c->reply,
+        .framing = c->framing,
+        .path = path,
+        .path_len = c->path_len,
+        .body = c->body,
+        .body_len = c->body_len,
+        .body_truncated = c->body_truncated,
+    };
+    if (after < c->url_len && c->url[after] == '?') {
+        const char *q = c->url + after + 1;
+        const char *hash = memchr(q, '#', c->url_len - after - 1);
+        req.query = q;
+        req.query_len = hash != NULL ? (size_t)(hash - q) : c->url_len - after - 1;
+    }
+    const struct presented_token *t = conn_token(c);
+    if (t != NULL) {
+        req.token = t->text;
+        req.token_len = t->len;
+    }
+    struct target_response dynamic = {NULL, 0, 0};
+    const struct target_response *r = target_api_answer(&s->routes, s->cfg.auth, s->counts, &req, &dynamic);
+    if (r != &dynamic)
+        return r;
+    struct dyn_answer *d = xmalloc(sizeof(*d));
+    d->response = dynamic;
+    d->next = c->dyn_queued;
+    c->dyn_queued = d;
+    return &d->response;
+}
+
 /* Counts the request and queues its answer. */
 static void conn_answer(struct conn *c)
 {
     struct target_server *s = c->server;
+    const struct target_response *r = target_routes_is_api(c->reply)
+                                          ? conn_api_answer(c)
+                                          : target_routes_response(&s->routes, c->reply, c->framing);
     if (c->reply == TARGET_REPLY_BAD_REQUEST) {
         target_counts_add_malformed(s->counts);
     } else if (c->url_too_long) {
@@ -287,7 +397,7 @@ static void conn_answer(struct conn *c)
         char *path = c->url + c->path_off;
         target_counts_add(s->counts, c->method, path, percent_decode(path, c->path_len));
     }
-    conn_queue(c, target_routes_response(&s->routes, c->reply, c->framing), c->head);
+    conn_queue(c, r, c->head);
     if (c->framing == TARGET_FRAMING_CLOSE)
         c->ending = true;
 }
@@ -329,9 +439,13 @@ static int on_message_begin(http_parser *p)
     c->url_len = 0;
     c->url_too_long = false;
     c->in_header_value = false;
-    c->header_is_expect = false;
+    c->kept = KEPT_NONE;
     c->expect_continue = false;
     c->header_field_len = 0;
+    c->bearer.given = false;
+    c->session.given = false;
+    c->body_len = 0;
+    c->body_truncated = false;
     return 0;
 }
 
@@ -356,10 +470,96 @@ static void header_append(char *dst, size_t cap, unsigned *len, const char *at, 
             dst[*len] = (char)((at[i] >= 'A' && at[i] <= 'Z') ? at[i] + 32 : at[i]);
 }
 
+/* Keeps a value as sent (a token's case matters), up to cap bytes; *len
+ * then stops one past cap, like header_append, so a value cut short is
+ * known to be. */
+static void value_append(char *dst, size_t cap, unsigned *len, const char *at, size_t n)
+{
+    if (*len > cap)
+        return;
+    if (n > cap - *len) {
+        memcpy(dst + *len, at, cap - *len);
+        *len = (unsigned)cap + 1;
+        return;
+    }
+    memcpy(dst + *len, at, n);
+    *len += (unsigned)n;
+}
+
+static bool is_space(char ch)
+{
+    return ch == ' ' || ch == '\t';
+}
+
+static void token_keep(struct presented_token *t, const char *s, size_t len)
+{
+    t->given = true;
+    t->len = len > TARGET_AUTH_TOKEN_LEN ? TARGET_AUTH_TOKEN_LEN + 1 : (unsigned)len;
+    memcpy(t->text, s, len < TARGET_AUTH_TOKEN_LEN ? len : TARGET_AUTH_TOKEN_LEN);
+}
+
+/* "Bearer TOKEN" (the scheme in any case); other schemes are not ours. */
+static void authorization_done(struct conn *c, const char *v, size_t len)
+{
+    if (len < 7 || strncasecmp(v, "bearer", 6) != 0 || !is_space(v[6]))
+        return;
+    size_t start = 7;
+    while (start < len && is_space(v[start]))
+        start++;
+    while (len > start && is_space(v[len - 1]))
+        len--;
+    token_keep(&c->bearer, v + start, len - start);
+}
+
+/* "a=1; session=TOKEN; b=2": the first session cookie of the request. */
+static void cookie_done(struct conn *c, const char *v, size_t len)
+{
+    size_t i = 0;
+    while (i < len && !c->session.given) {
+        const char *semi = memchr(v + i, ';', len - i);
+        size_t end = semi != NULL ? (size_t)(semi - v) : len;
+        while (i < end && is_space(v[i]))
+            i++;
+        size_t stop = end;
+        while (stop > i && is_space(v[stop - 1]))
+            stop--;
+        if (stop - i >= 8 && memcmp(v + i, "session=", 8) == 0)
+            token_keep(&c->session, v + i + 8, stop - i - 8);
+        i = end + 1;
+    }
+}
+
 static void header_value_done(struct conn *c)
 {
-    if (c->header_is_expect && c->header_value_len == 12 && memcmp(c->header_value, "100-continue", 12) == 0)
-        c->expect_continue = true;
+    const char *v = c->header_value;
+    size_t len = c->header_value_len;
+    if (len > sizeof(c->header_value))
+        return; /* cut short: not looked into (see HEADER_VALUE_MAX) */
+    switch (c->kept) {
+    case KEPT_EXPECT:
+        if (len == 12 && strncasecmp(v, "100-continue", 12) == 0)
+            c->expect_continue = true;
+        break;
+    case KEPT_AUTHORIZATION:
+        authorization_done(c, v, len);
+        break;
+    case KEPT_COOKIE:
+        cookie_done(c, v, len);
+        break;
+    case KEPT_NONE:
+        break;
+    }
+}
+
+static enum kept_header kept_header(const char *name, unsigned len)
+{
+    if (len == 6 && memcmp(name, "expect", 6) == 0)
+        return KEPT_EXPECT;
+    if (len == 13 && memcmp(name, "authorization", 13) == 0)
+        return KEPT_AUTHORIZATION;
+    if (len == 6 && memcmp(name, "cookie", 6) == 0)
+        return KEPT_COOKIE;
+    return KEPT_NONE;
 }
 
 static int on_header_field(http_parser *p, const char *at, size_t len)
@@ -379,11 +579,25 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
     struct conn *c = p->data;
     if (!c->in_header_value) {
         c->in_header_value = true;
-        c->header_is_expect = c->header_field_len == 6 && memcmp(c->header_field, "expect", 6) == 0;
+        c->kept = kept_header(c->header_field, c->header_field_len);
         c->header_value_len = 0;
     }
-    if (c->header_is_expect)
-        header_append(c->header_value, sizeof(c->header_value), &c->header_value_len, at, len);
+    if (c->kept != KEPT_NONE)
+        value_append(c->header_value, sizeof(c->header_value), &c->header_value_len, at, len);
+    return 0;
+}
+
+/* Keeps the start of the body, for POST /login; the rest is skipped. */
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+    struct conn *c = p->data;
+    size_t room = sizeof(c->body) - c->body_len;
+    if (len > room) {
+        c->body_truncated = true;
+        len = room;
+    }
+    memcpy(c->body + c->body_len, at, len);
+    c->body_len += len;
     return 0;
 }
 
@@ -434,9 +648,8 @@ static int on_message_complete(http_parser *p)
         c->reply = TARGET_REPLY_URI_TOO_LONG;
     } else {
         url_path(c->url, c->url_len, &c->path_off, &c->path_len);
-        c->reply = target_routes_match(c->url + c->path_off, c->path_len);
-        if (c->reply != TARGET_REPLY_NOT_FOUND && p->method != HTTP_GET && p->method != HTTP_HEAD)
-            c->reply = TARGET_REPLY_NOT_ALLOWED;
+        c->reply = target_routes_check_method(target_routes_match(c->url + c->path_off, c->path_len),
+                                              p->method);
     }
     if (cfg->fail_rate > 0 && draw_unit(s) < cfg->fail_rate)
         c->reply = TARGET_REPLY_ERROR;
@@ -458,6 +671,7 @@ static const http_parser_settings parser_settings = {
     .on_header_field = on_header_field,
     .on_header_value = on_header_value,
     .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
     .on_message_complete = on_message_complete,
 };
 

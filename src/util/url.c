@@ -191,17 +191,13 @@ static bool needs_encoding(unsigned char c)
     return strchr("\"<>\\^`{|}", c) != NULL;
 }
 
-char *url_encode_path(const char *s)
+size_t url_encode_path_to(const char *s, size_t len, char *out)
 {
     static const char hex[] = "0123456789ABCDEF";
-    if (s == NULL)
-        s = "";
-    size_t len = strlen(s);
-    char *out = xmalloc(len * 3 + 1); /* every byte may become %XX */
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c == '%' && is_hex(s[i + 1]) && is_hex(s[i + 2])) {
+        if (c == '%' && i + 2 < len && is_hex(s[i + 1]) && is_hex(s[i + 2])) {
             /* An escape already written is kept as it is (also its case). */
             memcpy(out + o, s + i, 3);
             o += 3;
@@ -214,7 +210,16 @@ char *url_encode_path(const char *s)
             out[o++] = (char)c;
         }
     }
-    out[o] = '\0';
+    return o;
+}
+
+char *url_encode_path(const char *s)
+{
+    if (s == NULL)
+        s = "";
+    size_t len = strlen(s);
+    char *out = xmalloc(len * 3 + 1); /* every byte may become %XX */
+    out[url_encode_path_to(s, len, out)] = '\0';
     return out;
 }
 

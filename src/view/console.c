@@ -111,6 +111,9 @@ void console_print_stats(FILE *f, const snap_t *s)
     fprintf(f, "[%s] %s %s%s, users %llu/%llu, spawn rate %g/s", el, host,
             snap_state_name(s->state), s->paused ? " (paused)" : "",
             (unsigned long long)s->users, (unsigned long long)s->target_users, s->spawn_rate);
+    if (s->not_logged_in)
+        fprintf(f, ", %llu not logged in ([on-start] has not passed)",
+                (unsigned long long)s->not_logged_in);
     if (s->run_time_ms) {
         uint64_t left = s->run_time_ms > s->elapsed_ms ? s->run_time_ms - s->elapsed_ms : 0;
         fprintf(f, ", %s left", duration_format(left * 1000, rt, sizeof rt));
@@ -191,7 +194,13 @@ void console_print_summary(FILE *f, const snap_t *s)
             (unsigned long long)s->peak_users, (unsigned long long)s->target_users);
     if (s->spawn_failures)
         fprintf(f, "; %llu users could not be started", (unsigned long long)s->spawn_failures);
+    if (s->not_logged_in)
+        fprintf(f, "; %llu users were not logged in at the stop ([on-start] had not passed)",
+                (unsigned long long)s->not_logged_in);
     fputs("\n", f);
+    if (s->data_exhausted)
+        fprintf(f, "Data: a data file with order = unique ran out of rows; the test stopped "
+                "there\n");
     /* What the stop did to the requests in flight: the drained ones are in
      * every count above; the cancelled ones in none (the server may have
      * answered them). */

@@ -91,10 +91,13 @@ static void draw_status(dash_t *d, const snap_t *s, int y)
         left[0] = '\0';
     }
     double fail_pct = s->total.requests ? 100.0 * (double)s->total.failures / (double)s->total.requests : 0;
+    char nli[48] = "";
+    if (s->not_logged_in)
+        snprintf(nli, sizeof nli, " (%llu not logged in)", (unsigned long long)s->not_logged_in);
     snprintf(line, sizeof line,
-             " hopper  %s | %s%s | users %llu/%llu | rate %g/s | %s%s | %s reqs | %s req/s | %.2f%% fail ",
+             " hopper  %s | %s%s | users %llu/%llu%s | rate %g/s | %s%s | %s reqs | %s req/s | %.2f%% fail ",
              host, snap_state_name(s->state), s->paused ? " (paused)" : "",
-             (unsigned long long)s->users, (unsigned long long)s->target_users, s->spawn_rate,
+             (unsigned long long)s->users, (unsigned long long)s->target_users, nli, s->spawn_rate,
              el, left, text_count(s->total.requests, reqs, sizeof reqs),
              text_rate(s->total.cur_rps, rps, sizeof rps), fail_pct);
     /* The generator's own health at the right end: the busiest process. */

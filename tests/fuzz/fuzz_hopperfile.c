@@ -116,24 +116,35 @@ static void check_header(const char *h)
     FUZZ_CHECK(colon[1] == ' ' && colon[2] != '\0');
 }
 
+static void check_step(const plan_step_t *st)
+{
+    FUZZ_CHECK(st->method != NULL && is_upper_word(st->method));
+    FUZZ_CHECK(st->target != NULL && (st->target[0] == '/' || strstr(st->target, "://") != NULL));
+    FUZZ_CHECK(st->name != NULL);
+    FUZZ_CHECK(st->line >= 1);
+    for (size_t i = 0; i < st->n_headers; i++)
+        check_header(st->headers[i]);
+    FUZZ_CHECK(st->body != NULL || st->body_len == 0);
+    FUZZ_CHECK((st->expect_status == NULL) == (st->n_expect_status == 0));
+    for (size_t i = 0; i < st->n_expect_status; i++) {
+        status_range_t r = st->expect_status[i];
+        FUZZ_CHECK(r.lo >= 100 && r.hi <= 599 && r.lo <= r.hi);
+        FUZZ_CHECK(plan_status_ok(st, (long)r.lo) && plan_status_ok(st, (long)r.hi));
+    }
+    /* A static target is a valid one; a templated one is rendered per request. */
+    const char *why = NULL;
+    if (!st->target_t.dynamic)
+        FUZZ_CHECK(url_check_target(st->target, &why) == 0);
+}
+
 static void check_task(const plan_t *plan, const plan_task_t *t)
 {
-    const char *why = NULL;
     FUZZ_CHECK(t->id != NULL && t->id[0] != '\0');
-    FUZZ_CHECK(t->method != NULL && is_upper_word(t->method));
-    FUZZ_CHECK(t->target != NULL && url_check_target(t->target, &why) == 0);
-    FUZZ_CHECK(t->name != NULL);
     FUZZ_CHECK(t->weight <= 1000000);
     FUZZ_CHECK(t->line >= 1);
-    for (size_t i = 0; i < t->n_headers; i++)
-        check_header(t->headers[i]);
-    FUZZ_CHECK(t->body != NULL || t->body_len == 0);
-    FUZZ_CHECK((t->expect_status == NULL) == (t->n_expect_status == 0));
-    for (size_t i = 0; i < t->n_expect_status; i++) {
-        status_range_t r = t->expect_status[i];
-        FUZZ_CHECK(r.lo >= 100 && r.hi <= 599 && r.lo <= r.hi);
-        FUZZ_CHECK(plan_status_ok(t, (long)r.lo) && plan_status_ok(t, (long)r.hi));
-    }
+    FUZZ_CHECK(t->n_steps >= 1);
+    for (size_t k = 0; k < t->n_steps; k++)
+        check_step(&t->steps[k]);
     /* Task ids are unique. */
     for (const plan_task_t *o = plan->tasks; o < t; o++)
         FUZZ_CHECK(strcmp(o->id, t->id) != 0);
@@ -191,10 +202,14 @@ static void check_plan(const char *path, const plan_t *plan, const char *err)
     }
     FUZZ_CHECK(any_weight);
 
-    size_t rows = plan->n_endpoints;
-    FUZZ_CHECK(rows >= 1 && rows <= plan->n_tasks);
-    for (size_t i = 0; i < plan->n_tasks; i++)
-        FUZZ_CHECK(plan->tasks[i].entry < rows);
+    size_t rows = plan->n_endpoints, steps = 0;
+    for (size_t q = 0; q < plan_n_sequences(plan); q++) {
+        const plan_task_t *t = plan_sequence(plan, q);
+        steps += t->n_steps;
+        for (size_t k = 0; k < t->n_steps; k++)
+            FUZZ_CHECK(t->steps[k].entry < rows);
+    }
+    FUZZ_CHECK(rows >= 1 && rows <= steps);
 
     check_wait_round_trip(&plan->wait);
 }

@@ -101,7 +101,9 @@ TEST(command_line_overrides_the_file)
     p.users = 5;
     p.tasks = calloc(1, sizeof *p.tasks);
     p.n_tasks = 1;
-    p.tasks[0].target = strdup("/status");
+    p.tasks[0].steps = calloc(1, sizeof *p.tasks[0].steps);
+    p.tasks[0].n_steps = 1;
+    p.tasks[0].steps[0].target = strdup("/status");
     p.tasks[0].id = strdup("status");
     cli_opts_t o = {0};
     char err[512];

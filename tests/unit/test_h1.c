@@ -28,230 +28,8 @@
 #define UA HOPPER_USER_AGENT
 #define SEC 1000000ULL
 
+#include "fault_proc.h"
 #include "target_proc.h"
-
-/* ---- the fault server -------------------------------------------------------- */
-
-/* One connection's script: a step per request it reads. The first byte says
- * what to do, the rest is the answer:
- *   'r' answer, keep the connection     'c' answer, then close
- *   'x' close without an answer         'R' reset (RST) without an answer
- *   'e' answer 200 with the request as the body ("peer=ADDR\n" first)
- *   'E' the same, then close            'd' wait 150 ms, then as 'r'
- *   '*' as 'r' for this and every later request on the connection
- *   's' as 'r', reading a body of any size ('e' and the rest keep 64 KB)
- *   'h' as 'r' as soon as the head is read, without reading the body
- *       (nor anything else for 200 ms: the client sees the answer while
- *       the rest of its request is still queued)
- * After its last step a connection is held until the client closes it. */
-typedef struct {
-    const char *steps[8];
-} fault_conn_t;
-
-typedef struct {
-    pid_t pid;
-    unsigned port;
-    char url[64];
-} fault_t;
-
-static bool wait_readable(int fd, int ms)
-{
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    return poll(&p, 1, ms) == 1;
-}
-
-enum { READ_ALL, READ_SINK_BODY, READ_HEAD };
-
-/* Reads one request into buf: its head, and its body by Content-Length
- * (READ_ALL), or the head with the body read and dropped (READ_SINK_BODY,
- * for bodies larger than buf), or only as far as the head (READ_HEAD).
- * Returns the bytes kept, 0 at EOF. */
-static size_t read_request(int fd, char *buf, size_t cap, int mode)
-{
-    size_t used = 0;
-    for (;;) {
-        buf[used] = '\0';
-        char *end = strstr(buf, "\r\n\r\n");
-        if (end) {
-            size_t head = (size_t)(end + 4 - buf), body = 0;
-            for (char *p = buf; p < end; p++)
-                if (strncasecmp(p, "\ncontent-length:", 16) == 0)
-                    body = (size_t)atol(p + 16);
-            if (mode == READ_HEAD || used >= head + body)
-                return used;
-            if (mode == READ_SINK_BODY) {
-                size_t left = head + body - used;
-                while (left > 0 && wait_readable(fd, 5000)) {
-                    ssize_t n = read(fd, buf + head, left < cap - head - 1 ? left : cap - head - 1);
-                    if (n <= 0)
-                        return 0;
-                    left -= (size_t)n;
-                }
-                buf[head] = '\0';
-                return left == 0 ? head : 0;
-            }
-        }
-        if (used + 1 >= cap || !wait_readable(fd, 5000))
-            return 0;
-        ssize_t n = read(fd, buf + used, cap - 1 - used);
-        if (n <= 0)
-            return 0;
-        used += (size_t)n;
-    }
-}
-
-static void write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k <= 0)
-            return;
-        p += k;
-        n -= (size_t)k;
-    }
-}
-
-/* Writes a scripted answer, with "{PORT}" replaced by the server's port. */
-static void send_answer(int fd, const char *answer, unsigned port)
-{
-    const char *mark = strstr(answer, "{PORT}");
-    if (!mark) {
-        write_all(fd, answer, strlen(answer));
-        return;
-    }
-    char p[16];
-    int n = snprintf(p, sizeof p, "%u", port);
-    write_all(fd, answer, (size_t)(mark - answer));
-    write_all(fd, p, (size_t)n);
-    send_answer(fd, mark + 6, port);
-}
-
-static void echo(int fd, const char *req, size_t len)
-{
-    struct sockaddr_in peer;
-    socklen_t pl = sizeof peer;
-    char addr[64] = "?";
-    if (getpeername(fd, (struct sockaddr *)&peer, &pl) == 0)
-        inet_ntop(AF_INET, &peer.sin_addr, addr, sizeof addr);
-    char body[8192];
-    int n = snprintf(body, sizeof body, "peer=%s\n%.*s", addr, (int)len, req);
-    char head[128];
-    int h = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", n);
-    write_all(fd, head, (size_t)h);
-    write_all(fd, body, (size_t)n);
-}
-
-static void fault_child(int lfd, unsigned port, const fault_conn_t *conns, size_t n_conns)
-{
-    alarm(20); /* whatever happens, this process ends */
-    char *req = malloc(65536);
-    int status = 0;
-    for (size_t i = 0; i < n_conns; i++) {
-        if (!wait_readable(lfd, 5000)) {
-            status = 1;
-            break;
-        }
-        int fd = accept(lfd, NULL, NULL);
-        if (fd < 0) {
-            status = 1;
-            break;
-        }
-        bool open = true, forever = false;
-        const char *repeat = NULL;
-        for (size_t s = 0; open && (forever || s < 8) && (forever || conns[i].steps[s]); s++) {
-            const char *step = forever ? repeat : conns[i].steps[s];
-            int mode = step[0] == 's' ? READ_SINK_BODY : step[0] == 'h' ? READ_HEAD : READ_ALL;
-            size_t len = read_request(fd, req, 65536, mode);
-            if (len == 0) {
-                open = false;
-                if (!forever)
-                    status = 1; /* the client went away before the script ended */
-                break;
-            }
-            const char *answer = step + 1;
-            switch (step[0]) {
-            case '*':
-                forever = true;
-                repeat = step;
-                send_answer(fd, answer, port);
-                break;
-            case 'd':
-                usleep(150000);
-                send_answer(fd, answer, port);
-                break;
-            case 'r':
-            case 's':
-                send_answer(fd, answer, port);
-                break;
-            case 'h':
-                send_answer(fd, answer, port);
-                usleep(200000);
-                break;
-            case 'c':
-                send_answer(fd, answer, port);
-                open = false;
-                break;
-            case 'x':
-                open = false;
-                break;
-            case 'R': {
-                struct linger lg = {.l_onoff = 1, .l_linger = 0};
-                setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-                open = false;
-                break;
-            }
-            case 'e':
-            case 'E':
-                echo(fd, req, len);
-                open = step[0] == 'e';
-                break;
-            }
-        }
-        /* Hold the connection until the client closes it. */
-        while (open && wait_readable(fd, 5000)) {
-            ssize_t k = read(fd, req, 65536);
-            if (k <= 0)
-                break;
-        }
-        close(fd);
-    }
-    free(req);
-    _exit(status);
-}
-
-static int fault_start(fault_t *f, const fault_conn_t *conns, size_t n_conns)
-{
-    memset(f, 0, sizeof *f);
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t al = sizeof a;
-    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 16) != 0 ||
-        getsockname(lfd, (struct sockaddr *)&a, &al) != 0)
-        return -1;
-    f->port = ntohs(a.sin_port);
-    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%u", f->port);
-    fflush(stdout);
-    f->pid = fork();
-    if (f->pid == 0)
-        fault_child(lfd, f->port, conns, n_conns);
-    close(lfd);
-    return f->pid > 0 ? 0 : -1;
-}
-
-/* Waits (at most 5 s) for the script to end; its exit status, 0 if it ran to the end. */
-static int fault_stop(fault_t *f)
-{
-    int st = 0;
-    for (int i = 0; i < 500; i++) {
-        pid_t r = waitpid(f->pid, &st, WNOHANG);
-        if (r == f->pid)
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-        usleep(10000);
-    }
-    kill(f->pid, SIGKILL);
-    waitpid(f->pid, &st, 0);
-    return 99;
-}
 
 /* ---- a loop with one connection ------------------------------------------------- */
 
@@ -263,6 +41,7 @@ typedef struct {
     int done_count;
     bool in_send, done_inside_send, closed;
     bool cancel_in_body;     /* h1_cancel from on_body, as an owner stopping may */
+    bool cancel_in_header;   /* ... and from on_header */
     long status;
     uint64_t latency_us, body_bytes;
     const char *error;
@@ -270,6 +49,10 @@ typedef struct {
     char path[256];
     char body[8192];
     size_t body_len;
+    char sent[8192];         /* the head the result says was sent */
+    char headers[4096];      /* what on_header heard: "Name=value\n", "--\n" at a response */
+    size_t headers_len;
+    int header_calls;
 } rig_t;
 
 static void on_tick(uv_timer_t *t) { (void)t; }
@@ -288,6 +71,24 @@ static void rig_on_body(void *arg, const char *d, size_t n)
     g->body[g->body_len] = '\0';
 }
 
+static void rig_on_header(void *arg, const char *name, size_t name_len, const char *value,
+                          size_t value_len)
+{
+    rig_t *g = arg;
+    g->header_calls++;
+    if (g->cancel_in_header && name) {
+        g->cancel_in_header = false;
+        h1_cancel(&g->conn);
+        return;
+    }
+    size_t room = sizeof g->headers - g->headers_len;
+    int n = name ? snprintf(g->headers + g->headers_len, room, "%.*s=%.*s\n", (int)name_len, name,
+                            (int)value_len, value)
+                 : snprintf(g->headers + g->headers_len, room, "--\n");
+    if (n > 0 && (size_t)n < room)
+        g->headers_len += (size_t)n;
+}
+
 static void rig_on_done(void *arg, const http_result_t *r)
 {
     rig_t *g = arg;
@@ -301,6 +102,7 @@ static void rig_on_done(void *arg, const http_result_t *r)
     bool origin_ok = r->url_origin && strncmp(r->url_origin, "http://", 7) == 0 &&
                      strcmp(r->url_origin + 7, g->origin.origin_host) == 0;
     snprintf(g->path, sizeof g->path, "%s", origin_ok && r->url ? r->url : "");
+    snprintf(g->sent, sizeof g->sent, "%.*s", (int)r->sent_len, r->sent ? r->sent : "");
     g->done_count++;
 }
 
@@ -334,6 +136,7 @@ static int rig_init(rig_t *g, const char *base, const char *sources)
     }
     g->origin.failure_detail = true;   /* results carry the URL, for g->path */
     h1_conn_init(&g->conn, &g->origin, rig_on_body, rig_on_done, g);
+    g->conn.on_header = rig_on_header;
     return 0;
 }
 
@@ -344,20 +147,30 @@ static void rig_run(rig_t *g, uint64_t ms)
         uv_run(&g->loop, UV_RUN_ONCE);
 }
 
-/* Sends r and waits for its on_done (at most deadline_ms); whether it came. */
-static bool rig_send(rig_t *g, const h1_request_t *r, uint64_t deadline_ms)
+/* Sends r with fill (may be NULL) and waits for its on_done (at most
+ * deadline_ms); whether it came. */
+static bool rig_send_fill(rig_t *g, const h1_request_t *r, const http_fill_t *fill,
+                          uint64_t deadline_ms)
 {
     int before = g->done_count;
     g->body_len = 0;
     g->body[0] = '\0';
+    g->headers_len = 0;
+    g->headers[0] = '\0';
+    g->header_calls = 0;
     g->in_send = true;
-    h1_send(&g->conn, r);
+    h1_send_fill(&g->conn, r, fill);
     g->in_send = false;
     uint64_t until = uv_now(&g->loop) + deadline_ms;
     while (g->done_count == before && uv_now(&g->loop) < until)
         uv_run(&g->loop, UV_RUN_ONCE);
     CHECK(!g->done_inside_send);
     return g->done_count == before + 1;
+}
+
+static bool rig_send(rig_t *g, const h1_request_t *r, uint64_t deadline_ms)
+{
+    return rig_send_fill(g, r, NULL, deadline_ms);
 }
 
 static void rig_close(rig_t *g)
@@ -1146,6 +959,334 @@ TEST(large_bodies_and_early_answers)
     CHECK_INT(fault_rig_done(&fr), 0);
 }
 
+/* ---- templated requests: dynamic headers, fills, response headers ------------------------ */
+
+/* A fill from C strings (NULL: that part is not filled). */
+static http_fill_t fill_of(const char *target, const char *headers, const char *body)
+{
+    http_fill_t f = {0};
+    if (target) {
+        f.target = target;
+        f.target_len = strlen(target);
+    }
+    if (headers) {
+        f.headers = headers;
+        f.headers_len = strlen(headers);
+    }
+    if (body) {
+        f.body = body;
+        f.body_len = strlen(body);
+        f.has_body = true;
+    }
+    return f;
+}
+
+/* The request an echo answer carries, after its "peer=ADDR\n" line. */
+static const char *echoed(const rig_t *g)
+{
+    const char *nl = strchr(g->body, '\n');
+    return nl ? nl + 1 : "";
+}
+
+TEST(request_heads_with_dynamic_headers)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    h1_origin_t o;
+    char err[256];
+    CHECK_INT(origin_init(&o, &loop, "http://127.0.0.1:8082", NULL, err, sizeof err), 0);
+
+    /* The plan's and the step's templated headers are not in the bytes,
+     * but their names still replace the defaults. */
+    char *plan_headers[] = {"X-Run: 1", "Authorization: Bearer {{token}}"};
+    tmpl_t plan_t_[2] = {{.dynamic = false}, {.dynamic = true}};
+    char *step_headers[] = {"Content-Type: {{type}}", "Accept: {{accept}}", "User-Agent: x/{{v}}",
+                            "X-Static: yes"};
+    tmpl_t step_t_[4] = {{.dynamic = true}, {.dynamic = true}, {.dynamic = true}, {.dynamic = false}};
+    plan_t plan;
+    memset(&plan, 0, sizeof plan);
+    plan.headers = plan_headers;
+    plan.header_t = plan_t_;
+    plan.n_headers = 2;
+    plan_step_t step;
+    memset(&step, 0, sizeof step);
+    step.method = "POST";
+    step.target = "/f";
+    step.headers = step_headers;
+    step.header_t = step_t_;
+    step.n_headers = 4;
+    step.body = "a=1";
+    step.body_len = 3;
+    step.keep_headers = true;
+    h1_request_t r;
+    CHECK_INT(h1_request_prepare_step(&r, &o, &plan, &step, "http://127.0.0.1:8082/f", SEC, UA, err,
+                                      sizeof err), 0);
+    CHECK_STR(r.head, "POST /f HTTP/1.1\r\nHost: 127.0.0.1:8082\r\nX-Run: 1\r\nX-Static: yes\r\n"
+                      "Content-Length: 3\r\n\r\na=1");
+    CHECK_INT(r.framing_len, strlen("Content-Length: 3\r\n"));
+    CHECK(r.custom_type);
+    CHECK(r.keep_headers);
+    h1_request_free(&r);
+
+    /* Without templates (a plan made by hand: NULL arrays) all are static. */
+    plan.header_t = NULL;
+    step.header_t = NULL;
+    step.keep_headers = false;
+    CHECK_INT(h1_request_prepare_step(&r, &o, &plan, &step, "http://127.0.0.1:8082/f", SEC, UA, err,
+                                      sizeof err), 0);
+    CHECK(strstr(r.head, "\r\nAuthorization: Bearer {{token}}\r\n") != NULL);
+    CHECK(strstr(r.head, "\r\nContent-Type: {{type}}\r\nAccept: {{accept}}\r\n") != NULL);
+    CHECK(strstr(r.head, "User-Agent: " UA) == NULL);
+    CHECK(!r.keep_headers);
+    h1_request_free(&r);
+
+    /* A dynamic Host (client.c refuses it before a client sees it) is not
+     * doubled by the default. */
+    char *host[] = {"Host: {{h}}"};
+    tmpl_t host_t[1] = {{.dynamic = true}};
+    memset(&plan, 0, sizeof plan);
+    step.headers = host;
+    step.header_t = host_t;
+    step.n_headers = 1;
+    step.method = "GET";
+    step.body = NULL;
+    step.body_len = 0;
+    CHECK_INT(h1_request_prepare_step(&r, &o, &plan, &step, "http://127.0.0.1:8082/", SEC, UA, err,
+                                      sizeof err), 0);
+    CHECK_STR(r.head, "GET / HTTP/1.1\r\nUser-Agent: " UA "\r\nAccept: */*\r\n\r\n");
+    CHECK(!r.custom_type);
+    h1_request_free(&r);
+    h1_origin_free(&o);
+    CHECK_INT(uv_loop_close(&loop), 0);
+}
+
+TEST(filled_sends)
+{
+    static const fault_conn_t conns[] = {
+        {{"e", "e", "e", "e", "e", "s" OK_FIRST, "e", "e"}},
+    };
+    fault_rig_t fr;
+    CHECK_INT(fault_rig(&fr, conns, 1, "GET", "/root", NULL), 0);
+    char host[64], want[1024];
+    snprintf(host, sizeof host, "Host: 127.0.0.1:%u\r\n", fr.f.port);
+
+    /* The target replaced, header lines added after the prepared ones. */
+    http_fill_t f = fill_of("/items/42?x=1", "X-Token: abc\r\nX-Two: 2\r\n", NULL);
+    CHECK(rig_send_fill(&fr.g, &fr.req, &f, 3000));
+    CHECK(fr.g.error == NULL);
+    snprintf(want, sizeof want, "GET /items/42?x=1 HTTP/1.1\r\n%sUser-Agent: " UA "\r\n"
+                                "Accept: */*\r\nX-Token: abc\r\nX-Two: 2\r\n\r\n", host);
+    CHECK_STR(echoed(&fr.g), want);
+    CHECK_STR(fr.g.path, "/items/42?x=1");
+    want[strlen(want) - 2] = '\0';                 /* the head sent, without the blank line */
+    CHECK_STR(fr.g.sent, want);
+
+    /* No fill: the prepared bytes, exactly, on the same connection. */
+    CHECK(rig_send(&fr.g, &fr.req, 3000));
+    snprintf(want, sizeof want, "GET /root HTTP/1.1\r\n%sUser-Agent: " UA "\r\nAccept: */*\r\n\r\n",
+             host);
+    CHECK_STR(echoed(&fr.g), want);
+    CHECK_STR(fr.g.path, "/root");
+
+    /* A body replaced: its Content-Length, and a templated Content-Type
+     * (in the fill) instead of the default. */
+    char *type[] = {"Content-Type: {{type}}"};
+    tmpl_t type_t[1] = {{.dynamic = true}};
+    plan_t plan;
+    memset(&plan, 0, sizeof plan);
+    plan_step_t step;
+    memset(&step, 0, sizeof step);
+    step.method = "POST";
+    step.headers = type;
+    step.header_t = type_t;
+    step.n_headers = 1;
+    step.body = "a=1";
+    step.body_len = 3;
+    h1_request_t post;
+    char err[256];
+    char url[96];
+    snprintf(url, sizeof url, "%s/form", fr.f.url);
+    CHECK_INT(h1_request_prepare_step(&post, &fr.g.origin, &plan, &step, url, 5 * SEC, UA, err,
+                                      sizeof err), 0);
+    f = fill_of(NULL, "Content-Type: application/json\r\n", "{\"n\":12345}");
+    CHECK(rig_send_fill(&fr.g, &post, &f, 3000));
+    snprintf(want, sizeof want, "POST /form HTTP/1.1\r\n%sUser-Agent: " UA "\r\nAccept: */*\r\n"
+                                "Content-Type: application/json\r\nContent-Length: 11\r\n\r\n"
+                                "{\"n\":12345}", host);
+    CHECK_STR(echoed(&fr.g), want);
+    CHECK_STR(fr.g.path, "/form");
+
+    /* A PUT prepared without a body ("Content-Length: 0") gets the framing
+     * of the filled one, the default Content-Type included. */
+    h1_request_t put, plain_post;
+    prep(&put, &fr.g.origin, "PUT", "/put", 5 * SEC);
+    f = fill_of("/put/1", NULL, "x=1");
+    CHECK(rig_send_fill(&fr.g, &put, &f, 3000));
+    snprintf(want, sizeof want, "PUT /put/1 HTTP/1.1\r\n%sUser-Agent: " UA "\r\nAccept: */*\r\n"
+                                "Content-Type: application/x-www-form-urlencoded\r\n"
+                                "Content-Length: 3\r\n\r\nx=1", host);
+    CHECK_STR(echoed(&fr.g), want);
+
+    /* An empty filled body is still a body: Content-Length: 0. */
+    CHECK_INT(h1_request_prepare(&plain_post, &fr.g.origin, "POST", "/p", NULL, 0, NULL, 0, "a=1", 3,
+                                 5 * SEC, UA, err, sizeof err), 0);
+    f = fill_of(NULL, NULL, "");
+    CHECK(rig_send_fill(&fr.g, &plain_post, &f, 3000));
+    snprintf(want, sizeof want, "POST /p HTTP/1.1\r\n%sUser-Agent: " UA "\r\nAccept: */*\r\n"
+                                "Content-Type: application/x-www-form-urlencoded\r\n"
+                                "Content-Length: 0\r\n\r\n", host);
+    CHECK_STR(echoed(&fr.g), want);
+
+    /* A large body grows the connection's buffer (through uv_write); it
+     * stays at that size for the smaller requests after it. */
+    size_t big = 1u << 20;
+    char *body = malloc(big + 1);
+    memset(body, 'b', big);
+    body[big] = '\0';
+    f = fill_of("/upload", NULL, body);
+    CHECK(rig_send_fill(&fr.g, &plain_post, &f, 8000));
+    CHECK(fr.g.error == NULL);
+    CHECK_STR(fr.g.body, "first");
+    size_t cap = fr.g.conn.fill_cap;
+    CHECK(cap >= big);
+    free(body);
+    f = fill_of("/small", "X-A: 1\r\n", NULL);
+    CHECK(rig_send_fill(&fr.g, &fr.req, &f, 3000));
+    snprintf(want, sizeof want, "GET /small HTTP/1.1\r\n%sUser-Agent: " UA "\r\nAccept: */*\r\n"
+                                "X-A: 1\r\n\r\n", host);
+    CHECK_STR(echoed(&fr.g), want);
+    CHECK_INT(fr.g.conn.fill_cap, cap);
+
+    /* Headers only: the prepared request line. */
+    f = fill_of(NULL, "X-B: 2\r\n", NULL);
+    CHECK(rig_send_fill(&fr.g, &fr.req, &f, 3000));
+    snprintf(want, sizeof want, "GET /root HTTP/1.1\r\n%sUser-Agent: " UA "\r\nAccept: */*\r\n"
+                                "X-B: 2\r\n\r\n", host);
+    CHECK_STR(echoed(&fr.g), want);
+    CHECK_STR(fr.g.path, "/root");
+
+    h1_request_free(&post);
+    h1_request_free(&put);
+    h1_request_free(&plain_post);
+    CHECK_INT(fault_rig_done(&fr), 0);
+}
+
+TEST(filled_redirects_cookies_retries)
+{
+    static const fault_conn_t conns[] = {
+        {{"r" "HTTP/1.1 303 See Other\r\nLocation: next\r\nSet-Cookie: sid=1; Path=/a\r\n"
+              "Content-Length: 0\r\n\r\n",
+          "e",
+          "r" "HTTP/1.1 307 Temporary Redirect\r\nLocation: /a/again\r\nContent-Length: 0\r\n\r\n",
+          "e", "e", "e", "r" OK_FIRST, "x"}},
+        {{"e"}},                                   /* the retry's new connection */
+    };
+    fault_rig_t fr;
+    CHECK_INT(fault_rig(&fr, conns, 2, "GET", "/root", NULL), 0);
+    h1_request_t post;
+    char err[256];
+    CHECK_INT(h1_request_prepare(&post, &fr.g.origin, "POST", "/start", NULL, 0, NULL, 0, "a=1", 3,
+                                 5 * SEC, UA, err, sizeof err), 0);
+
+    /* 303: a GET of the resolved Location without the filled body or its
+     * framing, the fill's header lines kept (libcurl keeps them too). */
+    http_fill_t f = fill_of("/a/b", "X-Token: abc\r\n", "{\"k\":\"v\"}");
+    CHECK(rig_send_fill(&fr.g, &post, &f, 3000));
+    CHECK(fr.g.error == NULL);
+    CHECK_STR(fr.g.path, "/a/next");
+    CHECK(strncmp(echoed(&fr.g), "GET /a/next HTTP/1.1\r\n", 22) == 0);
+    CHECK(strstr(fr.g.body, "Content-Length") == NULL);
+    CHECK(strstr(fr.g.body, "Content-Type") == NULL);
+    CHECK(strstr(fr.g.body, "\r\nX-Token: abc\r\n") != NULL);
+    CHECK(strstr(fr.g.body, "\r\nCookie: sid=1\r\n") != NULL); /* set for /a by the 303 */
+
+    /* 307: the same method with the filled body. */
+    f = fill_of("/a/c", "X-Token: abc\r\n", "{\"k\":\"v\"}");
+    CHECK(rig_send_fill(&fr.g, &post, &f, 3000));
+    CHECK(fr.g.error == NULL);
+    CHECK_STR(fr.g.path, "/a/again");
+    CHECK(strncmp(echoed(&fr.g), "POST /a/again HTTP/1.1\r\n", 24) == 0);
+    CHECK(strstr(fr.g.body, "\r\nX-Token: abc\r\nContent-Type: application/x-www-form-urlencoded"
+                            "\r\nContent-Length: 9\r\nCookie: sid=1\r\n\r\n{\"k\":\"v\"}") != NULL);
+    CHECK(strstr(fr.g.body, "a=1") == NULL);
+
+    /* Cookies go by the filled target's path. */
+    f = fill_of("/b/x", NULL, NULL);
+    CHECK(rig_send_fill(&fr.g, &fr.req, &f, 3000));
+    CHECK(strncmp(echoed(&fr.g), "GET /b/x HTTP/1.1\r\n", 19) == 0);
+    CHECK(strstr(fr.g.body, "Cookie:") == NULL);
+    f = fill_of("/a/y?q=1", NULL, NULL);
+    CHECK(rig_send_fill(&fr.g, &fr.req, &f, 3000));
+    CHECK(strncmp(echoed(&fr.g), "GET /a/y?q=1 HTTP/1.1\r\n", 23) == 0);
+    CHECK(strstr(fr.g.body, "\r\nCookie: sid=1\r\n\r\n") != NULL);
+
+    /* A retry sends the same filled bytes again on a new connection. */
+    f = fill_of("/first", NULL, NULL);
+    CHECK(rig_send_fill(&fr.g, &fr.req, &f, 3000));
+    CHECK_STR(fr.g.body, "first");
+    f = fill_of("/retry/me", "X-Again: 1\r\n", NULL);
+    CHECK(rig_send_fill(&fr.g, &fr.req, &f, 3000));
+    CHECK(fr.g.error == NULL);
+    CHECK(strncmp(echoed(&fr.g), "GET /retry/me HTTP/1.1\r\n", 24) == 0);
+    CHECK(strstr(fr.g.body, "\r\nX-Again: 1\r\n") != NULL);
+    CHECK_INT(fr.g.origin.retries, 1);
+    h1_request_free(&post);
+    CHECK_INT(fault_rig_done(&fr), 0);
+}
+
+TEST(response_headers_heard)
+{
+    /* Answers written a byte at a time: each name and value arrives split
+     * over several reads. */
+    static const fault_conn_t conns[] = {
+        {{"p" "HTTP/1.1 302 Found\r\nLocation: /final\r\nX-Hop: 1\r\nContent-Length: 0\r\n\r\n",
+          "p" "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-Token:   abc123  \r\n"
+              "Set-Cookie: s=1\r\nX-Empty:\r\nContent-Length: 2\r\n\r\nok",
+          "r" "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-Trailer: t\r\n\r\n",
+          "r" "HTTP/1.1 200 OK\r\nX-Not: heard\r\nContent-Length: 5\r\n\r\nfirst",
+          "e",
+          "r" "HTTP/1.1 200 OK\r\nX-Cancel: here\r\nContent-Length: 5\r\n\r\nfirst"}},
+        {{"r" OK_SECOND}},
+    };
+    fault_rig_t fr;
+    CHECK_INT(fault_rig(&fr, conns, 2, "GET", "/start", NULL), 0);
+    h1_request_t keep;
+    prep(&keep, &fr.g.origin, "GET", "/start", 5 * SEC);
+    keep.keep_headers = true;
+
+    CHECK(rig_send(&fr.g, &keep, 3000));
+    CHECK(fr.g.error == NULL);
+    CHECK_STR(fr.g.body, "ok");
+    CHECK_STR(fr.g.headers, "--\nLocation=/final\nX-Hop=1\nContent-Length=0\n"
+                            "--\n--\nX-Token=abc123\nSet-Cookie=s=1\nX-Empty=\nContent-Length=2\n");
+    /* Trailers are not response headers. */
+    CHECK(rig_send(&fr.g, &keep, 3000));
+    CHECK_STR(fr.g.body, "ok");
+    CHECK_STR(fr.g.headers, "--\nTransfer-Encoding=chunked\n");
+    /* A request that does not keep headers: not one call. */
+    CHECK(rig_send(&fr.g, &fr.req, 3000));
+    CHECK_STR(fr.g.body, "first");
+    CHECK_INT(fr.g.header_calls, 0);
+    /* The cookie was still taken while the headers were heard. */
+    CHECK(rig_send(&fr.g, &fr.req, 3000));
+    CHECK(strstr(fr.g.body, "\r\nCookie: s=1\r\n") != NULL);
+
+    /* Cancelled from on_header: no on_done; the next request goes out on a
+     * new connection. */
+    int before = fr.g.done_count;
+    fr.g.cancel_in_header = true;
+    h1_send(&fr.g.conn, &keep);
+    rig_run(&fr.g, 200);
+    CHECK_INT(fr.g.done_count, before);
+    CHECK(!fr.g.cancel_in_header);
+    CHECK(rig_send(&fr.g, &keep, 3000));
+    CHECK(fr.g.error == NULL);
+    CHECK_STR(fr.g.body, "second");
+    CHECK_STR(fr.g.headers, "--\nContent-Length=6\n");
+    h1_request_free(&keep);
+    CHECK_INT(fault_rig_done(&fr), 0);
+}
+
 int main(void)
 {
     check_prog = "h1";
@@ -1170,5 +1311,9 @@ int main(void)
     RUN(cookies_sent_back);
     RUN(source_addresses);
     RUN(large_bodies_and_early_answers);
+    RUN(request_heads_with_dynamic_headers);
+    RUN(filled_sends);
+    RUN(filled_redirects_cookies_retries);
+    RUN(response_headers_heard);
     return check_done();
 }

@@ -120,13 +120,13 @@ static void check_tutorial_plan(const plan_t *plan)
                                            "/api/title/The godfather/1972" };
     for (size_t i = 0; i < 3; i++) {
         CHECK_STR(plan->tasks[i].id, ids[i]);
-        CHECK_STR(plan->tasks[i].method, "GET");
-        CHECK_STR(plan->tasks[i].target, targets[i]);
-        CHECK_STR(plan->tasks[i].name, targets[i]);
+        CHECK_STR(plan->tasks[i].steps[0].method, "GET");
+        CHECK_STR(plan->tasks[i].steps[0].target, targets[i]);
+        CHECK_STR(plan->tasks[i].steps[0].name, targets[i]);
         CHECK_INT(plan->tasks[i].weight, 100);
     }
-    CHECK_STR(plan->tasks[2].name, "/api/title/The godfather/1972");
-    char *url = url_resolve(plan->host, plan->tasks[2].target);
+    CHECK_STR(plan->tasks[2].steps[0].name, "/api/title/The godfather/1972");
+    char *url = url_resolve(plan->host, plan->tasks[2].steps[0].target);
     CHECK_STR(url, "http://127.0.0.1:8082/api/title/The%20godfather/1972");
     free(url);
 }
@@ -181,18 +181,18 @@ TEST(defaults)
     CHECK_INT(plan.n_tasks, 1);
     const plan_task_t *t = &plan.tasks[0];
     CHECK_STR(t->id, "a");
-    CHECK_STR(t->name, "/");
-    CHECK_STR(t->method, "GET");
-    CHECK_STR(t->target, "/");
+    CHECK_STR(t->steps[0].name, "/");
+    CHECK_STR(t->steps[0].method, "GET");
+    CHECK_STR(t->steps[0].target, "/");
     CHECK_INT(t->weight, 1);
-    CHECK_INT(t->n_headers, 0);
-    CHECK(t->headers == NULL);
-    CHECK(t->body == NULL);
-    CHECK_INT(t->body_len, 0);
-    CHECK(t->expect_status == NULL);
-    CHECK_INT(t->n_expect_status, 0);
-    CHECK(t->expect_body == NULL);
-    CHECK_INT(t->timeout_us, 0);
+    CHECK_INT(t->steps[0].n_headers, 0);
+    CHECK(t->steps[0].headers == NULL);
+    CHECK(t->steps[0].body == NULL);
+    CHECK_INT(t->steps[0].body_len, 0);
+    CHECK(t->steps[0].expect_status == NULL);
+    CHECK_INT(t->steps[0].n_expect_status, 0);
+    CHECK(t->steps[0].expect_body == NULL);
+    CHECK_INT(t->steps[0].timeout_us, 0);
     CHECK_INT(t->line, 1);
     plan_free(&plan);
 }
@@ -255,37 +255,37 @@ TEST(every_key)
     const plan_task_t *t = &plan.tasks[0];
     CHECK_STR(t->id, "create");
     CHECK_INT(t->weight, 0);
-    CHECK_STR(t->method, "POST");
-    CHECK_STR(t->target, "/items?kind=a b");
-    CHECK_INT(t->n_headers, 2);
-    CHECK_STR(t->headers[0], "Content-Type: application/json");
-    CHECK_STR(t->headers[1], "X-Trace: 1");
-    CHECK_INT(t->body_len, sizeof body_json - 1);
-    CHECK(t->body != NULL && memcmp(t->body, body_json, sizeof body_json - 1) == 0);
-    CHECK_STR(t->name, "create item");
-    CHECK_INT(t->n_expect_status, 3);
-    if (t->n_expect_status == 3) {
-        CHECK_INT(t->expect_status[0].lo, 200);
-        CHECK_INT(t->expect_status[0].hi, 299);
-        CHECK_INT(t->expect_status[1].lo, 304);
-        CHECK_INT(t->expect_status[1].hi, 304);
-        CHECK_INT(t->expect_status[2].lo, 418);
-        CHECK_INT(t->expect_status[2].hi, 418);
+    CHECK_STR(t->steps[0].method, "POST");
+    CHECK_STR(t->steps[0].target, "/items?kind=a b");
+    CHECK_INT(t->steps[0].n_headers, 2);
+    CHECK_STR(t->steps[0].headers[0], "Content-Type: application/json");
+    CHECK_STR(t->steps[0].headers[1], "X-Trace: 1");
+    CHECK_INT(t->steps[0].body_len, sizeof body_json - 1);
+    CHECK(t->steps[0].body != NULL && memcmp(t->steps[0].body, body_json, sizeof body_json - 1) == 0);
+    CHECK_STR(t->steps[0].name, "create item");
+    CHECK_INT(t->steps[0].n_expect_status, 3);
+    if (t->steps[0].n_expect_status == 3) {
+        CHECK_INT(t->steps[0].expect_status[0].lo, 200);
+        CHECK_INT(t->steps[0].expect_status[0].hi, 299);
+        CHECK_INT(t->steps[0].expect_status[1].lo, 304);
+        CHECK_INT(t->steps[0].expect_status[1].hi, 304);
+        CHECK_INT(t->steps[0].expect_status[2].lo, 418);
+        CHECK_INT(t->steps[0].expect_status[2].hi, 418);
     }
-    CHECK_STR(t->expect_body, "\"ok\": true");
-    CHECK_INT(t->timeout_us, 250000);
+    CHECK_STR(t->steps[0].expect_body, "\"ok\": true");
+    CHECK_INT(t->steps[0].timeout_us, 250000);
     CHECK_INT(t->line, 11);
 
     t = &plan.tasks[1];
     CHECK_STR(t->id, "inline.body_2");
     CHECK_INT(t->weight, 1);
-    CHECK_STR(t->method, "PUT");
-    CHECK_STR(t->target, "http://other.example.com/x#frag");
-    CHECK_STR(t->name, "http://other.example.com/x#frag");
-    CHECK_STR(t->body, "{\"id\": \"#42\"}");
-    CHECK_INT(t->body_len, strlen("{\"id\": \"#42\"}"));
-    CHECK_INT(t->n_expect_status, 1);
-    CHECK_INT(t->timeout_us, 0);
+    CHECK_STR(t->steps[0].method, "PUT");
+    CHECK_STR(t->steps[0].target, "http://other.example.com/x#frag");
+    CHECK_STR(t->steps[0].name, "http://other.example.com/x#frag");
+    CHECK_STR(t->steps[0].body, "{\"id\": \"#42\"}");
+    CHECK_INT(t->steps[0].body_len, strlen("{\"id\": \"#42\"}"));
+    CHECK_INT(t->steps[0].n_expect_status, 1);
+    CHECK_INT(t->steps[0].timeout_us, 0);
     plan_free(&plan);
     CHECK(plan_is_pristine(&plan));
     unlink(body_path);
@@ -312,10 +312,10 @@ TEST(body_file_paths)
         printf("#   %s\n", err);
     CHECK_INT(rc, 0);
     if (rc == 0) {
-        CHECK(plan.tasks[0].body != NULL); /* an empty body is still a body */
-        CHECK_INT(plan.tasks[0].body_len, 0);
-        CHECK_STR(plan.tasks[1].body, "absolute");
-        CHECK_INT(plan.tasks[1].body_len, 8);
+        CHECK(plan.tasks[0].steps[0].body != NULL); /* an empty body is still a body */
+        CHECK_INT(plan.tasks[0].steps[0].body_len, 0);
+        CHECK_STR(plan.tasks[1].steps[0].body, "absolute");
+        CHECK_INT(plan.tasks[1].steps[0].body_len, 8);
     }
     plan_free(&plan);
 
@@ -388,7 +388,7 @@ TEST(plan_helpers)
     CHECK(plan_is_pristine(&plan));
 
     /* Without a list: 100-399 pass. */
-    plan_task_t t;
+    plan_step_t t;
     memset(&t, 0, sizeof t);
     CHECK(!plan_status_ok(&t, 0));
     CHECK(!plan_status_ok(&t, 99));
@@ -418,8 +418,8 @@ TEST(plan_helpers)
     char err[512];
     CHECK_INT(parse("[task t]\nrequest = GET /\nexpect-status = 500-599\n", &plan, err,
                     sizeof err), 0);
-    CHECK(plan_status_ok(&plan.tasks[0], 503));
-    CHECK(!plan_status_ok(&plan.tasks[0], 200));
+    CHECK(plan_status_ok(&plan.tasks[0].steps[0], 503));
+    CHECK(!plan_status_ok(&plan.tasks[0].steps[0], 200));
     plan_free(&plan);
 }
 
@@ -442,14 +442,14 @@ TEST(syntax)
     if (plan.n_tasks == 1) {
         CHECK_STR(plan.tasks[0].id, "x");
         CHECK_INT(plan.tasks[0].line, 4);
-        CHECK_STR(plan.tasks[0].target, "/a?b=c&d=#e  f  g");
-        CHECK_STR(plan.tasks[0].name, "caf\xc3\xa9 \xe2\x98\x95");
+        CHECK_STR(plan.tasks[0].steps[0].target, "/a?b=c&d=#e  f  g");
+        CHECK_STR(plan.tasks[0].steps[0].name, "caf\xc3\xa9 \xe2\x98\x95");
     }
     plan_free(&plan);
 
     /* Any upper-case token is a method. */
     CHECK_INT(parse("[task t]\nrequest = PURGE /cache\n", &plan, err, sizeof err), 0);
-    CHECK_STR(plan.tasks[0].method, "PURGE");
+    CHECK_STR(plan.tasks[0].steps[0].method, "PURGE");
     plan_free(&plan);
 
     /* Limits that are allowed. */
@@ -472,7 +472,7 @@ TEST(syntax)
         o += (size_t)snprintf(big + o, sizeof big - o, "[task t%d]\nrequest = GET /%d\n", i, i);
     CHECK_INT(parse(big, &plan, err, sizeof err), 0);
     CHECK_INT(plan.n_tasks, 40);
-    CHECK_STR(plan.tasks[39].target, "/39");
+    CHECK_STR(plan.tasks[39].steps[0].target, "/39");
     plan_free(&plan);
 }
 
@@ -515,7 +515,7 @@ TEST(error_classes)
     expect_error("[task a]\nrequest = GET /\nweight = -3\n", 3, "cannot be negative");
     expect_error("[task a]\nrequest = get /\n", 2, "upper-case");
     expect_error("[task a]\nrequest = GET /\nbody = x\nbody-file = y\n", 4,
-                 "this task already has a body (line 3)");
+                 "this request already has a body (line 3)");
     expect_error("[task a]\nrequest = GET /\nbody-file = /nonexistent/x\n", 3,
                  "body-file: cannot read '/nonexistent/x': No such file or directory");
     expect_error("[task a]\nrequest = GET /\nexpect-status = 200-299,600\n", 3, "from 100 to 599");
@@ -703,14 +703,14 @@ TEST(truncated)
     size_t len = strlen(tutorial) - 1; /* drop the final '\n' */
     CHECK_INT(hopperfile_parse("t.hopperfile", tutorial, len, &plan, err, sizeof err), 0);
     if (plan.n_tasks == 3)
-        CHECK_STR(plan.tasks[2].target, "/api/title/The godfather/1972");
+        CHECK_STR(plan.tasks[2].steps[0].target, "/api/title/The godfather/1972");
     plan_free(&plan);
 
     /* Cut inside the target: a shorter, still valid target. */
     len = strstr(tutorial, "godfather") - tutorial;
     CHECK_INT(hopperfile_parse("t.hopperfile", tutorial, len, &plan, err, sizeof err), 0);
     if (plan.n_tasks == 3)
-        CHECK_STR(plan.tasks[2].target, "/api/title/The");
+        CHECK_STR(plan.tasks[2].steps[0].target, "/api/title/The");
     plan_free(&plan);
 
     /* Cut inside a key: an error on that last line. */
@@ -785,8 +785,8 @@ TEST(body_file_not_regular)
     static const char ok[] = "[task t]\nrequest = POST /\nbody-file = ok.bin\n";
     write_file("ok.hopperfile", ok, sizeof ok - 1, hf, sizeof hf);
     CHECK_INT(hopperfile_load(hf, &plan, err, sizeof err), 0);
-    CHECK_INT(plan.tasks[0].body_len, 3);
-    CHECK(memcmp(plan.tasks[0].body, "abc", 3) == 0);
+    CHECK_INT(plan.tasks[0].steps[0].body_len, 3);
+    CHECK(memcmp(plan.tasks[0].steps[0].body, "abc", 3) == 0);
     plan_free(&plan);
     unlink(data);
     unlink(hf);
@@ -802,7 +802,7 @@ TEST(framing_headers)
                     "[task g]\nrequest = GET /\nheader = Content-Length: 0\n"
                     "[task h]\nrequest = HEAD /\nheader = Content-Length: 0\n",
                     &plan, err, sizeof err), 0);
-    CHECK_STR(plan.tasks[0].headers[0], "content-length: 5");
+    CHECK_STR(plan.tasks[0].steps[0].headers[0], "content-length: 5");
     plan_free(&plan);
     /* The top level's applies to every task, each with its own body. */
     CHECK_INT(parse("header = Content-Length: 2\n[task a]\nrequest = PUT /\nbody = ab\n"
@@ -919,7 +919,7 @@ TEST(size_limits)
     CHECK_INT(hopperfile_load(hf, &plan, err, sizeof err), 0);
     CHECK_INT(plan.n_tasks, 1);
     if (plan.n_tasks == 1)
-        CHECK_INT(plan.tasks[0].body_len, 64L * 1024 * 1024);
+        CHECK_INT(plan.tasks[0].steps[0].body_len, 64L * 1024 * 1024);
     plan_free(&plan);
     unlink(big);
     unlink(hf);
