@@ -347,6 +347,10 @@ int main(int argc, char **argv)
         cli_free(&app.opts);
         return HOPPER_EXIT_USAGE;
     }
+    /* The plan's warnings were on stderr before anything else; the log
+     * (the dashboard's message line, --logfile) keeps them for the run. */
+    for (size_t i = 0; i < app.plan.n_warnings; i++)
+        log_msg(&app.log, "%s", app.plan.warnings[i]);
     /* Every file asked for is opened now: one that cannot be written stops
      * the run before any load is sent. */
     if (outputs_open(&app.out, &app.opts, &app.plan, err, sizeof err) != 0) {

@@ -19,7 +19,7 @@ if [ ! -f "$plan" ]; then
     exit 2
 fi
 default_users=200
-[ "$scenario" = login-flow ] && default_users=20
+case "$plan" in *login-flow.hopperfile) default_users=20 ;; esac
 users="${DEMO_USERS:-$default_users}"
 rate="${DEMO_RATE:-20}"
 time="${DEMO_TIME:-30s}"

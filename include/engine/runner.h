@@ -2,9 +2,13 @@
  *
  * The engine decides how many users should run and when (the ramp); a runner
  * makes it so at once: runner_set_users() starts users or stops the newest
- * ones. Each user loops: pick a task by weight, send its request on its own
- * keep-alive connection with its own cookie jar, record the result into the
- * stats it was given, wait, repeat. With one worker the runner lives in the
+ * ones. Each user runs the plan's [on-start] steps once (again after its
+ * wait until they pass), then loops: pick a task by weight, run its steps in
+ * order on its own keep-alive connection with its own cookie jar (each
+ * step's think time between them), record each result into the stats it was
+ * given, wait, repeat; when it stops, it runs the [on-stop] steps within the
+ * stop drain. Per-user variables, data rows and the rendering of templated
+ * requests are its session (engine/session.h). With one worker the runner lives in the
  * engine's process; with --workers N, one runner runs in each worker process
  * (worker.c) and the engine talks to it through the pool (pool.c).
  *
@@ -12,7 +16,7 @@
  * or hopper's own HTTP/1.1 client, chosen once per run by main; the runner
  * treats both alike. It keeps per user what is watched of a body (the
  * expect-body match, the start kept for a failure log: engine/body.h), judges
- * each response against the task's expectations, and counts failures that
+ * each response against the step's expectations, and counts failures that
  * are hopper's own shortage (file descriptors, local ports) by error kind. */
 #ifndef HOPPER_RUNNER_H
 #define HOPPER_RUNNER_H

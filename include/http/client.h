@@ -70,7 +70,7 @@ typedef struct {
 } http_client_config_t;
 
 /* The parts of a templated request rendered for one send (the runner
- * renders them, engine/scenario): the rest is the prepared request's. */
+ * renders them, engine/session.h): the rest is the prepared request's. */
 typedef struct {
     const char *target;             /* percent-encoded path and query ("/a?b=1"), or NULL:
                                      * the prepared one */

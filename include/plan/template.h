@@ -95,7 +95,12 @@ int tmpl_resolve(tmpl_t *t, tmpl_lookup_cb lookup, void *arg, char *err, size_t 
 
 void tmpl_free(tmpl_t *t);
 
-/* A growing output buffer, owned by whoever renders (one per user): it only
+/* Cuts a resolved template at the first c in its literal text: c and
+ * everything after it (fields included) go. For a target's '#': the
+ * fragment stays on the client. */
+void tmpl_cut(tmpl_t *t, char c);
+
+/* A growing output buffer, owned by whoever renders (one per runner): it only
  * grows, so a user's requests stop allocating once it is large enough. */
 typedef struct {
     char *p;

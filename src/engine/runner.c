@@ -64,6 +64,7 @@ struct user {
     bool stopping;               /* stop once the request in flight finishes */
     bool started;                /* on-start has passed (or there is none) */
     bool unsent;                 /* the last step could not be sent: wait on the timer */
+    bool counted_not_started;    /* counted in run->not_started (running, on-start not passed) */
 };
 
 struct runner {
@@ -159,7 +160,9 @@ static void report_failure(runner_t *run, const user_t *u, const prep_t *p,
                            const http_result_t *res, const char *err)
 {
     char joined[2048];
-    const char *url = res && res->url ? res->url : p->url;
+    /* Not sent at all: the target as written (a templated one's prepared
+     * URL is only its origin). */
+    const char *url = !res ? p->step->target : res->url ? res->url : p->url;
     if (res && res->url && res->url_origin) {
         snprintf(joined, sizeof joined, "%s%s", res->url_origin, res->url);
         url = joined;
@@ -183,6 +186,16 @@ static void report_failure(runner_t *run, const user_t *u, const prep_t *p,
 
 static void user_next(user_t *u, bool ok);
 static void maybe_idle(runner_t *run);
+
+/* "Not logged in" counts running users only: a user leaves the count when
+ * its on-start passes, when it is retired, or when it closes. */
+static void uncount_not_started(user_t *u)
+{
+    if (u->counted_not_started) {
+        u->counted_not_started = false;
+        u->run->not_started--;
+    }
+}
 
 /* The user's timer and its connection close asynchronously; the last close
  * frees it. */
@@ -210,9 +223,7 @@ static void on_user_conn_closed(void *user)
 static void user_close(user_t *u)
 {
     uv_timer_stop(&u->timer);
-    if (!u->started)
-        u->run->not_started--;
-    u->started = true;            /* counted out once */
+    uncount_not_started(u);
     u->open_handles = 2;
     uv_close((uv_handle_t *)&u->timer, on_user_timer_closed);
     http_conn_close(u->conn, on_user_conn_closed);
@@ -250,7 +261,11 @@ static void user_send(user_t *u)
          * count it against the step and let the user think before trying
          * again. */
         session_end(&u->sess, &run->scratch);
-        stats_record(run->stats, p->entry, now_ms(run), 0, 0, http_error_text(&failed, why, sizeof why));
+        const char *err = http_error_text(&failed, why, sizeof why);
+        stats_record(run->stats, p->entry, now_ms(run), 0, 0, err);
+        note_resource_error(run, failed.error);
+        if (run->cfg.on_failure)
+            report_failure(run, u, p, NULL, err);
         inflight_unlink(run, u);
         u->unsent = true;
         user_next(u, false);
@@ -274,6 +289,8 @@ static void on_user_timer(uv_timer_t *t)
 {
     user_t *u = t->data;
     runner_t *run = u->run;
+    if (u->step == 0)
+        u->iter_us = 0;          /* a sequence begins: its time for pacing */
     if (u->phase == PHASE_TASK && u->step == 0) {
         /* A new iteration: pick a task. */
         if (session_next_iteration(&u->sess, run->cfg.plan, &run->rng) != 0) {
@@ -281,11 +298,11 @@ static void on_user_timer(uv_timer_t *t)
              * the engine ends the test, as the data is used up). */
             run->data_exhausted++;
             user_detach(run, u);
+            uncount_not_started(u);
             user_stop(u);
             return;
         }
         u->seq = &run->tasks[picker_pick(&run->picker, &run->rng)];
-        u->iter_us = 0;
     }
     user_send(u);
 }
@@ -298,12 +315,17 @@ static void user_after(user_t *u, uint64_t us)
 {
     bool unsent = u->unsent;
     u->unsent = false;
-    if (us == 0 && !unsent) {
+    /* On-stop steps follow each other at once, never on the timer: a
+     * stopping user is neither running nor waiting, and the drain ends when
+     * nothing is in flight. Their number bounds the depth. */
+    if (u->phase == PHASE_STOP || (us == 0 && !unsent)) {
         on_user_timer(&u->timer);
         return;
     }
-    if (us < 1000 && unsent)
-        us = 1000;
+    /* After a request that could not go, at least a second: a plan whose
+     * requests all fail before sending must not spin. */
+    if (unsent && us < 1000000)
+        us = 1000000;
     u->iter_us += us;
     uv_timer_start(&u->timer, on_user_timer, (us + 500) / 1000, 0);
 }
@@ -337,7 +359,7 @@ static void user_next(user_t *u, bool ok)
     if (u->phase == PHASE_START && go_on && last && !u->started) {
         /* Logged in, even if the user is stopping now: its on-stop runs. */
         u->started = true;
-        run->not_started--;
+        uncount_not_started(u);
     }
     if ((u->stopping || run->stopping) && u->phase != PHASE_STOP) {
         user_stop(u);
@@ -364,9 +386,7 @@ static void user_next(user_t *u, bool ok)
             user_after(u, 0);
         } else {
             /* Failed: wait, then log in again. */
-            uint64_t us = wait_next(&run->cfg.plan->wait, &run->rng, 0, u->iter_us);
-            u->iter_us = 0;
-            user_after(u, us);
+            user_after(u, wait_next(&run->cfg.plan->wait, &run->rng, 0, u->iter_us));
         }
         return;
     case PHASE_TASK:
@@ -421,19 +441,24 @@ static void user_spawn(runner_t *run)
 {
     user_t *u = xcalloc(1, sizeof *u);
     u->run = run;
+    /* The connection first: a user that cannot have one must not use up a
+     * unique data row. */
+    u->conn = http_conn_new(run->client, u);
+    if (!u->conn) {
+        free(u);
+        run->spawn_failures++;
+        return;
+    }
     uint64_t id = run->cfg.user_id_first + run->next_user_id * run->cfg.user_id_step;
     if (session_init(&u->sess, run->cfg.plan, id, &run->rng) != 0) {
         /* A unique data file has no row left for a new user: the data is
-         * used up, and the engine ends the test (not a failure to start). */
-        free(u);
+         * used up, and the engine ends the test (not a failure to start).
+         * The unused connection closes; its callback frees the user. */
         run->data_exhausted++;
-        return;
-    }
-    u->conn = http_conn_new(run->client, u);
-    if (!u->conn) {
-        session_free(&u->sess, &run->scratch);
-        free(u);
-        run->spawn_failures++;
+        run->open_users++;
+        u->open_handles = 1;
+        u->started = true;
+        http_conn_close(u->conn, on_user_conn_closed);
         return;
     }
     run->next_user_id++;
@@ -448,6 +473,7 @@ static void user_spawn(runner_t *run)
         u->phase = PHASE_START;
         u->seq = &run->on_start;
         run->not_started++;
+        u->counted_not_started = true;
         user_send(u);
     } else {
         u->started = true;
@@ -460,6 +486,7 @@ static void user_spawn(runner_t *run)
 static void user_retire_newest(runner_t *run)
 {
     user_t *u = run->users[--run->n_users];
+    uncount_not_started(u);
     if (u->prep)
         u->stopping = true;
     else if (!u->stopping)

@@ -180,9 +180,9 @@ int session_render(session_t *u, scratch_t *s, const plan_step_t *step, uint64_t
             from = slash ? (size_t)(slash - t) : n;
             base = 0;
         }
-        /* A fragment stays on the client, as for a static target. */
-        const char *hash = memchr(t + from, '#', n - from);
-        size_t len = (hash ? (size_t)(hash - t) : n) - from;
+        /* The template's own fragment was cut when the plan was read: a '#'
+         * here came from a value, and is sent as one of its characters. */
+        size_t len = n - from;
         size_t need = base + 3 * len + 2;
         if (need > s->enc_cap) {
             s->enc_cap = need * 2;
@@ -190,6 +190,23 @@ int session_render(session_t *u, scratch_t *s, const plan_step_t *step, uint64_t
         }
         memcpy(s->enc, s->base_path, base);
         size_t o = base + url_encode_path_to(t + from, len, s->enc + base);
+        size_t hashes = 0;
+        for (size_t i = base; i < o; i++)
+            hashes += s->enc[i] == '#';
+        if (hashes) {
+            /* Each '#' (one byte of the 3 budgeted) becomes %23, from the end. */
+            size_t w = o + 2 * hashes;
+            for (size_t i = o; i-- > base;) {
+                if (s->enc[i] == '#') {
+                    s->enc[--w] = '3';
+                    s->enc[--w] = '2';
+                    s->enc[--w] = '%';
+                } else {
+                    s->enc[--w] = s->enc[i];
+                }
+            }
+            o += 2 * hashes;
+        }
         if (o == 0 || s->enc[0] != '/') {
             memmove(s->enc + 1, s->enc, o);
             s->enc[0] = '/';
@@ -305,9 +322,11 @@ void session_end(session_t *u, scratch_t *s)
 static void set_var(tvar_t *v, const char *val, size_t len)
 {
     if (len + 1 > v->cap) {
-        uint32_t cap = v->cap ? v->cap : 32;
-        while (cap < len + 1)
-            cap *= 2;
+        /* An idle user keeps its values: sized to the value (a token is the
+         * same length each time), doubling only when one keeps growing. */
+        uint32_t cap = (uint32_t)((len + 1 + 15) & ~(size_t)15);
+        if (v->cap && cap <= 2 * v->cap)
+            cap = 2 * v->cap;
         v->p = xrealloc(v->p, cap);
         v->cap = cap;
     }

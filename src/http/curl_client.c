@@ -34,6 +34,9 @@
  * up. A pooled handle that has reached it is replaced (rare: 1 in 5 retries),
  * so that a retry is never refused by an old count. */
 #define CURL_HANDLE_RETRIES_MAX 5
+/* A connection keeps its copy of a fill's body between requests up to this
+ * size; a larger one goes after its request. */
+#define CURL_FILL_KEEP_MAX 16384
 
 typedef struct curl_client curl_client_t;
 typedef struct curl_conn curl_conn_t;
@@ -407,6 +410,14 @@ static void on_transfer_done(curluv_t *cu, CURL *easy, CURLcode rc, void *arg)
     /* The handle goes back first: the owner may send again from on_done. */
     req_release(r);
     conn->req = NULL;
+    /* The handle no longer points at a fill's body (req_release): a large
+     * one is not kept while the user idles. Before on_done, which may free
+     * the connection. */
+    if (conn->body_cap > CURL_FILL_KEEP_MAX) {
+        free(conn->body_buf);
+        conn->body_buf = NULL;
+        conn->body_cap = 0;
+    }
     cc->cfg.on_done(conn->user, &res);
 }
 

@@ -186,6 +186,14 @@ static void finish(h1_conn_t *c, const http_result_t *r)
     clear_bits(c, F_REQUEST);
     c->pending = HTTP_OK;
     c->on_done(c->user, r);
+    /* A filled request's buffer stays for the user's next one, unless a
+     * large body grew it: an idle user does not keep that (the memory is
+     * still ours until the close callbacks run, even after a close here). */
+    if (c->req == NULL && c->state != H1_SHUTDOWN && c->fill_cap > H1_FILL_KEEP_MAX) {
+        free(c->fill_buf);
+        c->fill_buf = NULL;
+        c->fill_cap = 0;
+    }
     free(head);
     free(path);
     free(location);

@@ -21,6 +21,9 @@
 #include "http/srcaddr.h"
 
 #define H1_READ_BUF 65536
+/* A connection keeps its filled-request buffer between requests up to this
+ * size; a larger one (a big templated body) goes after its request. */
+#define H1_FILL_KEEP_MAX 16384
 /* libcurl's default for a body sent without a Content-Type header. */
 #define H1_DEFAULT_CONTENT_TYPE "Content-Type: application/x-www-form-urlencoded\r\n"
 

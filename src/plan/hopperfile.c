@@ -153,6 +153,7 @@ typedef struct {
     plan_t plan;              /* built here, handed over only on success */
     const plan_var_t *cli_vars; /* --var NAME=VALUE: win over the plan's */
     size_t n_cli_vars;
+    bool *cli_used;           /* which --var a template used (an unused one is a warning) */
     size_t tasks_cap;
     section_t sec;
     plan_task_t *seq;         /* the open task, on-start or on-stop; NULL otherwise */
@@ -538,6 +539,11 @@ static int check_header_rules(parser_t *p, const char *v, const char *name, size
     if (header_is(name, name_len, "Connection") && strcasecmp(value, "keep-alive") != 0)
         return fail(p, "header: '%s': each user keeps its connection open and reuses it; "
                        "only 'Connection: keep-alive' can be set", quote(q, v));
+    if ((header_is(name, name_len, "Content-Length") || header_is(name, name_len, "Host")) &&
+        strstr(value, "{{") != NULL)
+        return fail(p, "header: '%s': %.*s cannot be a template (hopper sets it from the %s)",
+                    quote(q, v), (int)name_len, name,
+                    header_is(name, name_len, "Host") ? "host" : "body");
     if (header_is(name, name_len, "Content-Length")) {
         uint64_t n = 0;
         if (parse_whole(value, &n) != NUM_OK)
@@ -863,15 +869,16 @@ static int close_step(parser_t *p)
         return 0;
     char label[160];
     seq_label(p, p->seq, label, sizeof label);
-    if (t->name == NULL) {
-        /* On-start and on-stop rows stand apart from the tasks' rows, even
-         * for the same request. */
-        const char *prefix = p->seq == &p->plan.on_start ? "[on-start] "
-                           : p->seq == &p->plan.on_stop  ? "[on-stop] " : "";
-        size_t n = strlen(prefix) + strlen(t->target) + 1;
-        t->name = xmalloc(n);
-        snprintf(t->name, n, "%s%s", prefix, t->target);
-    }
+    /* On-start and on-stop rows stand apart from the tasks' rows, even for
+     * the same request or name. */
+    const char *prefix = p->seq == &p->plan.on_start ? "[on-start] "
+                       : p->seq == &p->plan.on_stop  ? "[on-stop] " : "";
+    const char *base = t->name ? t->name : t->target;
+    size_t n = strlen(prefix) + strlen(base) + 1;
+    char *name = xmalloc(n);
+    snprintf(name, n, "%s%s", prefix, base);
+    free(t->name);
+    t->name = name;
     /* A Content-Length is sent as written, so it must be the length of the
      * body that goes out (none for HEAD): any other desynchronises the
      * connection. The top level's applies to every step. */
@@ -971,6 +978,9 @@ static int parse_section(parser_t *p, char *s)
     if (sec == SEC_DATA && strchr(name, '.') != NULL)
         return fail(p, "data name '%s' may not contain '.' (its columns are written "
                        "{{%s.COLUMN}})", quote(q, name), quote(q, name));
+    if (sec == SEC_DATA && (!strcmp(name, "user") || !strcmp(name, "rand") || !strcmp(name, "env")))
+        return fail(p, "data name '%s' is taken by the built-ins ({{%s.*}}); choose another",
+                    name, name);
 
     if (close_section(p) != 0)
         return -1;
@@ -1467,11 +1477,13 @@ static int collect_user_vars(parser_t *p)
     return 0;
 }
 
-static const char *var_value(const parser_t *p, const char *name)
+static const char *var_value(parser_t *p, const char *name)
 {
     for (size_t i = 0; i < p->n_cli_vars; i++)
-        if (strcmp(p->cli_vars[i].name, name) == 0)
+        if (strcmp(p->cli_vars[i].name, name) == 0) {
+            p->cli_used[i] = true;
             return p->cli_vars[i].value;
+        }
     for (size_t i = 0; i < p->plan.n_vars; i++)
         if (strcmp(p->plan.vars[i].name, name) == 0)
             return p->plan.vars[i].value;
@@ -1594,8 +1606,11 @@ static int settle_literal(parser_t *p, const tmpl_site_t *s, const tmpl_t *t)
         size_t name_len = strcspn(*h, ":");
         if (strlen(*h) == name_len + 2 + len && memcmp(*h + name_len + 2, lit, len) == 0)
             return 0;
+        if (len == 0)
+            return fail_at(p, s->line, "header: the value of '%.*s' would be empty",
+                           (int)name_len, *h);
         for (size_t i = 0; i < len; i++)
-            if ((unsigned char)lit[i] < 0x20 && lit[i] != '\t')
+            if (((unsigned char)lit[i] < 0x20 && lit[i] != '\t') || lit[i] == 0x7f)
                 return fail_at(p, s->line, "header: the value of '%.*s' would carry a control "
                                            "character", (int)name_len, *h);
         char *nh = xmalloc(name_len + 2 + len + 1);
@@ -1620,7 +1635,21 @@ static int settle_literal(parser_t *p, const tmpl_site_t *s, const tmpl_t *t)
     if (strlen(st->target) == len && memcmp(st->target, lit, len) == 0)
         return 0;
     const char *why = NULL;
-    char *target = xstrndup(lit, len);
+    /* The written fragment is gone (drop_fragment): a '#' left came from a
+     * value and is sent as %23. */
+    size_t hashes = 0;
+    for (size_t i = 0; i < len; i++)
+        hashes += lit[i] == '#';
+    char *target = xmalloc(len + 2 * hashes + 1), *o = target;
+    for (size_t i = 0; i < len; i++) {
+        if (lit[i] == '#') {
+            memcpy(o, "%23", 3);
+            o += 3;
+        } else {
+            *o++ = lit[i];
+        }
+    }
+    *o = '\0';
     if (memchr(lit, '\0', len) != NULL || url_check_target(target, &why) != 0) {
         fail_at(p, s->line, "request: '%s': %s", quote(q, target),
                 why ? why : "the target would carry a NUL byte");
@@ -1632,26 +1661,32 @@ static int settle_literal(parser_t *p, const tmpl_site_t *s, const tmpl_t *t)
     return 0;
 }
 
+/* A '#' written in a templated target starts its fragment, which stays on
+ * the client: it and everything after it (fields included) go now, so that
+ * a '#' rendered from a value is one of its characters (sent as %23). */
+static void drop_fragment(tmpl_t *t)
+{
+    bool fields = false;
+    for (size_t i = 0; i < t->n; i++)
+        fields |= t->pieces[i].kind != TP_LIT;
+    if (fields)             /* a target without fields keeps its text as written */
+        tmpl_cut(t, '#');
+}
+
 static int resolve_templates(parser_t *p)
 {
     char why[ERR_MSG_SIZE];
     for (size_t i = 0; i < p->n_sites; i++) {
         const tmpl_site_t *s = &p->sites[i];
         tmpl_t *t = site_tmpl(p, s);
+        /* The fragment written in a target goes before names are resolved,
+         * so that a '#' a value brings is one of its characters. */
+        if (s->field == FIELD_TARGET && s->seq != SEQ_PLAN)
+            drop_fragment(t);
         if (tmpl_resolve(t, lookup_name, p, why, sizeof why) != 0)
             return fail_at(p, s->line, "%s", why);
         if (!t->dynamic && settle_literal(p, s, t) != 0)
             return -1;
-        /* Where the request goes and how it is framed is decided before the
-         * run: those headers cannot be templates. */
-        if (t->dynamic && s->field >= 0) {
-            const char *h = s->seq == SEQ_PLAN ? p->plan.headers[s->field]
-                                               : site_seq(p, s->seq)->steps[s->step].headers[s->field];
-            if (strncasecmp(h, "Host:", 5) == 0 || strncasecmp(h, "Content-Length:", 15) == 0)
-                return fail_at(p, s->line, "header: '%.*s' cannot be a template (hopper sets "
-                                           "it from the host and the body)",
-                               (int)strcspn(h, ":"), h);
-        }
     }
     return 0;
 }
@@ -1673,6 +1708,15 @@ static const char *var_setter(const plan_t *plan, size_t slot, char *buf, size_t
                 }
     }
     return "nowhere";
+}
+
+static bool sets_in(const plan_task_t *t, size_t slot)
+{
+    for (size_t k = 0; k < t->n_steps; k++)
+        for (size_t e = 0; e < t->steps[k].n_extracts; e++)
+            if (t->steps[k].extracts[e].slot == slot)
+                return true;
+    return false;
 }
 
 static bool only_on_stop_sets(const plan_t *plan, size_t slot)
@@ -1705,6 +1749,10 @@ static int check_uses(parser_t *p, const plan_task_t *t, const plan_step_t *st, 
             if (only_on_stop_sets(&p->plan, pc->slot) && t != &p->plan.on_stop)
                 return fail_at(p, st->line, "{{%s}} is only set in [on-stop] (%s), which runs "
                                             "after this request", pc->name, where);
+            if (t == &p->plan.on_start && !sets_in(&p->plan.on_start, pc->slot))
+                return fail_at(p, st->line, "{{%s}} is used in [on-start] but set in %s, which "
+                                            "runs only after [on-start] has passed", pc->name,
+                               where);
             char msg[ERR_MSG_SIZE];
             snprintf(msg, sizeof msg, "%s:%u: warning: {{%s}} may not be set yet when this "
                      "request runs (it is set in %s); until it is, the request is not sent and "
@@ -1748,6 +1796,34 @@ static int check_flow(parser_t *p)
     free(start);
     free(set);
     return rc;
+}
+
+static void warn(parser_t *p, unsigned line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void warn(parser_t *p, unsigned line, const char *fmt, ...)
+{
+    char msg[ERR_MSG_SIZE], full[ERR_MSG_SIZE + 256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(full, sizeof full, "%s:%u: warning: %s", p->path, line, msg);
+    push_string(&p->plan.warnings, &p->plan.n_warnings, xstrdup(full));
+}
+
+/* What is legal but almost surely not meant. */
+static void check_lint(parser_t *p)
+{
+    for (size_t i = 0; i < p->plan.n_tasks; i++) {
+        const plan_task_t *t = &p->plan.tasks[i];
+        const plan_step_t *last = &t->steps[t->n_steps - 1];
+        if (last->has_think)
+            warn(p, last->line, "the think of task '%s''s last request has no next request "
+                 "to wait for (the plan's wait follows the last one)", t->id);
+    }
+    for (size_t i = 0; i < p->n_cli_vars; i++)
+        if (!p->cli_used[i])
+            warn(p, 1, "--var %s: no template uses {{%s}}", p->cli_vars[i].name,
+                 p->cli_vars[i].name);
 }
 
 static int check_data_rows(parser_t *p, uint64_t users)
@@ -1798,6 +1874,7 @@ static int parse_text(parser_t *p, const char *text, size_t len)
     if (collect_user_vars(p) != 0 || resolve_templates(p) != 0 || check_flow(p) != 0 ||
         check_data_rows(p, p->plan.users_set ? p->plan.users : 1) != 0)
         return -1;
+    check_lint(p);
     plan_finish(&p->plan);
 
     /* The statistics rows are known now, so a check on an endpoint the plan
@@ -1826,6 +1903,7 @@ int hopperfile_parse_with(const char *path, const char *text, size_t len, const 
     p.errlen = errlen;
     p.cli_vars = vars;
     p.n_cli_vars = n_vars;
+    p.cli_used = xcalloc(n_vars ? n_vars : 1, sizeof *p.cli_used);
     plan_init(&p.plan);
     p.plan.path = xstrdup(p.path);
     p.line_buf = xmalloc(LINE_MAX_BYTES + 1);
@@ -1834,6 +1912,7 @@ int hopperfile_parse_with(const char *path, const char *text, size_t len, const 
     free(p.line_buf);
     free(p.check_lines);
     free(p.sites);
+    free(p.cli_used);
     if (rc != 0) {
         plan_free(&p.plan);
         plan_init(plan);

@@ -200,10 +200,12 @@ int plan_check_data(const plan_t *plan, uint64_t users, char *err, size_t errlen
 {
     for (size_t d = 0; d < plan->n_data; d++) {
         const data_source_t *src = &plan->data[d];
-        if (src->order != DATA_UNIQUE || src->per != DATA_PER_USER || users <= src->n_rows)
+        /* Every user draws a row of each file when it starts, per = user
+         * or per = iteration alike. */
+        if (src->order != DATA_UNIQUE || users <= src->n_rows)
             continue;
-        snprintf(err, errlen, "%s:%u: data '%s' has %zu rows, and with order = unique and "
-                 "per = user each of the %llu users needs a row of its own (use fewer users, "
+        snprintf(err, errlen, "%s:%u: data '%s' has %zu rows, and with order = unique each of "
+                 "the %llu users needs a row of its own when it starts (use fewer users, "
                  "more rows, or another order)", plan->path ? plan->path : "(hopperfile)",
                  src->line, src->name, src->n_rows, (unsigned long long)users);
         return -1;

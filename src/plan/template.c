@@ -617,6 +617,26 @@ void tmpl_free(tmpl_t *t)
     memset(t, 0, sizeof *t);
 }
 
+void tmpl_cut(tmpl_t *t, char c)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        tpiece_t *pc = &t->pieces[i];
+        char *at = pc->kind == TP_LIT ? memchr(pc->lit, c, pc->lit_len) : NULL;
+        if (!at)
+            continue;
+        pc->lit_len = (size_t)(at - pc->lit);
+        *at = '\0';
+        for (size_t j = i + 1; j < t->n; j++)
+            piece_free(&t->pieces[j]);
+        t->n = i + 1;
+        t->dynamic = false;
+        for (size_t j = 0; j < t->n; j++)
+            if (t->pieces[j].kind != TP_LIT)
+                t->dynamic = true;
+        return;
+    }
+}
+
 int tmpl_resolve(tmpl_t *t, tmpl_lookup_cb lookup, void *arg, char *err, size_t errlen)
 {
     for (size_t i = 0; i < t->n; i++) {

@@ -1137,8 +1137,9 @@ TEST(filled_sends)
                                 "Content-Length: 0\r\n\r\n", host);
     CHECK_STR(echoed(&fr.g), want);
 
-    /* A large body grows the connection's buffer (through uv_write); it
-     * stays at that size for the smaller requests after it. */
+    /* A large body needs a large buffer (through uv_write), which goes
+     * once its request is done: an idle user does not keep it. A small
+     * request's buffer stays for the next one. */
     size_t big = 1u << 20;
     char *body = malloc(big + 1);
     memset(body, 'b', big);
@@ -1147,15 +1148,14 @@ TEST(filled_sends)
     CHECK(rig_send_fill(&fr.g, &plain_post, &f, 8000));
     CHECK(fr.g.error == NULL);
     CHECK_STR(fr.g.body, "first");
-    size_t cap = fr.g.conn.fill_cap;
-    CHECK(cap >= big);
+    CHECK_INT(fr.g.conn.fill_cap, 0);
     free(body);
     f = fill_of("/small", "X-A: 1\r\n", NULL);
     CHECK(rig_send_fill(&fr.g, &fr.req, &f, 3000));
     snprintf(want, sizeof want, "GET /small HTTP/1.1\r\n%sUser-Agent: " UA "\r\nAccept: */*\r\n"
                                 "X-A: 1\r\n\r\n", host);
     CHECK_STR(echoed(&fr.g), want);
-    CHECK_INT(fr.g.conn.fill_cap, cap);
+    CHECK(fr.g.conn.fill_cap > 0 && fr.g.conn.fill_cap <= H1_FILL_KEEP_MAX);
 
     /* Headers only: the prepared request line. */
     f = fill_of(NULL, "X-B: 2\r\n", NULL);
