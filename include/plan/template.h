@@ -95,6 +95,11 @@ int tmpl_resolve(tmpl_t *t, tmpl_lookup_cb lookup, void *arg, char *err, size_t 
 
 void tmpl_free(tmpl_t *t);
 
+/* The built-in names (user.id, iteration, ...), once for every module that
+ * must not let a plan's name shadow them. */
+const char *const *tmpl_builtins(size_t *n);
+bool tmpl_is_builtin(const char *name);
+
 /* Cuts a resolved template at the first c in its literal text: c and
  * everything after it (fields included) go. For a target's '#': the
  * fragment stays on the client. */

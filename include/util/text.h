@@ -89,4 +89,9 @@ const char *text_ms(uint64_t us, char *buf, size_t len);
  * 50, …) from x, for stepping the spawn rate. */
 double text_step_125(double x, int dir);
 
+/* "Did you mean": the word of words (n of them) within two edits of the
+ * wlen bytes at w (letters compared without case), the closest first, or
+ * NULL. For short words: keys, built-ins, filters, names. */
+const char *text_closest(const char *w, size_t wlen, const char *const *words, size_t n);
+
 #endif

@@ -232,49 +232,10 @@ static int fail_at(parser_t *p, unsigned line, const char *fmt, ...)
 
 #define fail(p, ...) fail_at((p), (p)->line, __VA_ARGS__)
 
-/* Optimal string alignment distance (Levenshtein plus adjacent swaps), for
- * "did you mean". Only short words are compared; keys are all short. */
-static size_t edit_distance(const char *a, const char *b)
-{
-    enum { MAXW = 32 };
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > MAXW || lb > MAXW)
-        return SIZE_MAX;
-    size_t d[MAXW + 1][MAXW + 1];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            size_t best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best)
-                best = d[i][j - 1] + 1;
-            if (d[i - 1][j - 1] + cost < best)
-                best = d[i - 1][j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    }
-    return d[la][lb];
-}
-
 /* The closest of n words to w within two edits, or NULL. */
 static const char *closest(const char *w, const char *const *words, size_t n)
 {
-    const char *best = NULL;
-    size_t best_d = 3;
-    for (size_t i = 0; i < n; i++) {
-        size_t dist = edit_distance(w, words[i]);
-        if (dist < best_d) {
-            best_d = dist;
-            best = words[i];
-        }
-    }
-    return best;
+    return text_closest(w, strlen(w), words, n);
 }
 
 /* ---- small parsers -------------------------------------------------------- */
@@ -1422,18 +1383,11 @@ static int parse_line(parser_t *p, const char *raw, size_t n)
 
 /* ---- the whole plan: names, flow, data ------------------------------------- */
 
-static const char *const builtin_names[] = {
-    "user.id", "iteration", "seq", "uuid", "now", "rand.int", "rand.str", "rand.pick",
-};
-#define N_BUILTINS (sizeof builtin_names / sizeof builtin_names[0])
 
 /* Every variable an extract sets becomes a per-user slot. */
 static bool is_builtin(const char *name)
 {
-    for (size_t i = 0; i < N_BUILTINS; i++)
-        if (strcmp(name, builtin_names[i]) == 0)
-            return true;
-    return false;
+    return tmpl_is_builtin(name);
 }
 
 static int collect_user_vars(parser_t *p)
@@ -1550,11 +1504,13 @@ static int lookup_name(void *arg, const char *name, tpiece_t *piece, char *why, 
             return 0;
         }
     /* Unknown: suggest the nearest name that would have worked. */
-    size_t n_words = N_BUILTINS + plan->n_vars + p->n_cli_vars + plan->n_user_vars;
+    size_t n_builtins = 0;
+    const char *const *builtins = tmpl_builtins(&n_builtins);
+    size_t n_words = n_builtins + plan->n_vars + p->n_cli_vars + plan->n_user_vars;
     const char **words = xcalloc(n_words + 1, sizeof *words);
     size_t w = 0;
-    for (size_t i = 0; i < N_BUILTINS; i++)
-        words[w++] = builtin_names[i];
+    for (size_t i = 0; i < n_builtins; i++)
+        words[w++] = builtins[i];
     for (size_t i = 0; i < plan->n_vars; i++)
         words[w++] = plan->vars[i].name;
     for (size_t i = 0; i < p->n_cli_vars; i++)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/text.h"
 #include "util/xalloc.h"
 
 /* How much of a field the messages quote: enough to find it in a long body. */
@@ -77,52 +78,10 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-static char lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c; }
-
-/* Optimal string alignment distance (Levenshtein plus adjacent swaps), for
- * "did you mean", without case ("URL" is one guess from "url"). The words
- * compared here are all short. */
-static size_t edit_distance(const char *a, size_t la, const char *b)
-{
-    enum { MAXW = 24 };
-    size_t lb = strlen(b);
-    if (la > MAXW || lb > MAXW)
-        return SIZE_MAX;
-    size_t d[MAXW + 1][MAXW + 1];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        for (size_t j = 1; j <= lb; j++) {
-            size_t best = d[i - 1][j - 1] + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1);
-            if (d[i - 1][j] + 1 < best)
-                best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best)
-                best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
-                lower(a[i - 2]) == lower(b[j - 1]) &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    }
-    return d[la][lb];
-}
-
 /* The closest of n words to w within two edits, or NULL. */
 static const char *closest(span_t w, const char *const *words, size_t n)
 {
-    const char *best = NULL;
-    size_t best_d = 3;
-    for (size_t i = 0; i < n; i++) {
-        size_t dist = edit_distance(w.s, w.n, words[i]);
-        if (dist < best_d) {
-            best_d = dist;
-            best = words[i];
-        }
-    }
-    return best;
+    return text_closest(w.s, w.n, words, n);
 }
 
 /* ---- the output buffer ----------------------------------------------------- */
@@ -298,6 +257,20 @@ static const char *const BUILTIN_NAMES[] = {
     "user.id", "iteration", "seq", "uuid", "now", "rand.int", "rand.str", "rand.pick",
 };
 #define N_BUILTINS (sizeof BUILTIN_NAMES / sizeof BUILTIN_NAMES[0])
+
+const char *const *tmpl_builtins(size_t *n)
+{
+    *n = N_BUILTINS;
+    return BUILTIN_NAMES;
+}
+
+bool tmpl_is_builtin(const char *name)
+{
+    for (size_t i = 0; i < N_BUILTINS; i++)
+        if (strcmp(name, BUILTIN_NAMES[i]) == 0)
+            return true;
+    return false;
+}
 static const tpiece_kind_t BUILTIN_KINDS[] = {
     TP_USER_ID, TP_ITERATION, TP_SEQ, TP_UUID, TP_NOW, TP_RAND_INT, TP_RAND_STR, TP_RAND_PICK,
 };

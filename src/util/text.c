@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -270,4 +271,49 @@ double text_step_125(double x, int dir)
         }
     }
     return x;
+}
+
+static char text_lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c; }
+
+/* Optimal string alignment distance (Levenshtein plus adjacent swaps),
+ * without case; words longer than 32 bytes are never close. */
+static size_t edit_distance(const char *a, size_t la, const char *b)
+{
+    enum { MAXW = 32 };
+    size_t lb = strlen(b);
+    if (la > MAXW || lb > MAXW)
+        return SIZE_MAX;
+    size_t d[MAXW + 1][MAXW + 1];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        for (size_t j = 1; j <= lb; j++) {
+            size_t best = d[i - 1][j - 1] + (text_lower(a[i - 1]) == text_lower(b[j - 1]) ? 0 : 1);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && text_lower(a[i - 1]) == text_lower(b[j - 2]) &&
+                text_lower(a[i - 2]) == text_lower(b[j - 1]) && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[la][lb];
+}
+
+const char *text_closest(const char *w, size_t wlen, const char *const *words, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = 3;
+    for (size_t i = 0; i < n; i++) {
+        size_t dist = edit_distance(w, wlen, words[i]);
+        if (dist < best_d) {
+            best_d = dist;
+            best = words[i];
+        }
+    }
+    return best;
 }
