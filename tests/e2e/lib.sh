@@ -8,6 +8,7 @@
 #   target_start [ARGS...]         start hopper-target on a free loopback port;
 #                                  sets TARGET_PID, TARGET_PORT, TARGET_URL, TARGET_OUT
 #   target_stop                    SIGTERM it and wait; its report is in $TARGET_OUT
+#   target_stop_checked NAME       the same, noting a bad exit (status, stderr) in BAD_EXITS
 #   target_count "GET /status"     requests the stopped target answered for that path
 #   html_reqs HTML NAME            a row's request count in the HTML report (html_cell)
 # Every script runs with a hard timeout of its own so nothing can hang the suite.
@@ -60,6 +61,22 @@ target_stop() {
     kill -TERM "$TARGET_PID" 2>/dev/null
     wait "$TARGET_PID" 2>/dev/null
     TARGET_PID=""
+}
+
+# Stops the target like target_stop, and remembers a bad exit in BAD_EXITS
+# (a non-zero status, or anything on stderr, where sanitizer reports go):
+# target_stop_checked NAME.
+BAD_EXITS=""
+target_stop_checked() {
+    local pid="$TARGET_PID" rc
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    rc=$?
+    TARGET_PID=""
+    if [ "$rc" -ne 0 ] || [ -s "$T/target.err" ]; then
+        BAD_EXITS="$BAD_EXITS [$1: status $rc: $(head -c 300 "$T/target.err" | tr '\n' ' ')]"
+    fi
 }
 
 # The count the target printed for one "METHOD PATH" line of its exit report.

@@ -21,21 +21,6 @@ if [ ! -x "$HOPPER_TARGET" ]; then
 fi
 
 CURL=(curl -s --max-time 5)
-BAD_EXITS="" # targets that did not exit 0 with an empty stderr
-
-# Stops the target like target_stop, and remembers a bad exit (non-zero
-# status, or anything on stderr, where sanitizer reports go).
-stop() {
-    local pid="$TARGET_PID" rc
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    rc=$?
-    TARGET_PID=""
-    if [ "$rc" -ne 0 ] || [ -s "$T/target.err" ]; then
-        BAD_EXITS="$BAD_EXITS [$1: status $rc: $(head -c 300 "$T/target.err" | tr '\n' ' ')]"
-    fi
-}
 
 # The report lines of the form "N  METHOD PATH".
 table_lines() { grep -cE '^ *[0-9]+  ' "$TARGET_OUT"; }
@@ -86,7 +71,7 @@ check "target: 405 says Allow: GET, HEAD" grep -qi '^Allow: GET, HEAD' "$T/405.h
 check "target: HEAD /status is 200 with Content-Length 15" \
     grep -qi '^Content-Length: 15' "$T/head.h"
 
-stop "routes"
+target_stop_checked "routes"
 check "target: report total counts every answered request" [ "$(target_total)" = 8 ]
 check "target: report counts GET /status" [ "$(target_count "GET /status")" = 2 ]
 check "target: report counts GET /api/id/tt0068646" [ "$(target_count "GET /api/id/tt0068646")" = 2 ]
@@ -106,7 +91,7 @@ check "target: report has no dropped line without --close-rate" \
 # --- keep-alive, HTTP/1.0, request bodies --------------------------------------
 target_start || exit 1
 "${CURL[@]}" "$TARGET_URL/status" "$TARGET_URL/api/id/tt0068646" "$TARGET_URL/status" >/dev/null
-stop "keep-alive"
+target_stop_checked "keep-alive"
 check "target: one curl with several URLs reuses one connection" \
     grep -q '^connections accepted: 1$' "$TARGET_OUT"
 check "target: ... and answers each of them" \
@@ -118,7 +103,7 @@ target_start || exit 1
 "${CURL[@]}" -o /dev/null -H 'Transfer-Encoding: chunked' -d 'some body' "$TARGET_URL/status" \
     --next -s --max-time 5 -o /dev/null -d 'a=1&b=2' "$TARGET_URL/api/id/x" \
     --next -s --max-time 5 -o /dev/null "$TARGET_URL/status"
-stop "bodies"
+target_stop_checked "bodies"
 check "target: requests with bodies are answered on the same connection" \
     [ "$(target_count "POST /status")" = 1 -a "$(target_count "POST /api/id/x")" = 1 -a \
       "$(target_count "GET /status")" = 1 -a "$(target_total)" = 3 -a \
@@ -135,7 +120,7 @@ out=$(raw 'GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
 check "target: Connection: close is honoured" grep -qi '^Connection: close' <<<"$out"
 out=$(raw 'GARBAGE\r\n\r\n')
 check "target: a malformed request gets 400" [ "$(printf '%s' "$out" | statuses)" = "400 " ]
-stop "http/1.0"
+target_stop_checked "http/1.0"
 check "target: report counts the malformed request apart" grep -q '^ *1  malformed$' "$TARGET_OUT"
 
 # --- pipelining -----------------------------------------------------------------
@@ -150,7 +135,7 @@ for _ in $(seq 1 99); do req="${req}GET /status HTTP/1.1\\r\\nHost: x\\r\\n\\r\\
 req="${req}GET /status HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n"
 n=$(raw "$req" | grep -ao 'HTTP/1.1 200' | wc -l)
 check "target: 100 pipelined requests in one write get 100 answers" [ "$n" = 100 ]
-stop "pipelining"
+target_stop_checked "pipelining"
 check "target: report counts pipelined requests" [ "$(target_count "GET /status")" = 101 -a "$(target_total)" = 104 ]
 
 # --- delay --------------------------------------------------------------------
@@ -158,21 +143,21 @@ target_start --delay 100ms || exit 1
 t=$("${CURL[@]}" -o /dev/null -w '%{time_total}' "$TARGET_URL/status")
 check "target: --delay 100ms makes a request take at least 100ms ($t s)" \
     awk -v t="$t" 'BEGIN { exit !(t >= 0.1) }'
-stop "delay"
+target_stop_checked "delay"
 check "target: a delayed answer is counted" [ "$(target_count "GET /status")" = 1 ]
 
 target_start --delay 1ms-30ms --seed 7 || exit 1
 out=$(raw 'GET /api/id/a HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\nPOST /status HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhiGET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
 check "target: pipelined answers with random delays stay in order" \
     [ "$(printf '%s' "$out" | statuses)" = "200 404 405 200 " ]
-stop "delay range"
+target_stop_checked "delay range"
 
 # --- failures -------------------------------------------------------------------
 target_start --fail-rate 1 || exit 1
 "${CURL[@]}" -o "$T/500.json" -w '%{http_code}' "$TARGET_URL/status" >"$T/code"
 check "target: --fail-rate 1 answers 500 with a JSON error" \
     [ "$(cat "$T/code")" = 500 -a "$(head -c 9 "$T/500.json")" = '{"error":' ]
-stop "fail-rate"
+target_stop_checked "fail-rate"
 check "target: a 500 counts as answered" [ "$(target_count "GET /status")" = 1 -a "$(target_total)" = 1 ]
 
 codes() { # the status codes of 20 requests with --fail-rate 0.5 --seed 42, into file $1
@@ -180,7 +165,7 @@ codes() { # the status codes of 20 requests with --fail-rate 0.5 --seed 42, into
     local urls=() _
     for _ in $(seq 1 20); do urls+=("$TARGET_URL/status"); done
     "${CURL[@]}" -o /dev/null -w '%{http_code} ' "${urls[@]}" >"$1"
-    stop "seed"
+    target_stop_checked "seed"
 }
 codes "$T/codes.a"
 codes "$T/codes.b"
@@ -194,7 +179,7 @@ target_start --close-rate 1 || exit 1
 "${CURL[@]}" -o /dev/null "$TARGET_URL/status"
 rc=$?
 check "target: --close-rate 1 closes without an answer (curl status $rc)" [ "$rc" = 52 ]
-stop "close-rate"
+target_stop_checked "close-rate"
 check "target: report counts the dropped connection" \
     grep -q '^connections dropped: 1$' "$TARGET_OUT"
 check "target: a dropped request is not counted as answered" [ "$(target_total)" = 0 ]
@@ -206,11 +191,11 @@ if grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null; 
         grep -q "^listening on \[::1\]:$TARGET_PORT\$" "$TARGET_OUT"
     body=$("${CURL[@]}" -g "http://[::1]:$TARGET_PORT/status")
     check "target: answers on ::1" [ "$body" = '{"status":"OK"}' ]
-    stop "ipv6"
+    target_stop_checked "ipv6"
     target_start --bind ::1 --workers 2 || exit 1
     body=$("${CURL[@]}" -g "http://[::1]:$TARGET_PORT/status")
     check "target: --workers 2 answers on ::1" [ "$body" = '{"status":"OK"}' ]
-    stop "ipv6 workers"
+    target_stop_checked "ipv6 workers"
 else
     skip_unavailable "target: --bind ::1" "no IPv6 loopback (::1) on this machine"
 fi
@@ -241,7 +226,7 @@ for c in $(seq 0 9); do
 done
 check "target: --workers 3 answers all 300 requests" \
     [ "$(grep -c '^200$' "$T/w.codes")" = 200 -a "$(grep -c '^404$' "$T/w.codes")" = 100 ]
-stop "workers"
+target_stop_checked "workers"
 check "target: --workers 3 exits 0 on SIGTERM and leaves no worker behind" all_gone "${pids[@]}"
 check "target: merged report counts all 300 requests" [ "$(target_total)" = 300 ]
 ok_paths=1
@@ -317,12 +302,12 @@ all_gone "${pids[@]}" || kill -9 "${pids[@]}" 2>/dev/null # do not leave a stopp
 # Dropped connections are added up too; --quiet prints only the listening line.
 target_start --workers 2 --close-rate 1 || exit 1
 for _ in 1 2 3 4; do "${CURL[@]}" -o /dev/null "$TARGET_URL/status"; done
-stop "workers close-rate"
+target_stop_checked "workers close-rate"
 check "target: merged report adds up dropped connections" \
     [ -n "$(grep '^connections dropped: 4$' "$TARGET_OUT")" -a "$(target_total)" = 0 ]
 target_start --workers 2 --quiet || exit 1
 "${CURL[@]}" -o /dev/null "$TARGET_URL/status"
-stop "workers quiet"
+target_stop_checked "workers quiet"
 check "target: --workers 2 --quiet prints only the listening line" [ "$(wc -l <"$TARGET_OUT")" = 1 ]
 
 # The port is checked before forking, also against another server with workers.
@@ -331,7 +316,7 @@ timeout 5 "$HOPPER_TARGET" --workers 2 --port "$TARGET_PORT" >/dev/null 2>"$T/bu
 rc=$?
 check "target: --workers on a port in use exits 1 with a message (status $rc)" \
     [ "$rc" = 1 -a -n "$(grep 'cannot listen' "$T/busy.err")" ]
-stop "workers port in use"
+target_stop_checked "workers port in use"
 
 # --- options --------------------------------------------------------------------
 bad_option() { # name args...: exits 2 and names the option on stderr
@@ -369,7 +354,7 @@ timeout 5 "$HOPPER_TARGET" --port "$TARGET_PORT" >/dev/null 2>"$T/busy.err"
 rc=$?
 check "target: a port in use exits 1 with a message (status $rc)" \
     [ "$rc" = 1 -a -n "$(grep 'cannot listen' "$T/busy.err")" ]
-stop "port in use"
+target_stop_checked "port in use"
 
 check "target: every run exited 0 after SIGTERM, nothing on stderr${BAD_EXITS:+:$BAD_EXITS}" \
     [ -z "$BAD_EXITS" ]

@@ -27,21 +27,6 @@ if ! command -v jq >/dev/null; then
 fi
 
 CURL=(curl -s --max-time 5)
-BAD_EXITS="" # targets that did not exit 0 with an empty stderr
-
-# Stops the target like target_stop, and remembers a bad exit (non-zero
-# status, or anything on stderr, where sanitizer reports go).
-stop() {
-    local pid="$TARGET_PID" rc
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    rc=$?
-    TARGET_PID=""
-    if [ "$rc" -ne 0 ] || [ -s "$T/target.err" ]; then
-        BAD_EXITS="$BAD_EXITS [$1: status $rc: $(head -c 300 "$T/target.err" | tr '\n' ' ')]"
-    fi
-}
 
 # --- what the script sent, to compare with the report ------------------------
 # SENT["METHOD PATH"] counts the requests sent to each route line; EXP_* what
@@ -357,7 +342,7 @@ check "pipelining: ... the login last, with its token" grep -aq '"user": "user00
 
 # Pipelined with random delays: answers wait on timers while earlier ones
 # are being written.
-stop "login flow"
+target_stop_checked "login flow"
 check_report "report"
 check "report: the token lines come after connections accepted, before the table" \
     [ "$(sed -n '4,8s/:.*//p' "$TARGET_OUT" | tr '\n' ',')" = \
@@ -382,7 +367,7 @@ check "delay: pipelined delayed answers are whole and in order, then the logout 
       "$(for i in $(seq 11 30); do printf 'tt00000%s,' "$i"; done)" -a \
       "$(grep -ao 'HTTP/1.1 [0-9]*' <<<"$out" | awk '{ printf "%s ", $2 }' | sed 's/ $//')" = \
       "$(printf '200 %.0s' $(seq 1 21))401" ]
-stop "delay"
+target_stop_checked "delay"
 check_report "delay report"
 
 # A run that never touches the login flow has no token lines; --fail-rate
@@ -391,7 +376,7 @@ expect_reset
 target_start --fail-rate 1 || exit 1
 login user001 pass001
 check "fail-rate: --fail-rate 1 answers /login 500" [ "$CODE" = 500 ]
-stop "fail-rate"
+target_stop_checked "fail-rate"
 check "fail-rate: a 500 counts no token event, so the report has no token lines" \
     bash -c "! grep -q '^tokens issued' '$TARGET_OUT'"
 check "fail-rate: ... but the request is counted" [ "$(target_count "POST /login")" = 1 ]
@@ -443,7 +428,7 @@ for i in $(seq 10 29); do
     codes="$codes$CODE "
 done
 check "workers: the other 20 tokens still work" [ "$codes" = "$(printf '201 %.0s' $(seq 1 20))" ]
-stop "workers"
+target_stop_checked "workers"
 check_report "workers report"
 served=$(sed -n 's/^  worker [0-9]*: \([0-9]*\) connections accepted, .*/\1/p' "$TARGET_OUT" | awk '$1 > 0' | wc -l)
 check "workers: more than one worker served, so tokens crossed workers ($served served)" [ "$served" -ge 2 ]
