@@ -7,7 +7,7 @@ BINDIR  := $(PREFIX)/bin
 MANDIR  := $(PREFIX)/share/man/man1
 MAN5DIR := $(PREFIX)/share/man/man5
 
-PKGS    := libcurl libuv ncursesw jansson yajl
+PKGS    := libcurl libuv ncursesw jansson yajl libssl libcrypto libnghttp2
 # Debian packages, in two sets. Building and running hopper (and so `make
 # demo`, which runs the dashboard in your own terminal) needs only the first;
 # Debian's http-parser ships no pkg-config file, so libhttp-parser-dev is
@@ -15,10 +15,13 @@ PKGS    := libcurl libuv ncursesw jansson yajl
 # valgrind runs, the fuzz targets and the benchmark use besides: tmux drives
 # the dashboard, chromium renders the HTML report, clang with
 # libclang-rt-14-dev builds libFuzzer targets, wrk is the benchmark's
-# reference, openssl makes the TLS test's certificate.
+# reference (h2load, from nghttp2-client, for HTTP/2), openssl makes the TLS
+# tests' certificates and times plain OpenSSL handshakes, nginx is the TLS and
+# HTTP/2 server that is not ours.
 BUILD_DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libuv1-dev libncurses-dev \
-                  libjansson-dev libyajl-dev libhttp-parser-dev
-TEST_DEB_PKGS  := curl jq tmux wrk chromium clang libclang-rt-14-dev valgrind openssl
+                  libjansson-dev libyajl-dev libhttp-parser-dev libssl-dev libnghttp2-dev
+TEST_DEB_PKGS  := curl jq tmux wrk chromium clang libclang-rt-14-dev valgrind openssl \
+                  nghttp2-client nginx-light
 
 CC      ?= cc
 OPT     ?= -O2 -g
@@ -26,24 +29,28 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lm
-# hopper-target needs only the event loop and the parser.
-TARGET_LDLIBS := $(shell pkg-config --libs libuv 2>/dev/null) -lhttp_parser -lm
+# hopper-target needs the event loop, the parser, TLS and HTTP/2.
+TARGET_LDLIBS := $(shell pkg-config --libs libuv libssl libcrypto libnghttp2 2>/dev/null) \
+                 -lhttp_parser -lm
 
 # BUILD selects an output folder so sanitizer builds never mix with the normal one.
 BUILD   ?= build
 OBJ     := $(BUILD)/obj
 
-# One folder per layer (README, "Where things are"). src/util is the only
-# part hopper-target shares with hopper, so it is an archive of its own.
+# One folder per layer (README, "Where things are"). src/util and src/net
+# (TLS on a libuv stream) are what hopper-target shares with hopper, so each
+# is an archive of its own.
 HOPPER_MAIN := src/main.c
 HEADERS     := $(wildcard include/*.h include/*/*.h src/*/*.h)
 UTIL_SRC    := $(wildcard src/util/*.c)
+NET_SRC     := $(wildcard src/net/*.c)
 TARGET_SRC  := $(wildcard src/target/*.c)
-LIB_SRC     := $(filter-out $(UTIL_SRC) $(TARGET_SRC),$(wildcard src/*/*.c))
+LIB_SRC     := $(filter-out $(UTIL_SRC) $(NET_SRC) $(TARGET_SRC),$(wildcard src/*/*.c))
 LIB_OBJ     := $(LIB_SRC:src/%.c=$(OBJ)/%.o)
 UTIL_OBJ    := $(UTIL_SRC:src/%.c=$(OBJ)/%.o)
+NET_OBJ     := $(NET_SRC:src/%.c=$(OBJ)/%.o)
 TARGET_OBJ  := $(TARGET_SRC:src/%.c=$(OBJ)/%.o)
-LIBS        := $(BUILD)/libhopper.a $(BUILD)/libutil.a
+LIBS        := $(BUILD)/libhopper.a $(BUILD)/libnet.a $(BUILD)/libutil.a
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -56,7 +63,7 @@ Q :=
 endif
 
 .PHONY: all clean test test-run test-unit test-e2e test-asan test-asan-run test-valgrind \
-        test-valgrind-run deps test-deps demo install uninstall bench
+        test-valgrind-run deps test-deps demo install uninstall bench certs
 
 # Top-level links so `./hopper` works from the checkout; only for the default
 # build, so that a sanitizer or benchmark build never re-points them.
@@ -77,12 +84,16 @@ $(BUILD)/libhopper.a: $(LIB_OBJ)
 $(BUILD)/libutil.a: $(UTIL_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(BUILD)/libnet.a: $(NET_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 $(HOPPER): $(OBJ)/main.o $(LIBS)
 	@echo "  LINK  $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# The demo server is another program: it links src/util and nothing else of hopper.
-$(TARGET): $(TARGET_OBJ) $(BUILD)/libutil.a
+# The demo server is another program: it links src/net and src/util and
+# nothing else of hopper.
+$(TARGET): $(TARGET_OBJ) $(BUILD)/libnet.a $(BUILD)/libutil.a
 	@echo "  LINK  $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(TARGET_LDLIBS)
 
@@ -98,10 +109,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIBS) | $(BUILD)/t
 $(BUILD)/tests:
 	$(Q)mkdir -p $@
 
-# The hostile server of tests/e2e/faults.sh: plain sockets, no library.
+# The hostile server of tests/e2e/faults.sh and tls.sh: plain sockets, and
+# OpenSSL (blocking, on the socket) for its TLS modes.
 $(BUILD)/faultserver: tests/tools/faultserver.c | $(BUILD)/tests
 	@echo "  CC    $<"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs libssl libcrypto 2>/dev/null)
 
 # The suite: unit programs, then end-to-end scripts against a real
 # hopper-target. tests/run prints "N passed, N failed, N skipped" and fails on
@@ -166,6 +178,12 @@ deps:
 test-deps: deps
 	$(call deb_install,test dependencies,$(TEST_DEB_PKGS))
 
+# A throw-away test CA and certificates (server, client, and the bad ones the
+# TLS tests need) in build/certs: `hopper-target --tls build/certs/server.crt
+# build/certs/server.key` and `hopper --cacert build/certs/ca.crt`.
+certs:
+	$(Q)tests/tls/make-certs $(BUILD)/certs
+
 # SCENARIO=login-flow (or a hopperfile's path) runs another plan: tests/demo.sh.
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -210,11 +228,12 @@ FUZZ_CFLAGS        := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(WA
 FUZZ_LIB_SRC := $(addprefix src/,plan/checks.c util/text.c http/cookies.c util/duration.c \
                   plan/hopperfile.c plan/plan.c snapshot/snapshot.c http/srcaddr.c util/url.c \
                   util/xalloc.c http/errors.c http/h1_request.c http/h1_origin.c http/method.c \
-                  plan/template.c plan/extract.c plan/data.c)
+                  plan/template.c plan/extract.c plan/data.c net/tls.c http/h2_request.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/%.o)
 # plan/extract.c reads bodies with yajl and expect-json values with jansson,
 # and the hopperfile parser calls it.
-FUZZ_LDLIBS  := $(shell pkg-config --libs jansson yajl 2>/dev/null)
+# net/tls.c (fuzz_tls, and h1_conn.c's TLS path in fuzz_response) needs OpenSSL.
+FUZZ_LDLIBS  := $(shell pkg-config --libs jansson yajl libssl libcrypto 2>/dev/null)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
 
@@ -244,6 +263,10 @@ $(FUZZ_BUILD)/libhopper-fuzz.a: $(FUZZ_LIB_OBJ)
 
 $(FUZZ_BUILD)/fuzz_response: src/http/h1_conn.c src/http/h1_internal.h src/http/client_impl.h
 $(FUZZ_BUILD)/fuzz_response: FUZZ_EXTRA_LIBS = $(shell pkg-config --libs libuv 2>/dev/null) -lhttp_parser
+$(FUZZ_BUILD)/fuzz_h2_response: src/http/h2_conn.c src/http/h2_internal.h src/http/h1_internal.h \
+                                 src/http/client_impl.h
+$(FUZZ_BUILD)/fuzz_h2_response: FUZZ_EXTRA_LIBS = $(shell pkg-config --libs libuv libnghttp2 2>/dev/null)
+$(FUZZ_BUILD)/fuzz_tls: FUZZ_EXTRA_LIBS = $(shell pkg-config --libs libuv 2>/dev/null)
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_BUILD)/libhopper-fuzz.a \
                       $(HEADERS) | fuzz-check

@@ -27,6 +27,7 @@
 #include "report/outputs.h"
 #include "snapshot/snapshot.h"
 #include "http/srcaddr.h"
+#include "net/tls.h"
 #include "view/tui.h"
 #include "util/fdlimit.h"
 #include "util/url.h"
@@ -87,7 +88,7 @@ static int choose_client(const plan_t *plan, const char *want, http_client_kind_
 {
     const char *why = NULL;
     if (!h1_usable(plan->host))
-        why = "the host is not a plain http:// URL";
+        why = "the host is not an http:// or https:// URL without user:password@";
     /* "http://host:port" of the base URL: absolute targets must share it. */
     const char *sep = plan->host ? strstr(plan->host, "://") : NULL;
     size_t origin_len = sep ? (size_t)(sep - plan->host) + 3 + strcspn(sep + 3, "/?#") : 0;
@@ -124,6 +125,62 @@ static int choose_client(const plan_t *plan, const char *want, http_client_kind_
         return -1;
     }
     *client = why ? HTTP_CLIENT_CURL : HTTP_CLIENT_NATIVE;
+    return 0;
+}
+
+/* "Connection: close" makes an HTTP/1.1 user reconnect for every request;
+ * HTTP/2 sends no connection headers, so with it the header would be
+ * dropped without a word. */
+static bool is_connection_close(const char *h)
+{
+    if (strncasecmp(h, "Connection:", 11) != 0)
+        return false;
+    h += 11;
+    h += strspn(h, " \t");
+    return strncasecmp(h, "close", 5) == 0;
+}
+
+static int check_http2_headers(const plan_t *plan, char *err, size_t errlen)
+{
+    if (!plan->http2)
+        return 0;
+    bool found = false;
+    for (size_t i = 0; i < plan->n_headers && !found; i++)
+        found = is_connection_close(plan->headers[i]);
+    for (size_t q = 0; !found && q < plan_n_sequences(plan); q++) {
+        const plan_task_t *task = plan_sequence(plan, q);
+        for (size_t k = 0; !found && k < task->n_steps; k++)
+            for (size_t i = 0; i < task->steps[k].n_headers && !found; i++)
+                found = is_connection_close(task->steps[k].headers[i]);
+    }
+    if (!found)
+        return 0;
+    snprintf(err, errlen, "%s: header 'Connection: close' does not apply to HTTP/2 (--http2, "
+             "protocol = http2), which sends no connection headers: leave it out, or use HTTP/1.1 "
+             "to open a connection per request", plan->path ? plan->path : "hopperfile");
+    return -1;
+}
+
+/* --cacert, --cert and --key are read once here, so that a file that cannot
+ * be used stops hopper before the run, named, whichever client and however
+ * many workers would have read it. */
+static int check_tls_files(const cli_opts_t *o, char *err, size_t errlen)
+{
+    if (o->key_file && !o->cert_file) {
+        snprintf(err, errlen, "--key '%s': give the certificate it belongs to with --cert",
+                 o->key_file);
+        return -1;
+    }
+    if (!o->ca_file && !o->cert_file)
+        return 0;
+    char why[512];
+    tls_config_t c = {.ca_file = o->ca_file, .cert_file = o->cert_file, .key_file = o->key_file};
+    tls_ctx_t *ctx = tls_ctx_new(&c, why, sizeof why);
+    if (!ctx) {
+        snprintf(err, errlen, "%s", why);
+        return -1;
+    }
+    tls_ctx_free(ctx);
     return 0;
 }
 
@@ -328,7 +385,9 @@ int main(int argc, char **argv)
         (app.opts.source_addrs &&
          srcaddr_parse(app.opts.source_addrs, &app.sources, err, sizeof err) != 0) ||
         check_ports(&app.plan, &app.sources, err, sizeof err) != 0 ||
-        choose_client(&app.plan, app.opts.http_client, &app.client, err, sizeof err) != 0) {
+        choose_client(&app.plan, app.opts.http_client, &app.client, err, sizeof err) != 0 ||
+        check_tls_files(&app.opts, err, sizeof err) != 0 ||
+        check_http2_headers(&app.plan, err, sizeof err) != 0) {
         fprintf(stderr, "hopper: %s\n", err);
         plan_free(&app.plan);
         cli_free(&app.opts);
@@ -380,6 +439,11 @@ int main(int argc, char **argv)
         .workers = app.workers,
         .client = app.client,
         .insecure = app.opts.insecure,
+        .ca_file = app.opts.ca_file,
+        .cert_file = app.opts.cert_file,
+        .key_file = app.opts.key_file,
+        .no_tls_resume = app.opts.no_tls_resume,
+        .http2 = app.plan.http2,
         .no_retry = app.opts.no_retry,
         .sources = app.sources.n ? &app.sources : NULL,
         .log = engine_log,

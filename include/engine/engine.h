@@ -56,6 +56,11 @@ typedef struct {
     http_client_kind_t client; /* libcurl or hopper's HTTP/1.1 client */
     const srcaddr_list_t *sources; /* --source-addrs, parsed (must outlive the engine), or NULL */
     bool insecure;             /* --insecure: TLS certificates are not verified */
+    const char *ca_file;       /* --cacert, --cert, --key (NULL: none) */
+    const char *cert_file;
+    const char *key_file;
+    bool no_tls_resume;        /* --no-tls-resume */
+    bool http2;                /* --http2, or the plan's protocol = http2 */
     bool no_retry;             /* --no-retry: a request never goes twice (http/client.h) */
     /* Messages for the operator (a worker died, hopper is the bottleneck). */
     void (*log)(void *arg, const char *msg);

@@ -44,7 +44,12 @@ typedef struct {
     stats_t *stats;                /* results go here */
     http_client_kind_t client;
     const srcaddr_list_t *sources; /* --source-addrs, parsed; NULL: the kernel picks */
-    bool insecure;                 /* libcurl: do not verify TLS certificates */
+    bool insecure;                 /* https://: do not verify TLS certificates */
+    const char *ca_file;           /* --cacert, --cert, --key (NULL: none) */
+    const char *cert_file;
+    const char *key_file;
+    bool no_tls_resume;            /* --no-tls-resume */
+    bool http2;                    /* speak HTTP/2 */
     bool no_retry;                 /* --no-retry: a request never goes twice */
     uint64_t stop_timeout_us;      /* at the stop, requests in flight may finish for this long; 0: cancel at once */
     uint64_t seed;
@@ -66,6 +71,8 @@ typedef struct {
     uint64_t out_of_fds;           /* requests that found no file descriptor for a socket */
     uint64_t out_of_ports;         /* requests that found no free local port */
     uint64_t retries;              /* requests sent again on a new connection (http/client.h) */
+    uint64_t tls_handshakes;       /* https: TLS handshakes, and how many resumed a session */
+    uint64_t tls_resumed;
     uint64_t not_started;          /* running users whose on-start has not passed (not logged in) */
     uint64_t data_exhausted;       /* iterations that found no `unique` data row left */
 } runner_status_t;

@@ -61,7 +61,13 @@ typedef struct {
     uv_loop_t *loop;
     const char *host;               /* the base URL */
     const srcaddr_list_t *sources;  /* --source-addrs, parsed; NULL: the kernel picks */
-    bool insecure;                  /* libcurl: do not verify TLS certificates */
+    bool insecure;                  /* https://: do not verify TLS certificates */
+    const char *ca_file;            /* --cacert: trust these CAs (PEM) instead of the system's */
+    const char *cert_file;          /* --cert: a client certificate (PEM), or NULL */
+    const char *key_file;           /* --key: its key (NULL: in cert_file) */
+    bool no_tls_resume;             /* --no-tls-resume: every connection a full handshake */
+    bool http2;                     /* --http2 (plan: protocol = http2): HTTP/2, h2 by ALPN
+                                     * over https://, prior knowledge over http:// */
     bool failure_detail;            /* results carry the URL and headers sent (a failure log) */
     bool no_retry;                  /* --no-retry: never send a request twice */
     http_body_cb on_body;
@@ -117,6 +123,11 @@ void http_conn_close(http_conn_t *conn, http_closed_cb on_closed);
 
 /* Retries so far, over all of the client's connections (see above). */
 uint64_t http_client_retries(const http_client_t *c);
+
+/* TLS handshakes so far over all of the client's connections, and how many
+ * of them resumed a session (0 and 0 in the clear, and for libcurl, which
+ * does not tell). */
+void http_client_tls_counts(const http_client_t *c, uint64_t *handshakes, uint64_t *resumed);
 
 /* Starts closing the client's own handles; every connection must be closed. */
 void http_client_close(http_client_t *c);

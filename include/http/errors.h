@@ -26,20 +26,33 @@ typedef enum {
     HTTP_E_SEND,                /* "send error[: <errno>]" */
     HTTP_E_RECV,                /* "receive error[: <errno>]" */
     HTTP_E_MALFORMED,           /* "malformed response" */
-    HTTP_E_TLS_UNTRUSTED,       /* "TLS certificate not trusted (--insecure skips the check)" */
-    HTTP_E_TLS_HANDSHAKE,       /* "TLS handshake failed" */
+    HTTP_E_TLS_UNTRUSTED,       /* "TLS certificate not trusted: <detail> (--insecure skips the
+                                 * check)"; detail: tls_verify_reason's text, or NULL */
+    HTTP_E_TLS_HANDSHAKE,       /* "TLS handshake failed[: <detail>]" */
+    HTTP_E_TLS,                 /* "TLS error[: <detail>]": after the handshake (a bad record,
+                                 * a renegotiation refused) */
+    HTTP_E_TLS_TRUNCATED,       /* "TLS connection closed without close_notify": a body that
+                                 * ends with the connection may have been cut */
+    HTTP_E_STREAM_RESET,        /* "HTTP/2 stream reset by the server: <detail>" (the code's name) */
+    HTTP_E_GOAWAY,              /* "HTTP/2 connection ended by the server (GOAWAY: <detail>)" */
+    HTTP_E_NO_H2,               /* "the server does not speak HTTP/2 (ALPN chose http/1.1)" */
     HTTP_E_TOO_MANY_REDIRECTS,  /* "too many redirects" */
     HTTP_E_CROSS_ORIGIN,        /* a redirect the native client does not follow; detail: the Location */
     HTTP_E_CANNOT_CREATE,       /* "cannot create request" (the client could not make one) */
     HTTP_E_OTHER                /* detail: the library's own text */
 } http_error_t;
 
+/* The detail of HTTP_E_TLS_HANDSHAKE when the server closed the connection
+ * before the handshake was done (every client says it so). */
+#define HTTP_TLS_CLOSED_IN_HANDSHAKE "the server closed the connection during the handshake"
+
 /* One request's outcome, handed to the done callback. Pointers stay valid
  * until the callback returns or the connection sends again. */
 typedef struct {
     http_error_t error;
     int sys_errno;              /* positive errno, for the kinds that show one; 0 if none */
-    const char *detail;         /* HTTP_E_CROSS_ORIGIN, HTTP_E_OTHER; else NULL */
+    const char *detail;         /* HTTP_E_CROSS_ORIGIN, HTTP_E_OTHER, and the TLS and HTTP/2
+                                 * kinds (a static text); else NULL */
     uint64_t timeout_us;        /* the request's timeout, for HTTP_E_TIMEOUT */
     long status;                /* the last response's status, 0 if none */
     uint64_t latency_us;        /* start (any connect included) to the last body byte */

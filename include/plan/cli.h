@@ -43,6 +43,11 @@ typedef struct {
     const char *http_client;       /* --http-client: "auto" (default), "native", "curl" */
     bool insecure;                 /* --insecure: do not verify TLS certificates */
     bool no_retry;                 /* --no-retry: a request never goes twice */
+    const char *ca_file;           /* --cacert */
+    const char *cert_file;         /* --cert */
+    const char *key_file;          /* --key */
+    bool no_tls_resume;            /* --no-tls-resume */
+    bool http2;                    /* --http2 (else the plan's protocol) */
     plan_var_t *vars;              /* --var NAME=VALUE, repeatable (owned; cli_free) */
     size_t n_vars;
 } cli_opts_t;

@@ -122,6 +122,7 @@ typedef struct {
     /* Which top-level keys the file set, so the command line can tell a
      * default from a choice (and so can error messages). */
     bool host_set, users_set, spawn_rate_set, run_time_set, wait_set, timeout_set;
+    bool http2;            /* protocol = http2 (or --http2): users speak HTTP/2 */
 } plan_t;
 
 /* Fills *plan with defaults and no tasks. */

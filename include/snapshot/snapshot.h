@@ -127,6 +127,9 @@ typedef struct {
     uint64_t retries;         /* idempotent requests sent again after a kept-alive connection
                                * closed without an answer: the server may have seen
                                * requests + retries */
+    uint64_t tls_handshakes;  /* https, hopper's client: TLS handshakes made, and how many
+                               * of them resumed a session (a user's reconnect) */
+    uint64_t tls_resumed;
     uint64_t not_logged_in;   /* running users whose [on-start] has not passed yet */
     uint64_t data_exhausted;  /* iterations that found no `unique` data row left (the
                                * test stops at the first) */

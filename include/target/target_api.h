@@ -60,6 +60,22 @@ struct target_api_request {
     size_t token_len;
 };
 
+/* A token as a request presented it: up to TARGET_AUTH_TOKEN_LEN bytes
+ * kept, len counting on past that so a longer one never passes. */
+struct target_api_token {
+    bool given;
+    unsigned len;
+    char text[TARGET_AUTH_TOKEN_LEN];
+};
+
+/* An Authorization value: "Bearer TOKEN" (the scheme in any case) sets t;
+ * other schemes are not ours and leave it as it was. */
+void target_api_read_authorization(struct target_api_token *t, const char *v, size_t len);
+
+/* A Cookie value, "a=1; session=TOKEN; b=2": the first session cookie of
+ * the request sets t (so HTTP/2's split cookie headers can each be read). */
+void target_api_read_cookie(struct target_api_token *t, const char *v, size_t len);
+
 /* Answers a request: returns either one of routes' fixed responses, or
  * dynamic after filling it with a response of its own (dynamic->data is then
  * the caller's to free; it is left untouched otherwise). Counts in counts. */

@@ -100,6 +100,15 @@ static inline int target_routes_is_api(enum target_reply reply)
 void target_routes_format(struct target_response *out, const char *status_line, const char *extra_headers,
                           const char *body, size_t body_len, enum target_framing framing);
 
+/* Where the path is in a request target: "/p?q" (origin form),
+ * "http://host/p?q" (absolute form) or "*": its offset and length, without
+ * the query or fragment. The same for HTTP/1.1's target and HTTP/2's :path. */
+void target_routes_split_target(const char *url, size_t len, size_t *off, size_t *path_len);
+
+/* Decodes %XX escapes in place (for counting: routing reads the raw path);
+ * returns the new length. Malformed escapes are kept as they are. */
+size_t target_routes_decode_path(char *s, size_t len);
+
 static inline const struct target_response *
 target_routes_response(const struct target_routes *r, enum target_reply reply, enum target_framing framing)
 {

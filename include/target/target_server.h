@@ -1,14 +1,19 @@
-/* target_server: hopper-target's HTTP/1.1 server on libuv and http_parser.
+/* target_server: hopper-target's HTTP server on libuv: HTTP/1.1 through
+ * http_parser, HTTP/2 through target_h2 (ALPN "h2" over TLS, or the
+ * connection preface in the clear), either over TLS (net/tls) when the
+ * configuration has a TLS context: then the port speaks TLS only.
  *
  * One listening socket, one struct per accepted connection (allocated at
  * accept, freed in its close callback), preformatted responses from
  * target_routes, the login flow's answers from target_api, and per-path
- * counts in target_counts. Requests are answered
+ * counts in target_counts. HTTP/1.1 requests are answered
  * in order, keep-alive by default, pipelined requests included. While a
  * connection has an answer pending (a --delay timer, or a write the kernel
  * did not take at once) the server stops reading from it, so pipelined
  * answers cannot overtake each other and a client that never reads cannot
- * make the server buffer without bound.
+ * make the server buffer without bound. An HTTP/2 connection reads on while
+ * its streams wait for their --delay (that is what streams are for) and
+ * stops only while a write is pending.
  *
  * Call order: target_server_new, then uv_run on the loop; target_server_stop
  * (from a signal handler callback, say) lets the loop run dry; after uv_run
@@ -23,6 +28,7 @@
 #include <sys/socket.h>
 #include <uv.h>
 
+#include "net/tls.h"
 #include "target/target_auth.h"
 #include "target/target_counts.h"
 
@@ -39,6 +45,15 @@ struct target_config {
     bool reuse_port;              /* SO_REUSEPORT: share the port with the other --workers */
     struct target_auth *auth;     /* the login flow's keys and revoked tokens: required, made
                                      before any fork so every worker shares it */
+    const char *tls_cert;         /* --tls CERT KEY: PEM files, or NULL for plain HTTP */
+    const char *tls_key;
+    tls_ctx_t *tls;               /* the serving process's context made from them (one per
+                                     loop: each worker makes its own), or NULL */
+    bool tls_no_close_notify;     /* close TLS connections without close_notify */
+    unsigned char tls_ticket_keys[TLS_TICKET_KEYS_LEN]; /* made before any fork, so that a
+                                     session one worker gave resumes on any other */
+    uint64_t h2_goaway_after;     /* HTTP/2: GOAWAY after this many requests on a connection */
+    double h2_rst_rate;           /* HTTP/2: share of requests answered with RST_STREAM */
 };
 
 /* Allocates the server, binds and listens. Returns 0 and sets *out, or a

@@ -57,15 +57,25 @@ char *url_remove_dot_segments(const char *s);
 bool url_split_authority(const char *a, size_t n, const char **host, size_t *host_len,
                          unsigned *port);
 
+/* The same with the scheme's default port (443 for https://). */
+bool url_split_authority_in(const char *a, size_t n, unsigned default_port, const char **host,
+                            size_t *host_len, unsigned *port);
+
 /* Whether two http authorities name the same origin: the host compared
  * without case, the port with 80 for none. */
 bool url_same_authority(const char *a, size_t an, const char *b, size_t bn);
+/* The same with another default port (443 for https://). */
+bool url_same_authority_in(const char *a, size_t an, const char *b, size_t bn,
+                           unsigned default_port);
+
+/* 443 for an https:// URL, else 80. */
+unsigned url_default_port(const char *url);
 
 /* Resolves a redirect's Location (ref, n bytes: no surrounding blanks, no
  * fragment) against the current request target cur ("/path?query") of the
- * http origin authority ("host[:port]"): the new origin-form target,
+ * origin ("http://host[:port]" or "https://..."): the new origin-form target,
  * dot segments removed and percent-encoded as url_encode_path does
  * (xmalloc'd), or NULL when ref names another origin or scheme. */
-char *url_resolve_reference(const char *authority, const char *cur, const char *ref, size_t n);
+char *url_resolve_reference(const char *origin, const char *cur, const char *ref, size_t n);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "engine/health.h"
@@ -272,6 +273,11 @@ engine_t *engine_new(const engine_config_t *cfg, char *err, size_t errlen)
         .client = cfg->client,
         .sources = cfg->sources,
         .insecure = cfg->insecure,
+        .ca_file = cfg->ca_file,
+        .cert_file = cfg->cert_file,
+        .key_file = cfg->key_file,
+        .no_tls_resume = cfg->no_tls_resume,
+        .http2 = cfg->http2,
         .no_retry = cfg->no_retry,
         .stop_timeout_us = cfg->stop_timeout_us,
         .seed = cfg->seed,
@@ -393,6 +399,19 @@ void engine_stop(engine_t *eng)
         pool_stop(eng->pool);
 }
 
+/* Which client speaks which protocol, as the status line and the summary
+ * say it ("generator: native HTTPS client"). */
+static const char *client_name(const engine_config_t *cfg)
+{
+    bool tls = cfg->host && strncasecmp(cfg->host, "https://", 8) == 0;
+    if (cfg->client == HTTP_CLIENT_NATIVE) {
+        if (cfg->http2)
+            return tls ? "native HTTP/2 over TLS" : "native HTTP/2 (h2c)";
+        return tls ? "native HTTP/1.1 over TLS" : "native HTTP/1.1";
+    }
+    return cfg->http2 ? "libcurl (HTTP/2)" : "libcurl";
+}
+
 void engine_snapshot(engine_t *eng, snap_t *out)
 {
     runner_status_t st;
@@ -420,6 +439,8 @@ void engine_snapshot(engine_t *eng, snap_t *out)
     out->out_of_fds = st.out_of_fds;
     out->out_of_ports = st.out_of_ports;
     out->retries = st.retries;
+    out->tls_handshakes = st.tls_handshakes;
+    out->tls_resumed = st.tls_resumed;
     /* After the stop, users close as they finish: the count at the stop is
      * what the summary reports. */
     if (eng->state < RUN_STOPPING)
@@ -437,7 +458,7 @@ void engine_snapshot(engine_t *eng, snap_t *out)
         out->n_workers = (unsigned)n;
     }
     out->overloaded = eng->overloaded;
-    out->client = eng->cfg.client == HTTP_CLIENT_NATIVE ? "native HTTP/1.1" : "libcurl";
+    out->client = client_name(&eng->cfg);
     stats_fill(eng->stats, now_ms(eng), out);
 }
 

@@ -282,6 +282,8 @@ void pool_status(const pool_t *p, runner_status_t *sum)
         sum->out_of_fds += s->out_of_fds;
         sum->out_of_ports += s->out_of_ports;
         sum->retries += s->retries;
+        sum->tls_handshakes += s->tls_handshakes;
+        sum->tls_resumed += s->tls_resumed;
         sum->not_started += s->not_started;
         sum->data_exhausted += s->data_exhausted;
     }

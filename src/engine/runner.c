@@ -619,6 +619,11 @@ runner_t *runner_new(const runner_config_t *cfg, char *err, size_t errlen)
         .host = cfg->host,
         .sources = cfg->sources,
         .insecure = cfg->insecure,
+        .ca_file = cfg->ca_file,
+        .cert_file = cfg->cert_file,
+        .key_file = cfg->key_file,
+        .no_tls_resume = cfg->no_tls_resume,
+        .http2 = cfg->http2,
         .no_retry = cfg->no_retry,
         .failure_detail = cfg->on_failure != NULL,
         .on_body = on_body,
@@ -699,6 +704,7 @@ void runner_status(const runner_t *run, runner_status_t *out)
     out->out_of_fds = run->out_of_fds;
     out->out_of_ports = run->out_of_ports;
     out->retries = http_client_retries(run->client);
+    http_client_tls_counts(run->client, &out->tls_handshakes, &out->tls_resumed);
     out->not_started = run->not_started;
     out->data_exhausted = run->data_exhausted;
 }

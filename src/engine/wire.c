@@ -32,6 +32,8 @@ void wire_put_report(frame_buf_t *b, const wire_report_t *r, stats_t *st)
     frame_put_u64(b, r->status.out_of_fds);
     frame_put_u64(b, r->status.out_of_ports);
     frame_put_u64(b, r->status.retries);
+    frame_put_u64(b, r->status.tls_handshakes);
+    frame_put_u64(b, r->status.tls_resumed);
     frame_put_u64(b, r->status.not_started);
     frame_put_u64(b, r->status.data_exhausted);
     frame_put_f64(b, r->cpu_pct);
@@ -74,6 +76,8 @@ int wire_get_report(const uint8_t *p, size_t len, wire_report_t *r, const uint8_
     r->status.out_of_fds = frame_get_u64(&rd);
     r->status.out_of_ports = frame_get_u64(&rd);
     r->status.retries = frame_get_u64(&rd);
+    r->status.tls_handshakes = frame_get_u64(&rd);
+    r->status.tls_resumed = frame_get_u64(&rd);
     r->status.not_started = frame_get_u64(&rd);
     r->status.data_exhausted = frame_get_u64(&rd);
     r->cpu_pct = frame_get_f64(&rd);

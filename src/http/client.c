@@ -11,6 +11,8 @@
 
 http_client_t *http_client_new(const http_client_config_t *cfg, char *err, size_t errlen)
 {
+    if (cfg->kind == HTTP_CLIENT_NATIVE && cfg->http2)
+        return h2_client_new(cfg, err, errlen);
     if (cfg->kind == HTTP_CLIENT_NATIVE)
         return h1_client_new(cfg, err, errlen);
     return curl_client_new(cfg, err, errlen);
@@ -162,6 +164,13 @@ void http_client_free(http_client_t *c)
 {
     if (c)
         c->ops->free(c);
+}
+
+void http_client_tls_counts(const http_client_t *c, uint64_t *handshakes, uint64_t *resumed)
+{
+    *handshakes = *resumed = 0;
+    if (c->ops->tls_counts)
+        c->ops->tls_counts(c, handshakes, resumed);
 }
 
 uint64_t http_client_retries(const http_client_t *c)

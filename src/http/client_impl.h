@@ -22,6 +22,9 @@ typedef struct {
     void (*close)(http_client_t *c);
     void (*free)(http_client_t *c);
     uint64_t (*retries)(const http_client_t *c);
+    /* TLS handshakes so far, and how many resumed a session; NULL for a
+     * client that does not count them (libcurl). */
+    void (*tls_counts)(const http_client_t *c, uint64_t *handshakes, uint64_t *resumed);
 } http_client_ops_t;
 
 struct http_client {
@@ -35,6 +38,7 @@ struct http_conn {
 };
 
 http_client_t *h1_client_new(const http_client_config_t *cfg, char *err, size_t errlen);
+http_client_t *h2_client_new(const http_client_config_t *cfg, char *err, size_t errlen);
 http_client_t *curl_client_new(const http_client_config_t *cfg, char *err, size_t errlen);
 
 #endif

@@ -16,8 +16,8 @@ static const char *const fixed_text[] = {
     [HTTP_E_MID_BODY] = "connection closed mid-body",
     [HTTP_E_CLOSED_SENDING] = "connection closed while sending",
     [HTTP_E_MALFORMED] = "malformed response",
-    [HTTP_E_TLS_UNTRUSTED] = "TLS certificate not trusted (--insecure skips the check)",
-    [HTTP_E_TLS_HANDSHAKE] = "TLS handshake failed",
+    [HTTP_E_TLS_TRUNCATED] = "TLS connection closed without close_notify",
+    [HTTP_E_NO_H2] = "the server does not speak HTTP/2 (ALPN chose http/1.1)",
     [HTTP_E_TOO_MANY_REDIRECTS] = "too many redirects",
     [HTTP_E_CANNOT_CREATE] = "cannot create request",
 };
@@ -27,6 +27,16 @@ static const char *with_errno(const char *what, int sys_errno, char *buf, size_t
 {
     if (sys_errno)
         snprintf(buf, len, "%s: %s", what, strerror(sys_errno));
+    else
+        snprintf(buf, len, "%s", what);
+    return buf;
+}
+
+/* "what" alone, or "what: detail". */
+static const char *with_detail(const char *what, const char *detail, char *buf, size_t len)
+{
+    if (detail)
+        snprintf(buf, len, "%s: %s", what, detail);
     else
         snprintf(buf, len, "%s", what);
     return buf;
@@ -58,6 +68,23 @@ const char *http_error_text(const http_result_t *r, char *buf, size_t len)
                  shown, loc, n > 80 ? "..." : "");
         return buf;
     }
+    case HTTP_E_TLS_UNTRUSTED:
+        if (r->detail)
+            snprintf(buf, len, "TLS certificate not trusted: %s (--insecure skips the check)",
+                     r->detail);
+        else
+            snprintf(buf, len, "TLS certificate not trusted (--insecure skips the check)");
+        return buf;
+    case HTTP_E_TLS_HANDSHAKE:
+        return with_detail("TLS handshake failed", r->detail, buf, len);
+    case HTTP_E_TLS:
+        return with_detail("TLS error", r->detail, buf, len);
+    case HTTP_E_STREAM_RESET:
+        return with_detail("HTTP/2 stream reset by the server", r->detail, buf, len);
+    case HTTP_E_GOAWAY:
+        snprintf(buf, len, "HTTP/2 connection ended by the server (GOAWAY: %s)",
+                 r->detail ? r->detail : "no error");
+        return buf;
     case HTTP_E_OTHER:
         snprintf(buf, len, "%s", r->detail ? r->detail : "internal error");
         return buf;

@@ -102,6 +102,7 @@ static void h1c_close(http_client_t *c)
 static void h1c_free(http_client_t *c)
 {
     h1_client_t *hc = (h1_client_t *)c;
+    tls_ctx_free(hc->origin.tls);
     h1_origin_free(&hc->origin);
     free(hc);
 }
@@ -109,6 +110,13 @@ static void h1c_free(http_client_t *c)
 static uint64_t h1c_retries(const http_client_t *c)
 {
     return ((const h1_client_t *)c)->origin.retries;
+}
+
+static void h1c_tls_counts(const http_client_t *c, uint64_t *handshakes, uint64_t *resumed)
+{
+    const h1_client_t *hc = (const h1_client_t *)c;
+    *handshakes = tls_ctx_handshakes(hc->origin.tls);
+    *resumed = tls_ctx_resumed(hc->origin.tls);
 }
 
 static const http_client_ops_t h1_ops = {
@@ -121,6 +129,7 @@ static const http_client_ops_t h1_ops = {
     .close = h1c_close,
     .free = h1c_free,
     .retries = h1c_retries,
+    .tls_counts = h1c_tls_counts,
 };
 
 http_client_t *h1_client_new(const http_client_config_t *cfg, char *err, size_t errlen)
@@ -135,5 +144,10 @@ http_client_t *h1_client_new(const http_client_config_t *cfg, char *err, size_t 
     }
     hc->origin.failure_detail = cfg->failure_detail;
     hc->origin.no_retry = cfg->no_retry;
+    if (h1_origin_use_tls(&hc->origin, cfg, false, err, errlen) != 0) {
+        h1_origin_free(&hc->origin);
+        free(hc);
+        return NULL;
+    }
     return &hc->base;
 }

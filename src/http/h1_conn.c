@@ -50,13 +50,15 @@
 #define F_GOT_BYTES (1u << 4)     /* a byte of the answer arrived */
 #define F_EARLY (1u << 8)         /* ... while the request was still being written */
 #define F_ALL_HEADERS (1u << 9)   /* the request keeps headers: each goes to on_header */
+#define F_TLS_CLOSED (1u << 10)   /* https: the server ended TLS with close_notify */
+#define F_WROTE (1u << 11)        /* this attempt's request was written (or queued) */
 /* Response bits, reset at each response (a 100 Continue is one). */
 #define F_IN_VALUE (1u << 5)      /* the parser is inside a header value */
 #define F_HEADERS_DONE (1u << 6)
 #define F_KEEP_ALIVE (1u << 7)    /* set at message end: the connection may serve again */
 
 #define F_RESPONSE (F_IN_VALUE | F_HEADERS_DONE | F_KEEP_ALIVE)
-#define F_ATTEMPT (F_REUSED | F_GOT_BYTES | F_EARLY | F_RESPONSE)
+#define F_ATTEMPT (F_REUSED | F_GOT_BYTES | F_EARLY | F_TLS_CLOSED | F_WROTE | F_RESPONSE)
 #define F_REQUEST (F_RETRIED | F_NO_BODY | F_ALL_HEADERS | F_ATTEMPT)
 
 /* The response headers kept; everything else is only parsed past, unless
@@ -137,10 +139,19 @@ static http_error_t recv_error(int code)
 
 static void on_tcp_closed(uv_handle_t *h);
 
-/* Closes the socket if one is open; nothing else. */
+/* Closes the socket if one is open; nothing else. Over TLS that is working,
+ * close_notify goes first (one write, never waited for), as a browser
+ * closes. */
 static void close_tcp(h1_conn_t *c)
 {
     if (c->state == H1_CONNECTING || connected(c)) {
+        if (c->origin->tls) {
+            if (c->tls.ready && c->tls.error == TLS_OK) {
+                tls_close_notify(&c->tls);
+                (void)tls_flush(&c->tls);
+            }
+            tls_reset(&c->tls);
+        }
         uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
         c->state = H1_CLOSING;
     }
@@ -206,6 +217,9 @@ static void fail(h1_conn_t *c, http_error_t kind, int sys_errno)
     http_result_t r = {.error = kind, .sys_errno = sys_errno};
     if (kind == HTTP_E_CROSS_ORIGIN)
         r.detail = c->location;     /* trimmed by resolve_location */
+    else
+        r.detail = c->detail;       /* a static text, or NULL */
+    c->detail = NULL;
     r.status = (c->flags & F_HEADERS_DONE) ? (long)c->parser.status_code : 0;
     result_fill(c, &r);
     close_tcp(c);
@@ -304,7 +318,7 @@ static char *resolve_location(h1_conn_t *c)
     size_t n = strcspn(loc, "#");
     while (n > 0 && (loc[n - 1] == ' ' || loc[n - 1] == '\t'))
         n--;
-    char *path = url_resolve_reference(c->origin->origin_host, current_path(c), loc, n);
+    char *path = url_resolve_reference(c->origin->origin_url, current_path(c), loc, n);
     if (!path) {
         memmove(c->location, loc, n);
         c->location[n] = '\0';
@@ -573,6 +587,12 @@ static void on_eof(h1_conn_t *c)
     if (HTTP_PARSER_ERRNO(&c->parser) == HPE_PAUSED) {
         http_parser_pause(&c->parser, 0);
         c->flags &= ~F_KEEP_ALIVE;
+        /* Over TLS a body that ends with the connection is only whole if
+         * the server said so (close_notify): else it may have been cut. */
+        if (c->origin->tls && !(c->flags & F_TLS_CLOSED)) {
+            fail(c, HTTP_E_TLS_TRUNCATED, 0);
+            return;
+        }
         response_done(c);
         return;
     }
@@ -589,6 +609,85 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     buf->len = H1_READ_BUF;
 }
 
+static void write_failed(h1_conn_t *c, int err, bool unsent);
+
+/* https: plaintext out of TLS is an answer's bytes, as a plain read's are.
+ * After the answer is complete (the user now idles) OpenSSL goes on with the
+ * rest of the read, so that records after the response (a session ticket, a
+ * key update, close_notify) are taken in order; plaintext then is bytes
+ * nobody asked for, which stops the input and the connection (tls_read). */
+static bool on_plain(void *ud, const char *data, size_t n)
+{
+    h1_conn_t *c = ud;
+    if (!c->req)
+        return false;
+    c->flags |= F_GOT_BYTES | ((c->flags & F_WRITING) ? F_EARLY : 0);
+    parse(c, data, n);
+    return connected(c);
+}
+
+/* https: ciphertext that arrived while a request is in flight. The
+ * handshake's end sends the request; OpenSSL's own output (handshake
+ * messages, alerts) goes out after each read. */
+static void tls_read(h1_conn_t *c, const char *data, size_t n)
+{
+    bool was_ready = c->tls.ready;
+    tls_in_t rc = tls_input(&c->tls, data, n, on_plain, c);
+    if (!connected(c))
+        return; /* closed or cancelled from a callback */
+    if (!c->req) {
+        /* The answer came and the user idles: what followed it must have
+         * been TLS's own (else the connection is done). */
+        if (rc != TLS_IN_OK || tls_flush(&c->tls) != 0)
+            close_tcp(c);
+        return;
+    }
+    if (rc == TLS_IN_STOPPED)
+        return;
+    if (rc == TLS_IN_ERROR) {
+        c->detail = c->tls.reason;
+        fail(c, c->tls.error == TLS_E_UNTRUSTED ? HTTP_E_TLS_UNTRUSTED
+                : was_ready || c->tls.ready   ? HTTP_E_TLS
+                                              : HTTP_E_TLS_HANDSHAKE, 0);
+        return;
+    }
+    int err = tls_flush(&c->tls);
+    if (rc == TLS_IN_CLOSED) {
+        c->flags |= F_TLS_CLOSED;
+        on_eof(c);
+        return;
+    }
+    if (err) {
+        fail(c, send_error(err), -err);
+        return;
+    }
+    /* The handshake is done: the request goes, unless an answer that came
+     * with the handshake's end already led to the next one being written. */
+    if (!was_ready && c->tls.ready && !(c->flags & F_WROTE))
+        write_request(c);
+}
+
+/* https, idle: plaintext nobody asked for ends the connection. */
+static bool on_idle_plain(void *ud, const char *data, size_t n)
+{
+    (void)ud;
+    (void)data;
+    (void)n;
+    return false;
+}
+
+/* A queued TLS write ended (tls.h): as on_write for a plain one. */
+static void on_tls_written(tls_conn_t *t, int status)
+{
+    h1_conn_t *c = t->user;
+    c->flags &= ~F_WRITING;
+    if (tls_writing(t))
+        c->flags |= F_WRITING;
+    if (status == 0 || status == UV_ECANCELED || !c->req || !connected(c))
+        return;
+    write_failed(c, status, false);
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     h1_conn_t *c = s->data;
@@ -597,13 +696,24 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (!c->req) {
         /* Idle: the server closed its end (its keep-alive timeout), or sent
          * bytes nobody asked for. Either way this connection is done; the
-         * next h1_send opens another. */
+         * next h1_send opens another. Over TLS the server may also send
+         * what is no answer at all (a late session ticket, a key update):
+         * OpenSSL takes those, and the connection stays. */
+        if (nread > 0 && c->origin->tls && c->tls.ready &&
+            tls_input(&c->tls, buf->base, (size_t)nread, on_idle_plain, c) == TLS_IN_OK &&
+            tls_flush(&c->tls) == 0)
+            return;
         close_tcp(c);
         return;
     }
-    if (nread > 0) {
+    if (nread > 0 && c->origin->tls) {
+        tls_read(c, buf->base, (size_t)nread);
+    } else if (nread > 0) {
         c->flags |= F_GOT_BYTES | ((c->flags & F_WRITING) ? F_EARLY : 0);
         parse(c, buf->base, (size_t)nread);
+    } else if (nread == UV_EOF && c->origin->tls && !c->tls.ready) {
+        c->detail = HTTP_TLS_CLOSED_IN_HANDSHAKE;
+        fail(c, HTTP_E_TLS_HANDSHAKE, 0);
     } else if (nread == UV_EOF) {
         on_eof(c);
     } else if (!(c->flags & F_GOT_BYTES) && can_retry(c)) {
@@ -683,6 +793,24 @@ static void write_request(h1_conn_t *c)
         nb = 1;
     }
     size_t total = head_len + cookie_len + 2 + body_len;
+    if (c->origin->tls) {
+        /* The same bytes, sealed into records; what the kernel does not
+         * take at once is queued by the TLS layer. */
+        if (tls_write(&c->tls, bufs, nb) != 0) {
+            c->detail = c->tls.reason;
+            fail_later(c, HTTP_E_TLS, 0);
+            return;
+        }
+        c->flags |= F_WROTE;
+        int err = tls_flush(&c->tls);
+        if (err) {
+            write_failed(c, err, !c->tls.flush_sent);
+            return;
+        }
+        if (tls_writing(&c->tls))
+            c->flags |= F_WRITING;
+        return;
+    }
     uv_stream_t *s = (uv_stream_t *)&c->tcp;
     int n = uv_try_write(s, bufs, nb);
     if (n >= 0 && (size_t)n == total)
@@ -725,14 +853,22 @@ static void on_connect(uv_connect_t *req, int status)
         fail(c, http_connect_error(-status), -status);
         return;
     }
-    if (c->addr_try) {
-        /* Later connections go straight to the address that answered. */
-        o->preferred = (o->preferred + c->addr_try) % o->n_addrs;
-        memcpy(&o->addr, &o->addrs[o->preferred], sizeof o->addr);
-        c->addr_try = 0;
-    }
+    h1_origin_connected(o, c->addr_try);
+    c->addr_try = 0;
     c->state = H1_OPEN;
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    if (o->tls) {
+        /* The hello goes now; the request once the handshake is done. */
+        if (tls_start(&c->tls, (uv_stream_t *)&c->tcp, o->tls_host) != 0) {
+            c->detail = c->tls.reason;
+            fail(c, HTTP_E_TLS_HANDSHAKE, 0);
+            return;
+        }
+        int err = tls_flush(&c->tls);
+        if (err)
+            fail(c, send_error(err), -err);
+        return;
+    }
     write_request(c);
 }
 
@@ -743,6 +879,7 @@ static void all_closed(h1_conn_t *c)
     free(c->cookie_buf);
     free(c->fill_buf);
     free_redirect(c);
+    tls_conn_free(&c->tls);
     c->hdr_val = c->hdr_name = c->cookie_buf = c->fill_buf = NULL;
     c->hdr_val_cap = c->hdr_name_cap = c->cookie_cap = c->fill_cap = 0;
     cookie_jar_free(&c->cookies);
@@ -775,53 +912,24 @@ static void on_timer_closed(uv_handle_t *h)
 static void connect_start(h1_conn_t *c)
 {
     h1_origin_t *o = c->origin;
-    int err;
-    if (o->n_sources) {
-        /* Each source address has its own ephemeral ports: round-robin over
-         * them lifts the ~28k connections one address pair allows. */
-        const struct sockaddr *src = (const struct sockaddr *)&o->sources[o->next_source];
-        o->next_source = (o->next_source + 1) % o->n_sources;
-        err = uv_tcp_init_ex(o->loop, &c->tcp, src->sa_family);
-        if (err) {
-            fail_later(c, http_connect_error(-err), -err);
-            return;
-        }
-        uv_os_fd_t fd;
-        if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0) {
-            /* Pick the port at connect, not bind: then it only has to be
-             * unique per destination, not per source address. */
-            int on = 1;
-            (void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on);
-        }
-        err = uv_tcp_bind(&c->tcp, src, 0);
-    } else {
-        err = uv_tcp_init(o->loop, &c->tcp);
-        if (err) {
-            fail_later(c, http_connect_error(-err), -err);
-            return;
-        }
-    }
-    c->tcp.data = c;
-    c->open_handles++;
-    c->state = H1_CONNECTING;
-    if (!err)
-        err = uv_tcp_nodelay(&c->tcp, 1);
+    bool opened;
     c->connect_req.data = c;
-    const struct sockaddr_storage *to = &o->addr;
-    if (c->addr_try && o->n_addrs)
-        to = &o->addrs[(o->preferred + c->addr_try) % o->n_addrs];
-    if (!err)
-        err = uv_tcp_connect(&c->connect_req, &c->tcp, (const struct sockaddr *)to, on_connect);
-    if (err) {
-        /* No IPv6 on this host, say: the next address may still do. */
-        if (c->addr_try + 1 < o->n_addrs) {
-            c->addr_try++;
-            close_tcp(c);
-            return;
-        }
-        c->addr_try = 0;
-        fail_later(c, http_connect_error(-err), -err);
+    int err = h1_origin_connect(o, &c->tcp, &c->connect_req, c->addr_try, on_connect, &opened);
+    if (opened) {
+        c->tcp.data = c;
+        c->open_handles++;
+        c->state = H1_CONNECTING;
     }
+    if (!err)
+        return;
+    /* No IPv6 on this host, say: the next address may still do. */
+    if (opened && c->addr_try + 1 < o->n_addrs) {
+        c->addr_try++;
+        close_tcp(c);
+        return;
+    }
+    c->addr_try = 0;
+    fail_later(c, http_connect_error(-err), -err);
 }
 
 /* ---- the calls ------------------------------------------------------------------- */
@@ -843,6 +951,7 @@ void h1_conn_init(h1_conn_t *c, h1_origin_t *o, http_body_cb on_body_cb, http_do
     cookie_jar_init(&c->cookies);
     http_parser_init(&c->parser, HTTP_RESPONSE);
     c->parser.data = c;
+    tls_conn_init(&c->tls, o->tls, on_tls_written, c);
 }
 
 /* The request with fill's parts, built in the connection's buffer in the
@@ -948,6 +1057,7 @@ void h1_send_fill(h1_conn_t *c, const h1_request_t *r, const http_fill_t *fill)
     if (r->keep_headers && c->on_header)
         c->flags |= F_ALL_HEADERS;
     c->pending = HTTP_OK;
+    c->detail = NULL;
     c->addr_try = 0;
     if (r->timeout_us)
         uv_timer_start(&c->timer, on_timer, (r->timeout_us + 999) / 1000, 0);

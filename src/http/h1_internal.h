@@ -19,6 +19,7 @@
 #include "http/errors.h"
 #include "http/h1.h"
 #include "http/srcaddr.h"
+#include "net/tls.h"
 
 #define H1_READ_BUF 65536
 /* A connection keeps its filled-request buffer between requests up to this
@@ -46,6 +47,10 @@ typedef struct {
     size_t preferred;                 /* the one that last worked */
     char *origin_url;                 /* "http://127.0.0.1:8082": a failure's URL starts so */
     char *origin_host;                /* "127.0.0.1:8082" as in the Host header (inside origin_url) */
+    bool https;                       /* the base URL is https://: connections speak TLS */
+    char *tls_host;                   /* the host alone, unbracketed: SNI and the name the
+                                       * certificate must carry */
+    tls_ctx_t *tls;                   /* https: the client's (its owner makes and frees it) */
     const struct sockaddr_storage *sources; /* --source-addrs (the caller's list); NULL: the kernel picks */
     size_t n_sources;
     size_t next_source;               /* round-robin, per connection */
@@ -56,13 +61,30 @@ typedef struct {
                                        * closed without an answer (every connection's) */
 } h1_origin_t;
 
-/* Resolves host:port of an http:// base URL (blocking getaddrinfo, once, at
+/* Resolves host:port of an http:// or https:// base URL (blocking getaddrinfo, once, at
  * start; in the family of the sources when there are some; up to 8
  * addresses). sources (may be NULL) must be of one family and outlive the
  * origin. 0, or -1 with a message. */
 int h1_origin_init(h1_origin_t *o, uv_loop_t *loop, const char *base_url,
                    const srcaddr_list_t *sources, char *err, size_t errlen);
 void h1_origin_free(h1_origin_t *o);
+
+/* https: makes the origin's TLS context from the client's options, offering
+ * h2 by ALPN when h2 (the HTTP/2 client); nothing for http://. 0, or -1 with
+ * a message. The client frees it (tls_ctx_free) before h1_origin_free. */
+int h1_origin_use_tls(h1_origin_t *o, const http_client_config_t *cfg, bool h2, char *err,
+                      size_t errlen);
+
+/* Starts a connection of either client: tcp initialised (bound to the next
+ * --source-addrs address, if any), no Nagle, connecting to the origin's
+ * address addr_try places after the preferred one, cb when done. 0, or
+ * libuv's error; *opened says whether tcp was initialised (then it must be
+ * closed, and the next address may be tried). */
+int h1_origin_connect(h1_origin_t *o, uv_tcp_t *tcp, uv_connect_t *req, unsigned addr_try,
+                      uv_connect_cb cb, bool *opened);
+
+/* A connection to address addr_try answered: later ones start there. */
+void h1_origin_connected(h1_origin_t *o, unsigned addr_try);
 
 /* Whether authority a (n bytes) names the origin. */
 bool h1_origin_same(const h1_origin_t *o, const char *a, size_t n);
@@ -178,6 +200,8 @@ struct h1_conn {
     unsigned addr_try;       /* how many of the origin's addresses this connect has tried */
     http_error_t pending;    /* an error found inside h1_send, reported by the timer */
     int pending_errno;
+    const char *detail;      /* a static text for the error being reported (TLS's reason) */
+    tls_conn_t tls;          /* https: the connection's TLS, and the session it resumes */
     /* Response headers: only Set-Cookie and Location are kept, the name
      * matched byte by byte as it arrives (it may be split across reads);
      * every header too when the request keeps headers (its name gathered

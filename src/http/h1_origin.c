@@ -2,6 +2,7 @@
  * See src/http/h1_internal.h. Runs once per run, at start: the blocking name
  * lookup costs nothing per request. */
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,18 +15,29 @@
 
 #define MAX_ADDRS 8
 
+/* The length of the base URL's scheme and "://" (http or https), or 0. */
+static size_t scheme_prefix(const char *base_url)
+{
+    if (strncasecmp(base_url, "http://", 7) == 0)
+        return 7;
+    if (strncasecmp(base_url, "https://", 8) == 0)
+        return 8;
+    return 0;
+}
+
 bool h1_usable(const char *base_url)
 {
-    if (base_url == NULL || url_check_base(base_url, NULL) != 0 || strncasecmp(base_url, "http://", 7) != 0)
+    if (base_url == NULL || url_check_base(base_url, NULL) != 0 || scheme_prefix(base_url) == 0)
         return false;
-    const char *auth = base_url + 7;
+    const char *auth = base_url + scheme_prefix(base_url);
     size_t n = strcspn(auth, "/?#");
     return memchr(auth, '@', n) == NULL;
 }
 
 bool h1_origin_same(const h1_origin_t *o, const char *a, size_t n)
 {
-    return url_same_authority(a, n, o->origin_host, strlen(o->origin_host));
+    return url_same_authority_in(a, n, o->origin_host, strlen(o->origin_host),
+                                 o->https ? 443 : 80);
 }
 
 int h1_errf(char *err, size_t errlen, const char *fmt, ...)
@@ -57,14 +69,17 @@ int h1_origin_init(h1_origin_t *o, uv_loop_t *loop, const char *base_url,
     memset(o, 0, sizeof *o);
     o->loop = loop;
     if (!h1_usable(base_url))
-        return h1_errf(err, errlen, "\"%s\": the native HTTP/1.1 client needs a plain http:// URL without credentials",
+        return h1_errf(err, errlen, "\"%s\": hopper's own client needs an http:// or https:// URL without credentials",
                     base_url ? base_url : "");
-    const char *auth = base_url + 7;
+    size_t scheme = scheme_prefix(base_url);
+    o->https = scheme == 8;
+    unsigned default_port = o->https ? 443 : 80;
+    const char *auth = base_url + scheme;
     size_t auth_len = strcspn(auth, "/?#");
     const char *host;
     size_t host_len;
     unsigned port;
-    if (!url_split_authority(auth, auth_len, &host, &host_len, &port))
+    if (!url_split_authority_in(auth, auth_len, default_port, &host, &host_len, &port))
         return h1_errf(err, errlen, "\"%s\": cannot read the host and port", base_url);
 
     if (sources && sources->n && use_sources(o, sources, err, errlen) != 0)
@@ -100,22 +115,85 @@ int h1_origin_init(h1_origin_t *o, uv_loop_t *loop, const char *base_url,
     o->addr = o->addrs[0];
 
     /* The Host header as libcurl writes it: the host as given, the port only
-     * when it is not 80. */
+     * when it is not the scheme's default. */
     bool v6 = auth[0] == '[';
-    size_t cap = host_len + 24;
+    size_t cap = host_len + 26;
+    const char *sch = o->https ? "https://" : "http://";
     o->origin_url = xmalloc(cap);
-    if (port == 80)
-        snprintf(o->origin_url, cap, "http://%s%s%s", v6 ? "[" : "", node, v6 ? "]" : "");
+    if (port == default_port)
+        snprintf(o->origin_url, cap, "%s%s%s%s", sch, v6 ? "[" : "", node, v6 ? "]" : "");
     else
-        snprintf(o->origin_url, cap, "http://%s%s%s:%u", v6 ? "[" : "", node, v6 ? "]" : "", port);
-    o->origin_host = o->origin_url + strlen("http://");
+        snprintf(o->origin_url, cap, "%s%s%s%s:%u", sch, v6 ? "[" : "", node, v6 ? "]" : "", port);
+    o->origin_host = o->origin_url + strlen(sch);
+    o->tls_host = xstrdup(node);
     o->read_buf = xmalloc(H1_READ_BUF);
     return 0;
+}
+
+int h1_origin_use_tls(h1_origin_t *o, const http_client_config_t *cfg, bool h2, char *err,
+                      size_t errlen)
+{
+    if (!o->https)
+        return 0;
+    tls_config_t tc = {.h2 = h2, .ca_file = cfg->ca_file, .cert_file = cfg->cert_file,
+                       .key_file = cfg->key_file, .insecure = cfg->insecure,
+                       .no_resume = cfg->no_tls_resume};
+    o->tls = tls_ctx_new(&tc, err, errlen);
+    return o->tls ? 0 : -1;
+}
+
+int h1_origin_connect(h1_origin_t *o, uv_tcp_t *tcp, uv_connect_t *req, unsigned addr_try,
+                      uv_connect_cb cb, bool *opened)
+{
+    int err;
+    *opened = false;
+    if (o->n_sources) {
+        /* Each source address has its own ephemeral ports: round-robin over
+         * them lifts the ~28k connections one address pair allows. */
+        const struct sockaddr *src = (const struct sockaddr *)&o->sources[o->next_source];
+        o->next_source = (o->next_source + 1) % o->n_sources;
+        err = uv_tcp_init_ex(o->loop, tcp, src->sa_family);
+        if (err)
+            return err;
+        *opened = true;
+        uv_os_fd_t fd;
+        if (uv_fileno((uv_handle_t *)tcp, &fd) == 0) {
+            /* Pick the port at connect, not bind: then it only has to be
+             * unique per destination, not per source address. */
+            int on = 1;
+            (void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on);
+        }
+        err = uv_tcp_bind(tcp, src, 0);
+    } else {
+        err = uv_tcp_init(o->loop, tcp);
+        if (err)
+            return err;
+        *opened = true;
+    }
+    if (!err)
+        err = uv_tcp_nodelay(tcp, 1);
+    const struct sockaddr_storage *to = &o->addr;
+    if (addr_try && o->n_addrs)
+        to = &o->addrs[(o->preferred + addr_try) % o->n_addrs];
+    if (!err)
+        err = uv_tcp_connect(req, tcp, (const struct sockaddr *)to, cb);
+    return err;
+}
+
+void h1_origin_connected(h1_origin_t *o, unsigned addr_try)
+{
+    if (addr_try == 0 || o->n_addrs == 0)
+        return;
+    /* Later connections go straight to the address that answered. */
+    o->preferred = (o->preferred + addr_try) % o->n_addrs;
+    memcpy(&o->addr, &o->addrs[o->preferred], sizeof o->addr);
 }
 
 void h1_origin_free(h1_origin_t *o)
 {
     free(o->origin_url);
+    free(o->tls_host);
+    o->tls_host = NULL;
     free(o->read_buf);
     free(o->addrs);
     o->addrs = NULL;

@@ -62,15 +62,17 @@ static int prepare(h1_request_t *r, const h1_origin_t *o, const char *method, co
 
     const char *path = target;
     if (url_is_absolute(target)) {
-        const char *auth = target + 7;
-        size_t auth_len = strncasecmp(target, "http://", 7) == 0 ? strcspn(auth, "/?#") : 0;
+        /* Only the origin's own scheme: "http://" + authority, or "https://". */
+        size_t scheme = (size_t)(o->origin_host - o->origin_url);
+        const char *auth = target + scheme;
+        size_t auth_len = strncasecmp(target, o->origin_url, scheme) == 0 ? strcspn(auth, "/?#") : 0;
         if (auth_len == 0 || !h1_origin_same(o, auth, auth_len))
             return h1_errf(err, errlen,
-                        "\"%s\" is not on %s: the native HTTP/1.1 client sends to one origin over plain http",
-                        target, o->origin_host);
+                        "\"%s\" is not on %s: hopper's own client sends to one origin",
+                        target, o->origin_url);
         path = auth + auth_len;
     } else if (target[0] != '/') {
-        return h1_errf(err, errlen, "\"%s\": a target must be a path starting with '/' or an http:// URL", target);
+        return h1_errf(err, errlen, "\"%s\": a target must be a path starting with '/' or an http(s):// URL", target);
     }
     size_t path_len = strcspn(path, "#"); /* fragments stay on the client, as with libcurl */
     for (size_t i = 0; i < path_len; i++) {

@@ -37,6 +37,11 @@ enum {
     OPT_INSECURE,
     OPT_NO_RETRY,
     OPT_VAR,
+    OPT_CACERT,
+    OPT_CERT,
+    OPT_KEY,
+    OPT_NO_TLS_RESUME,
+    OPT_HTTP2,
 };
 
 static const struct option long_options[] = {
@@ -69,6 +74,11 @@ static const struct option long_options[] = {
     {"http-client", required_argument, NULL, OPT_HTTP_CLIENT},
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"no-retry", no_argument, NULL, OPT_NO_RETRY},
+    {"cacert", required_argument, NULL, OPT_CACERT},
+    {"cert", required_argument, NULL, OPT_CERT},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"no-tls-resume", no_argument, NULL, OPT_NO_TLS_RESUME},
+    {"http2", no_argument, NULL, OPT_HTTP2},
     {"var", required_argument, NULL, OPT_VAR},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -103,10 +113,17 @@ void cli_usage(FILE *f)
         "      --workers N            run the users in N worker processes (default: one, or\n"
         "                             enough for the open-file limit, or every core when\n"
         "                             users do not wait between tasks)\n"
-        "      --http-client KIND     auto (default: hopper's own HTTP/1.1 client for plain\n"
-        "                             http://, libcurl otherwise), native, or curl\n"
+        "      --http-client KIND     auto (default: hopper's own client for http:// and\n"
+        "                             https:// to one origin, libcurl otherwise), native, or curl\n"
+        "      --http2                speak HTTP/2 (h2 by ALPN over https://, prior knowledge\n"
+        "                             over http://); the plan's 'protocol = http2' does the same\n"
         "      --insecure             do not verify TLS certificates (https://); verification\n"
-        "                             is on by default\n"
+        "                             is on by default, with the system's CA store\n"
+        "      --cacert FILE          trust the CA certificates in FILE (PEM) instead\n"
+        "      --cert FILE            a client certificate (PEM) for servers that ask for one\n"
+        "      --key FILE             its private key (PEM; default: in the --cert file)\n"
+        "      --no-tls-resume        a full TLS handshake for every new connection (by default\n"
+        "                             a user's next connection resumes its last session)\n"
         "      --no-retry             never send a request twice: no retry of a GET, PUT, ...\n"
         "                             whose kept-alive connection closed unanswered (POST and\n"
         "                             PATCH are never retried)\n"
@@ -331,6 +348,21 @@ cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *er
         case OPT_NO_RETRY:
             o->no_retry = true;
             break;
+        case OPT_CACERT:
+            o->ca_file = optarg;
+            break;
+        case OPT_CERT:
+            o->cert_file = optarg;
+            break;
+        case OPT_KEY:
+            o->key_file = optarg;
+            break;
+        case OPT_NO_TLS_RESUME:
+            o->no_tls_resume = true;
+            break;
+        case OPT_HTTP2:
+            o->http2 = true;
+            break;
         case OPT_SOURCE_ADDRS:
             o->source_addrs = optarg;
             break;
@@ -402,6 +434,8 @@ void cli_free(cli_opts_t *o)
 
 int cli_apply(const cli_opts_t *o, plan_t *plan, char *err, size_t errlen)
 {
+    if (o->http2)
+        plan->http2 = true;
     if (o->host) {
         free(plan->host);
         plan->host = xstrdup(o->host);

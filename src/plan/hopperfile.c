@@ -68,6 +68,7 @@ typedef enum {
     KEY_ON_FAIL,
     KEY_CHECK,
     KEY_VAR,
+    KEY_PROTOCOL,
     KEY_FILE,
     KEY_ORDER,
     KEY_PER,
@@ -108,6 +109,7 @@ static const key_def_t key_defs[] = {
     { "on-fail", KEY_ON_FAIL, IN_STEP, false },
     { "check", KEY_CHECK, AT_TOP, true },
     { "var", KEY_VAR, AT_TOP, true },
+    { "protocol", KEY_PROTOCOL, AT_TOP, false },
     { "file", KEY_FILE, IN_DATA, false },
     { "order", KEY_ORDER, IN_DATA, false },
     { "per", KEY_PER, IN_DATA, false },
@@ -495,11 +497,15 @@ static int check_header_rules(parser_t *p, const char *v, const char *name, size
         return fail(p, "header: '%s': hopper sends a body at once and does not wait for "
                        "100 Continue (leave Expect out)", quote(q, v));
     if (header_is(name, name_len, "Upgrade"))
-        return fail(p, "header: '%s': hopper speaks HTTP/1.1 only and cannot switch protocols "
-                       "(leave Upgrade out)", quote(q, v));
-    if (header_is(name, name_len, "Connection") && strcasecmp(value, "keep-alive") != 0)
-        return fail(p, "header: '%s': each user keeps its connection open and reuses it; "
-                       "only 'Connection: keep-alive' can be set", quote(q, v));
+        return fail(p, "header: '%s': hopper cannot switch protocols on a connection "
+                       "(leave Upgrade out; 'protocol = http2' speaks HTTP/2)", quote(q, v));
+    /* close: the user opens a new connection (and TLS handshake) for every
+     * request, to measure what new connections cost. */
+    if (header_is(name, name_len, "Connection") && strcasecmp(value, "keep-alive") != 0 &&
+        strcasecmp(value, "close") != 0)
+        return fail(p, "header: '%s': each user keeps its connection open and reuses it "
+                       "('Connection: keep-alive'), or opens a new one for every request "
+                       "('Connection: close'); nothing else can be set", quote(q, v));
     if ((header_is(name, name_len, "Content-Length") || header_is(name, name_len, "Host")) &&
         strstr(value, "{{") != NULL)
         return fail(p, "header: '%s': %.*s cannot be a template (hopper sets it from the %s)",
@@ -1039,6 +1045,14 @@ static int set_top_key(parser_t *p, key_id_t id, const char *key, const char *v)
                         &plan->users) != 0)
             return -1;
         plan->users_set = true;
+        return 0;
+    case KEY_PROTOCOL:
+        if (strcmp(v, "http2") == 0 || strcmp(v, "h2") == 0)
+            plan->http2 = true;
+        else if (strcmp(v, "http/1.1") == 0 || strcmp(v, "http1") == 0)
+            plan->http2 = false;
+        else
+            return fail(p, "protocol: '%s': use http/1.1 (the default) or http2", quote(q, v));
         return 0;
     case KEY_SPAWN_RATE:
         if (value_rate(p, key, v, HOPPER_MAX_SPAWN_RATE, &plan->spawn_rate) != 0)

@@ -133,6 +133,8 @@ int report_json_write(FILE *f, const snap_t *s, const report_meta_t *m, int exit
     json_object_set_new(doc, "stats_duration_s", json_real((double)s->stats_ms / 1000.0));
     json_object_set_new(doc, "peak_users", json_integer((json_int_t)s->peak_users));
     json_object_set_new(doc, "retries", json_integer((json_int_t)s->retries));
+    json_object_set_new(doc, "tls_handshakes", json_integer((json_int_t)s->tls_handshakes));
+    json_object_set_new(doc, "tls_resumed", json_integer((json_int_t)s->tls_resumed));
     json_object_set_new(doc, "not_logged_in", json_integer((json_int_t)s->not_logged_in));
     json_object_set_new(doc, "data_exhausted", json_integer((json_int_t)s->data_exhausted));
     json_object_set_new(doc, "cancelled_requests", json_integer((json_int_t)s->cancelled));

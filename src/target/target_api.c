@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define BODY_BUF 2048
 
@@ -310,5 +311,48 @@ const struct target_response *target_api_answer(const struct target_routes *rout
         return dynamic;
     default:
         abort(); /* not a login-flow route: the server's mistake */
+    }
+}
+
+/* ---- tokens in request headers ---- */
+
+static bool is_space(char ch)
+{
+    return ch == ' ' || ch == '\t';
+}
+
+static void token_keep(struct target_api_token *t, const char *s, size_t len)
+{
+    t->given = true;
+    t->len = len > TARGET_AUTH_TOKEN_LEN ? TARGET_AUTH_TOKEN_LEN + 1 : (unsigned)len;
+    memcpy(t->text, s, len < TARGET_AUTH_TOKEN_LEN ? len : TARGET_AUTH_TOKEN_LEN);
+}
+
+void target_api_read_authorization(struct target_api_token *t, const char *v, size_t len)
+{
+    if (len < 7 || strncasecmp(v, "bearer", 6) != 0 || !is_space(v[6]))
+        return;
+    size_t start = 7;
+    while (start < len && is_space(v[start]))
+        start++;
+    while (len > start && is_space(v[len - 1]))
+        len--;
+    token_keep(t, v + start, len - start);
+}
+
+void target_api_read_cookie(struct target_api_token *t, const char *v, size_t len)
+{
+    size_t i = 0;
+    while (i < len && !t->given) {
+        const char *semi = memchr(v + i, ';', len - i);
+        size_t end = semi != NULL ? (size_t)(semi - v) : len;
+        while (i < end && is_space(v[i]))
+            i++;
+        size_t stop = end;
+        while (stop > i && is_space(v[stop - 1]))
+            stop--;
+        if (stop - i >= 8 && memcmp(v + i, "session=", 8) == 0)
+            token_keep(t, v + i + 8, stop - i - 8);
+        i = end + 1;
     }
 }

@@ -1,7 +1,8 @@
 /* hopper-target: the demo HTTP server hopper is tested and benchmarked
  * against. This file owns the process: options, resource limits, signals, the
- * loop, and the exit report; the server itself is target_server, and
- * --workers (several processes on one port) is target_workers. */
+ * loop, the TLS context of each serving process, and the exit report; the
+ * server itself is target_server (HTTP/2 in target_h2), and --workers
+ * (several processes on one port) is target_workers. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -10,6 +11,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/random.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,6 +19,7 @@
 #include <uv.h>
 
 #include "hopper.h"
+#include "net/tls.h"
 #include "target/target_auth.h"
 #include "target/target_server.h"
 #include "target/target_workers.h"
@@ -45,7 +48,9 @@ struct shutdown_watch {
 
 static const char usage_text[] =
     "Usage: hopper-target [OPTIONS]\n"
-    "A small HTTP/1.1 server that plays a movie API, for load testing with hopper.\n"
+    "A small HTTP/1.1 and HTTP/2 server that plays a movie API, for load testing\n"
+    "with hopper. HTTP/2 comes with prior knowledge (h2c) on the plain port, and by\n"
+    "ALPN (\"h2\", else \"http/1.1\") with --tls.\n"
     "\n"
     "Routes: GET|HEAD /status, /api/id/:id, /api/title/:title/:year\n"
     "\n"
@@ -69,16 +74,27 @@ static const char usage_text[] =
     "                        units us, ms, s (a bare number is milliseconds)\n"
     "      --fail-rate F     answer this share (0..1) of requests with 500\n"
     "      --close-rate F    close the connection instead of answering this share\n"
+    "                        (HTTP/2: GOAWAY, the request refused, then close)\n"
     "      --seed N          random seed for the rates and delays (default: the time)\n"
     "      --workers N       serve from N processes (1-64) sharing the port, for\n"
     "                        more connections than one process may open (default 1)\n"
+    "      --tls CERT KEY    speak TLS only, with this certificate chain and key\n"
+    "                        (PEM files): HTTP/1.1 and HTTP/2 over TLS\n"
+    "      --tls-no-close-notify\n"
+    "                        when the server closes a TLS connection (--close-rate,\n"
+    "                        Connection: close), no close_notify before the FIN\n"
+    "      --h2-goaway N     HTTP/2: after N requests on a connection, GOAWAY\n"
+    "                        (NO_ERROR) naming the last one, then close\n"
+    "      --h2-rst-rate F   HTTP/2: answer this share (0..1) of requests with\n"
+    "                        RST_STREAM (INTERNAL_ERROR), counted as \"reset\"\n"
     "  -q, --quiet           print only the \"listening on\" line, no exit report\n"
     "  -h, --help            show this help\n"
     "  -V, --version         show the version\n"
     "\n"
     "The first line on stdout is \"listening on ADDR:PORT\". SIGINT or SIGTERM stops\n"
     "the server and prints requests answered per method and path (and, once the\n"
-    "login flow was used: tokens issued, token ok, token bad, logouts, logins refused).\n";
+    "login flow was used: tokens issued, token ok, token bad, logouts, logins refused;\n"
+    "and requests reset, once --h2-rst-rate reset any).\n";
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -210,7 +226,17 @@ static void parse_bind(const char *s, int port, struct sockaddr_storage *addr)
 
 static void parse_options(int argc, char **argv, struct options *o)
 {
-    enum { OPT_DELAY = 256, OPT_FAIL_RATE, OPT_CLOSE_RATE, OPT_SEED, OPT_WORKERS };
+    enum {
+        OPT_DELAY = 256,
+        OPT_FAIL_RATE,
+        OPT_CLOSE_RATE,
+        OPT_SEED,
+        OPT_WORKERS,
+        OPT_TLS,
+        OPT_TLS_NO_CLOSE_NOTIFY,
+        OPT_H2_GOAWAY,
+        OPT_H2_RST_RATE
+    };
     static const struct option long_options[] = {
         {"port", required_argument, NULL, 'p'},
         {"bind", required_argument, NULL, 'b'},
@@ -219,6 +245,10 @@ static void parse_options(int argc, char **argv, struct options *o)
         {"close-rate", required_argument, NULL, OPT_CLOSE_RATE},
         {"seed", required_argument, NULL, OPT_SEED},
         {"workers", required_argument, NULL, OPT_WORKERS},
+        {"tls", required_argument, NULL, OPT_TLS},
+        {"tls-no-close-notify", no_argument, NULL, OPT_TLS_NO_CLOSE_NOTIFY},
+        {"h2-goaway", required_argument, NULL, OPT_H2_GOAWAY},
+        {"h2-rst-rate", required_argument, NULL, OPT_H2_RST_RATE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -264,6 +294,24 @@ static void parse_options(int argc, char **argv, struct options *o)
                 usage_error("--workers: '%s' is not a number of processes from 1 to %d", optarg,
                             TARGET_WORKERS_MAX);
             break;
+        case OPT_TLS:
+            /* Two values: getopt gives the first, the key is the next word. */
+            if (optind >= argc || argv[optind][0] == '-' || argv[optind][0] == '\0')
+                usage_error("--tls needs two files: --tls CERT KEY");
+            o->cfg.tls_cert = optarg;
+            o->cfg.tls_key = argv[optind++];
+            break;
+        case OPT_TLS_NO_CLOSE_NOTIFY:
+            o->cfg.tls_no_close_notify = true;
+            break;
+        case OPT_H2_GOAWAY:
+            if (!parse_u64(optarg, &o->cfg.h2_goaway_after) || o->cfg.h2_goaway_after == 0)
+                usage_error("--h2-goaway: '%s' is not a number of requests (1 or more)", optarg);
+            break;
+        case OPT_H2_RST_RATE:
+            if (!parse_rate(optarg, &o->cfg.h2_rst_rate))
+                usage_error("--h2-rst-rate: '%s' is not a number from 0 to 1", optarg);
+            break;
         case 'q':
             o->cfg.quiet = true;
             break;
@@ -285,6 +333,8 @@ static void parse_options(int argc, char **argv, struct options *o)
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
+    if (o->cfg.tls_no_close_notify && o->cfg.tls_cert == NULL)
+        usage_error("--tls-no-close-notify needs --tls CERT KEY");
     parse_bind(bind_addr, (int)port, &o->cfg.addr);
     o->workers = (unsigned)workers;
     if (!o->seed_given)
@@ -346,14 +396,40 @@ static void stop_now(struct shutdown_watch *w)
  * worker, it prints the listening line and the exit report itself; a worker
  * tells its parent instead, which prints both for all the workers. Returns
  * the exit status. */
-static int serve(const struct target_config *cfg, struct target_workers *worker)
+/* The TLS context of one serving process (net/tls: one per loop), or NULL
+ * without --tls. NULL with a message naming the file when it cannot be made. */
+static bool make_tls(const struct target_config *cfg, tls_ctx_t **out)
 {
+    *out = NULL;
+    if (cfg->tls_cert == NULL)
+        return true;
+    char why[512];
+    tls_config_t tc = {.server = true, .cert_file = cfg->tls_cert, .key_file = cfg->tls_key, .h2 = true,
+                       .ticket_keys = cfg->tls_ticket_keys};
+    *out = tls_ctx_new(&tc, why, sizeof(why));
+    if (*out == NULL) {
+        fprintf(stderr, "hopper-target: --tls: %s\n", why);
+        return false;
+    }
+    return true;
+}
+
+static int serve(const struct target_config *cfg_in, struct target_workers *worker)
+{
+    struct target_config config = *cfg_in;
+    const struct target_config *cfg = &config;
     raise_open_file_limit(cfg->quiet);
+    if (!make_tls(cfg_in, &config.tls)) {
+        if (worker != NULL)
+            target_workers_failed(worker, UV_EINVAL);
+        return 1;
+    }
 
     uv_loop_t loop;
     int err = uv_loop_init(&loop);
     if (err < 0) {
         fprintf(stderr, "hopper-target: cannot start the event loop: %s\n", uv_strerror(err));
+        tls_ctx_free(config.tls);
         return 1;
     }
 
@@ -366,6 +442,7 @@ static int serve(const struct target_config *cfg, struct target_workers *worker)
             print_listen_error(&cfg->addr, err);
         uv_run(&loop, UV_RUN_DEFAULT); /* lets the half-made server close */
         uv_loop_close(&loop);
+        tls_ctx_free(config.tls);
         return 1;
     }
 
@@ -409,6 +486,7 @@ static int serve(const struct target_config *cfg, struct target_workers *worker)
         target_server_report(server, stdout);
     }
     target_server_free(server);
+    tls_ctx_free(config.tls); /* after the connections that used it */
     if (err != 0) {
         fprintf(stderr, "hopper-target: event loop did not close cleanly: %s\n", uv_strerror(err));
         return 1;
@@ -422,6 +500,21 @@ int main(int argc, char **argv)
 {
     struct options o;
     parse_options(argc, argv, &o);
+
+    /* A bad certificate or key is the command line's mistake: say which file,
+     * before anything listens or forks. Each serving process then makes its
+     * own context. */
+    tls_ctx_t *tls_check;
+    if (o.cfg.tls_cert &&
+        getrandom(o.cfg.tls_ticket_keys, sizeof o.cfg.tls_ticket_keys, 0) !=
+            (ssize_t)sizeof o.cfg.tls_ticket_keys) {
+        fprintf(stderr, "hopper-target: no random bytes for the session ticket keys: %s\n",
+                strerror(errno));
+        return 1;
+    }
+    if (!make_tls(&o.cfg, &tls_check))
+        return HOPPER_EXIT_USAGE;
+    tls_ctx_free(tls_check);
 
     /* A client that disconnects mid-write must cost us an EPIPE, not the process. */
     signal(SIGPIPE, SIG_IGN);

@@ -243,3 +243,53 @@ enum target_reply target_routes_check_method(enum target_reply route, unsigned m
         return method == HTTP_GET || method == HTTP_HEAD ? route : TARGET_REPLY_NOT_ALLOWED;
     }
 }
+
+/* ---- request targets ---- */
+
+static int hex_digit(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+size_t target_routes_decode_path(char *s, size_t len)
+{
+    char *pct = memchr(s, '%', len);
+    if (pct == NULL)
+        return len;
+    size_t w = (size_t)(pct - s);
+    for (size_t r = w; r < len;) {
+        int hi, lo;
+        if (s[r] == '%' && r + 2 < len && (hi = hex_digit(s[r + 1])) >= 0 &&
+            (lo = hex_digit(s[r + 2])) >= 0) {
+            s[w++] = (char)(hi * 16 + lo);
+            r += 3;
+        } else {
+            s[w++] = s[r++];
+        }
+    }
+    return w;
+}
+
+void target_routes_split_target(const char *url, size_t len, size_t *off, size_t *path_len)
+{
+    size_t start = 0;
+    if (len > 0 && url[0] != '/') {
+        const char *scheme_end = memmem(url, len, "://", 3);
+        if (scheme_end != NULL) {
+            size_t host = (size_t)(scheme_end - url) + 3;
+            const char *slash = memchr(url + host, '/', len - host);
+            start = slash != NULL ? (size_t)(slash - url) : len;
+        }
+    }
+    size_t end = start;
+    while (end < len && url[end] != '?' && url[end] != '#')
+        end++;
+    *off = start;
+    *path_len = end - start;
+}

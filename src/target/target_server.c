@@ -24,7 +24,22 @@
  * list and is freed when the uv_write is done. For these routes the server
  * also keeps the first TARGET_API_BODY_MAX bytes of every request body and
  * the token a request carries (Authorization: Bearer, or the session
- * cookie). */
+ * cookie).
+ *
+ * TLS (--tls): the same state machine with one more layer. Ciphertext is
+ * read into the server's one read buffer (input is handled at once, so one
+ * per loop is enough), net/tls decrypts it into the connection's input
+ * buffer, and answers go through tls_write and tls_flush instead of
+ * uv_try_write; "writing" is then net/tls's queued write. A read of
+ * ciphertext can yield more plaintext than it holds (a record begun in an
+ * earlier read ends in it), so a TLS connection's input buffer may grow
+ * past CONN_READ_SIZE, up to CONN_PLAIN_MAX; a kept-alive TLS request still
+ * allocates nothing.
+ *
+ * HTTP/2: a connection whose ALPN is "h2", or whose first bytes are the
+ * HTTP/2 preface (h2c with prior knowledge; one memcmp per connection),
+ * hands its input to target_h2 and sends what that gives back; see
+ * conn_h2_pump. */
 #include "target/target_server.h"
 
 #include <errno.h>
@@ -35,6 +50,7 @@
 
 #include "target/target_api.h"
 #include "target/target_counts.h"
+#include "target/target_h2.h"
 #include "target/target_routes.h"
 #include "util/rng.h"
 #include "util/xalloc.h"
@@ -45,17 +61,12 @@
 #define LINGER_MS 2000      /* how long a closing connection waits for the client's FIN */
 #define LISTEN_BACKLOG 1024 /* the kernel caps this at net.core.somaxconn */
 #define HEADER_VALUE_MAX 512 /* longer Authorization or Cookie values are not looked into */
+#define TLS_READ_SIZE 16384  /* ciphertext read at once: a whole record */
+#define CONN_PLAIN_MAX 65536 /* a TLS connection's input buffer never grows past this */
+#define H2_WRITE_ROUND 65536 /* HTTP/2 output gathered into one write */
 
 /* The request headers the server reads; the rest are skipped. */
 enum kept_header { KEPT_NONE, KEPT_EXPECT, KEPT_AUTHORIZATION, KEPT_COOKIE };
-
-/* A token as the request presented it: up to TARGET_AUTH_TOKEN_LEN bytes
- * kept, len counting on past that so a longer one never passes. */
-struct presented_token {
-    bool given;
-    unsigned len;
-    char text[TARGET_AUTH_TOKEN_LEN];
-};
 
 /* An answer made for one request (target_api), owned by its connection. */
 struct dyn_answer {
@@ -72,6 +83,9 @@ struct conn {
     struct target_server *server;
     struct conn *prev, *next; /* the server's list, for closing all at stop */
     int open_handles;         /* tcp and timer; freed when both have closed */
+    tls_conn_t tls;           /* in use when the server has a TLS context (server->tls) */
+    struct target_h2 *h2;     /* once the connection speaks HTTP/2 */
+    bool sniffing;            /* the protocol is not known yet (the HTTP/2 preface, ALPN) */
 
     /* The request being parsed. */
     size_t url_len;
@@ -83,8 +97,8 @@ struct conn {
     unsigned header_value_len; /* saturates just above sizeof(header_value) */
     char header_field[16];
     char header_value[HEADER_VALUE_MAX]; /* as sent, not lowercased */
-    struct presented_token bearer;       /* Authorization: Bearer TOKEN */
-    struct presented_token session;      /* Cookie: session=TOKEN */
+    struct target_api_token bearer;       /* Authorization: Bearer TOKEN */
+    struct target_api_token session;      /* Cookie: session=TOKEN */
     size_t body_len;
     bool body_truncated;
     char body[TARGET_API_BODY_MAX];
@@ -115,8 +129,10 @@ struct conn {
     bool closing;  /* uv_close has been called */
 
     size_t in_len, in_off; /* bytes in `in`, and how far the parser has got */
+    char *in;              /* in_fixed, or (TLS only) a larger heap buffer */
+    size_t in_cap;
     char url[CONN_URL_MAX];
-    char in[CONN_READ_SIZE];
+    char in_fixed[CONN_READ_SIZE];
 };
 
 struct target_server {
@@ -131,9 +147,13 @@ struct target_server {
     uint64_t dropped;
     bool stopping;
     bool warned_accept;
+    tls_ctx_t *tls;                /* cfg.tls: every connection speaks TLS */
+    struct target_h2_env *h2_env;  /* what HTTP/2 connections share */
+    char tls_read[TLS_READ_SIZE];  /* ciphertext of the connection being read (TLS) */
 };
 
 static void conn_pump(struct conn *c);
+static void conn_read_stop(struct conn *c);
 
 /* Failures and delays draw from splitmix64 (util/rng.h): one word of state,
  * tiny and fast, and good enough to decide which requests fail. */
@@ -161,6 +181,11 @@ static void on_conn_closed(uv_handle_t *handle)
         /* A cancelled write's callback has run by now: nothing refers to these. */
         dyn_free_list(&c->dyn_queued);
         dyn_free_list(&c->dyn_writing);
+        if (c->server->tls != NULL)
+            tls_conn_free(&c->tls);
+        target_h2_free(c->h2); /* a plain HTTP/2 write pointed into its buffer: done by now */
+        if (c->in != c->in_fixed)
+            free(c->in);
         free(c);
     }
 }
@@ -178,6 +203,8 @@ static void conn_close(struct conn *c)
         c->server->conns = c->next;
     if (c->next != NULL)
         c->next->prev = c->prev;
+    if (c->server->tls != NULL)
+        tls_reset(&c->tls); /* a queued write keeps its buffer until its callback */
     uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
     uv_close((uv_handle_t *)&c->timer, on_conn_closed);
 }
@@ -208,6 +235,14 @@ static void conn_end(struct conn *c)
     }
     c->draining = true;
     c->in_len = c->in_off = 0; /* unparsed requests are dropped with the connection */
+    if (c->server->tls != NULL && !c->server->cfg.tls_no_close_notify && c->tls.ready) {
+        /* The polite TLS close before our FIN; uv_shutdown waits for it. */
+        tls_close_notify(&c->tls);
+        if (tls_flush(&c->tls) < 0) {
+            conn_close(c);
+            return;
+        }
+    }
     if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
         conn_close(c);
         return;
@@ -232,11 +267,52 @@ static void on_write(uv_write_t *req, int status)
     conn_pump(c);
 }
 
+/* net/tls's queued write ended (the TLS twin of on_write). */
+static void on_tls_written(tls_conn_t *t, int status)
+{
+    struct conn *c = t->user;
+    c->writing = tls_writing(t); /* its callback may have queued what piled up meanwhile */
+    if (c->closing)
+        return;
+    if (status < 0) {
+        conn_close(c);
+        return;
+    }
+    conn_pump(c);
+}
+
+/* TLS: the queued answers become records (copied, so the dynamic ones can
+ * go at once), then whatever waits in the output, handshake messages
+ * included, goes out. */
+static void conn_flush_tls(struct conn *c)
+{
+    if (c->nout > 0) {
+        int err = tls_write(&c->tls, c->out, c->nout);
+        c->nout = 0;
+        dyn_free_list(&c->dyn_queued);
+        if (err < 0) {
+            conn_close(c);
+            return;
+        }
+    }
+    if (tls_flush(&c->tls) < 0) {
+        conn_close(c);
+        return;
+    }
+    c->writing = tls_writing(&c->tls);
+}
+
 /* Writes the queued answers: uv_try_write first (the usual case: the kernel
  * takes it all), uv_write for the rest, which sets c->writing until done. */
 static void conn_flush(struct conn *c)
 {
-    if (c->nout == 0 || c->closing || c->writing)
+    if (c->closing || c->writing)
+        return;
+    if (c->server->tls != NULL) {
+        conn_flush_tls(c);
+        return;
+    }
+    if (c->nout == 0)
         return;
     uv_stream_t *stream = (uv_stream_t *)&c->tcp;
     int n = uv_try_write(stream, c->out, c->nout);
@@ -280,61 +356,9 @@ static void conn_queue(struct conn *c, const struct target_response *r, bool hea
 
 /* ---- answering ---- */
 
-static int hex_digit(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* Decodes %XX escapes in place; returns the new length. Malformed escapes are
- * kept as they are. */
-static size_t percent_decode(char *s, size_t len)
-{
-    char *pct = memchr(s, '%', len);
-    if (pct == NULL)
-        return len;
-    size_t w = (size_t)(pct - s);
-    for (size_t r = w; r < len;) {
-        int hi, lo;
-        if (s[r] == '%' && r + 2 < len && (hi = hex_digit(s[r + 1])) >= 0 &&
-            (lo = hex_digit(s[r + 2])) >= 0) {
-            s[w++] = (char)(hi * 16 + lo);
-            r += 3;
-        } else {
-            s[w++] = s[r++];
-        }
-    }
-    return w;
-}
-
-/* Where the path is in a request target: "/p?q" (origin form),
- * "http://host/p?q" (absolute form) or "*". */
-static void url_path(const char *url, size_t len, size_t *off, size_t *path_len)
-{
-    size_t start = 0;
-    if (len > 0 && url[0] != '/') {
-        const char *scheme_end = memmem(url, len, "://", 3);
-        if (scheme_end != NULL) {
-            size_t host = (size_t)(scheme_end - url) + 3;
-            const char *slash = memchr(url + host, '/', len - host);
-            start = slash != NULL ? (size_t)(slash - url) : len;
-        }
-    }
-    size_t end = start;
-    while (end < len && url[end] != '?' && url[end] != '#')
-        end++;
-    *off = start;
-    *path_len = end - start;
-}
-
 /* The token the request carries: the Bearer one if it has an Authorization:
  * Bearer header, else its session cookie; NULL if neither. */
-static const struct presented_token *conn_token(const struct conn *c)
+static const struct target_api_token *conn_token(const struct conn *c)
 {
     if (c->bearer.given)
         return &c->bearer;
@@ -365,7 +389,7 @@ static const struct target_response *conn_api_answer(struct conn *c)
         req.query = q;
         req.query_len = hash != NULL ? (size_t)(hash - q) : c->url_len - after - 1;
     }
-    const struct presented_token *t = conn_token(c);
+    const struct target_api_token *t = conn_token(c);
     if (t != NULL) {
         req.token = t->text;
         req.token_len = t->len;
@@ -395,7 +419,7 @@ static void conn_answer(struct conn *c)
     } else {
         /* Routing is done, so the raw path may be decoded where it lies. */
         char *path = c->url + c->path_off;
-        target_counts_add(s->counts, c->method, path, percent_decode(path, c->path_len));
+        target_counts_add(s->counts, c->method, path, target_routes_decode_path(path, c->path_len));
     }
     conn_queue(c, r, c->head);
     if (c->framing == TARGET_FRAMING_CLOSE)
@@ -486,49 +510,6 @@ static void value_append(char *dst, size_t cap, unsigned *len, const char *at, s
     *len += (unsigned)n;
 }
 
-static bool is_space(char ch)
-{
-    return ch == ' ' || ch == '\t';
-}
-
-static void token_keep(struct presented_token *t, const char *s, size_t len)
-{
-    t->given = true;
-    t->len = len > TARGET_AUTH_TOKEN_LEN ? TARGET_AUTH_TOKEN_LEN + 1 : (unsigned)len;
-    memcpy(t->text, s, len < TARGET_AUTH_TOKEN_LEN ? len : TARGET_AUTH_TOKEN_LEN);
-}
-
-/* "Bearer TOKEN" (the scheme in any case); other schemes are not ours. */
-static void authorization_done(struct conn *c, const char *v, size_t len)
-{
-    if (len < 7 || strncasecmp(v, "bearer", 6) != 0 || !is_space(v[6]))
-        return;
-    size_t start = 7;
-    while (start < len && is_space(v[start]))
-        start++;
-    while (len > start && is_space(v[len - 1]))
-        len--;
-    token_keep(&c->bearer, v + start, len - start);
-}
-
-/* "a=1; session=TOKEN; b=2": the first session cookie of the request. */
-static void cookie_done(struct conn *c, const char *v, size_t len)
-{
-    size_t i = 0;
-    while (i < len && !c->session.given) {
-        const char *semi = memchr(v + i, ';', len - i);
-        size_t end = semi != NULL ? (size_t)(semi - v) : len;
-        while (i < end && is_space(v[i]))
-            i++;
-        size_t stop = end;
-        while (stop > i && is_space(v[stop - 1]))
-            stop--;
-        if (stop - i >= 8 && memcmp(v + i, "session=", 8) == 0)
-            token_keep(&c->session, v + i + 8, stop - i - 8);
-        i = end + 1;
-    }
-}
-
 static void header_value_done(struct conn *c)
 {
     const char *v = c->header_value;
@@ -541,10 +522,10 @@ static void header_value_done(struct conn *c)
             c->expect_continue = true;
         break;
     case KEPT_AUTHORIZATION:
-        authorization_done(c, v, len);
+        target_api_read_authorization(&c->bearer, v, len);
         break;
     case KEPT_COOKIE:
-        cookie_done(c, v, len);
+        target_api_read_cookie(&c->session, v, len);
         break;
     case KEPT_NONE:
         break;
@@ -647,7 +628,7 @@ static int on_message_complete(http_parser *p)
     if (c->url_too_long) {
         c->reply = TARGET_REPLY_URI_TOO_LONG;
     } else {
-        url_path(c->url, c->url_len, &c->path_off, &c->path_len);
+        target_routes_split_target(c->url, c->url_len, &c->path_off, &c->path_len);
         c->reply = target_routes_check_method(target_routes_match(c->url + c->path_off, c->path_len),
                                               p->method);
     }
@@ -681,17 +662,83 @@ static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 {
     struct conn *c = handle->data;
     (void)suggested;
+    /* TLS: ciphertext goes to the server's buffer, which on_read empties
+     * before anything else is read. */
+    if (c->server->tls != NULL) {
+        *buf = uv_buf_init(c->server->tls_read, sizeof(c->server->tls_read));
+        return;
+    }
     /* Reading only runs once the buffer has been parsed to the end, so this
      * is normally the whole buffer. */
-    *buf = uv_buf_init(c->in + c->in_len, (unsigned)(sizeof(c->in) - c->in_len));
+    *buf = uv_buf_init(c->in + c->in_len, (unsigned)(c->in_cap - c->in_len));
+}
+
+/* Makes room for more bytes of plaintext in a TLS connection's input. Only
+ * a record split across reads needs it; false past CONN_PLAIN_MAX. */
+static bool conn_in_reserve(struct conn *c, size_t more)
+{
+    size_t need = c->in_len + more;
+    if (need <= c->in_cap)
+        return true;
+    if (need > CONN_PLAIN_MAX)
+        return false;
+    size_t cap = c->in_cap * 2;
+    while (cap < need)
+        cap *= 2;
+    if (c->in == c->in_fixed) {
+        char *heap = xmalloc(cap);
+        memcpy(heap, c->in, c->in_len);
+        c->in = heap;
+    } else {
+        c->in = xrealloc(c->in, cap);
+    }
+    c->in_cap = cap;
+    return true;
+}
+
+/* net/tls's plaintext: appended to the input for conn_pump. Nothing is
+ * parsed or written here, since net/tls's buffer holds these bytes. */
+static bool on_plain(void *ud, const char *data, size_t len)
+{
+    struct conn *c = ud;
+    if (!conn_in_reserve(c, len))
+        return false;
+    memcpy(c->in + c->in_len, data, len);
+    c->in_len += len;
+    return true;
+}
+
+static void conn_tls_input(struct conn *c, const char *data, size_t len)
+{
+    switch (tls_input(&c->tls, data, len, on_plain, c)) {
+    case TLS_IN_OK:
+        break;
+    case TLS_IN_CLOSED: /* close_notify: answer what came, then close, as at EOF */
+        c->peer_eof = true;
+        conn_read_stop(c);
+        break;
+    case TLS_IN_STOPPED: /* more input than a client should ever send unread */
+        conn_close(c);
+        return;
+    case TLS_IN_ERROR:
+        /* Not TLS (a plain-HTTP client), or a broken record: send the
+         * alert OpenSSL made, if the socket takes it, and drop. */
+        tls_flush(&c->tls);
+        conn_close(c);
+        return;
+    }
+    conn_pump(c);
 }
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     struct conn *c = stream->data;
-    (void)buf;
     if (nread > 0) {
-        if (!c->draining) {
+        if (c->draining)
+            return;
+        if (c->server->tls != NULL) {
+            conn_tls_input(c, buf->base, (size_t)nread);
+        } else {
             c->in_len += (size_t)nread;
             conn_pump(c);
         }
@@ -726,11 +773,158 @@ static void conn_read_stop(struct conn *c)
     c->reading = false;
 }
 
+/* ---- HTTP/2 ---- */
+
+/* Which protocol the connection speaks, once that can be known: ALPN "h2"
+ * over TLS, or the HTTP/2 preface as its first bytes; anything else is
+ * HTTP/1.x. False while it cannot be known yet (the TLS handshake is under
+ * way, or the bytes so far are a beginning of the preface). */
+static bool conn_choose_protocol(struct conn *c)
+{
+    struct target_server *s = c->server;
+    if (s->tls != NULL) {
+        if (!c->tls.ready)
+            return false;
+        const char *alpn = tls_alpn(&c->tls);
+        if (alpn != NULL && strcmp(alpn, "h2") == 0) {
+            c->sniffing = false;
+            c->h2 = target_h2_new(s->h2_env);
+            return true;
+        }
+    }
+    size_t n = c->in_len < TARGET_H2_PREFACE_LEN ? c->in_len : TARGET_H2_PREFACE_LEN;
+    if (memcmp(c->in, TARGET_H2_PREFACE, n) != 0) {
+        c->sniffing = false;
+        return true;
+    }
+    if (c->in_len < TARGET_H2_PREFACE_LEN)
+        return false;
+    c->sniffing = false;
+    c->h2 = target_h2_new(s->h2_env);
+    return true;
+}
+
+/* Sends what the session has to say, a round of at most H2_WRITE_ROUND
+ * bytes at a time, until it has nothing more or a write is pending (the
+ * session's buffer must then stay as it is: no new output until on_write). */
+static void conn_h2_send(struct conn *c)
+{
+    while (!c->writing && !c->closing) {
+        const char *data;
+        long n = target_h2_output(c->h2, H2_WRITE_ROUND, &data);
+        if (n < 0) {
+            conn_close(c);
+            return;
+        }
+        if (n == 0)
+            return;
+        uv_buf_t b = uv_buf_init((char *)data, (unsigned)n);
+        if (c->server->tls != NULL) {
+            if (tls_write(&c->tls, &b, 1) < 0) {
+                conn_close(c);
+                return;
+            }
+            conn_flush_tls(c);
+            continue;
+        }
+        int w = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        if (w == UV_EAGAIN)
+            w = 0;
+        if (w < 0) {
+            conn_close(c);
+            return;
+        }
+        if ((size_t)w == b.len)
+            continue;
+        b.base += w;
+        b.len -= (size_t)w;
+        if (uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &b, 1, on_write) < 0) {
+            conn_close(c);
+            return;
+        }
+        c->writing = true;
+    }
+}
+
+static void on_h2_delay_done(uv_timer_t *timer)
+{
+    struct conn *c = timer->data;
+    target_h2_run_due(c->h2, uv_hrtime());
+    conn_pump(c);
+}
+
+/* The connection's timer waits for the earliest delayed answer. */
+static void conn_h2_arm_delay(struct conn *c)
+{
+    uint64_t due = target_h2_next_deadline(c->h2);
+    if (due == 0) {
+        uv_timer_stop(&c->timer);
+        return;
+    }
+    uv_update_time(c->server->loop);
+    uint64_t now = uv_hrtime();
+    /* Whole milliseconds, rounded up; a timer that fires early finds
+     * nothing due and comes back here. */
+    uint64_t ms = due > now ? (due - now + 999999) / 1000000 : 0;
+    uv_timer_start(&c->timer, on_h2_delay_done, ms, 0);
+}
+
+/* The HTTP/2 twin of conn_pump: everything read goes to the session (it
+ * takes it all), its answers go out, and the connection ends gracefully
+ * once the session is over (a GOAWAY sent or received and every stream
+ * closed). Reading goes on while answers wait for --delay; it stops only
+ * while a write is pending. */
+static void conn_h2_pump(struct conn *c)
+{
+    if (c->in_len > 0 && !c->draining) {
+        target_h2_input(c->h2, c->in, c->in_len, uv_hrtime()); /* a failure shows in _finished */
+        c->in_len = c->in_off = 0;
+    }
+    conn_h2_send(c);
+    if (c->closing)
+        return;
+    if (!c->draining)
+        conn_h2_arm_delay(c);
+    if (c->writing) {
+        conn_read_stop(c);
+        return;
+    }
+    if (target_h2_finished(c->h2)) {
+        conn_end(c);
+        if (c->closing)
+            return;
+    } else if (c->peer_eof) {
+        conn_close(c);
+        return;
+    }
+    conn_read_start(c);
+}
+
 /* Parses what is buffered as far as the connection's state allows, flushes
  * the answers, and decides whether to read on, wait, or close. Called after
  * every read, finished write and fired delay timer. */
 static void conn_pump(struct conn *c)
 {
+    if (c->closing)
+        return;
+    if (c->sniffing && !c->draining && !conn_choose_protocol(c)) {
+        conn_flush(c); /* the TLS handshake's messages */
+        if (c->closing)
+            return;
+        if (c->peer_eof) {
+            conn_close(c);
+            return;
+        }
+        if (c->writing)
+            conn_read_stop(c);
+        else
+            conn_read_start(c);
+        return;
+    }
+    if (c->h2 != NULL) {
+        conn_h2_pump(c);
+        return;
+    }
     while (!c->closing && !c->writing && !c->delayed && !c->ending && c->in_off < c->in_len) {
         size_t n = http_parser_execute(&c->parser, &parser_settings, c->in + c->in_off, c->in_len - c->in_off);
         c->in_off += n;
@@ -789,6 +983,11 @@ static void on_connection(uv_stream_t *listener, int status)
     c->timer.data = c;
     c->write_req.data = c;
     c->shutdown_req.data = c;
+    c->in = c->in_fixed;
+    c->in_cap = sizeof(c->in_fixed);
+    c->sniffing = true;
+    if (s->tls != NULL)
+        tls_conn_init(&c->tls, s->tls, on_tls_written, c);
     uv_tcp_init(s->loop, &c->tcp);
     uv_timer_init(s->loop, &c->timer);
     c->open_handles = 2;
@@ -806,6 +1005,10 @@ static void on_connection(uv_stream_t *listener, int status)
     uv_tcp_nodelay(&c->tcp, 1);
     http_parser_init(&c->parser, HTTP_REQUEST);
     c->parser.data = c;
+    if (s->tls != NULL && tls_start(&c->tls, (uv_stream_t *)&c->tcp, NULL) < 0) {
+        conn_close(c);
+        return;
+    }
     conn_read_start(c);
 }
 
@@ -813,6 +1016,7 @@ static void on_connection(uv_stream_t *listener, int status)
 
 static void server_free(struct target_server *s)
 {
+    target_h2_env_free(s->h2_env);
     target_routes_free(&s->routes);
     target_counts_free(s->counts);
     free(s);
@@ -844,7 +1048,21 @@ int target_server_new(uv_loop_t *loop, const struct target_config *cfg, struct t
     s->cfg = *cfg;
     s->rng = cfg->seed;
     s->counts = target_counts_new();
+    s->tls = cfg->tls;
     target_routes_init(&s->routes);
+    s->h2_env = target_h2_env_new(&(struct target_h2_config){
+        .routes = &s->routes,
+        .auth = cfg->auth,
+        .counts = s->counts,
+        .rng = &s->rng,
+        .dropped = &s->dropped,
+        .delay_min_us = cfg->delay_min_us,
+        .delay_max_us = cfg->delay_max_us,
+        .fail_rate = cfg->fail_rate,
+        .close_rate = cfg->close_rate,
+        .rst_rate = cfg->h2_rst_rate,
+        .goaway_after = cfg->h2_goaway_after,
+    });
 
     /* With reuse_port the socket must exist before the bind, to set the
      * option on it (libuv 1.44 has no flag for it). */

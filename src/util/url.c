@@ -340,6 +340,12 @@ char *url_remove_dot_segments(const char *s)
 bool url_split_authority(const char *a, size_t n, const char **host, size_t *host_len,
                          unsigned *port)
 {
+    return url_split_authority_in(a, n, 80, host, host_len, port);
+}
+
+bool url_split_authority_in(const char *a, size_t n, unsigned default_port, const char **host,
+                            size_t *host_len, unsigned *port)
+{
     if (n == 0 || memchr(a, '@', n))
         return false;
     size_t h_end;
@@ -358,7 +364,7 @@ bool url_split_authority(const char *a, size_t n, const char **host, size_t *hos
     }
     if (*host_len == 0)
         return false;
-    *port = 80;
+    *port = default_port;
     if (h_end == n)
         return true;
     if (a[h_end] != ':' || h_end + 1 == n)
@@ -377,24 +383,41 @@ bool url_split_authority(const char *a, size_t n, const char **host, size_t *hos
 
 bool url_same_authority(const char *a, size_t an, const char *b, size_t bn)
 {
+    return url_same_authority_in(a, an, b, bn, 80);
+}
+
+bool url_same_authority_in(const char *a, size_t an, const char *b, size_t bn,
+                           unsigned default_port)
+{
     const char *h1, *h2;
     size_t l1, l2;
     unsigned p1, p2;
-    if (!url_split_authority(a, an, &h1, &l1, &p1) || !url_split_authority(b, bn, &h2, &l2, &p2))
+    if (!url_split_authority_in(a, an, default_port, &h1, &l1, &p1) ||
+        !url_split_authority_in(b, bn, default_port, &h2, &l2, &p2))
         return false;
     return l1 == l2 && p1 == p2 && strncasecmp(h1, h2, l1) == 0;
 }
 
-char *url_resolve_reference(const char *authority, const char *cur, const char *ref, size_t n)
+unsigned url_default_port(const char *url)
+{
+    return strncasecmp(url, "https://", 8) == 0 ? 443 : 80;
+}
+
+char *url_resolve_reference(const char *origin, const char *cur, const char *ref, size_t n)
 {
     size_t cur_path = strcspn(cur, "?#");
+    size_t scheme = scheme_len(origin);
+    const char *authority = origin + scheme;
+    unsigned default_port = url_default_port(origin);
     const char *auth = NULL;
     if (n >= 2 && ref[0] == '/' && ref[1] == '/') {
         auth = ref + 2;
     } else if (url_has_scheme(ref, n)) {
-        if (n < 7 || strncasecmp(ref, "http://", 7) != 0)
+        /* Only the origin's own scheme: http:// from an https:// origin is
+         * another origin (and a downgrade). */
+        if (n < scheme || scheme == 0 || strncasecmp(ref, origin, scheme) != 0)
             return NULL;
-        auth = ref + 7;
+        auth = ref + scheme;
     }
 
     char *joined;
@@ -403,7 +426,7 @@ char *url_resolve_reference(const char *authority, const char *cur, const char *
         size_t auth_len = strcspn(auth, "/?#");
         if (auth_len > rest)
             auth_len = rest;
-        if (!url_same_authority(auth, auth_len, authority, strlen(authority)))
+        if (!url_same_authority_in(auth, auth_len, authority, strlen(authority), default_port))
             return NULL;
         const char *p = auth + auth_len;
         size_t pl = rest - auth_len;

@@ -215,6 +215,9 @@ void console_print_summary(FILE *f, const snap_t *s)
                 "one closed without an answer (the server may have seen %llu)\n",
                 (unsigned long long)s->retries,
                 (unsigned long long)(s->total.requests + s->retries));
+    if (s->tls_handshakes)
+        fprintf(f, "TLS: %llu handshakes, %llu of them resumed a session\n",
+                (unsigned long long)s->tls_handshakes, (unsigned long long)s->tls_resumed);
     if (s->out_of_fds)
         fprintf(f, "Warning: %llu requests failed because hopper ran out of file descriptors "
                 "(ulimit -n): fewer users, more --workers, or a higher limit\n",

@@ -38,9 +38,17 @@ check "counts: rows add up to Aggregated" [ $((status + byid + title)) = "$total
 # Weight 2 of 4: about half the requests (loose: it is random).
 check "counts: weights shape the mix" [ $((title * 100 / total)) -ge 40 -a $((title * 100 / total)) -le 60 ]
 check "counts: one keep-alive connection per user" grep -q '^connections accepted: 30$' "$TARGET_OUT"
+if [ -n "$HOPPER_TLS" ] && [ "${HOPPER_CLIENT:-native}" = native ]; then
+    check "counts: one TLS handshake per user, none resumed (no reconnect)" \
+        grep -q '^TLS: 30 handshakes, 0 of them resumed a session$' "$T/out"
+fi
 check "counts: the periodic table was printed" grep -q 'last 10 s' "$T/out"
-case "${HOPPER_CLIENT:-native}" in
-    curl) client="libcurl client" ;;
+case "${HOPPER_CLIENT:-native}${HOPPER_HTTP2:+-h2}${HOPPER_TLS:+-tls}" in
+    curl-h2*) client="libcurl (HTTP/2) client" ;;
+    curl*) client="libcurl client" ;;
+    *-h2-tls) client="native HTTP/2 over TLS client" ;;
+    *-h2) client="native HTTP/2 (h2c) client" ;;
+    *-tls) client="native HTTP/1.1 over TLS client" ;;
     *) client="native HTTP/1.1 client" ;;
 esac
 check "counts: the run used the $client" grep -q "^generator: $client" "$T/out"

@@ -11,6 +11,11 @@
 #   target_stop_checked NAME       the same, noting a bad exit (status, stderr) in BAD_EXITS
 #   target_count "GET /status"     requests the stopped target answered for that path
 #   html_reqs HTML NAME            a row's request count in the HTML report (html_cell)
+#   nginx_start CERT KEY [WORKERS] nginx with TLS and HTTP/2 on a free loopback port, an
+#                                  access log of its own; sets NGINX_PID, NGINX_PORT,
+#                                  NGINX_URL, NGINX_DIR, NGINX_LOG
+#   nginx_stop                     stop it (graceful, bounded); call it from your EXIT trap
+#   nginx_count [PROTO]            requests in its access log (or of HTTP/1.1, HTTP/2.0)
 # Every script runs with a hard timeout of its own so nothing can hang the suite.
 set -u
 TOP="${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
@@ -39,10 +44,25 @@ check() { local n="$1"; shift; if "$@"; then ok "$n"; else not_ok "$n"; fi; }
 skip() { echo "ok - $1 # SKIP ${2:?skip NAME REASON: a skip must say why}"; }
 skip_unavailable() { skip "$1" "unavailable here: ${2:?skip_unavailable NAME WHY}"; }
 
+# HOPPER_TLS=1 (tests/run's TLS pass): the target speaks TLS with the test
+# certificates in $BUILD/certs (make certs), TARGET_URL is https://, and
+# every hopper run trusts the test CA (HOPPER_TLS_ARGS), so that the same
+# checks hold over HTTPS against hopper's own target.
+# HOPPER_HTTP2=1 adds --http2 to every hopper run (HTTP/2 over TLS with
+# HOPPER_TLS, h2c with prior knowledge without).
+HOPPER_TLS="${HOPPER_TLS:-}"
+HOPPER_HTTP2="${HOPPER_HTTP2:-}"
+HOPPER_TLS_ARGS="${HOPPER_HTTP2:+--http2}"
+TARGET_TLS_ARGS=()
+if [ -n "$HOPPER_TLS" ]; then
+    HOPPER_TLS_ARGS="$HOPPER_TLS_ARGS --cacert $BUILD/certs/ca.crt"
+    TARGET_TLS_ARGS=(--tls "$BUILD/certs/server.crt" "$BUILD/certs/server.key")
+fi
+
 target_start() {
     TARGET_OUT="$T/target.out"
     : >"$TARGET_OUT"
-    "$HOPPER_TARGET" --port 0 "$@" >"$TARGET_OUT" 2>"$T/target.err" &
+    "$HOPPER_TARGET" --port 0 "${TARGET_TLS_ARGS[@]}" "$@" >"$TARGET_OUT" 2>"$T/target.err" &
     TARGET_PID=$!
     local i
     for i in $(seq 1 100); do
@@ -53,7 +73,7 @@ target_start() {
     if [ -z "$TARGET_PORT" ]; then
         echo "hopper-target did not start:"; cat "$T/target.err"; return 1
     fi
-    TARGET_URL="http://127.0.0.1:$TARGET_PORT"
+    TARGET_URL="http${HOPPER_TLS:+s}://127.0.0.1:$TARGET_PORT"
 }
 
 target_stop() {
@@ -111,7 +131,8 @@ hop() {
     local limit=60
     [ -n "$HOPPER_WRAP" ] && limit=600
     # shellcheck disable=SC2086 # HOPPER_WRAP is a command line
-    timeout -k 5 "$limit" $HOPPER_WRAP "$HOPPER" ${HOPPER_CLIENT:+--http-client "$HOPPER_CLIENT"} "$@" >"$out" 2>&1 </dev/null
+    # shellcheck disable=SC2086 # HOPPER_TLS_ARGS is words
+    timeout -k 5 "$limit" $HOPPER_WRAP "$HOPPER" ${HOPPER_CLIENT:+--http-client "$HOPPER_CLIENT"} $HOPPER_TLS_ARGS "$@" >"$out" 2>&1 </dev/null
     HOP_RC=$?
 }
 
@@ -171,7 +192,8 @@ fcmp() { awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN { exit !((op == ">=" && a >= 
 # signal to hopper and to the whole group, so hopper would get it twice.
 hop_bg() { # OUT ARGS...
     local out="$1"; shift
-    "$HOPPER" ${HOPPER_CLIENT:+--http-client "$HOPPER_CLIENT"} "$@" >"$out" 2>&1 </dev/null &
+    # shellcheck disable=SC2086 # HOPPER_TLS_ARGS is words
+    "$HOPPER" ${HOPPER_CLIENT:+--http-client "$HOPPER_CLIENT"} $HOPPER_TLS_ARGS "$@" >"$out" 2>&1 </dev/null &
     HOP_PID=$!
     ( sleep 60; kill -9 "$HOP_PID" 2>/dev/null ) >/dev/null 2>&1 &
     HOP_WATCHDOG=$!
@@ -188,3 +210,106 @@ hop_wait() {
 
 # jq -e, quietly: for checks on JSON files.
 jqe() { jq -e "$@" >/dev/null; }
+
+# ---- nginx: a TLS and HTTP/2 server that is not ours -------------------------
+# nginx_start CERT KEY [WORKERS]: nginx (Debian's nginx-light is enough) in the
+# foreground as the current user, with its config, pid file, logs and temp
+# folders in $NGINX_DIR (under $T), listening on 127.0.0.1:$NGINX_PORT with
+# "ssl http2" (ALPN picks h2 for a client that offers it, http/1.1 otherwise).
+# Every location answers 200 "ok\n". Each request is one line in $NGINX_LOG:
+# "PROTOCOL STATUS METHOD URI" ($server_protocol: HTTP/1.1 or HTTP/2.0).
+# Keep-alive is unlimited (keepalive_requests), so that a count never depends
+# on nginx closing a busy connection. A taken port is tried again (5 tries);
+# 1 when nginx does not start (its error log is printed as # lines).
+NGINX_PID=""
+nginx_start() {
+    local cert="$1" key="$2" workers="${3:-1}" try lo mod temps="" i
+    NGINX_DIR="$T/nginx"
+    NGINX_LOG="$NGINX_DIR/access.log"
+    rm -rf "$NGINX_DIR"
+    mkdir -p "$NGINX_DIR/tmp"
+    # A temp path for each module built in (the directive of a module left
+    # out is an error; the default path of one built in is not writable).
+    for mod in proxy fastcgi uwsgi scgi; do
+        nginx -V 2>&1 | grep -q -- "--without-http_${mod}_module" ||
+            temps="$temps    ${mod}_temp_path $NGINX_DIR/tmp/$mod;"$'\n'
+    done
+    lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+    [ "$lo" -gt 12000 ] || lo=32768
+    for try in 1 2 3 4 5; do
+        # Below the ephemeral range, so that no client's local port holds it.
+        NGINX_PORT=$(( 10000 + RANDOM % (lo - 10000) ))
+        (exec 3<>"/dev/tcp/127.0.0.1/$NGINX_PORT") 2>/dev/null && continue # taken
+        cat >"$NGINX_DIR/nginx.conf" <<EOF
+# tests/e2e/lib.sh: nginx_start
+worker_processes $workers;
+daemon off;
+pid $NGINX_DIR/nginx.pid;
+error_log $NGINX_DIR/error.log warn;
+events { worker_connections 4096; }
+http {
+    log_format counted '\$server_protocol \$status \$request_method \$uri';
+    access_log $NGINX_LOG counted;
+    default_type text/plain;
+    keepalive_requests 1000000;
+    keepalive_timeout 700s;
+    client_body_temp_path $NGINX_DIR/tmp/body;
+$temps    ssl_certificate $cert;
+    ssl_certificate_key $key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    server {
+        listen 127.0.0.1:$NGINX_PORT ssl http2;
+        location / { return 200 "ok\n"; }
+    }
+}
+EOF
+        : >"$NGINX_DIR/error.log"
+        : >"$NGINX_LOG"
+        nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" \
+            >"$NGINX_DIR/stdout" 2>&1 </dev/null &
+        NGINX_PID=$!
+        for i in $(seq 1 100); do
+            kill -0 "$NGINX_PID" 2>/dev/null || break
+            if (exec 3<>"/dev/tcp/127.0.0.1/$NGINX_PORT") 2>/dev/null; then
+                NGINX_URL="https://127.0.0.1:$NGINX_PORT"
+                return 0
+            fi
+            sleep 0.05
+        done
+        nginx_stop
+        grep -q 'Address already in use' "$NGINX_DIR/error.log" "$NGINX_DIR/stdout" 2>/dev/null || break
+    done
+    echo "# nginx did not start:"
+    cat "$NGINX_DIR/error.log" "$NGINX_DIR/stdout" 2>/dev/null | grep -v setrlimit | head -n 20 | sed 's/^/#   /'
+    return 1
+}
+
+# Stops nginx: SIGQUIT (its workers finish what they serve and write their
+# last log lines), SIGKILL to the master and its workers after 5 s.
+nginx_stop() {
+    [ -n "$NGINX_PID" ] || return 0
+    local i kids
+    kids=$(pgrep -P "$NGINX_PID" 2>/dev/null)
+    kill -QUIT "$NGINX_PID" 2>/dev/null
+    for i in $(seq 1 100); do
+        kill -0 "$NGINX_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$NGINX_PID" 2>/dev/null; then
+        kids="$kids $(pgrep -P "$NGINX_PID" 2>/dev/null)"
+        # shellcheck disable=SC2086 # a list of pids
+        kill -9 "$NGINX_PID" $kids 2>/dev/null
+    fi
+    wait "$NGINX_PID" 2>/dev/null
+    NGINX_PID=""
+}
+
+# Requests in nginx's access log: all of them, or those of one protocol
+# (HTTP/1.1, HTTP/2.0).
+nginx_count() {
+    if [ -n "${1:-}" ]; then
+        awk -v p="$1" '$1 == p { n++ } END { print n + 0 }' "$NGINX_LOG"
+    else
+        awk 'END { print NR }' "$NGINX_LOG"
+    fi
+}

@@ -64,7 +64,8 @@ stop_once() { # WAY NAME [ARGS...]
             # SIGTERM to hopper's whole process group, its workers included.
             # setsid gives hopper a group of its own (it is not a group
             # leader here, so setsid runs it in place: $! is hopper).
-            setsid "$HOPPER" ${HOPPER_CLIENT:+--http-client "$HOPPER_CLIENT"} -f "$hf" -H "$TARGET_URL" \
+            # shellcheck disable=SC2086 # HOPPER_TLS_ARGS is words
+            setsid "$HOPPER" ${HOPPER_CLIENT:+--http-client "$HOPPER_CLIENT"} $HOPPER_TLS_ARGS -f "$hf" -H "$TARGET_URL" \
                 --no-tui --print-interval 200ms "${reports[@]}" "$@" >"$T/$name.out" 2>&1 </dev/null &
             HOP_PID=$!
             ( sleep 60; kill -9 "$HOP_PID" 2>/dev/null ) >/dev/null 2>&1 &
@@ -76,7 +77,7 @@ stop_once() { # WAY NAME [ARGS...]
             # The dashboard needs a terminal: a private tmux server's pane,
             # wide enough that no line of the summary wraps.
             tm new-session -d -s "$name" -x 220 -y 50 \
-                "$HOPPER ${HOPPER_CLIENT:+--http-client $HOPPER_CLIENT} -f $hf -H $TARGET_URL ${reports[*]} $* ; echo EXIT=\$?; sleep 60"
+                "$HOPPER ${HOPPER_CLIENT:+--http-client $HOPPER_CLIENT} $HOPPER_TLS_ARGS -f $hf -H $TARGET_URL ${reports[*]} $* ; echo EXIT=\$?; sleep 60"
             local i
             for i in $(seq 1 100); do
                 tm capture-pane -p -t "$name" | grep -q 'Aggregated' && break

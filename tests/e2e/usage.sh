@@ -49,8 +49,17 @@ usage_case "-H bad URL" "-H 'localhost:8082'" -f "$good" -H localhost:8082
 usage_case "unknown option" "unknown option --userz" -f "$good" --userz 5
 usage_case "no host anywhere" "no host" -f "$nohost"
 usage_case "bad --stop-timeout" "--stop-timeout" -f "$good" --stop-timeout never
-usage_case "native client for https" "--http-client native: the host is not a plain http:// URL" \
-    -f "$good" -H https://127.0.0.1:1 --http-client native
+usage_case "native client for user:password@" \
+    "--http-client native: the host is not an http:// or https:// URL without user:password@" \
+    -f "$good" -H https://u:p@127.0.0.1:1 --http-client native
+usage_case "--key without --cert" "--key '$good': give the certificate it belongs to with --cert" \
+    -f "$good" --key "$good"
+usage_case "an unreadable --cacert" "the CA file '/nonexistent/ca.pem': No such file or directory" \
+    -f "$good" --cacert /nonexistent/ca.pem
+usage_case "a --cert that is no PEM" "the client certificate '$good': not a PEM file of that kind" \
+    -f "$good" --cert "$good"
+printf 'host = http://127.0.0.1:1\nprotocol = spdy\n[task t]\nrequest = GET /\n' >"$T/badproto"
+usage_case "bad protocol" "protocol: 'spdy': use http/1.1 (the default) or http2" -f "$T/badproto"
 usage_case "bad --http-client" "--http-client 'fast'" -f "$good" --http-client fast
 usage_case "bad --workers" "--workers '0'" -f "$good" --workers 0
 usage_case "bad --source-addrs" "--source-addrs: '10.0.0.300'" -f "$good" --source-addrs 10.0.0.300

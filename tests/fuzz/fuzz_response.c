@@ -31,7 +31,8 @@
 #include "fuzz.h"
 
 static const size_t read_sizes[8] = {0, 1, 2, 3, 7, 16, 64, 512};
-static char *const origins[4] = {"127.0.0.1:8082", "localhost", "[::1]:8080", "Example.TEST:80"};
+static char *const origins[4] = {"http://127.0.0.1:8082", "http://localhost", "http://[::1]:8080",
+                                  "http://Example.TEST:80"};
 static const char *const methods[4] = {"GET", "POST", "HEAD", "PUT"};
 
 static bool is_dot_segment(const char *seg, size_t n)
@@ -183,7 +184,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     h1_origin_t origin;
     memset(&origin, 0, sizeof origin);
-    origin.origin_host = origins[(flags >> 5) & 3];
+    origin.origin_url = origins[(flags >> 5) & 3];
+    origin.origin_host = origin.origin_url + strlen("http://");
 
     /* The target as the engine hands it over: percent-encoded. */
     bool usable = raw_target[0] == '/' || url_is_absolute(raw_target);

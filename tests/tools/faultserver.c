@@ -3,6 +3,7 @@
  * (tests/e2e/faults.sh). Each --mode plays one way a server can misbehave.
  *
  *   faultserver --port 0 --mode MODE [--accept N]
+ *   faultserver --port 0 --mode tls-MODE --cert CERT --key KEY [--client-ca CA] [--tls12]
  *
  * The first line on stdout is "listening on 127.0.0.1:PORT" (flushed). It
  * serves until SIGTERM or SIGINT, then prints its counts and exits 0:
@@ -12,6 +13,15 @@
  *   unauthorized: N           401s sent (cookies mode)
  *   sessions issued: N        Set-Cookie headers sent (cookies mode)
  *   seen N METHOD PATH        one line per distinct request line
+ *
+ * and, in the tls-* modes:
+ *
+ *   handshakes: N             TLS handshakes completed
+ *   handshakes failed: N      connections whose handshake failed (an alert, a
+ *                             client that gave up, plain text on the port)
+ *   renegotiations: N         completed (tls-renegotiate)
+ *   renegotiations refused: N the client answered the HelloRequest with an alert
+ *                             or closed (tls-renegotiate)
  *
  * Modes (the path does not matter unless said):
  *   ok                 200, 3-byte body, keep-alive
@@ -48,8 +58,32 @@
  *                      second is read in full (head and body) and the
  *                      connection closed without an answer
  *
- * Plain POSIX sockets and poll(2), one thread, non-blocking sockets. Bodies are
- * written as the socket takes them; the big body is cut from one static chunk.
+ * TLS modes (tests/e2e/tls.sh): TLS 1.2 or 1.3 with --cert CERT --key KEY (PEM);
+ * --tls12 caps the version at TLS 1.2; --client-ca CA requires a client
+ * certificate that CA signed. ALPN: http/1.1 when the client offers it, never
+ * h2. A stalled handshake is the plain `silent` mode (it reads the
+ * ClientHello and never answers).
+ *   tls-ok             200, 3-byte body, keep-alive
+ *   tls-no-close-notify
+ *                      200 with "Connection: close" and a body delimited by the
+ *                      end of the connection (no Content-Length), then the TCP
+ *                      connection closed without close_notify; /length: the
+ *                      same with Content-Length: 3 (nothing is cut: a client
+ *                      must accept it)
+ *   tls-renegotiate    TLS 1.2 only: after reading a request, SSL_renegotiate
+ *                      and SSL_do_handshake (a HelloRequest); the answer (200,
+ *                      keep-alive) follows a completed renegotiation; a client
+ *                      that refuses (no_renegotiation: the server ends the
+ *                      connection with a fatal handshake_failure alert) or says
+ *                      nothing for 3 s gets none, the connection is closed
+ *   tls-huge-header    200 with a 1 MiB header block (1024 X-Filler headers of
+ *                      1 KiB), then Content-Length: 3 and "ok\n", keep-alive
+ *
+ * Plain modes: POSIX sockets and poll(2), one thread, non-blocking sockets.
+ * Bodies are written as the socket takes them; the big body is cut from one
+ * static chunk. TLS modes: one thread per connection, blocking OpenSSL on the
+ * accepted socket (receive timeouts of 200 ms, so that each thread sees a
+ * stop in time), counts under a mutex.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -59,7 +93,10 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -74,13 +111,16 @@
 enum mode {
     M_OK, M_SILENT, M_STALL_BODY, M_TRICKLE, M_BAD_STATUS, M_BAD_CHUNKED, M_LYING_LENGTH,
     M_BIG_BODY, M_RESET_MID_BODY, M_CLOSE_ALWAYS, M_CLOSE_UNANNOUNCED, M_REDIRECT, M_COOKIES,
-    M_BACKLOG, M_CONTROL_CHARS, M_NO_BODY, M_DROP_SECOND
+    M_BACKLOG, M_CONTROL_CHARS, M_NO_BODY, M_DROP_SECOND,
+    M_TLS_OK, M_TLS_NO_CLOSE_NOTIFY, M_TLS_RENEGOTIATE, M_TLS_HUGE_HEADER
 };
+#define FIRST_TLS_MODE M_TLS_OK
 
 static const char *const mode_names[] = {
     "ok", "silent", "stall-body", "trickle", "bad-status", "bad-chunked", "lying-length",
     "big-body", "reset-mid-body", "close-always", "close-unannounced", "redirect", "cookies",
-    "backlog", "control-chars", "no-body", "drop-second"
+    "backlog", "control-chars", "no-body", "drop-second",
+    "tls-ok", "tls-no-close-notify", "tls-renegotiate", "tls-huge-header"
 };
 
 #define BIG_BODY_BYTES (100ull * 1024 * 1024)
@@ -361,6 +401,11 @@ static void answer(struct conn *c, const char *h, size_t n)
         } else
             out_printf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n");
         break;
+    case M_TLS_OK:
+    case M_TLS_NO_CLOSE_NOTIFY:
+    case M_TLS_RENEGOTIATE:
+    case M_TLS_HUGE_HEADER:
+        abort(); /* served by tls_main */
     case M_DROP_SECOND:
         if (!c->served) {
             out_printf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n");
@@ -545,9 +590,363 @@ static int listen_on(unsigned port, int backlog)
     return fd;
 }
 
+/* ---- TLS modes: one thread per connection, blocking OpenSSL ---------------- */
+
+#define TLS_IO_TIMEOUT_MS 200      /* each blocking read/write wakes up this often */
+#define TLS_HANDSHAKE_MAX_MS 10000 /* a handshake the client never finishes */
+#define TLS_RENEG_WAIT_MS 3000     /* a client that ignores the HelloRequest */
+#define TLS_WRITE_MAX_MS 10000     /* a client that stops reading */
+#define HUGE_HEADER_BYTES (1024 * 1024)
+
+static SSL_CTX *tls_ctx;
+static pthread_mutex_t counts_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long long handshakes, handshakes_failed, renegotiations, renegotiations_refused;
+static unsigned tls_threads; /* running connection threads, under counts_lock */
+static char *huge_head;      /* tls-huge-header's answer, made once */
+static size_t huge_head_len;
+
+static void count(unsigned long long *n)
+{
+    pthread_mutex_lock(&counts_lock);
+    (*n)++;
+    pthread_mutex_unlock(&counts_lock);
+}
+
+/* ALPN: http/1.1 when offered; never h2 (the NO_H2 check needs a server
+ * that does not speak it). */
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                       const unsigned char *in, unsigned inlen, void *arg)
+{
+    (void)ssl;
+    (void)arg;
+    static const unsigned char h1[] = "\x08http/1.1";
+    unsigned char *o;
+    if (SSL_select_next_proto(&o, outlen, h1, sizeof h1 - 1, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_NOACK;
+    *out = o;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+static void tls_die(const char *what)
+{
+    fprintf(stderr, "faultserver: %s:\n", what);
+    ERR_print_errors_fp(stderr);
+    exit(2);
+}
+
+static void tls_setup(const char *cert, const char *key, const char *client_ca, bool tls12)
+{
+    tls_ctx = SSL_CTX_new(TLS_server_method());
+    if (!tls_ctx)
+        tls_die("SSL_CTX_new");
+    SSL_CTX_set_min_proto_version(tls_ctx, TLS1_2_VERSION);
+    if (tls12 || mode == M_TLS_RENEGOTIATE)
+        SSL_CTX_set_max_proto_version(tls_ctx, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(tls_ctx, cert) != 1)
+        tls_die(cert);
+    if (SSL_CTX_use_PrivateKey_file(tls_ctx, key, SSL_FILETYPE_PEM) != 1)
+        tls_die(key);
+    if (client_ca) {
+        if (SSL_CTX_load_verify_locations(tls_ctx, client_ca, NULL) != 1)
+            tls_die(client_ca);
+        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(client_ca);
+        if (!names)
+            tls_die(client_ca);
+        SSL_CTX_set_client_CA_list(tls_ctx, names);
+        SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    }
+    /* Resumption with client certificates needs a session id context. */
+    SSL_CTX_set_session_id_context(tls_ctx, (const unsigned char *)"faultserver", 11);
+    SSL_CTX_set_alpn_select_cb(tls_ctx, alpn_select, NULL);
+    if (mode == M_TLS_HUGE_HEADER) {
+        /* "X-Filler-NNNN: " + 1006 x's + CRLF = 1024 bytes, 1024 times. */
+        static const char start[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n";
+        static const char end[] = "Content-Length: 3\r\n\r\nok\n";
+        huge_head_len = sizeof start - 1 + HUGE_HEADER_BYTES + sizeof end - 1;
+        huge_head = xrealloc(NULL, huge_head_len + 1);
+        char *p = huge_head;
+        memcpy(p, start, sizeof start - 1);
+        p += sizeof start - 1;
+        for (int i = 0; i < HUGE_HEADER_BYTES / 1024; i++) {
+            int n = sprintf(p, "X-Filler-%04d: ", i);
+            memset(p + n, 'x', (size_t)(1024 - 2 - n));
+            memcpy(p + 1022, "\r\n", 2);
+            p += 1024;
+        }
+        memcpy(p, end, sizeof end);
+    }
+}
+
+/* Whether an SSL call that returned r should simply be tried again (the
+ * receive timeout fired) before the deadline. */
+static bool tls_retry(SSL *ssl, int r, int64_t deadline)
+{
+    int e = SSL_get_error(ssl, r);
+    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+        return false;
+    return !stop_requested && now_ms() < deadline;
+}
+
+/* Writes all of [p, p + n): false when the client is gone or stopped reading. */
+static bool tls_write_all(SSL *ssl, const char *p, size_t n)
+{
+    int64_t deadline = now_ms() + TLS_WRITE_MAX_MS;
+    while (n > 0) {
+        int chunk = n > 65536 ? 65536 : (int)n;
+        int w = SSL_write(ssl, p, chunk);
+        if (w > 0) {
+            p += w;
+            n -= (size_t)w;
+        } else if (!tls_retry(ssl, w, deadline)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Reads one request head into buf (NUL-terminated; any body is skipped):
+ * its length, or 0 when the connection ended or failed. */
+static size_t tls_read_request(SSL *ssl, char *buf, size_t cap, size_t *have)
+{
+    for (;;) {
+        buf[*have] = '\0';
+        char *end = memmem(buf, *have, "\r\n\r\n", 4);
+        if (end) {
+            size_t head_len = (size_t)(end - buf) + 4;
+            size_t cl_len;
+            const char *cl = header_value(buf, head_len, "Content-Length", &cl_len);
+            size_t body = cl ? strtoul(cl, NULL, 10) : 0;
+            /* The body follows the head; the tests send none, or a small one. */
+            while (*have < head_len + body && *have < cap) {
+                int r = SSL_read(ssl, buf + *have, (int)(cap - *have));
+                if (r > 0)
+                    *have += (size_t)r;
+                else if (!tls_retry(ssl, r, INT64_MAX))
+                    return 0;
+            }
+            return head_len;
+        }
+        if (*have == cap)
+            return 0; /* a head too large for the tests' clients */
+        int r = SSL_read(ssl, buf + *have, (int)(cap - *have));
+        if (r > 0)
+            *have += (size_t)r;
+        else if (!tls_retry(ssl, r, INT64_MAX))
+            return 0;
+    }
+}
+
+/* Drops what was consumed (head + body) from the front of buf. */
+static void tls_consume(char *buf, size_t *have, size_t head_len)
+{
+    size_t cl_len, body = 0;
+    const char *cl = header_value(buf, head_len, "Content-Length", &cl_len);
+    if (cl)
+        body = strtoul(cl, NULL, 10);
+    size_t used = head_len + body > *have ? *have : head_len + body;
+    memmove(buf, buf + used, *have - used);
+    *have -= used;
+}
+
+/* The HelloRequest, then the client's answer: true once it renegotiated. */
+static bool tls_renegotiate(SSL *ssl)
+{
+    if (SSL_renegotiate(ssl) != 1 || SSL_do_handshake(ssl) != 1) {
+        count(&renegotiations_refused);
+        return false;
+    }
+    /* The server's part of the new handshake runs inside SSL_read; the
+     * client sends no application data until it has its answer, so a read
+     * that times out with nothing pending means the handshake is done. */
+    int64_t deadline = now_ms() + TLS_RENEG_WAIT_MS;
+    char scratch[256];
+    /* Short reads meanwhile: the end of the handshake is seen at once. */
+    int fd = SSL_get_fd(ssl);
+    struct timeval quick = {.tv_sec = 0, .tv_usec = 5000};
+    struct timeval normal = {.tv_sec = 0, .tv_usec = TLS_IO_TIMEOUT_MS * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &quick, sizeof quick);
+    for (;;) {
+        int r = SSL_read(ssl, scratch, sizeof scratch);
+        if (r > 0)
+            continue; /* pipelined bytes: not expected, dropped */
+        if (!SSL_renegotiate_pending(ssl)) {
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &normal, sizeof normal);
+            count(&renegotiations);
+            return true;
+        }
+        if (!tls_retry(ssl, r, deadline)) {
+            count(&renegotiations_refused);
+            return false;
+        }
+    }
+}
+
+static void *tls_conn_main(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    struct timeval tv = {.tv_sec = 0, .tv_usec = TLS_IO_TIMEOUT_MS * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    SSL *ssl = SSL_new(tls_ctx);
+    if (!ssl || SSL_set_fd(ssl, fd) != 1)
+        abort();
+    int64_t deadline = now_ms() + TLS_HANDSHAKE_MAX_MS;
+    int r;
+    while ((r = SSL_accept(ssl)) != 1)
+        if (!tls_retry(ssl, r, deadline))
+            break;
+    ERR_clear_error();
+    if (r != 1) {
+        count(&handshakes_failed);
+        /* The alert OpenSSL sent, then a FIN; what the client sent is read
+         * (for up to 1 s) before the close, so that no RST overtakes the
+         * alert. */
+        shutdown(fd, SHUT_WR);
+        char drain[4096];
+        for (int i = 0; i < 5 && !stop_requested; i++) {
+            ssize_t d = recv(fd, drain, sizeof drain, 0);
+            if (d == 0 || (d < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+                break;
+        }
+        goto out;
+    }
+    count(&handshakes);
+
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n";
+    char buf[HEAD_MAX + 1];
+    size_t have = 0, head_len;
+    while (!stop_requested && (head_len = tls_read_request(ssl, buf, HEAD_MAX, &have)) > 0) {
+        const char *sp1 = memchr(buf, ' ', head_len);
+        const char *path = sp1 ? sp1 + 1 : buf;
+        const char *sp2 = sp1 ? memchr(path, ' ', head_len - (size_t)(path - buf)) : NULL;
+        size_t path_len = sp2 ? (size_t)(sp2 - path) : 0;
+        pthread_mutex_lock(&counts_lock);
+        requests_seen++;
+        count_path(buf, sp1 ? (size_t)(sp1 - buf) : 0, path, path_len);
+        pthread_mutex_unlock(&counts_lock);
+        bool length = path_len == 7 && memcmp(path, "/length", 7) == 0;
+        tls_consume(buf, &have, head_len);
+        switch (mode) {
+        case M_TLS_NO_CLOSE_NOTIFY: {
+            static const char by_close[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                                           "Connection: close\r\n\r\nthe body ends with the connection\n";
+            static const char with_length[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                                              "Connection: close\r\nContent-Length: 3\r\n\r\nok\n";
+            if (length)
+                tls_write_all(ssl, with_length, sizeof with_length - 1);
+            else
+                tls_write_all(ssl, by_close, sizeof by_close - 1);
+            /* Let the client read it all before the FIN: no close_notify, a
+             * plain close (no RST from unread input). */
+            shutdown(fd, SHUT_WR);
+            goto out;
+        }
+        case M_TLS_RENEGOTIATE:
+            if (!tls_renegotiate(ssl))
+                goto out;
+            if (!tls_write_all(ssl, ok, sizeof ok - 1))
+                goto out;
+            break;
+        case M_TLS_HUGE_HEADER:
+            if (!tls_write_all(ssl, huge_head, huge_head_len))
+                goto out;
+            break;
+        default:
+            if (!tls_write_all(ssl, ok, sizeof ok - 1))
+                goto out;
+            break;
+        }
+    }
+    /* The client closed, or the run stops: a polite close. */
+    if (!stop_requested && mode != M_TLS_NO_CLOSE_NOTIFY)
+        SSL_shutdown(ssl);
+out:
+    ERR_clear_error();
+    SSL_free(ssl);
+    close(fd);
+    pthread_mutex_lock(&counts_lock);
+    tls_threads--;
+    pthread_mutex_unlock(&counts_lock);
+    OPENSSL_thread_stop();
+    return NULL;
+}
+
+static void tls_report(void)
+{
+    pthread_mutex_lock(&counts_lock);
+    printf("requests seen: %llu\n", requests_seen);
+    printf("connections accepted: %llu\n", connections_accepted);
+    printf("handshakes: %llu\n", handshakes);
+    printf("handshakes failed: %llu\n", handshakes_failed);
+    printf("renegotiations: %llu\n", renegotiations);
+    printf("renegotiations refused: %llu\n", renegotiations_refused);
+    for (size_t i = 0; i < n_paths; i++)
+        printf("seen %llu %s\n", paths[i].n, paths[i].line);
+    pthread_mutex_unlock(&counts_lock);
+}
+
+/* The accept loop of the TLS modes; returns at SIGTERM once every
+ * connection's thread has ended (they see the stop within 200 ms). */
+static int tls_main(int lfd)
+{
+    /* Only this thread takes SIGTERM and SIGINT. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    while (!stop_requested) {
+        struct pollfd p = {.fd = lfd, .events = POLLIN};
+        int rc = poll(&p, 1, 200);
+        if (rc < 0 && errno != EINTR)
+            die("poll");
+        if (rc <= 0)
+            continue;
+        for (;;) {
+            int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC); /* blocking */
+            if (fd < 0)
+                break;
+            pthread_mutex_lock(&counts_lock);
+            connections_accepted++;
+            tls_threads++;
+            pthread_mutex_unlock(&counts_lock);
+            pthread_t t;
+            pthread_sigmask(SIG_BLOCK, &block, &old);
+            int e = pthread_create(&t, &attr, tls_conn_main, (void *)(intptr_t)fd);
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            if (e != 0) {
+                errno = e;
+                die("pthread_create");
+            }
+        }
+    }
+    pthread_attr_destroy(&attr);
+    /* Each thread notices within its I/O timeout; a write to a client that
+     * stopped reading may take TLS_IO_TIMEOUT_MS more. */
+    for (int i = 0; i < 100; i++) {
+        pthread_mutex_lock(&counts_lock);
+        unsigned left = tls_threads;
+        pthread_mutex_unlock(&counts_lock);
+        if (!left)
+            break;
+        usleep(20000);
+    }
+    close(lfd);
+    tls_report();
+    SSL_CTX_free(tls_ctx);
+    free(huge_head);
+    return 0;
+}
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: faultserver [--port N] --mode MODE [--accept N]\nmodes:");
+    fprintf(stderr, "usage: faultserver [--port N] --mode MODE [--accept N]\n"
+                    "       faultserver [--port N] --mode tls-MODE --cert CERT --key KEY [--client-ca CA] [--tls12]\n"
+                    "modes:");
     for (size_t i = 0; i < sizeof mode_names / sizeof mode_names[0]; i++)
         fprintf(stderr, " %s", mode_names[i]);
     fprintf(stderr, "\n");
@@ -557,12 +956,21 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     unsigned port = 0;
-    bool have_mode = false;
+    bool have_mode = false, tls12 = false;
+    const char *cert = NULL, *key = NULL, *client_ca = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
             port = (unsigned)strtoul(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--accept") == 0 && i + 1 < argc) {
             accept_limit = (unsigned)strtoul(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--cert") == 0 && i + 1 < argc) {
+            cert = argv[++i];
+        } else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
+            key = argv[++i];
+        } else if (strcmp(argv[i], "--client-ca") == 0 && i + 1 < argc) {
+            client_ca = argv[++i];
+        } else if (strcmp(argv[i], "--tls12") == 0) {
+            tls12 = true;
         } else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
             const char *m = argv[++i];
             size_t k;
@@ -579,6 +987,11 @@ int main(int argc, char **argv)
     }
     if (!have_mode || port > 65535)
         usage();
+    bool tls = mode >= FIRST_TLS_MODE;
+    if (tls != (cert && key) || (!tls && (client_ca || tls12)))
+        usage(); /* the tls-* modes, and only they, take --cert and --key */
+    if (tls)
+        tls_setup(cert, key, client_ca, tls12);
 
     for (size_t i = 0; i < sizeof big_chunk; i++)
         big_chunk[i] = "abcdefghijklmnopqrstuvwxyz012345"[i % 32];
@@ -590,6 +1003,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     int lfd = listen_on(port, mode == M_BACKLOG ? 1 : 128);
+    if (tls)
+        return tls_main(lfd);
 
     struct conn **conns = NULL;
     size_t n_conns = 0, cap = 0;

@@ -305,11 +305,24 @@ TEST(origins_and_sources)
     char err[256];
     CHECK(h1_usable("http://127.0.0.1:8082"));
     CHECK(h1_usable("HTTP://localhost/v1"));
-    CHECK(!h1_usable("https://127.0.0.1"));
+    CHECK(h1_usable("https://127.0.0.1"));
     CHECK(!h1_usable("http://user:pw@127.0.0.1"));
+    CHECK(!h1_usable("https://user:pw@127.0.0.1"));
     CHECK(!h1_usable("ftp://x"));
     CHECK(!h1_usable(NULL));
-    CHECK_INT(origin_init(&o, &loop, "https://127.0.0.1", NULL, err, sizeof err), -1);
+    CHECK_INT(origin_init(&o, &loop, "ftp://127.0.0.1", NULL, err, sizeof err), -1);
+    h1_origin_free(&o);
+    /* https: the default port is 443 and is not written in the Host. */
+    CHECK_INT(origin_init(&o, &loop, "HTTPS://127.0.0.1:443/v1", NULL, err, sizeof err), 0);
+    CHECK(o.https);
+    CHECK_STR(o.origin_url, "https://127.0.0.1");
+    CHECK_STR(o.tls_host, "127.0.0.1");
+    CHECK_INT(((struct sockaddr_in *)&o.addr)->sin_port, htons(443));
+    CHECK(h1_origin_same(&o, "127.0.0.1:443", 13));
+    h1_origin_free(&o);
+    CHECK_INT(origin_init(&o, &loop, "https://[::1]:8443", NULL, err, sizeof err), 0);
+    CHECK_STR(o.origin_url, "https://[::1]:8443");
+    CHECK_STR(o.tls_host, "::1");
     h1_origin_free(&o);
 
     CHECK_INT(origin_init(&o, &loop, "http://127.0.0.1:8082", "127.0.0.1-127.0.0.4", err, sizeof err), 0);

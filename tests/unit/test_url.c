@@ -318,7 +318,7 @@ TEST(resolve_reference)
         {"/a/b", "mailto:x@y", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *got = url_resolve_reference("127.0.0.1:8082", cases[i].cur, cases[i].ref, strlen(cases[i].ref));
+        char *got = url_resolve_reference("http://127.0.0.1:8082", cases[i].cur, cases[i].ref, strlen(cases[i].ref));
         if (cases[i].want == NULL) {
             if (got)
                 printf("#   \"%s\" resolved to \"%s\"\n", cases[i].ref, got);
@@ -329,15 +329,33 @@ TEST(resolve_reference)
         free(got);
     }
     /* Only the n bytes given: a fragment or trailing blanks are the caller's. */
-    char *got = url_resolve_reference("127.0.0.1:8082", "/a", "/x#frag", 2);
+    char *got = url_resolve_reference("http://127.0.0.1:8082", "/a", "/x#frag", 2);
     CHECK_STR(got, "/x");
     free(got);
+}
+
+/* An https origin: its default port is 443, and only https:// Locations
+ * stay on it. */
+TEST(resolve_reference_https)
+{
+    char *got = url_resolve_reference("https://example.com", "/a", "https://EXAMPLE.com:443/b", 25);
+    CHECK_STR(got ? got : "(null)", "/b");
+    free(got);
+    got = url_resolve_reference("https://example.com", "/a", "//example.com/c", 15);
+    CHECK_STR(got ? got : "(null)", "/c");
+    free(got);
+    CHECK(url_resolve_reference("https://example.com", "/a", "http://example.com/b", 20) == NULL);
+    CHECK(url_resolve_reference("https://example.com", "/a", "https://example.com:80/b", 24) == NULL);
+    CHECK(url_same_authority_in("h", 1, "h:443", 5, 443));
+    CHECK(!url_same_authority_in("h", 1, "h:443", 5, 80));
+    CHECK(url_default_port("HTTPS://h") == 443 && url_default_port("http://h") == 80);
 }
 
 int main(void)
 {
     check_prog = "test_url";
     RUN(check_base_good);
+    RUN(resolve_reference_https);
     RUN(check_base_bad);
     RUN(check_target);
     RUN(is_absolute);
