@@ -28,7 +28,11 @@ status=$(summary_reqs "$T/out" /status)
 byid=$(summary_reqs "$T/out" /api/id/tt0068646)
 title=$(summary_reqs "$T/out" "/api/title/The godfather/1972")
 echo "# hopper: total=$total status=$status id=$byid title=$title; server: $(target_total)"
-check "counts: some load was sent" [ "${total:-0}" -gt 1000 ]
+# Under valgrind (HOPPER_WRAP) hopper runs many times slower, libcurl over
+# TLS slowest of all: the check is only that there was load to count.
+min_load=1000
+[ -n "$HOPPER_WRAP" ] && min_load=100
+check "counts: some load was sent (more than $min_load requests)" [ "${total:-0}" -gt "$min_load" ]
 check "counts: Aggregated equals the server's total" [ "$total" = "$(target_total)" ]
 check "counts: /status equals the server's" [ "$status" = "$(target_count 'GET /status')" ]
 check "counts: /api/id equals the server's" [ "$byid" = "$(target_count 'GET /api/id/tt0068646')" ]
