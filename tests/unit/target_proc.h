@@ -27,12 +27,18 @@ typedef struct {
     char report[16384];
 } target_t;
 
-static int target_start(target_t *t, const char *opt, const char *val)
+/* hopper-target --port 0 with up to four more arguments (NULL-ended), its
+ * URL in t->url with scheme ("http" or "https", which the arguments make it
+ * speak). */
+static int target_start_args(target_t *t, const char *scheme, char *const args[])
 {
     memset(t, 0, sizeof *t);
     const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
     char path[512];
     snprintf(path, sizeof path, "%s/hopper-target", build);
+    char *argv[8] = {path, "--port", "0"};
+    for (size_t i = 0; args && args[i] && i < 4; i++)
+        argv[3 + i] = args[i];
     int fds[2];
     if (pipe(fds) != 0)
         return -1;
@@ -40,7 +46,6 @@ static int target_start(target_t *t, const char *opt, const char *val)
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
     posix_spawn_file_actions_addclose(&fa, fds[0]);
-    char *argv[] = {path, "--port", "0", (char *)opt, (char *)val, NULL};
     int rc = posix_spawn(&t->pid, path, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     close(fds[1]);
@@ -52,8 +57,15 @@ static int target_start(target_t *t, const char *opt, const char *val)
     char line[256];
     if (!fgets(line, sizeof line, t->out) || sscanf(line, "listening on 127.0.0.1:%u", &t->port) != 1)
         return -1;
-    snprintf(t->url, sizeof t->url, "http://127.0.0.1:%u", t->port);
+    snprintf(t->url, sizeof t->url, "%s://127.0.0.1:%u", scheme, t->port);
     return 0;
+}
+
+/* hopper-target --port 0 [OPT VAL] (opt NULL: none), plain HTTP. */
+static int target_start(target_t *t, const char *opt, const char *val)
+{
+    char *args[] = {(char *)opt, (char *)val, NULL};
+    return target_start_args(t, "http", opt ? args : NULL);
 }
 
 /* Stops the target and keeps its exit report. */

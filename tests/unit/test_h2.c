@@ -1098,31 +1098,8 @@ TEST(target_h2c_counts)
 /* hopper-target --port 0 --tls CERT KEY, for the TLS tests. */
 static int target_start_tls(target_t *t, const char *cert, const char *key)
 {
-    memset(t, 0, sizeof *t);
-    const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
-    char path[512];
-    snprintf(path, sizeof path, "%s/hopper-target", build);
-    int fds[2];
-    if (pipe(fds) != 0)
-        return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
-    char *argv[] = {path, "--port", "0", "--tls", (char *)cert, (char *)key, NULL};
-    int rc = posix_spawn(&t->pid, path, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    if (rc != 0) {
-        close(fds[0]);
-        return -1;
-    }
-    t->out = fdopen(fds[0], "r");
-    char line[256];
-    if (!fgets(line, sizeof line, t->out) || sscanf(line, "listening on 127.0.0.1:%u", &t->port) != 1)
-        return -1;
-    snprintf(t->url, sizeof t->url, "https://127.0.0.1:%u", t->port);
-    return 0;
+    char *args[] = {"--tls", (char *)cert, (char *)key, NULL};
+    return target_start_args(t, "https", args);
 }
 
 /* A throw-away self-signed certificate for 127.0.0.1 in dir. */
