@@ -228,7 +228,8 @@ FUZZ_CFLAGS        := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(WA
 FUZZ_LIB_SRC := $(addprefix src/,plan/checks.c util/text.c http/cookies.c util/duration.c \
                   plan/hopperfile.c plan/plan.c snapshot/snapshot.c http/srcaddr.c util/url.c \
                   util/xalloc.c http/errors.c http/h1_request.c http/h1_origin.c http/method.c \
-                  plan/template.c plan/extract.c plan/data.c net/tls.c http/h2_request.c)
+                  plan/template.c plan/extract.c plan/data.c plan/stages.c net/tls.c \
+                  http/h2_request.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/%.o)
 # plan/extract.c reads bodies with yajl and expect-json values with jansson,
 # and the hopperfile parser calls it.

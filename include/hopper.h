@@ -17,6 +17,10 @@
 /* Users started or stopped per second (-r, spawn-rate =, the dashboard's r). */
 #define HOPPER_MAX_SPAWN_RATE_N 1000000
 #define HOPPER_MAX_SPAWN_RATE   ((double)HOPPER_MAX_SPAWN_RATE_N)
+/* Arrivals per second of the open model (arrival-rate =, --arrival-rate,
+ * rate stages, the dashboard's r), summed over every worker. */
+#define HOPPER_MAX_ARRIVAL_RATE_N 1000000
+#define HOPPER_MAX_ARRIVAL_RATE   ((double)HOPPER_MAX_ARRIVAL_RATE_N)
 /* Worker processes (--workers). */
 #define HOPPER_MAX_WORKERS 64
 /* How long requests in flight may finish at a stop when --stop-timeout is not

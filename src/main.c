@@ -184,27 +184,72 @@ static int check_tls_files(const cli_opts_t *o, char *err, size_t errlen)
     return 0;
 }
 
+/* The ephemeral port range (net.ipv4.ip_local_port_range). */
+static uint64_t port_range(unsigned *lo, unsigned *hi)
+{
+    *lo = 32768, *hi = 60999;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%u %u", lo, hi) != 2)
+            *lo = 32768, *hi = 60999;
+        fclose(f);
+    }
+    return *hi >= *lo ? *hi - *lo + 1 : 0;
+}
+
+/* The users a run may comfortably hold at once: each has a connection, so
+ * an open file in its process (the limit less the reserve, times the
+ * processes) and a local port: half the ephemeral range per source address,
+ * past which connecting gets slow (check_ports). The open model's pool
+ * defaults to this, so it can grow under a slow server without exhausting
+ * the machine. (Memory is not the bound: an idle pooled user holds about
+ * 2 KB, bench/README.md.) */
+static uint64_t users_capacity(const srcaddr_list_t *sources, unsigned workers, uint64_t fd_limit)
+{
+    unsigned lo, hi;
+    uint64_t ports = port_range(&lo, &hi) / 2 * (sources->n ? sources->n : 1);
+    uint64_t per = fd_limit > HOPPER_FD_RESERVE ? fd_limit - HOPPER_FD_RESERVE : 0;
+    uint64_t fds = per > HOPPER_MAX_USERS ? HOPPER_MAX_USERS : per * (workers ? workers : 1);
+    uint64_t cap = fds < ports ? fds : ports;
+    return cap < HOPPER_MAX_USERS ? cap : HOPPER_MAX_USERS;
+}
+
+/* The open model's pool bound when the plan and the command line leave it
+ * out: what the machine can hold (users_capacity), and at least -u. */
+static void default_max_users(plan_t *plan, const srcaddr_list_t *sources, unsigned workers,
+                              uint64_t fd_limit)
+{
+    if (plan->model != MODEL_OPEN || plan->max_users)
+        return;
+    uint64_t cap = users_capacity(sources, workers, fd_limit);
+    plan->max_users = cap > plan->users ? cap : plan->users;
+    if (plan->max_users == 0)
+        plan->max_users = 1;
+}
+
+/* The most users the run may hold at once: -u in the closed model, the
+ * pool's bound in the open one. */
+static uint64_t peak_users(const plan_t *plan)
+{
+    return plan->model == MODEL_OPEN && plan->max_users > plan->users ? plan->max_users
+                                                                      : plan->users;
+}
+
 /* Each connection to one server address needs a local port of its own:
  * without --source-addrs the users must fit the ephemeral port range. */
 static int check_ports(const plan_t *plan, const srcaddr_list_t *sources, char *err, size_t errlen)
 {
     size_t addrs = sources->n ? sources->n : 1;
-    unsigned lo = 32768, hi = 60999;
-    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
-    if (f) {
-        if (fscanf(f, "%u %u", &lo, &hi) != 2)
-            lo = 32768, hi = 60999;
-        fclose(f);
-    }
-    uint64_t range = hi >= lo ? hi - lo + 1 : 0, ports = range * addrs;
-    if (plan->users > ports) {
+    unsigned lo, hi;
+    uint64_t range = port_range(&lo, &hi), ports = range * addrs, users = peak_users(plan);
+    if (users > ports) {
         snprintf(err, errlen,
                  "%llu users need %llu connections to one server address, but %zu local "
                  "address%s give%s only %llu ports (net.ipv4.ip_local_port_range %u-%u); add "
                  "local addresses with --source-addrs, e.g. 127.0.0.1-127.0.0.%llu",
-                 (unsigned long long)plan->users, (unsigned long long)plan->users, addrs,
+                 (unsigned long long)users, (unsigned long long)users, addrs,
                  addrs == 1 ? "" : "es", addrs == 1 ? "s" : "", (unsigned long long)ports, lo, hi,
-                 (unsigned long long)(plan->users / (range / 2) + 1));
+                 (unsigned long long)(users / (range / 2) + 1));
         return -1;
     }
     /* Linux's connect() searches for a free port, and past about half the
@@ -271,6 +316,7 @@ static void restore_terminal(void *arg)
 static void ctl_snapshot(void *ctx, snap_t *out) { engine_snapshot(((app_t *)ctx)->eng, out); }
 static void ctl_users(void *ctx, uint64_t n) { engine_set_target_users(((app_t *)ctx)->eng, n); }
 static void ctl_rate(void *ctx, double r) { engine_set_spawn_rate(((app_t *)ctx)->eng, r); }
+static void ctl_arrival_rate(void *ctx, double r) { engine_set_arrival_rate(((app_t *)ctx)->eng, r); }
 static void ctl_pause(void *ctx, bool p) { engine_pause(((app_t *)ctx)->eng, p); }
 static void ctl_reset(void *ctx) { engine_reset_stats(((app_t *)ctx)->eng); }
 static size_t ctl_checks(void *ctx, const snap_t *s, const check_result_t **out)
@@ -370,20 +416,23 @@ int main(int argc, char **argv)
         cli_free(&app.opts);
         return HOPPER_EXIT_USAGE;
     }
-    for (size_t i = 0; i < app.plan.n_warnings; i++)
-        fprintf(stderr, "hopper: %s\n", app.plan.warnings[i]);
     uint64_t fd_limit = fdlimit_raise(NULL);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (cli_apply(&app.opts, &app.plan, err, sizeof err) == 0) {
         app.workers = app.opts.workers ? app.opts.workers
                                        : cli_default_workers(&app.plan, fd_limit, cores > 0 ? (unsigned)cores : 1);
     }
+    /* After the command line is laid over the plan: it may add one (a
+     * plan's wait under --arrival-rate). */
+    for (size_t i = 0; i < app.plan.n_warnings; i++)
+        fprintf(stderr, "hopper: %s\n", app.plan.warnings[i]);
     uint64_t seed = app.opts.seed_set ? app.opts.seed : (uv_hrtime() ^ ((uint64_t)getpid() << 32));
-    if (err[0] || check_users_fit(app.plan.users, app.workers, fd_limit, err, sizeof err) != 0 ||
+    if (!err[0] && (!app.opts.source_addrs ||
+                    srcaddr_parse(app.opts.source_addrs, &app.sources, err, sizeof err) == 0))
+        default_max_users(&app.plan, &app.sources, app.workers, fd_limit);
+    if (err[0] || check_users_fit(peak_users(&app.plan), app.workers, fd_limit, err, sizeof err) != 0 ||
         plan_check_data(&app.plan, app.plan.users, err, sizeof err) != 0 ||
         plan_share(&app.plan, seed, err, sizeof err) != 0 ||
-        (app.opts.source_addrs &&
-         srcaddr_parse(app.opts.source_addrs, &app.sources, err, sizeof err) != 0) ||
         check_ports(&app.plan, &app.sources, err, sizeof err) != 0 ||
         choose_client(&app.plan, app.opts.http_client, &app.client, err, sizeof err) != 0 ||
         check_tls_files(&app.opts, err, sizeof err) != 0 ||
@@ -478,7 +527,8 @@ int main(int argc, char **argv)
         tui_options_t to = {.ascii = app.opts.ascii, .no_color = app.opts.no_color,
                             .refresh_ms = app.opts.refresh_us / 1000};
         tui_control_t ctl = {.snapshot = ctl_snapshot, .set_target_users = ctl_users,
-                             .set_spawn_rate = ctl_rate, .pause = ctl_pause,
+                             .set_spawn_rate = ctl_rate, .set_arrival_rate = ctl_arrival_rate,
+                             .pause = ctl_pause,
                              .reset_stats = ctl_reset, .stop = ctl_stop,
                              .checks = ctl_checks, .ctx = &app};
         app.tui_on = tui_open(&app.tui, &app.loop, &to, &ctl, &app.log) == 0;

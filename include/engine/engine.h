@@ -80,6 +80,10 @@ void engine_set_target_users(engine_t *eng, uint64_t users);
 /* Changes the spawn rate (users per second, > 0) of the ramp. */
 void engine_set_spawn_rate(engine_t *eng, double rate);
 
+/* The open model: the arrival rate (arrivals per second, >= 0) from now on;
+ * with stages, until the next stage begins (manual control). */
+void engine_set_arrival_rate(engine_t *eng, double rate);
+
 /* Pauses or resumes the ramp; users already running keep running. */
 void engine_pause(engine_t *eng, bool paused);
 

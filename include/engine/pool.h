@@ -35,8 +35,13 @@ typedef struct {
 pool_t *pool_new(uv_loop_t *loop, unsigned workers, const runner_config_t *tmpl, stats_t *stats,
                  pool_done_cb done, pool_log_cb log, void *arg, char *err, size_t errlen);
 
-/* The run's clock: merged requests are placed at uv_now - epoch_ms. */
-void pool_set_epoch(pool_t *p, uint64_t epoch_ms, double epoch_unix);
+/* The run's clock: merged requests are placed at uv_now - epoch_ms; the
+ * workers keep their schedules on epoch_hr_us (runner_set_epoch). */
+void pool_set_epoch(pool_t *p, uint64_t epoch_ms, uint64_t epoch_hr_us, double epoch_unix);
+
+/* The open model: every worker follows seg with its share of the rate
+ * (each runs its interleaved part of the schedule: engine/arrivals.h). */
+void pool_set_arrivals(pool_t *p, const arrival_seg_t *seg);
 
 void pool_set_users(pool_t *p, uint64_t total);
 void pool_stop(pool_t *p);

@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "engine/arrivals.h"
 #include "snapshot/failure.h"
 #include "http/client.h"
 #include "http/srcaddr.h"
@@ -60,6 +61,13 @@ typedef struct {
     void *failure_arg;
     runner_idle_cb idle;
     void *arg;
+    /* The open model (plan->model): iterations start on the arrivals' clock
+     * (runner_set_arrivals), each run by a free user of the pool; the pool
+     * grows on demand up to max_users (this process's bound), and an
+     * arrival that finds no free user then is dropped. This process runs
+     * arrivals arrival_index, + arrival_count, ... of the run's schedule. */
+    uint64_t max_users;
+    unsigned arrival_index, arrival_count;
 } runner_config_t;
 
 typedef struct {
@@ -75,13 +83,20 @@ typedef struct {
     uint64_t tls_resumed;
     uint64_t not_started;          /* running users whose on-start has not passed (not logged in) */
     uint64_t data_exhausted;       /* iterations that found no `unique` data row left */
+    uint64_t free_users;           /* open model: users of the pool waiting for an arrival */
 } runner_status_t;
 
 runner_t *runner_new(const runner_config_t *cfg, char *err, size_t errlen);
 
 /* The clock the runner records with: ms since epoch_ms on the loop's clock,
- * and epoch_unix for wall-clock times (errors' first and last seen). */
-void runner_set_epoch(runner_t *r, uint64_t epoch_ms, double epoch_unix);
+ * and epoch_unix for wall-clock times (errors' first and last seen);
+ * epoch_hr_us is the same instant on uv_hrtime's clock (in microseconds),
+ * which every process of a run shares: the schedules of arrivals and paced
+ * users are kept on it to the microsecond. */
+void runner_set_epoch(runner_t *r, uint64_t epoch_ms, uint64_t epoch_hr_us, double epoch_unix);
+
+/* The open model: arrivals follow seg from seg->t0_us (run clock) on. */
+void runner_set_arrivals(runner_t *r, const arrival_seg_t *seg);
 
 /* Starts or stops users at once to have n running; a stopped user that is
  * mid-request finishes that request first (and it is counted). */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "plan/plan.h"
+#include "plan/stages.h"
 
 
 typedef struct {
@@ -50,6 +51,16 @@ typedef struct {
     bool http2;                    /* --http2 (else the plan's protocol) */
     plan_var_t *vars;              /* --var NAME=VALUE, repeatable (owned; cli_free) */
     size_t n_vars;
+    /* The load shape (hopper(1), LOAD MODELS). --arrival-rate implies the
+     * open model (model_set stays false unless --model is given). */
+    load_model_t model;            /* --model closed|open */
+    double arrival_rate;           /* --arrival-rate, arrivals per second */
+    plan_stage_t *stages;          /* --stages (owned; cli_free) */
+    size_t n_stages;
+    stages_unit_t stages_unit;     /* what they count: users or arrivals per second */
+    uint64_t max_users;            /* --max-users */
+    arrivals_kind_t arrivals;      /* --arrivals even|poisson */
+    bool model_set, arrival_rate_set, stages_set, max_users_set, arrivals_set;
 } cli_opts_t;
 
 typedef enum { CLI_RUN, CLI_EXIT_OK, CLI_USAGE_ERROR } cli_result_t;
@@ -60,7 +71,15 @@ cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *er
 
 /* Lays the command line over the plan (the command line wins) and checks the
  * result: a host must be known from one or the other, and each --check that
- * names an endpoint must name one of the plan's. 0 or -1 with err. */
+ * names an endpoint must name one of the plan's. The load shape: --model or
+ * --arrival-rate set the model; --stages replaces the plan's stages and its
+ * arrival-rate, --arrival-rate the plan's stages, and -u the plan's stages
+ * in the closed model; the stages' unit must match the model, the open
+ * model needs a rate from one or the other, the open model's keys are
+ * refused in the closed one, and -r with the closed model's stages is
+ * refused (they set the ramp). With stages the run time is their sum unless
+ * -t is given, and in the closed model the users are their peak. 0 or -1
+ * with err. */
 int cli_apply(const cli_opts_t *o, plan_t *plan, char *err, size_t errlen);
 
 void cli_usage(FILE *f);
@@ -68,10 +87,13 @@ void cli_usage(FILE *f);
 /* The number of worker processes when --workers is not given: enough for
  * every user to have a connection within the open-file limit per process
  * (fd_per_process), and every core when users do not think between tasks
- * (the load is then bound by CPU, not by users); 1 otherwise. */
+ * (the load is then bound by CPU, not by users); 1 otherwise. In the open
+ * model the users are the pool's bound (max_users, or users while main has
+ * not worked it out), and the arrival rate, not think times, bounds the
+ * load: enough for the pool's connections, no more. */
 unsigned cli_default_workers(const plan_t *plan, uint64_t fd_per_process, unsigned cores);
 
-/* Frees what cli_parse allocated (the list of checks). */
+/* Frees what cli_parse allocated (the checks, the vars, the stages). */
 void cli_free(cli_opts_t *o);
 
 #endif

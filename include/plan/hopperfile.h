@@ -8,6 +8,12 @@
  *   wait       = between 5s 9s | constant S | pacing S | throughput R
  *   timeout    = 60s
  *   header     = Name: value (repeatable)
+ *   model      = closed | open
+ *   arrival-rate = 200/s          (open; also /m, /h)
+ *   stages     = 30s:100, 5m:100, 30s:0  (closed: users)
+ *              | 1m:0-500/s, 5m:500/s    (open: arrivals per second)
+ *   max-users  = N                (open: the pool's bound)
+ *   arrivals   = even | poisson   (open)
  *
  *   var        = NAME VALUE (repeatable)
  *

@@ -33,6 +33,29 @@ typedef struct {
     double rate;     /* WAIT_THROUGHPUT only: tasks per second per user, as written */
 } wait_spec_t;
 
+/* The load model (hopper(1), LOAD MODELS). Closed: a number of users, each
+ * asking again after its answer and its wait (Locust's model). Open:
+ * iterations arrive on a clock at a rate, each run by a free user of a pool,
+ * whatever the answers do (k6's arrival-rate executors, wrk2's schedule). */
+typedef enum { MODEL_CLOSED, MODEL_OPEN } load_model_t;
+
+/* How the open model spaces its arrivals: evenly (1/rate apart) or as a
+ * Poisson process of that rate (exponential gaps). */
+typedef enum { ARRIVALS_EVEN, ARRIVALS_POISSON } arrivals_kind_t;
+
+/* One stage of a load shape (`stages = 30s:100, 1m:0-500/s`): the quantity
+ * (users in the closed model, arrivals per second in the open one) goes
+ * linearly from `from` to `to` over dur_us. Without an explicit start
+ * (from_set false) it goes from wherever the previous stage left it (0 for
+ * the first), as k6's ramping executors do; from then holds the previous
+ * stage's to (0 for the first), and an engine whose quantity a key moved
+ * may start from where it is instead. plan/stages.h parses and reads them. */
+typedef struct {
+    uint64_t dur_us;       /* > 0 */
+    double from, to;       /* users or arrivals per second, >= 0 */
+    bool from_set;         /* written "A-B" */
+} plan_stage_t;
+
 /* One inclusive range of accepted HTTP statuses ("200-299" or "304" as 304-304). */
 typedef struct {
     unsigned lo;
@@ -123,6 +146,24 @@ typedef struct {
      * default from a choice (and so can error messages). */
     bool host_set, users_set, spawn_rate_set, run_time_set, wait_set, timeout_set;
     bool http2;            /* protocol = http2 (or --http2): users speak HTTP/2 */
+    /* The load shape. model: closed (default) or open. The open model's
+     * arrival_rate (arrivals per second; without stages) and its pool bound
+     * max_users (0: not given, main works out the default); stages in users
+     * (closed) or arrivals per second (open), n_stages 0: none. With stages,
+     * run_time_us is their sum unless run-time / -t is given
+     * (run_time_set), and in the closed model users is their peak (at
+     * least 1; users_set stays false: the stages set it). In the open model
+     * users is the pool's initial size. model_line: the line of `model =`
+     * (0: not in the file), for the message when the open model has no
+     * rate (cli_apply checks that: the command line may give it). */
+    load_model_t model;
+    double arrival_rate;
+    uint64_t max_users;
+    arrivals_kind_t arrivals;
+    plan_stage_t *stages;
+    size_t n_stages;
+    bool model_set, arrival_rate_set, max_users_set, arrivals_set;
+    unsigned model_line;
 } plan_t;
 
 /* Fills *plan with defaults and no tasks. */
@@ -158,6 +199,12 @@ int plan_check_data(const plan_t *plan, uint64_t users, char *err, size_t errlen
  * source's position and shuffle order) shared with worker processes forked
  * later. Once, before the engine starts. 0, or -1 with a message. */
 int plan_share(plan_t *plan, uint64_t seed, char *err, size_t errlen);
+
+/* Whether the plan's requests have intended starts (the open model's
+ * arrivals, or wait = pacing or throughput): their latencies are then
+ * recorded twice, corrected from the intended start and raw from the send,
+ * and every output shows both. */
+bool plan_intended_starts(const plan_t *plan);
 
 /* Whether an HTTP status passes for this step: the step's expect-status list if
  * any, else any status from 100 to 399. */

@@ -6,7 +6,12 @@
  * PASSED/FAILED banner, the endpoint and percentile tables, the failures,
  * the operator events, and three charts drawn as inline SVG from the
  * whole-run history: requests/s with failures/s, p50 and p95 response time,
- * and users, with the operator events marked on the time axis.
+ * and users, with the operator events (and stage changes) marked on the time
+ * axis. Runs with stages get a table of them; the open model its arrivals,
+ * dropped arrivals and pool in the settings and a chart of arrivals/s and
+ * dropped/s; runs with intended starts (snap_t.dual) corrected and raw
+ * percentiles row under row, the raw p95 and the schedule lag p99 on the
+ * response-time chart, and a table of the schedule lag.
  *
  * Reads a const snapshot only and streams straight to the FILE: nothing is
  * allocated. Text that came from outside (names, error messages, host,

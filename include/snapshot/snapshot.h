@@ -50,6 +50,12 @@ typedef struct {
     uint64_t min_us, max_us;  /* 0 when no requests */
     double avg_us;
     uint64_t pct_us[SNAP_NPCT];
+    /* With intended starts (snap_t.dual), the fields above hold the latency
+     * corrected to the intended start, and these the raw one (from the
+     * send); without, these are a copy of the above. */
+    uint64_t raw_min_us, raw_max_us;
+    double raw_avg_us;
+    uint64_t raw_pct_us[SNAP_NPCT];
     double cur_rps, cur_fps;     /* over the last 10 seconds of wall clock */
     double total_rps, total_fps; /* since the start (or the last reset) */
 } snap_entry_t;
@@ -69,7 +75,10 @@ typedef struct {
     uint32_t span;            /* seconds this sample covers (1 until compacted) */
     uint32_t users;
     uint64_t p50_us, p95_us;  /* 64-bit: a second's p95 may exceed 2^32 us (71 min) */
+    uint64_t p95_raw_us;      /* the raw p95 (with intended starts; else = p95_us) */
+    uint64_t lag_p99_us;      /* schedule lag p99 of the sends in that second */
     float rps, fps;
+    float arrivals, dropped;  /* open model: iterations started / arrivals dropped per second */
 } snap_sample_t;
 
 typedef enum {
@@ -77,12 +86,15 @@ typedef enum {
     EVENT_SPAWN_RATE,         /* value: new rate */
     EVENT_PAUSE,              /* value: 1 paused, 0 resumed */
     EVENT_RESET_STATS,
-    EVENT_STOP
+    EVENT_STOP,
+    EVENT_ARRIVAL_RATE,       /* value: new arrival rate (open model, by key) */
+    EVENT_STAGE               /* value: the stage that begins (1-based) */
 } event_kind_t;
 
 /* The letter that marks an operator action on every timeline (the
  * dashboard's sparklines, the HTML charts): U target users, R spawn rate,
- * P pause/resume, Z statistics reset, S stop. */
+ * P pause/resume, Z statistics reset, S stop, A arrival rate, | a stage
+ * begins. */
 char snap_event_mark(event_kind_t k);
 
 typedef struct {
@@ -91,6 +103,13 @@ typedef struct {
     double value;
 } snap_event_t;
 
+
+/* A stage of the load shape as the views show it (plan_stage_t's meaning). */
+typedef struct {
+    uint64_t dur_us;
+    double from, to;
+    bool from_set;
+} snap_stage_t;
 
 /* How one process of the load generator is doing (see health.h). */
 typedef struct {
@@ -143,6 +162,36 @@ typedef struct {
     bool overloaded;
     const char *client;       /* "libcurl" or "native HTTP/1.1" */
 
+    /* The load shape (hopper(1), LOAD MODELS). open: the open model, with
+     * arrival_rate the target now (arrivals per second), max_users the
+     * pool's bound, pool_users the users in the pool (users: those busy
+     * with an iteration or their on-start). arrivals: iterations started;
+     * dropped: arrivals that found no free user (never delayed, never run);
+     * cur_arrival_rate and cur_drop_rate over the last 10 s. */
+    bool open;
+    double arrival_rate;
+    uint64_t max_users, pool_users;
+    uint64_t arrivals, dropped;
+    double cur_arrival_rate, cur_drop_rate;
+    bool poisson;             /* arrivals = poisson */
+    /* Stages (n_stages 0: none), the one running (0-based; n_stages once
+     * past the last) and the time left in it; manual: a key has taken over
+     * the quantity the stages drive, until the next stage begins. */
+    const snap_stage_t *stages;
+    size_t n_stages;
+    size_t stage;
+    uint64_t stage_left_ms;
+    bool manual;
+    /* dual: requests have an intended start (open model, wait = pacing or
+     * throughput), so latencies come in two: corrected (from the intended
+     * start: the entries' main fields) and raw (from the send: raw_*).
+     * lag: how late the generator started what was due (schedule lag),
+     * over the same span as the statistics; lag_count sends measured. */
+    bool dual;
+    uint64_t lag_count;
+    uint64_t lag_max_us;
+    uint64_t lag_pct_us[SNAP_NPCT];
+
     /* Statistics. entries are sorted by name then method. */
     snap_entry_t *entries;
     size_t n_entries, cap_entries;
@@ -184,6 +233,14 @@ bool snap_row_has_times(const snap_entry_t *e);
 /* The drain's progress while a run stops, for every status line: "stopping:
  * 3 in flight (up to 10s), 17 drained, 0 cancelled"; into buf, returned. */
 const char *snap_stop_progress(const snap_t *s, char *buf, size_t len);
+
+/* Whether hopper itself, not the server, is behind: the schedule lag's p99
+ * reaches SNAP_LAG_HIGH_US and a tenth of the corrected p99. Below either,
+ * hopper's own lateness is noise (the machine's scheduler, a busy loop) or
+ * small next to what the server took. The summary says so in words, the
+ * dashboard highlights the lag. */
+#define SNAP_LAG_HIGH_US 10000
+bool snap_lag_high(const snap_t *s);
 
 /* Grows an array of the snapshot to hold n items (realloc only when needed). */
 void *snap_reserve(void *arr, size_t *cap, size_t n, size_t item);

@@ -5,8 +5,9 @@
  * run at most HISTORY_RUN_MAX samples long (what the reports draw). When the
  * whole-run series fills up, neighbouring samples are merged in pairs, so its
  * resolution halves (2 s, 4 s, ...) and its memory never grows: a week-long run
- * keeps 8192 samples of 74 s each. Merging averages users and rates and keeps
- * the worse (higher) of the two percentiles. */
+ * keeps 8192 samples of 74 s each. Merging averages users and rates (requests,
+ * failures, arrivals, dropped arrivals per second) and keeps the worse
+ * (higher) of the two percentiles (p50, p95, raw p95, schedule lag p99). */
 #ifndef HOPPER_HISTORY_H
 #define HOPPER_HISTORY_H
 

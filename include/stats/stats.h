@@ -13,6 +13,7 @@
 #ifndef HOPPER_STATS_H
 #define HOPPER_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "snapshot/snapshot.h"
@@ -23,15 +24,33 @@
 
 typedef struct stats stats_t;
 
-/* n endpoints with their methods and names (strings must outlive the stats). */
+/* n endpoints with their methods and names (strings must outlive the stats).
+ * dual: requests have intended starts (open model, pacing, throughput), so
+ * every endpoint keeps two histograms, corrected and raw (snapshot.h). */
 stats_t *stats_new(size_t n, const char *const *methods, const char *const *names,
-                   double start_unix);
+                   double start_unix, bool dual);
 void stats_free(stats_t *st);
 
 /* One finished request of endpoint e. error is NULL for a success, else the
  * failure's text ("HTTP 503", "connection refused"). */
 void stats_record(stats_t *st, size_t e, uint64_t now_ms, uint64_t latency_us,
                   uint64_t bytes, const char *error);
+
+/* The same for a request with an intended start: latency_us is the raw
+ * latency (from the send), late_us how much later than intended it was sent;
+ * the corrected latency is their sum. In stats that are not dual, late_us is
+ * ignored (one latency, the raw one). */
+void stats_record_late(stats_t *st, size_t e, uint64_t now_ms, uint64_t latency_us,
+                       uint64_t late_us, uint64_t bytes, const char *error);
+
+/* The open model and paced users: one send that was due at a time, started
+ * lag_us after it (the generator's own lateness: the schedule lag). */
+void stats_lag(stats_t *st, uint64_t lag_us);
+
+/* The open model: an iteration started on its arrival (arrival), or an
+ * arrival found no free user and was dropped (dropped), at now_ms. */
+void stats_arrival(stats_t *st, uint64_t now_ms);
+void stats_dropped(stats_t *st, uint64_t now_ms);
 
 /* Closes the second that ends at now_ms (the engine calls it once a second):
  * appends a history sample with the given user count. */
@@ -58,8 +77,10 @@ void stats_event(stats_t *st, uint64_t now_ms, event_kind_t kind, double value);
 void stats_delta_take(stats_t *st, frame_buf_t *buf);
 int stats_delta_apply(stats_t *st, const uint8_t *p, size_t len, uint64_t now_ms);
 
-/* Fills the statistics parts of a snapshot: entries, total, errors, history,
- * events, stats_ms. */
+/* Fills the statistics parts of a snapshot: entries (with their raw_*
+ * fields: a copy of the main ones unless dual), total, errors, history,
+ * events, stats_ms, dual, the schedule lag (lag_*), arrivals, dropped and
+ * their current rates. The engine fills the rest. */
 void stats_fill(const stats_t *st, uint64_t now_ms, snap_t *out);
 
 #endif

@@ -15,6 +15,9 @@
  * its streams wait for their --delay (that is what streams are for) and
  * stops only while a write is pending.
  *
+ * With a stall schedule (--stall, target_stall) the whole loop freezes in
+ * each window, for every connection and protocol alike.
+ *
  * Call order: target_server_new, then uv_run on the loop; target_server_stop
  * (from a signal handler callback, say) lets the loop run dry; after uv_run
  * returns, target_server_report and target_server_free. */
@@ -31,6 +34,7 @@
 #include "net/tls.h"
 #include "target/target_auth.h"
 #include "target/target_counts.h"
+#include "target/target_stall.h"
 
 struct target_server;
 
@@ -54,6 +58,9 @@ struct target_config {
                                      session one worker gave resumes on any other */
     uint64_t h2_goaway_after;     /* HTTP/2: GOAWAY after this many requests on a connection */
     double h2_rst_rate;           /* HTTP/2: share of requests answered with RST_STREAM */
+    struct target_stall_schedule stall; /* --stall, --stall-every (stall_ns 0: none); its
+                                     anchor is taken before any fork, so every worker
+                                     freezes at the same moments (target_stall.h) */
 };
 
 /* Allocates the server, binds and listens. Returns 0 and sets *out, or a

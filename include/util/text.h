@@ -92,6 +92,11 @@ double text_step_125(double x, int dir);
 /* "Did you mean": the word of words (n of them) within two edits of the
  * wlen bytes at w (letters compared without case), the closest first, or
  * NULL. For short words: keys, built-ins, filters, names. */
+/* A message for the caller (printf's format into err, when err is not
+ * NULL) and -1: `return text_fail(err, errlen, "...", ...);`. */
+__attribute__((format(printf, 3, 4)))
+int text_fail(char *err, size_t errlen, const char *fmt, ...);
+
 const char *text_closest(const char *w, size_t wlen, const char *const *words, size_t n);
 
 #endif

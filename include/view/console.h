@@ -18,7 +18,12 @@
 #include "snapshot/snapshot.h"
 
 /* The periodic table: one row per endpoint and Aggregated, with the current
- * (last 10 s) rates, preceded by a status line. */
+ * (last 10 s) rates, preceded by a status line (and, with stages, the stage
+ * and the time left in it; in the open model, the arrivals started and
+ * dropped). With intended starts (snap_t.dual) the table's times are the
+ * corrected ones, followed by the schedule lag and an 80-column table of
+ * corrected and raw times, row under row. A closed run without intended
+ * starts prints exactly what it always has. */
 void console_print_stats(FILE *f, const snap_t *s);
 
 /* One line on the load generator itself: its client, each process's CPU and
@@ -26,7 +31,11 @@ void console_print_stats(FILE *f, const snap_t *s);
 void console_print_health(FILE *f, const snap_t *s);
 
 /* The final summary: the statistics with whole-run rates, the percentile
- * table, the error report and a closing line about the run. */
+ * table, the error report and a closing line about the run. With intended
+ * starts, the corrected-and-raw table, a raw row under each percentile row
+ * and the schedule lag (with a plain word when hopper itself was behind);
+ * in the open model, the arrivals (target, started, achieved rate,
+ * dropped); with stages, the stages as a plan writes them. */
 void console_print_summary(FILE *f, const snap_t *s);
 
 /* The checks, one line each: "PASS  p95<300ms  (measured 231ms)". */

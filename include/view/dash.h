@@ -2,9 +2,18 @@
  *
  * dash_draw() paints a const snapshot into ncurses' virtual screen and lets
  * ncurses send only what changed (never a clear on a tick). dash_key() turns a
- * key into a command for the test (set users, set spawn rate, pause, reset,
- * stop) or into a change of the view (scrolling, panels, help, prompts); it
- * never touches the engine: the caller applies the command. */
+ * key into a command for the test (set users, set spawn rate, set the arrival
+ * rate, pause, reset, stop) or into a change of the view (scrolling, panels,
+ * help, prompts); it never touches the engine: the caller applies the
+ * command.
+ *
+ * The two load models share the screen. Closed (snap_t.open false): users
+ * and their spawn rate, keys w/W/s/S/u and +/-/r for them. Open: arrivals on
+ * a clock, +/- step the arrival rate in 1-2-5 steps and r types one; the
+ * users come from the pool, so the user keys only say so. With stages the
+ * status line shows the stage and the time left in it, and "manual" once a
+ * key has taken over until the next stage (the engine decides that; the
+ * dashboard shows snap_t.manual). */
 #ifndef HOPPER_DASH_H
 #define HOPPER_DASH_H
 
@@ -24,7 +33,8 @@ typedef enum {
     DASH_SET_RATE,      /* value: new spawn rate */
     DASH_PAUSE,         /* value: 1 pause, 0 resume */
     DASH_RESET,
-    DASH_STOP
+    DASH_STOP,
+    DASH_SET_ARRIVAL_RATE /* value: new arrival rate, per second (open model) */
 } dash_cmd_kind_t;
 
 typedef struct {
@@ -40,7 +50,8 @@ typedef struct {
     bool show_failures;
     bool failures_chosen;       /* the operator pressed f: no more automatic showing */
     bool help;
-    int prompt;                 /* 0, 'u' (target users) or 'r' (spawn rate) */
+    int prompt;                 /* 0, 'u' (target users), 'r' (spawn rate) or
+                                 * 'a' (arrival rate: the open model's r) */
     char input[24];
     size_t input_len;
     char flash[LOG_LINE_MAX + 8]; /* feedback for the last key, shown a few seconds */
@@ -56,5 +67,16 @@ void dash_draw(dash_t *d, const snap_t *s, const check_result_t *checks, size_t 
 
 /* Handles one ncurses key with the state in s; returns the command, if any. */
 dash_cmd_t dash_key(dash_t *d, int key, const snap_t *s);
+
+/* The open model's +/- on an arrival rate: the next value of 1, 2, 5, 10,
+ * 20, 50, ... per second up (dir > 0) or down, from any rate (one between
+ * steps goes to the next step that way); 0 below 1, at most max. */
+double dash_arrival_step(double rate, int dir, double max);
+
+/* What the open model's r prompt accepts: a rate as --arrival-rate takes it
+ * ("300/s", "90/m", "3600/h": plan/stages.h), a bare number in arrivals per
+ * second ("300", "2.5"), and 0 (no arrivals for now), spaces around. 0 with
+ * the rate per second in *out, or -1 with the reason in err. */
+int dash_parse_rate(const char *text, double *out, char *err, size_t errlen);
 
 #endif

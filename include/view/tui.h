@@ -26,6 +26,7 @@ typedef struct {
     void (*snapshot)(void *ctx, snap_t *out);
     void (*set_target_users)(void *ctx, uint64_t users);
     void (*set_spawn_rate)(void *ctx, double rate);
+    void (*set_arrival_rate)(void *ctx, double rate);   /* the open model's +, - and r */
     void (*pause)(void *ctx, bool paused);
     void (*reset_stats)(void *ctx);
     void (*stop)(void *ctx);

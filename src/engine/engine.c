@@ -1,19 +1,23 @@
 /* engine: see include/engine/engine.h.
  *
  * The engine is the run's conductor: the ramp (how many users, when), the
- * clock (run time, one statistics tick a second), the statistics every view
- * reads, and the state. The users themselves live in a runner: one in this
+ * load shape (stages: the target users, or the open model's arrival rate,
+ * as a line from one stage boundary to the next), the clock (run time, one
+ * statistics tick a second), the statistics every view reads, and the
+ * state. The users themselves live in a runner: one in this
  * process, or one in each of N worker processes behind the pool, which
  * reports deltas that are merged into the same statistics. Either way the
  * views see one snapshot. */
 #include "engine/engine.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include "engine/arrivals.h"
 #include "engine/health.h"
 #include "engine/pool.h"
 #include "engine/ramp.h"
@@ -47,7 +51,17 @@ struct engine {
     bool paused;
     ramp_t ramp;
 
-    uv_timer_t ramp_timer, tick_timer, run_timer, done_timer;
+    /* The load shape. open: the open model, whose rate follows seg (what
+     * the runners were last given; rate 0 while paused). Stages: the one
+     * running (n_stages once past the last) and whether a key has taken
+     * over its quantity until the next boundary. */
+    bool open;
+    arrival_seg_t seg;
+    snap_stage_t *stages;
+    size_t n_stages, stage;
+    bool manual;
+
+    uv_timer_t ramp_timer, tick_timer, run_timer, done_timer, stage_timer;
     uint64_t start_ms;           /* uv_now at start */
     uint64_t start_hr_us;        /* uv_hrtime at start, for the ramp's precision */
     uint64_t end_ms;             /* run-relative time at DONE */
@@ -76,6 +90,14 @@ static void backend_users(engine_t *eng, uint64_t n)
         runner_set_users(eng->local, n);
     else
         pool_set_users(eng->pool, n);
+}
+
+static void backend_arrivals(engine_t *eng, const arrival_seg_t *seg)
+{
+    if (eng->local)
+        runner_set_arrivals(eng->local, seg);
+    else
+        pool_set_arrivals(eng->pool, seg);
 }
 
 static void backend_status(const engine_t *eng, runner_status_t *st)
@@ -135,6 +157,86 @@ static void ramp_kick(engine_t *eng)
     }
     uint64_t d = ramp_delay_us(&eng->ramp, ramp_now_us(eng));
     uv_timer_start(&eng->ramp_timer, on_ramp, (d + 999) / 1000, 0);
+}
+
+/* ---- the load shape ------------------------------------------------------ */
+
+/* When stage i begins, in us of the run's clock (i = n_stages: the end). */
+static uint64_t stage_begin_us(const engine_t *eng, size_t i)
+{
+    uint64_t t = 0;
+    for (size_t k = 0; k < i && k < eng->n_stages; k++)
+        t += eng->stages[k].dur_us;
+    return t;
+}
+
+/* The open model's rate in force now: the stage's line or what a key set
+ * (a pause holds the arrivals back, not the rate: the keys step from it). */
+static double arrival_rate_now(const engine_t *eng)
+{
+    if (!eng->open)
+        return 0;
+    return arrivals_rate_at(&eng->seg, eng->started ? ramp_now_us(eng) : 0);
+}
+
+static void set_segment(engine_t *eng, const arrival_seg_t *seg)
+{
+    eng->seg = *seg;
+    if (!eng->paused)
+        backend_arrivals(eng, seg);
+}
+
+static void on_stage_timer(uv_timer_t *t);
+
+/* Stage i begins (at its boundary, even if the timer is late): its line
+ * starts from its own "from", or from where the quantity is now (the
+ * previous stage's end, or what a key set), and runs to its "to". */
+static void enter_stage(engine_t *eng, size_t i)
+{
+    eng->stage = i;
+    eng->manual = false;
+    if (i >= eng->n_stages)
+        return;                 /* past the last: its end value holds */
+    const snap_stage_t *st = &eng->stages[i];
+    uint64_t begin = stage_begin_us(eng, i);
+    if (i > 0)
+        stats_event(eng->stats, begin / 1000, EVENT_STAGE, (double)(i + 1));
+    if (eng->open) {
+        arrival_seg_t seg = {.t0_us = begin, .dur_us = st->dur_us,
+                             .r0 = st->from_set ? st->from : arrivals_rate_at(&eng->seg, begin),
+                             .r1 = st->to};
+        set_segment(eng, &seg);
+    } else {
+        if (st->from_set && (uint64_t)llround(st->from) != eng->assigned && !eng->paused) {
+            /* An explicit start: there at once (paused: the ramp gets
+             * there when it resumes). */
+            eng->assigned = (uint64_t)llround(st->from);
+            if (eng->assigned > eng->peak_users)
+                eng->peak_users = eng->assigned;
+            backend_users(eng, eng->assigned);
+        }
+        uint64_t to = (uint64_t)llround(st->to);
+        uint64_t diff = to > eng->assigned ? to - eng->assigned : eng->assigned - to;
+        if (diff) {
+            /* Evenly over the stage: diff users in its duration. */
+            double rate = (double)diff / ((double)st->dur_us / 1e6);
+            eng->rate = rate > HOPPER_MAX_SPAWN_RATE ? HOPPER_MAX_SPAWN_RATE : rate;
+            ramp_set_rate(&eng->ramp, eng->rate);
+            ramp_restart(&eng->ramp);
+        }
+        eng->target = to;
+        ramp_kick(eng);
+    }
+    uint64_t end = stage_begin_us(eng, i + 1), now = ramp_now_us(eng);
+    uv_timer_start(&eng->stage_timer, on_stage_timer, end > now ? (end - now + 999) / 1000 : 0, 0);
+}
+
+static void on_stage_timer(uv_timer_t *t)
+{
+    engine_t *eng = t->data;
+    if (eng->state >= RUN_STOPPING)
+        return;
+    enter_stage(eng, eng->stage + 1);
 }
 
 /* Once a second: the health of every process, and the warning when hopper
@@ -200,7 +302,12 @@ static void on_tick(uv_timer_t *t)
     eng->ticks++;
     runner_status_t st;
     backend_status(eng, &st);
-    stats_tick(eng->stats, eng->ticks * 1000, (uint32_t)st.users);
+    /* The open model's timeline shows the users at work, not the pool. */
+    uint64_t users = eng->open ? st.users - (st.free_users < st.users ? st.free_users : st.users)
+                               : st.users;
+    if (eng->open && st.users > eng->peak_users)
+        eng->peak_users = st.users;
+    stats_tick(eng->stats, eng->ticks * 1000, (uint32_t)users);
     sample_health(eng);
     /* Aligned to whole seconds since the start, whatever the timer's drift. */
     uint64_t next = (eng->ticks + 1) * 1000, now = uv_now(eng->loop) - eng->start_ms;
@@ -263,7 +370,20 @@ engine_t *engine_new(const engine_config_t *cfg, char *err, size_t errlen)
     clock_gettime(CLOCK_REALTIME, &ts);
     eng->start_unix = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
     eng->stats = stats_new(plan->n_endpoints, plan->endpoint_methods, plan->endpoint_names,
-                           eng->start_unix);
+                           eng->start_unix, plan_intended_starts(plan));
+    eng->open = plan->model == MODEL_OPEN;
+    eng->n_stages = plan->n_stages;
+    if (eng->n_stages) {
+        eng->stages = xcalloc(eng->n_stages, sizeof *eng->stages);
+        for (size_t i = 0; i < eng->n_stages; i++)
+            eng->stages[i] = (snap_stage_t){.dur_us = plan->stages[i].dur_us,
+                                            .from = plan->stages[i].from,
+                                            .to = plan->stages[i].to,
+                                            .from_set = plan->stages[i].from_set};
+        /* Closed-model stages set the users from 0 (k6's startVUs). */
+        if (!eng->open)
+            eng->target = 0;
+    }
 
     runner_config_t rc = {
         .loop = eng->loop,
@@ -285,6 +405,9 @@ engine_t *engine_new(const engine_config_t *cfg, char *err, size_t errlen)
         .failure_arg = cfg->failure_arg,
         .idle = on_local_idle,
         .arg = eng,
+        .max_users = plan->max_users,
+        .arrival_index = 0,
+        .arrival_count = 1,
     };
     /* Workers are forked first, while the loop has nothing they could
      * inherit by mistake. */
@@ -298,7 +421,8 @@ engine_t *engine_new(const engine_config_t *cfg, char *err, size_t errlen)
         if (!eng->local)
             goto fail;
     }
-    uv_timer_t *timers[] = {&eng->ramp_timer, &eng->tick_timer, &eng->run_timer, &eng->done_timer};
+    uv_timer_t *timers[] = {&eng->ramp_timer, &eng->tick_timer, &eng->run_timer, &eng->done_timer,
+                            &eng->stage_timer};
     for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++) {
         uv_timer_init(eng->loop, timers[i]);
         timers[i]->data = eng;
@@ -307,6 +431,7 @@ engine_t *engine_new(const engine_config_t *cfg, char *err, size_t errlen)
     return eng;
 fail:
     stats_free(eng->stats);
+    free(eng->stages);
     free(eng);
     return NULL;
 }
@@ -324,21 +449,36 @@ void engine_start(engine_t *eng)
     /* The clock starts now: nothing before this counts. */
     stats_restart(eng->stats, eng->start_unix);
     if (eng->local)
-        runner_set_epoch(eng->local, eng->start_ms, eng->start_unix);
+        runner_set_epoch(eng->local, eng->start_ms, eng->start_hr_us, eng->start_unix);
     else
-        pool_set_epoch(eng->pool, eng->start_ms, eng->start_unix);
+        pool_set_epoch(eng->pool, eng->start_ms, eng->start_hr_us, eng->start_unix);
     eng->started = true;
     eng->state = RUN_RAMPING_UP;
     uv_timer_start(&eng->tick_timer, on_tick, 1000, 0);
     if (eng->cfg.run_time_us)
         uv_timer_start(&eng->run_timer, on_run_time, (eng->cfg.run_time_us + 999) / 1000, 0);
+    if (eng->open && !eng->n_stages) {
+        arrival_seg_t seg = {.t0_us = 0, .dur_us = 0, .r0 = eng->cfg.plan->arrival_rate,
+                             .r1 = eng->cfg.plan->arrival_rate};
+        set_segment(eng, &seg);
+    }
+    if (eng->n_stages)
+        enter_stage(eng, 0);
     ramp_kick(eng);
+}
+
+/* A key changed what the stages drive: it holds until the next stage. */
+static void take_manual(engine_t *eng)
+{
+    if (eng->stage < eng->n_stages)
+        eng->manual = true;
 }
 
 void engine_set_target_users(engine_t *eng, uint64_t users)
 {
-    if (eng->state >= RUN_STOPPING || users == eng->target)
+    if (eng->state >= RUN_STOPPING || users == eng->target || eng->open)
         return;
+    take_manual(eng);
     eng->target = users;
     stats_event(eng->stats, now_ms(eng), EVENT_TARGET_USERS, (double)users);
     ramp_kick(eng);
@@ -348,10 +488,22 @@ void engine_set_spawn_rate(engine_t *eng, double rate)
 {
     if (eng->state >= RUN_STOPPING || !(rate > 0) || rate == eng->rate)
         return;
+    if (!eng->open)
+        take_manual(eng);
     eng->rate = rate;
     ramp_set_rate(&eng->ramp, rate);
     stats_event(eng->stats, now_ms(eng), EVENT_SPAWN_RATE, rate);
     ramp_kick(eng);
+}
+
+void engine_set_arrival_rate(engine_t *eng, double rate)
+{
+    if (eng->state >= RUN_STOPPING || !eng->open || !(rate >= 0) || rate > HOPPER_MAX_ARRIVAL_RATE)
+        return;
+    take_manual(eng);
+    arrival_seg_t seg = {.t0_us = eng->started ? ramp_now_us(eng) : 0, .r0 = rate, .r1 = rate};
+    set_segment(eng, &seg);
+    stats_event(eng->stats, now_ms(eng), EVENT_ARRIVAL_RATE, rate);
 }
 
 void engine_pause(engine_t *eng, bool paused)
@@ -360,6 +512,24 @@ void engine_pause(engine_t *eng, bool paused)
         return;
     eng->paused = paused;
     stats_event(eng->stats, now_ms(eng), EVENT_PAUSE, paused ? 1 : 0);
+    if (eng->open && eng->started) {
+        /* Arrivals stop while paused; on resume the rate line goes on
+         * from where it is now (the stage's clock did not stop). */
+        uint64_t now = ramp_now_us(eng);
+        arrival_seg_t seg = {.t0_us = now, .r0 = 0, .r1 = 0};
+        if (!paused) {
+            seg.r0 = arrivals_rate_at(&eng->seg, now);
+            uint64_t end = eng->seg.t0_us + eng->seg.dur_us;
+            if (eng->seg.dur_us && end > now) {
+                seg.dur_us = end - now;
+                seg.r1 = eng->seg.r1;
+            } else {
+                seg.r0 = seg.r1 = eng->seg.dur_us ? eng->seg.r1 : eng->seg.r0;
+            }
+            eng->seg = seg;
+        }
+        backend_arrivals(eng, &seg);
+    }
     if (paused) {
         uv_timer_stop(&eng->ramp_timer);
     } else {
@@ -391,6 +561,7 @@ void engine_stop(engine_t *eng)
         stats_event(eng->stats, now_ms(eng), EVENT_STOP, 0);
         uv_timer_stop(&eng->ramp_timer);
         uv_timer_stop(&eng->run_timer);
+        uv_timer_stop(&eng->stage_timer);
     }
     /* A second stop cancels what is still in flight: the backends know. */
     if (eng->local)
@@ -425,6 +596,26 @@ void engine_snapshot(engine_t *eng, snap_t *out)
     out->users = st.users;
     if (out->state == RUN_RUNNING && st.users < eng->target)
         out->state = RUN_RAMPING_UP;
+    out->open = eng->open;
+    out->pool_users = eng->open ? st.users : 0;
+    if (eng->open) {
+        /* Users at work: the pool's users not waiting for an arrival. */
+        out->users = st.users - (st.free_users < st.users ? st.free_users : st.users);
+        if (st.users > eng->peak_users)
+            eng->peak_users = st.users;
+    }
+    out->max_users = eng->open ? eng->cfg.plan->max_users : 0;
+    out->arrival_rate = arrival_rate_now(eng);
+    out->poisson = eng->open && eng->cfg.plan->arrivals == ARRIVALS_POISSON;
+    out->stages = eng->stages;
+    out->n_stages = eng->n_stages;
+    out->stage = eng->stage;
+    out->manual = eng->manual && eng->state < RUN_STOPPING;
+    out->stage_left_ms = 0;
+    if (eng->stage < eng->n_stages && eng->state < RUN_STOPPING) {
+        uint64_t end = stage_begin_us(eng, eng->stage + 1) / 1000, t = now_ms(eng);
+        out->stage_left_ms = end > t ? end - t : 0;
+    }
     out->peak_users = eng->peak_users;
     out->target_users = eng->target;
     out->spawn_rate = eng->rate;
@@ -467,7 +658,8 @@ void engine_close(engine_t *eng)
     if (eng->closing)
         return;
     eng->closing = true;
-    uv_timer_t *timers[] = {&eng->ramp_timer, &eng->tick_timer, &eng->run_timer, &eng->done_timer};
+    uv_timer_t *timers[] = {&eng->ramp_timer, &eng->tick_timer, &eng->run_timer, &eng->done_timer,
+                            &eng->stage_timer};
     for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++) {
         uv_timer_stop(timers[i]);
         uv_close((uv_handle_t *)timers[i], NULL);
@@ -486,5 +678,6 @@ void engine_free(engine_t *eng)
     runner_free(eng->local);
     pool_free(eng->pool);
     stats_free(eng->stats);
+    free(eng->stages);
     free(eng);
 }

@@ -177,6 +177,15 @@ pool_t *pool_new(uv_loop_t *loop, unsigned workers, const runner_config_t *tmpl,
              * i + 1, i + 1 + n, ... */
             mine.user_id_first = i + 1;
             mine.user_id_step = workers;
+            /* The open model: arrivals i, i + n, ... of the schedule, and
+             * its part of the pool's bound (at least one user). */
+            mine.arrival_index = i;
+            mine.arrival_count = workers;
+            if (tmpl->max_users) {
+                mine.max_users = tmpl->max_users / workers + (i < tmpl->max_users % workers);
+                if (mine.max_users == 0)
+                    mine.max_users = 1;
+            }
             child_exit(worker_main(sv[1], &mine, i));
         }
         close(sv[1]);
@@ -208,11 +217,21 @@ fail:
     return NULL;
 }
 
-void pool_set_epoch(pool_t *p, uint64_t epoch_ms, double epoch_unix)
+void pool_set_epoch(pool_t *p, uint64_t epoch_ms, uint64_t epoch_hr_us, double epoch_unix)
 {
     p->epoch_ms = epoch_ms;
     for (unsigned i = 0; i < p->n; i++) {
-        wire_put_epoch(&p->out, epoch_unix);
+        wire_put_epoch(&p->out, epoch_unix, epoch_hr_us);
+        send_out(&p->slots[i]);
+    }
+}
+
+void pool_set_arrivals(pool_t *p, const arrival_seg_t *seg)
+{
+    if (p->stopping)
+        return;
+    for (unsigned i = 0; i < p->n; i++) {
+        wire_put_arrivals(&p->out, seg);
         send_out(&p->slots[i]);
     }
 }
@@ -286,6 +305,7 @@ void pool_status(const pool_t *p, runner_status_t *sum)
         sum->tls_resumed += s->tls_resumed;
         sum->not_started += s->not_started;
         sum->data_exhausted += s->data_exhausted;
+        sum->free_users += s->free_users;
     }
 }
 

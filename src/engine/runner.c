@@ -13,13 +13,34 @@
  * A user goes through phases: START runs the plan's on-start steps (until
  * they pass: a failure waits the wait time and starts over), TASK picks a
  * task and runs its steps as one iteration, STOP runs the on-stop steps once
- * when the user is stopped, then it closes. */
+ * when the user is stopped, then it closes.
+ *
+ * In the closed model a user waits after each iteration and starts the next.
+ * In the open model it goes back to the pool's free list instead, and the
+ * arrivals' clock (engine/arrivals.h) hands each due arrival to the free
+ * user that waited longest (so the pool's users, their connections and
+ * cookies all take turns, as visitors do), to a new user while the pool is
+ * below max_users, or counts it as dropped. The clock is checked before the
+ * loop polls (a prepare handle) and woken by a timerfd set to the next
+ * arrival to the microsecond: libuv's millisecond timers would bunch
+ * arrivals that are 50 us apart into bursts.
+ *
+ * Requests with an intended start (open-model arrivals; pacing and
+ * throughput users) record how late they were sent beside their latency:
+ * the corrected latency is the sum (stats_record_late). An iteration that
+ * started late makes each of its steps that late; the generator's own part
+ * of it (a due arrival or timer handled late) is the schedule lag. */
 #include "engine/runner.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "hopper.h"
 #include "engine/body.h"
 #include "engine/picker.h"
 #include "engine/session.h"
@@ -65,6 +86,14 @@ struct user {
     bool started;                /* on-start has passed (or there is none) */
     bool unsent;                 /* the last step could not be sent: wait on the timer */
     bool counted_not_started;    /* counted in run->not_started (running, on-start not passed) */
+    /* Intended starts: the open model's arrival, or a paced user's timer. */
+    user_t *free_prev, *free_next; /* in the pool's free list (open model) */
+    bool in_free;
+    bool arrival;                /* an arrival waits for this user's next iteration to send */
+    bool timed;                  /* the user waits on its timer for an iteration due at due_us */
+    uint64_t intended_us;        /* the arrival's due time (run clock, us) */
+    uint64_t due_us;
+    uint64_t late_us;            /* how late this iteration started */
 };
 
 struct runner {
@@ -97,12 +126,46 @@ struct runner {
     uint64_t out_of_fds, out_of_ports;
     uint64_t not_started;        /* running users whose on-start has not passed */
     uint64_t data_exhausted;     /* users stopped for want of a unique data row */
+    uint64_t epoch_hr_us;        /* the run's start on uv_hrtime's clock, us */
+    bool paced;                  /* wait = pacing or throughput: iterations have due times */
+
+    /* The open model. */
+    bool open;
+    arrivals_t arr;
+    uv_prepare_t arr_prep;       /* checks the clock before each poll */
+    uv_poll_t arr_poll;          /* the timerfd, readable when the next arrival is due */
+    int arr_fd;
+    bool arr_handles;            /* arr_prep and arr_poll are initialised */
+    uint64_t armed_us;           /* what the timerfd is set to, ARRIVALS_NONE: nothing */
+    uint64_t woke_us;            /* when it last woke the loop */
+    user_t free_list;            /* list head: free users, longest waiting first */
+    uint64_t n_free;
 };
+
+/* Arrivals handled in one go: a loop that fell far behind (a stopped
+ * process) catches up over several turns rather than starving its I/O. */
+#define ARRIVALS_BATCH 4096
+/* The clock wakes the loop at most this often. Arrivals further apart than
+ * this (below 1/ARRIVALS_WAKE_US, 2,000/s) each get their own wakeup, on
+ * time to the scheduler's precision; closer ones, due within one such
+ * span, go out together at its end, each late by less than it (recorded
+ * as schedule lag, and in corrected latencies). A wakeup costs a context
+ * switch and a timerfd system call: one per 50 us arrival at 20,000/s
+ * spent more CPU on waking than on HTTP (bench/README.md). */
+#define ARRIVALS_WAKE_US 500
 
 static uint64_t now_ms(const runner_t *run)
 {
     uint64_t now = uv_now(run->loop);
     return now > run->epoch_ms ? now - run->epoch_ms : 0;
+}
+
+/* Microseconds since the start of the run, on the clock every process of the
+ * run shares (CLOCK_MONOTONIC through the vDSO: no system call). */
+static uint64_t run_us(const runner_t *run)
+{
+    uint64_t now = uv_hrtime() / 1000;
+    return now > run->epoch_hr_us ? now - run->epoch_hr_us : 0;
 }
 
 static uint64_t wall_ms(const runner_t *run)
@@ -128,6 +191,37 @@ static void inflight_unlink(runner_t *run, user_t *u)
     u->prev = u->next = NULL;
     run->n_in_flight--;
     u->prep = NULL;
+}
+
+/* The open model's pool: free users wait in a list, longest waiting first. */
+static void free_push(runner_t *run, user_t *u)
+{
+    u->free_next = &run->free_list;
+    u->free_prev = run->free_list.free_prev;
+    run->free_list.free_prev->free_next = u;
+    run->free_list.free_prev = u;
+    u->in_free = true;
+    run->n_free++;
+}
+
+static void free_unlink(runner_t *run, user_t *u)
+{
+    if (!u->in_free)
+        return;
+    u->free_prev->free_next = u->free_next;
+    u->free_next->free_prev = u->free_prev;
+    u->free_prev = u->free_next = NULL;
+    u->in_free = false;
+    run->n_free--;
+}
+
+static user_t *free_pop(runner_t *run)
+{
+    user_t *u = run->free_list.free_next;
+    if (u == &run->free_list)
+        return NULL;
+    free_unlink(run, u);
+    return u;
 }
 
 /* Whether a finished response passes: the step's statuses, then its
@@ -224,6 +318,7 @@ static void user_close(user_t *u)
 {
     uv_timer_stop(&u->timer);
     uncount_not_started(u);
+    free_unlink(u->run, u);
     u->open_handles = 2;
     uv_close((uv_handle_t *)&u->timer, on_user_timer_closed);
     http_conn_close(u->conn, on_user_conn_closed);
@@ -234,6 +329,16 @@ static void user_send(user_t *u)
 {
     runner_t *run = u->run;
     prep_t *p = &u->seq->preps[u->step];
+    if (u->arrival && u->phase == PHASE_TASK) {
+        /* The arrival's iteration goes out now: how late, from its due time
+         * (the generator's lag, and a new user's on-start if it had one). */
+        uint64_t now = run_us(run);
+        u->late_us = now > u->intended_us ? now - u->intended_us : 0;
+        u->arrival = false;
+        /* Started: counted now, so that an arrival given to a new user
+         * that is stopped before its on-start passed is not. */
+        stats_arrival(run->stats, now_ms(run));
+    }
     u->prep = p;
     inflight_link(run, u);
     body_reset(&u->body);
@@ -273,6 +378,8 @@ static void user_send(user_t *u)
 }
 
 static void user_stop(user_t *u);
+static void user_free(user_t *u);
+static void user_wait(user_t *u);
 
 /* Takes a user out of the running ones (it stops by itself). Rare: a scan. */
 static void user_detach(runner_t *run, user_t *u)
@@ -291,6 +398,14 @@ static void on_user_timer(uv_timer_t *t)
     runner_t *run = u->run;
     if (u->step == 0)
         u->iter_us = 0;          /* a sequence begins: its time for pacing */
+    if (u->timed) {
+        /* A paced iteration that waited for its due time: the timer's own
+         * lateness is the generator's (schedule lag), and the iteration's. */
+        u->timed = false;
+        uint64_t now = run_us(run), lag = now > u->due_us ? now - u->due_us : 0;
+        stats_lag(run->stats, lag);
+        u->late_us += lag;
+    }
     if (u->phase == PHASE_TASK && u->step == 0) {
         /* A new iteration: pick a task. */
         if (session_next_iteration(&u->sess, run->cfg.plan, &run->rng) != 0) {
@@ -336,6 +451,8 @@ static void user_stop(user_t *u)
 {
     runner_t *run = u->run;
     uv_timer_stop(&u->timer);
+    free_unlink(run, u);
+    u->timed = false;
     if (u->phase != PHASE_STOP && u->started && run->on_stop.n && !run->closing &&
         !run->no_drain) {
         u->phase = PHASE_STOP;
@@ -346,6 +463,34 @@ static void user_stop(user_t *u)
     }
     user_close(u);
     maybe_idle(run);
+}
+
+/* The open model: the iteration is over, the user waits for an arrival. */
+static void user_free(user_t *u)
+{
+    u->late_us = 0;
+    u->unsent = false;
+    free_push(u->run, u);
+}
+
+/* The closed model: the plan's wait after an iteration. Paced users have a
+ * due time for the next one: the previous start plus the pacing. If this
+ * iteration overran it, the next starts at once, late by the overrun (Locust
+ * does not catch up, so neither do we: the lateness is what corrected
+ * latencies add); else it is due when the wait ends. */
+static void user_wait(user_t *u)
+{
+    runner_t *run = u->run;
+    uint64_t us = wait_next(&run->cfg.plan->wait, &run->rng, 0, u->iter_us);
+    if (run->paced) {
+        uint64_t pace = run->cfg.plan->wait.a_us;
+        u->late_us = u->iter_us > pace ? u->iter_us - pace : 0;
+        if (us > 0 && !u->unsent) {
+            u->timed = true;
+            u->due_us = run_us(run) + us;
+        }
+    }
+    user_after(u, us);
 }
 
 /* Where the user goes after a step: the next step (after its think time),
@@ -381,9 +526,14 @@ static void user_next(user_t *u, bool ok)
     case PHASE_START:
         u->step = 0;
         if (go_on) {
-            /* Logged in: the first task at once, as after Locust's on_start. */
+            /* Logged in: the first task at once, as after Locust's on_start;
+             * in the open model, the arrival it was started for, or the
+             * pool's free list. */
             u->phase = PHASE_TASK;
-            user_after(u, 0);
+            if (run->open && !u->arrival)
+                user_free(u);
+            else
+                user_after(u, 0);
         } else {
             /* Failed: wait, then log in again. */
             user_after(u, wait_next(&run->cfg.plan->wait, &run->rng, 0, u->iter_us));
@@ -391,7 +541,11 @@ static void user_next(user_t *u, bool ok)
         return;
     case PHASE_TASK:
         u->step = 0;
-        user_after(u, wait_next(&run->cfg.plan->wait, &run->rng, 0, u->iter_us));
+        if (run->open) {
+            user_free(u);
+            return;
+        }
+        user_wait(u);
         return;
     }
 }
@@ -425,7 +579,8 @@ static void on_request_done(void *user, const http_result_t *res)
                             sizeof ebuf);
     else
         session_end(&u->sess, &run->scratch);
-    stats_record(run->stats, p->entry, now_ms(run), res->latency_us, res->body_bytes, err);
+    stats_record_late(run->stats, p->entry, now_ms(run), res->latency_us,
+                      u->phase == PHASE_TASK ? u->late_us : 0, res->body_bytes, err);
     note_resource_error(run, res->error);
     if (err && run->cfg.on_failure)
         report_failure(run, u, p, res, err);
@@ -437,7 +592,10 @@ static void on_request_done(void *user, const http_result_t *res)
     user_next(u, err == NULL);
 }
 
-static void user_spawn(runner_t *run)
+/* A new user; in the open model, for an arrival due at *due (its iteration
+ * runs once the user has passed on-start), or for the pool (NULL: it waits
+ * free once through on-start). */
+static void user_spawn(runner_t *run, const uint64_t *due)
 {
     user_t *u = xcalloc(1, sizeof *u);
     u->run = run;
@@ -468,6 +626,10 @@ static void user_spawn(runner_t *run)
     run->open_users++;
     run->users = snap_reserve(run->users, &run->cap_users, run->n_users + 1, sizeof *run->users);
     run->users[run->n_users++] = u;
+    if (due) {
+        u->arrival = true;
+        u->intended_us = *due;
+    }
     /* A new user runs its on-start, or its first task, at once, as Locust's do. */
     if (run->on_start.n) {
         u->phase = PHASE_START;
@@ -478,8 +640,104 @@ static void user_spawn(runner_t *run)
     } else {
         u->started = true;
         u->phase = PHASE_TASK;
-        on_user_timer(&u->timer);
+        if (run->open && !due)
+            user_free(u);
+        else
+            on_user_timer(&u->timer);
     }
+}
+
+/* ---- the open model's arrivals ------------------------------------------- */
+
+/* One arrival, due at due: a free user runs an iteration now, or a new one
+ * joins the pool for it, or it is dropped: never kept waiting for a user,
+ * which would hide the server's slowness in the schedule. */
+static void arrival_dispatch(runner_t *run, uint64_t due, uint64_t now)
+{
+    user_t *u = free_pop(run);
+    if (u) {
+        stats_lag(run->stats, now > due ? now - due : 0);
+        u->arrival = true;
+        u->intended_us = due;
+        on_user_timer(&u->timer);
+        return;
+    }
+    size_t before = run->n_users;
+    if (run->n_users < run->cfg.max_users) {
+        user_spawn(run, &due);
+        if (run->n_users > before) {
+            stats_lag(run->stats, now > due ? now - due : 0);
+            return;
+        }
+        /* It could not start (no descriptor, no data row left): dropped. */
+    }
+    stats_dropped(run->stats, now_ms(run));
+}
+
+static void arrivals_arm(runner_t *run);
+
+/* Every arrival due by now, then the timerfd set for the next. */
+static void arrivals_run(runner_t *run)
+{
+    if (!run->open || run->stopping)
+        return;
+    uint64_t now = run_us(run);
+    for (unsigned n = 0; n < ARRIVALS_BATCH && arrivals_next(&run->arr) <= now; n++) {
+        uint64_t due = arrivals_next(&run->arr);
+        arrivals_take(&run->arr);
+        arrival_dispatch(run, due, now);
+        if (run->stopping)
+            return;
+    }
+    arrivals_arm(run);
+}
+
+/* Sets the timerfd to the next arrival unless it will wake us sooner anyway
+ * (arrivals only move later): at most one system call per wakeup. */
+static void arrivals_arm(runner_t *run)
+{
+    uint64_t next = arrivals_next(&run->arr);
+    if (next == ARRIVALS_NONE)
+        return;
+    if (next < run->woke_us + ARRIVALS_WAKE_US)
+        next = run->woke_us + ARRIVALS_WAKE_US;
+    if (run->armed_us != ARRIVALS_NONE && run->armed_us <= next)
+        return;
+    uint64_t at = (run->epoch_hr_us + next) * 1000;
+    struct itimerspec its = {.it_value = {.tv_sec = (time_t)(at / 1000000000),
+                                          .tv_nsec = (long)(at % 1000000000)}};
+    if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+        its.it_value.tv_nsec = 1;     /* zero would disarm it */
+    if (timerfd_settime(run->arr_fd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+        run->armed_us = next;
+}
+
+static void arrivals_disarm(runner_t *run)
+{
+    if (run->arr_fd < 0)
+        return;
+    struct itimerspec off = {0};
+    timerfd_settime(run->arr_fd, 0, &off, NULL);
+    run->armed_us = ARRIVALS_NONE;
+}
+
+static void on_arrivals_prepare(uv_prepare_t *h)
+{
+    arrivals_run(h->data);
+}
+
+static void on_arrivals_timer(uv_poll_t *h, int status, int events)
+{
+    (void)status;
+    (void)events;
+    runner_t *run = h->data;
+    /* No read: setting the timer again (or disarming it) clears its
+     * readiness, one system call per wakeup rather than two. */
+    run->armed_us = ARRIVALS_NONE;
+    run->woke_us = run_us(run);
+    arrivals_run(run);
+    if (run->armed_us == ARRIVALS_NONE)
+        arrivals_disarm(run);
 }
 
 /* The newest user stops: at once if it is waiting, after its request if not. */
@@ -639,6 +897,31 @@ runner_t *runner_new(const runner_config_t *cfg, char *err, size_t errlen)
     uv_timer_init(run->loop, &run->stop_timer);
     uv_timer_init(run->loop, &run->idle_timer);
     run->stop_timer.data = run->idle_timer.data = run;
+    run->epoch_hr_us = uv_hrtime() / 1000;
+    const plan_t *plan = cfg->plan;
+    run->open = plan->model == MODEL_OPEN;
+    run->paced = !run->open && plan_intended_starts(plan);
+    run->free_list.free_next = run->free_list.free_prev = &run->free_list;
+    run->arr_fd = -1;
+    run->armed_us = ARRIVALS_NONE;
+    if (run->open) {
+        if (run->cfg.max_users == 0)
+            run->cfg.max_users = HOPPER_MAX_USERS;
+        arrivals_init(&run->arr, cfg->arrival_index, cfg->arrival_count,
+                      plan->arrivals == ARRIVALS_POISSON, cfg->seed ^ 0xa5a5a5a5a5a5a5a5ull);
+        run->arr_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (run->arr_fd < 0) {
+            snprintf(err, errlen, "the open model's clock (timerfd): %s", strerror(errno));
+            runner_close(run);
+            uv_run(run->loop, UV_RUN_DEFAULT);
+            runner_free(run);
+            return NULL;
+        }
+        uv_prepare_init(run->loop, &run->arr_prep);
+        uv_poll_init(run->loop, &run->arr_poll, run->arr_fd);
+        run->arr_prep.data = run->arr_poll.data = run;
+        run->arr_handles = true;
+    }
     if (prepare(run, err, errlen) != 0) {
         runner_close(run);
         uv_run(run->loop, UV_RUN_DEFAULT);
@@ -648,19 +931,47 @@ runner_t *runner_new(const runner_config_t *cfg, char *err, size_t errlen)
     return run;
 }
 
-void runner_set_epoch(runner_t *run, uint64_t epoch_ms, double epoch_unix)
+void runner_set_epoch(runner_t *run, uint64_t epoch_ms, uint64_t epoch_hr_us, double epoch_unix)
 {
     run->epoch_ms = epoch_ms;
+    run->epoch_hr_us = epoch_hr_us;
     run->epoch_unix = epoch_unix;
+}
+
+void runner_set_arrivals(runner_t *run, const arrival_seg_t *seg)
+{
+    if (!run->open || run->stopping || run->closing)
+        return;
+    arrivals_set(&run->arr, seg);
+    if (!uv_is_active((uv_handle_t *)&run->arr_prep)) {
+        uv_prepare_start(&run->arr_prep, on_arrivals_prepare);
+        uv_poll_start(&run->arr_poll, UV_READABLE, on_arrivals_timer);
+    }
+    /* A new segment may bring the next arrival forward. */
+    arrivals_disarm(run);
+    arrivals_run(run);
+}
+
+static void arrivals_stop(runner_t *run)
+{
+    if (!run->arr_handles)
+        return;
+    uv_prepare_stop(&run->arr_prep);
+    uv_poll_stop(&run->arr_poll);
+    arrivals_disarm(run);
 }
 
 void runner_set_users(runner_t *run, uint64_t n)
 {
     if (run->stopping)
         return;
+    /* The open model's pool only grows: users that joined for arrivals
+     * stay until the stop, whatever the initial size was. */
+    if (run->open && n < run->n_users)
+        return;
     while (run->n_users < n) {
         size_t before = run->n_users;
-        user_spawn(run);
+        user_spawn(run, NULL);
         if (run->n_users == before)
             break;      /* could not start one: counted in spawn_failures */
     }
@@ -679,6 +990,7 @@ void runner_stop(runner_t *run)
         return;
     }
     run->stopping = true;
+    arrivals_stop(run);
     if (run->cfg.stop_timeout_us == 0) {
         /* No drain: nothing in flight finishes, and no on-stop runs. */
         run->no_drain = true;
@@ -707,6 +1019,7 @@ void runner_status(const runner_t *run, runner_status_t *out)
     http_client_tls_counts(run->client, &out->tls_handshakes, &out->tls_resumed);
     out->not_started = run->not_started;
     out->data_exhausted = run->data_exhausted;
+    out->free_users = run->n_free;
 }
 
 void runner_close(runner_t *run)
@@ -722,6 +1035,17 @@ void runner_close(runner_t *run)
     uv_timer_stop(&run->idle_timer);
     uv_close((uv_handle_t *)&run->stop_timer, NULL);
     uv_close((uv_handle_t *)&run->idle_timer, NULL);
+    if (run->arr_handles) {
+        arrivals_stop(run);
+        uv_close((uv_handle_t *)&run->arr_prep, NULL);
+        uv_close((uv_handle_t *)&run->arr_poll, NULL);
+        run->arr_handles = false;
+    }
+    /* The poll is out of epoll once uv_close has run: the fd may go. */
+    if (run->arr_fd >= 0) {
+        close(run->arr_fd);
+        run->arr_fd = -1;
+    }
     http_client_close(run->client);
 }
 

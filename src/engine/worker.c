@@ -99,10 +99,19 @@ static void on_message(frame_conn_t *c, unsigned type, const uint8_t *p, size_t 
     }
     case WIRE_EPOCH: {
         double epoch_unix;
-        if (wire_get_epoch(p, len, &epoch_unix) != 0)
+        uint64_t epoch_hr_us;
+        if (wire_get_epoch(p, len, &epoch_unix, &epoch_hr_us) != 0)
             lost_engine(w);
         else
-            runner_set_epoch(w->run, uv_now(&w->loop), epoch_unix);
+            runner_set_epoch(w->run, uv_now(&w->loop), epoch_hr_us, epoch_unix);
+        break;
+    }
+    case WIRE_ARRIVALS: {
+        arrival_seg_t seg;
+        if (wire_get_arrivals(p, len, &seg) != 0)
+            lost_engine(w);
+        else
+            runner_set_arrivals(w->run, &seg);
         break;
     }
     default:
@@ -139,7 +148,7 @@ int worker_main(int fd, const runner_config_t *tmpl, unsigned index)
 
     const plan_t *plan = tmpl->plan;
     w->stats = stats_new(plan->n_endpoints, plan->endpoint_methods, plan->endpoint_names,
-                         (double)time(NULL));
+                         (double)time(NULL), plan_intended_starts(plan));
 
     runner_config_t cfg = *tmpl;
     cfg.loop = &w->loop;

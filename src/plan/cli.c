@@ -42,6 +42,11 @@ enum {
     OPT_KEY,
     OPT_NO_TLS_RESUME,
     OPT_HTTP2,
+    OPT_MODEL,
+    OPT_ARRIVAL_RATE,
+    OPT_STAGES,
+    OPT_MAX_USERS,
+    OPT_ARRIVALS,
 };
 
 static const struct option long_options[] = {
@@ -80,6 +85,11 @@ static const struct option long_options[] = {
     {"no-tls-resume", no_argument, NULL, OPT_NO_TLS_RESUME},
     {"http2", no_argument, NULL, OPT_HTTP2},
     {"var", required_argument, NULL, OPT_VAR},
+    {"model", required_argument, NULL, OPT_MODEL},
+    {"arrival-rate", required_argument, NULL, OPT_ARRIVAL_RATE},
+    {"stages", required_argument, NULL, OPT_STAGES},
+    {"max-users", required_argument, NULL, OPT_MAX_USERS},
+    {"arrivals", required_argument, NULL, OPT_ARRIVALS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -108,6 +118,21 @@ void cli_usage(FILE *f)
         "      --var NAME=VALUE       set {{NAME}} in the hopperfile's templates (wins over\n"
         "                             its 'var = NAME VALUE'); repeatable\n"
         "      --logfile FILE         append hopper's own messages to FILE as well\n"
+        "\n"
+        "Load shape (see LOAD MODELS in hopper(1)):\n"
+        "      --model closed|open    closed (default): users that each wait for their answer,\n"
+        "                             then think, then ask again; open: iterations arrive at a\n"
+        "                             rate whatever the answers do (coordinated omission)\n"
+        "      --arrival-rate RATE    the open model's arrivals, e.g. 200/s, 30/m (implies\n"
+        "                             --model open); each is run by a free user of a pool\n"
+        "      --stages LIST          a shape, k6-style: 30s:100, 5m:100, 1m:0 in users (closed)\n"
+        "                             or 1m:0-500/s, 5m:500/s in arrivals (open); replaces the\n"
+        "                             plan's; the run time is their sum unless -t is given\n"
+        "      --max-users N          the open model's pool bound: an arrival that finds no\n"
+        "                             free user when the pool is full is dropped and counted\n"
+        "                             (default: what the open-file limit allows); -u is the\n"
+        "                             pool's initial size\n"
+        "      --arrivals KIND        the open model's spacing: even (default) or poisson\n"
         "\n"
         "Scale:\n"
         "      --workers N            run the users in N worker processes (default: one, or\n"
@@ -147,7 +172,8 @@ void cli_usage(FILE *f)
         "      --ascii                ASCII sparklines instead of Unicode blocks\n"
         "      --no-color             no colours (NO_COLOR in the environment does the same)\n"
         "  keys: w/W s/S users +-1/10, +/- spawn rate, u/r type them, p pause, z reset stats,\n"
-        "        f failures, ? help, q stop\n"
+        "        f failures, ? help, q stop; in the open model +/- change the arrival rate in\n"
+        "        1-2-5 steps and r types one; during stages a key takes over until the next stage\n"
         "  -h, --help                 this help\n"
         "  -V, --version              the version\n"
         "\n"
@@ -181,7 +207,47 @@ static int parse_rate(const char *s, double *out)
     return 0;
 }
 
-cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *err, size_t errlen)
+/* What the load-shape options say among themselves, before the plan is read.
+ * What they say against the plan is cli_apply's. */
+static cli_result_t check_shape_options(const cli_opts_t *o, char *err, size_t errlen)
+{
+    bool closed = o->model_set && o->model == MODEL_CLOSED;
+    bool open = (o->model_set && o->model == MODEL_OPEN) || o->arrival_rate_set;
+    bool user_stages = o->stages_set && o->stages_unit == STAGES_USERS;
+    bool rate_stages = o->stages_set && o->stages_unit == STAGES_RATE;
+    const char *msg = NULL;
+    if (closed && o->arrival_rate_set)
+        msg = "--arrival-rate belongs to the open model, not to --model closed";
+    else if (closed && o->max_users_set)
+        msg = "--max-users belongs to the open model (the bound of its pool of users), not to "
+              "--model closed";
+    else if (closed && o->arrivals_set)
+        msg = "--arrivals belongs to the open model, not to --model closed";
+    else if (o->arrival_rate_set && o->stages_set)
+        msg = "--arrival-rate and --stages: give one (stages set the arrival rate over time)";
+    else if (closed && rate_stages)
+        msg = "--stages: these are arrivals per second, which belong to the open model, not "
+              "to --model closed (the closed model's stages are users, such as 30s:100)";
+    else if (open && user_stages)
+        msg = "--stages: these are users, but the open model's stages are arrival rates: "
+              "give each a unit, such as 30s:100/s";
+    else if (user_stages && o->users_set)
+        msg = "-u and --stages: in the closed model the stages set the number of users; "
+              "leave -u out";
+    else if (user_stages && o->spawn_rate_set)
+        msg = "-r and --stages: in the closed model the stages set how fast users start and "
+              "stop; leave -r out";
+    else if (o->max_users_set && o->users_set && o->users > o->max_users)
+        msg = "-u and --max-users: the users are more than max-users (the pool starts with -u "
+              "users and grows up to --max-users)";
+    if (msg == NULL)
+        return CLI_RUN;
+    snprintf(err, errlen, "%s", msg);
+    return CLI_USAGE_ERROR;
+}
+
+static cli_result_t parse_args(int argc, char **argv, cli_opts_t *o, FILE *out, char *err,
+                               size_t errlen)
 {
     memset(o, 0, sizeof *o);
     o->hopperfile = "hopperfile";
@@ -366,6 +432,58 @@ cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *er
         case OPT_SOURCE_ADDRS:
             o->source_addrs = optarg;
             break;
+        case OPT_MODEL:
+            if (strcmp(optarg, "closed") == 0)
+                o->model = MODEL_CLOSED;
+            else if (strcmp(optarg, "open") == 0)
+                o->model = MODEL_OPEN;
+            else {
+                snprintf(err, errlen, "--model '%.40s': expected closed or open", optarg);
+                return CLI_USAGE_ERROR;
+            }
+            o->model_set = true;
+            break;
+        case OPT_ARRIVAL_RATE: {
+            char problem[256];
+            if (stages_parse_rate(optarg, &o->arrival_rate, problem, sizeof problem) != 0) {
+                snprintf(err, errlen, "--arrival-rate: %s", problem);
+                return CLI_USAGE_ERROR;
+            }
+            o->arrival_rate_set = true;
+            break;
+        }
+        case OPT_STAGES: {
+            char problem[512];
+            free(o->stages);
+            o->stages = NULL;
+            o->n_stages = 0;
+            if (stages_parse(optarg, &o->stages, &o->n_stages, &o->stages_unit, problem,
+                             sizeof problem) != 0) {
+                snprintf(err, errlen, "--stages: %s", problem);
+                return CLI_USAGE_ERROR;
+            }
+            o->stages_set = true;
+            break;
+        }
+        case OPT_MAX_USERS:
+            if (parse_count(optarg, HOPPER_MAX_USERS, &o->max_users) != 0 || o->max_users == 0) {
+                snprintf(err, errlen, "--max-users '%.40s': expected a whole number of users "
+                         "from 1 to %llu", optarg, HOPPER_MAX_USERS);
+                return CLI_USAGE_ERROR;
+            }
+            o->max_users_set = true;
+            break;
+        case OPT_ARRIVALS:
+            if (strcmp(optarg, "even") == 0)
+                o->arrivals = ARRIVALS_EVEN;
+            else if (strcmp(optarg, "poisson") == 0)
+                o->arrivals = ARRIVALS_POISSON;
+            else {
+                snprintf(err, errlen, "--arrivals '%.40s': expected even or poisson", optarg);
+                return CLI_USAGE_ERROR;
+            }
+            o->arrivals_set = true;
+            break;
         case OPT_HTTP_CLIENT:
             if (strcmp(optarg, "auto") && strcmp(optarg, "native") && strcmp(optarg, "curl")) {
                 snprintf(err, errlen, "--http-client '%.40s': expected auto, native or curl", optarg);
@@ -402,14 +520,28 @@ cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *er
         snprintf(err, errlen, "--log-secrets needs --log-failures FILE");
         return CLI_USAGE_ERROR;
     }
-    return CLI_RUN;
+    return check_shape_options(o, err, errlen);
+}
+
+cli_result_t cli_parse(int argc, char **argv, cli_opts_t *o, FILE *out, char *err, size_t errlen)
+{
+    cli_result_t r = parse_args(argc, argv, o, out, err, errlen);
+    /* main exits unless the run goes on: what was allocated on the way
+     * (--var, --check, --stages) goes now, so nothing leaks. */
+    if (r != CLI_RUN)
+        cli_free(o);
+    return r;
 }
 
 unsigned cli_default_workers(const plan_t *plan, uint64_t fd_per_process, unsigned cores)
 {
     uint64_t per = fd_per_process > HOPPER_FD_RESERVE ? fd_per_process - HOPPER_FD_RESERVE : 1;
-    uint64_t for_fds = (plan->users + per - 1) / per;
-    bool no_think = plan->wait.kind == WAIT_CONSTANT && plan->wait.a_us == 0;
+    bool open = plan->model == MODEL_OPEN;
+    uint64_t users = open && plan->max_users > plan->users ? plan->max_users : plan->users;
+    uint64_t for_fds = (users + per - 1) / per;
+    /* The plan's wait does not apply in the open model: its load is set by
+     * the arrival rate, not by how little users think. */
+    bool no_think = !open && plan->wait.kind == WAIT_CONSTANT && plan->wait.a_us == 0;
     uint64_t w = no_think && cores > for_fds ? cores : for_fds;
     if (w < 1)
         w = 1;
@@ -430,6 +562,142 @@ void cli_free(cli_opts_t *o)
     free(o->checks);
     o->checks = NULL;
     o->n_checks = 0;
+    free(o->stages);
+    o->stages = NULL;
+    o->n_stages = 0;
+}
+
+/* Drops the plan's stages (another shape replaces them) and what they had
+ * set: the run time unless one was given, the users unless given. */
+static void drop_stages(const cli_opts_t *o, plan_t *plan)
+{
+    if (plan->n_stages == 0)
+        return;
+    free(plan->stages);
+    plan->stages = NULL;
+    plan->n_stages = 0;
+    if (!plan->run_time_set)
+        plan->run_time_us = 0;
+    if (!plan->users_set && !o->users_set)
+        plan->users = 1;
+}
+
+static void add_warning(plan_t *plan, const char *path, const char *msg)
+{
+    size_t n = strlen(path) + strlen(msg) + 16;
+    char *w = xmalloc(n);
+    snprintf(w, n, "%s: warning: %s", path, msg);
+    plan->warnings = xrealloc(plan->warnings, (plan->n_warnings + 1) * sizeof *plan->warnings);
+    plan->warnings[plan->n_warnings++] = w;
+}
+
+/* The load shape of the command line over the plan's (cli_apply). The
+ * plan alone passed hopperfile_parse's checks: its stages are in its
+ * model's unit and its keys belong to its model. A model chosen here sets
+ * the plan's settings of the other model aside; --stages, --arrival-rate
+ * and (closed) -u replace the plan's shape. */
+static int apply_shape(const cli_opts_t *o, plan_t *plan, char *err, size_t errlen)
+{
+    const char *path = plan->path ? plan->path : o->hopperfile;
+    load_model_t model = o->model_set ? o->model
+                       : o->arrival_rate_set ? MODEL_OPEN : plan->model;
+    const char *switched = model == plan->model ? NULL
+                         : o->model_set ? (model == MODEL_OPEN ? "--model open" : "--model closed")
+                         : "--arrival-rate";
+    if (switched != NULL) {
+        drop_stages(o, plan);
+        plan->arrival_rate = 0;
+        plan->arrival_rate_set = false;
+        plan->max_users = 0;
+        plan->max_users_set = false;
+        plan->arrivals = ARRIVALS_EVEN;
+        plan->arrivals_set = false;
+    }
+    stages_unit_t unit = model == MODEL_OPEN ? STAGES_RATE : STAGES_USERS;
+    if (o->stages_set) {
+        free(plan->stages);
+        plan->stages = stages_copy(o->stages, o->n_stages);
+        plan->n_stages = o->n_stages;
+        unit = o->stages_unit;
+        plan->arrival_rate = 0;
+        plan->arrival_rate_set = false;
+        if (!o->run_time_set)
+            plan->run_time_us = stages_total_us(plan->stages, plan->n_stages);
+    } else if (o->arrival_rate_set) {
+        drop_stages(o, plan);
+        plan->arrival_rate = o->arrival_rate;
+        plan->arrival_rate_set = true;
+    } else if (model == MODEL_CLOSED && o->users_set) {
+        drop_stages(o, plan);   /* -u: a steady number of users instead */
+    }
+    bool user_stages = plan->n_stages > 0 && unit == STAGES_USERS;
+    bool rate_stages = plan->n_stages > 0 && unit == STAGES_RATE;
+    if (o->max_users_set) {
+        plan->max_users = o->max_users;
+        plan->max_users_set = true;
+    }
+    if (o->arrivals_set) {
+        plan->arrivals = o->arrivals;
+        plan->arrivals_set = true;
+    }
+
+    if (model == MODEL_CLOSED) {
+        err[0] = '\0';
+        if (rate_stages)
+            snprintf(err, errlen, "--stages: these are arrivals per second, which belong to the "
+                     "open model: add --model open (the closed model's stages are users, such "
+                     "as 30s:100)");
+        else if (o->max_users_set)
+            snprintf(err, errlen, "--max-users belongs to the open model (the bound of its pool "
+                     "of users): add --model open or --arrival-rate");
+        else if (o->arrivals_set)
+            snprintf(err, errlen, "--arrivals belongs to the open model: add --model open or "
+                     "--arrival-rate");
+        else if (user_stages && o->spawn_rate_set && !o->stages_set)
+            snprintf(err, errlen, "-r: the stages of %s set how fast users start and stop in "
+                     "the closed model; leave -r out (or give -u for a steady number of users)",
+                     path);
+        if (err[0])
+            return -1;
+        if (user_stages) {
+            double peak = ceil(stages_peak(plan->stages, plan->n_stages));
+            plan->users = peak >= 1 ? (uint64_t)peak : 1;
+        }
+    } else {
+        if (user_stages) {
+            /* The command line's own model was checked with the options:
+             * this is the plan's. */
+            snprintf(err, errlen, "--stages: these are users, but %s uses the open model, "
+                     "whose stages are arrival rates: give each a unit, such as 30s:100/s (or "
+                     "add --model closed)", path);
+            return -1;
+        }
+        if (!plan->arrival_rate_set && !rate_stages) {
+            if (switched != NULL)
+                snprintf(err, errlen, "%s: the open model needs an arrival rate: give "
+                         "--arrival-rate RATE or --stages LIST (such as 200/s or 1m:0-100/s)",
+                         switched);
+            else
+                snprintf(err, errlen, "%s:%u: the open model needs an arrival rate: add "
+                         "'arrival-rate = 200/s' or 'stages = ...' in arrivals per second (or "
+                         "give --arrival-rate or --stages)", path, plan->model_line);
+            return -1;
+        }
+        if (plan->max_users_set && plan->users > plan->max_users) {
+            snprintf(err, errlen, "%s: max-users (%llu) is below the users (%llu): the pool "
+                     "starts with the users and grows up to max-users",
+                     o->max_users_set ? "--max-users" : "-u",
+                     (unsigned long long)plan->max_users, (unsigned long long)plan->users);
+            return -1;
+        }
+        if (switched != NULL && plan->wait_set)
+            add_warning(plan, path, "wait does not apply in the open model: arrivals start the "
+                        "iterations, on their schedule (the steps' think times still apply)");
+    }
+    if (o->model_set || o->arrival_rate_set)
+        plan->model_set = true;
+    plan->model = model;
+    return 0;
 }
 
 int cli_apply(const cli_opts_t *o, plan_t *plan, char *err, size_t errlen)
@@ -453,6 +721,8 @@ int cli_apply(const cli_opts_t *o, plan_t *plan, char *err, size_t errlen)
         plan->run_time_us = o->run_time_us;
         plan->run_time_set = true;
     }
+    if (apply_shape(o, plan, err, errlen) != 0)
+        return -1;
     if (!plan->host) {
         /* A step with an absolute URL needs no host; any path needs one. */
         for (size_t q = 0; q < plan_n_sequences(plan); q++) {

@@ -23,6 +23,7 @@
 
 #include "hopper.h"
 #include "plan/checks.h"
+#include "plan/stages.h"
 #include "util/duration.h"
 #include "util/text.h"
 #include "util/url.h"
@@ -72,6 +73,11 @@ typedef enum {
     KEY_FILE,
     KEY_ORDER,
     KEY_PER,
+    KEY_MODEL,
+    KEY_ARRIVAL_RATE,
+    KEY_STAGES,
+    KEY_MAX_USERS,
+    KEY_ARRIVALS,
     KEY_COUNT
 } key_id_t;
 
@@ -113,6 +119,11 @@ static const key_def_t key_defs[] = {
     { "file", KEY_FILE, IN_DATA, false },
     { "order", KEY_ORDER, IN_DATA, false },
     { "per", KEY_PER, IN_DATA, false },
+    { "model", KEY_MODEL, AT_TOP, false },
+    { "arrival-rate", KEY_ARRIVAL_RATE, AT_TOP, false },
+    { "stages", KEY_STAGES, AT_TOP, false },
+    { "max-users", KEY_MAX_USERS, AT_TOP, false },
+    { "arrivals", KEY_ARRIVALS, AT_TOP, false },
 };
 #define N_KEY_DEFS (sizeof key_defs / sizeof key_defs[0])
 
@@ -169,6 +180,7 @@ typedef struct {
     unsigned *check_lines;    /* the line of each of plan.checks */
     framing_t top_framing;    /* Content-Length and Host at the top level */
     framing_t step_framing;   /* ... and in the open step */
+    stages_unit_t stages_unit; /* what plan.stages count, checked against the model at the end */
     tmpl_site_t *sites;       /* every template, for tmpl_resolve at the end */
     size_t n_sites;
     char *err;
@@ -1100,6 +1112,50 @@ static int set_top_key(parser_t *p, key_id_t id, const char *key, const char *v)
     }
     case KEY_VAR:
         return parse_var(p, v);
+    case KEY_MODEL:
+        /* Which keys belong to which model is checked when the whole top
+         * is known (check_shape): the order of the lines must not matter. */
+        if (strcmp(v, "closed") == 0)
+            plan->model = MODEL_CLOSED;
+        else if (strcmp(v, "open") == 0)
+            plan->model = MODEL_OPEN;
+        else
+            return fail(p, "model: '%s': use closed (the default: users that each wait for "
+                           "their answer) or open (arrivals at a rate)", quote(q, v));
+        plan->model_set = true;
+        plan->model_line = p->line;
+        return 0;
+    case KEY_ARRIVAL_RATE: {
+        char problem[ERR_MSG_SIZE];
+        if (stages_parse_rate(v, &plan->arrival_rate, problem, sizeof problem) != 0)
+            return fail(p, "arrival-rate: %s", problem);
+        plan->arrival_rate_set = true;
+        return 0;
+    }
+    case KEY_STAGES: {
+        char problem[ERR_MSG_SIZE];
+        if (stages_parse(v, &plan->stages, &plan->n_stages, &p->stages_unit, problem,
+                         sizeof problem) != 0)
+            return fail(p, "stages: %s", problem);
+        return 0;
+    }
+    case KEY_MAX_USERS:
+        if (value_whole(p, key, v, 1, HOPPER_MAX_USERS,
+                        "too many users (the limit is " HOPPER_STR(HOPPER_MAX_USERS_N) ")",
+                        &plan->max_users) != 0)
+            return -1;
+        plan->max_users_set = true;
+        return 0;
+    case KEY_ARRIVALS:
+        if (strcmp(v, "even") == 0)
+            plan->arrivals = ARRIVALS_EVEN;
+        else if (strcmp(v, "poisson") == 0)
+            plan->arrivals = ARRIVALS_POISSON;
+        else
+            return fail(p, "arrivals: '%s': use even (the default: 1/rate apart) or poisson",
+                        quote(q, v));
+        plan->arrivals_set = true;
+        return 0;
     default:
         return fail(p, "'%s' cannot be used here", key); /* not reached: see key_defs */
     }
@@ -1796,6 +1852,71 @@ static void check_lint(parser_t *p)
                  p->cli_vars[i].name);
 }
 
+/* The later of two lines, where a conflict between them shows. */
+static unsigned later(unsigned a, unsigned b) { return a > b ? a : b; }
+
+/* The load shape's keys against the model, once the whole top level is
+ * known (a model line may come after the keys it rules). Then the stages'
+ * consequences: the run time is their sum unless run-time is given, and in
+ * the closed model the users are their peak. */
+static int check_shape(parser_t *p)
+{
+    plan_t *plan = &p->plan;
+    const key_seen_t *seen = p->top_seen;
+    unsigned users = seen[KEY_USERS].line, spawn = seen[KEY_SPAWN_RATE].line;
+    unsigned rate = seen[KEY_ARRIVAL_RATE].line, stages = seen[KEY_STAGES].line;
+    unsigned max_users = seen[KEY_MAX_USERS].line, arrivals = seen[KEY_ARRIVALS].line;
+    bool rate_stages = plan->n_stages > 0 && p->stages_unit == STAGES_RATE;
+    bool user_stages = plan->n_stages > 0 && p->stages_unit == STAGES_USERS;
+
+    if (plan->model == MODEL_CLOSED) {
+        if (rate)
+            return fail_at(p, rate, "arrival-rate belongs to the open model: add 'model = open'");
+        if (rate_stages)
+            return fail_at(p, stages, "stages: these are arrivals per second, which belong to "
+                           "the open model: add 'model = open' (the closed model's stages are "
+                           "users, such as 30s:100)");
+        if (max_users)
+            return fail_at(p, max_users, "max-users belongs to the open model (the bound of its "
+                           "pool of users): add 'model = open'");
+        if (arrivals)
+            return fail_at(p, arrivals, "arrivals belongs to the open model: add 'model = open'");
+        if (user_stages && users)
+            return fail_at(p, later(users, stages), "users (line %u) and stages (line %u): in "
+                           "the closed model the stages set the number of users; leave "
+                           "users out", users, stages);
+        if (user_stages && spawn)
+            return fail_at(p, later(spawn, stages), "%s (line %u) and stages (line %u): in "
+                           "the closed model the stages set how fast users start and stop; "
+                           "leave %s out", seen[KEY_SPAWN_RATE].spelling, spawn, stages,
+                           seen[KEY_SPAWN_RATE].spelling);
+    } else {
+        if (user_stages)
+            return fail_at(p, stages, "stages: these are users, but the open model's stages "
+                           "are arrival rates: give each a unit, such as 30s:100/s (or leave "
+                           "out 'model = open')");
+        if (rate && rate_stages)
+            return fail_at(p, later(rate, stages), "arrival-rate (line %u) and stages (line "
+                           "%u): give one (stages set the arrival rate over time)", rate, stages);
+        if (max_users && plan->users_set && plan->max_users < plan->users)
+            return fail_at(p, later(max_users, users), "max-users (%llu, line %u) is below "
+                           "users (%llu, line %u): the pool starts with users and grows up to "
+                           "max-users", (unsigned long long)plan->max_users, max_users,
+                           (unsigned long long)plan->users, users);
+        if (plan->wait_set)
+            warn(p, seen[KEY_WAIT].line, "wait does not apply in the open model: arrivals "
+                 "start the iterations, on their schedule (the steps' think times still "
+                 "apply)");
+    }
+    if (plan->n_stages > 0 && !plan->run_time_set)
+        plan->run_time_us = stages_total_us(plan->stages, plan->n_stages);
+    if (user_stages) {
+        double peak = ceil(stages_peak(plan->stages, plan->n_stages));
+        plan->users = peak >= 1 ? (uint64_t)peak : 1;
+    }
+    return 0;
+}
+
 static int check_data_rows(parser_t *p, uint64_t users)
 {
     char why[ERR_MSG_SIZE];
@@ -1841,8 +1962,16 @@ static int parse_text(parser_t *p, const char *text, size_t len)
             any_weight = true;
     if (!any_weight)
         return fail(p, "every task has weight 0, so none would ever run");
-    if (collect_user_vars(p) != 0 || resolve_templates(p) != 0 || check_flow(p) != 0 ||
-        check_data_rows(p, p->plan.users_set ? p->plan.users : 1) != 0)
+    if (check_shape(p) != 0 || collect_user_vars(p) != 0 || resolve_templates(p) != 0 ||
+        check_flow(p) != 0)
+        return -1;
+    /* The most users that can run at once, each needing its rows: users
+     * (the closed model's stages' peak), or in the open model the pool's
+     * bound when given (main checks the default it works out). */
+    uint64_t most_users = p->plan.users;
+    if (p->plan.model == MODEL_OPEN && p->plan.max_users > most_users)
+        most_users = p->plan.max_users;
+    if (check_data_rows(p, most_users) != 0)
         return -1;
     check_lint(p);
     plan_finish(&p->plan);

@@ -86,6 +86,7 @@ void plan_free(plan_t *plan)
         munmap(plan->seq, sizeof *plan->seq);
     free(plan->endpoint_methods);
     free(plan->endpoint_names);
+    free(plan->stages);
     plan_init(plan);
 }
 
@@ -122,6 +123,12 @@ const char *plan_wait_describe(const wait_spec_t *w, char *buf, size_t len)
         break;
     }
     return buf;
+}
+
+bool plan_intended_starts(const plan_t *plan)
+{
+    return plan->model == MODEL_OPEN || plan->wait.kind == WAIT_PACING ||
+           plan->wait.kind == WAIT_THROUGHPUT;
 }
 
 bool plan_status_ok(const plan_step_t *step, long status)

@@ -8,7 +8,6 @@
  * is the growth of the caller's buffer, which stops once the buffer fits. */
 #include "plan/template.h"
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,17 +65,6 @@ static const char *quote(char buf[QUOTE_MAX + 4], const char *s, size_t n)
     return buf;
 }
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* The closest of n words to w within two edits, or NULL. */
 static const char *closest(span_t w, const char *const *words, size_t n)
@@ -349,9 +337,9 @@ static int int_arg(span_t w, const char *what, int64_t *v, char *err, size_t err
     char q[QUOTE_MAX + 4];
     int rc = parse_int64(w, v);
     if (rc == -1)
-        return fail(err, errlen, "%s: '%s' is not an integer", what, quote(q, w.s, w.n));
+        return text_fail(err, errlen, "%s: '%s' is not an integer", what, quote(q, w.s, w.n));
     if (rc == -2)
-        return fail(err, errlen, "%s: %s is out of range (64-bit integers)", what,
+        return text_fail(err, errlen, "%s: %s is out of range (64-bit integers)", what,
                     quote(q, w.s, w.n));
     return 0;
 }
@@ -364,27 +352,27 @@ static int builtin_args(tpiece_t *pc, span_t args, char *err, size_t errlen)
     case TP_RAND_INT: {
         span_t a = next_word(&args), b = next_word(&args);
         if (a.n == 0 || b.n == 0 || args.n != 0)
-            return fail(err, errlen, "rand.int takes two integers, the bounds: {{rand.int 1 100}}");
+            return text_fail(err, errlen, "rand.int takes two integers, the bounds: {{rand.int 1 100}}");
         if (int_arg(a, "rand.int", &pc->a, err, errlen) != 0 ||
             int_arg(b, "rand.int", &pc->b, err, errlen) != 0)
             return -1;
         if (pc->a > pc->b)
-            return fail(err, errlen, "rand.int: the lower bound comes first (%lld > %lld)",
+            return text_fail(err, errlen, "rand.int: the lower bound comes first (%lld > %lld)",
                         (long long)pc->a, (long long)pc->b);
         return 0;
     }
     case TP_RAND_STR: {
         span_t a = next_word(&args);
         if (a.n == 0 || args.n != 0)
-            return fail(err, errlen, "rand.str takes one integer, the length: {{rand.str 16}}");
+            return text_fail(err, errlen, "rand.str takes one integer, the length: {{rand.str 16}}");
         if (parse_int64(a, &pc->a) != 0 || pc->a < 1 || pc->a > TMPL_RAND_STR_MAX)
-            return fail(err, errlen, "rand.str: the length must be from 1 to %d, not '%s'",
+            return text_fail(err, errlen, "rand.str: the length must be from 1 to %d, not '%s'",
                         TMPL_RAND_STR_MAX, quote(q, a.s, a.n));
         return 0;
     }
     case TP_RAND_PICK: {
         if (args.n == 0)
-            return fail(err, errlen, "rand.pick takes a comma-separated list: {{rand.pick a,b,c}}");
+            return text_fail(err, errlen, "rand.pick takes a comma-separated list: {{rand.pick a,b,c}}");
         size_t n = 1;
         for (size_t i = 0; i < args.n; i++)
             n += args.s[i] == ',';
@@ -395,7 +383,7 @@ static int builtin_args(tpiece_t *pc, span_t args, char *err, size_t errlen)
             const char *stop = comma ? comma : end;
             span_t item = trim(p, (size_t)(stop - p));
             if (item.n == 0)
-                return fail(err, errlen, "rand.pick: item %zu of '%s' is empty", k + 1,
+                return text_fail(err, errlen, "rand.pick: item %zu of '%s' is empty", k + 1,
                             quote(q, args.s, args.n));
             pc->picks[k] = xstrndup(item.s, item.n);
             pc->n_picks = k + 1;
@@ -418,22 +406,22 @@ static int parse_field(tmpl_t *t, size_t *cap, const char *f, size_t n, char *er
     size_t whole_n = n + 4;
 
     if (memchr(f, '\0', n) != NULL)
-        return fail(err, errlen, "a NUL byte inside the field '%s'", quote(q, whole, whole_n));
+        return text_fail(err, errlen, "a NUL byte inside the field '%s'", quote(q, whole, whole_n));
 
     const char *bar = memchr(f, '|', n);
     span_t head = trim(f, bar ? (size_t)(bar - f) : n);
     span_t args = head;
     span_t name = next_word(&args);
     if (name.n == 0)
-        return fail(err, errlen, "empty field '%s': a field names a value, as in {{uuid}}",
+        return text_fail(err, errlen, "empty field '%s': a field names a value, as in {{uuid}}",
                     quote(q, whole, whole_n));
     if (!is_alpha(name.s[0]) && name.s[0] != '_')
-        return fail(err, errlen, "bad field name '%s': a name starts with a letter or '_'",
+        return text_fail(err, errlen, "bad field name '%s': a name starts with a letter or '_'",
                     quote(q, name.s, name.n));
     for (size_t i = 0; i < name.n; i++) {
         char c = name.s[i];
         if (!is_alpha(c) && !is_digit(c) && c != '_' && c != '-' && c != '.')
-            return fail(err, errlen,
+            return text_fail(err, errlen,
                         "bad field name '%s': letters, digits, '_', '-' and '.' only",
                         quote(q, name.s, name.n));
     }
@@ -450,7 +438,7 @@ static int parse_field(tmpl_t *t, size_t *cap, const char *f, size_t n, char *er
         bool takes_args = pc->kind == TP_RAND_INT || pc->kind == TP_RAND_STR ||
                           pc->kind == TP_RAND_PICK;
         if (!takes_args && args.n != 0)
-            return fail(err, errlen, "%s takes no arguments (in '%s')", pc->name,
+            return text_fail(err, errlen, "%s takes no arguments (in '%s')", pc->name,
                         quote(q, whole, whole_n));
         if (takes_args && builtin_args(pc, args, err, errlen) != 0)
             return -1;
@@ -460,19 +448,19 @@ static int parse_field(tmpl_t *t, size_t *cap, const char *f, size_t n, char *er
         const char *guess = closest(name, BUILTIN_NAMES, N_BUILTINS);
         if (name.n >= 5 && memcmp(name.s, "rand.", 5) == 0) {
             if (guess != NULL)
-                return fail(err, errlen, "unknown built-in '%s' (did you mean '%s'?)",
+                return text_fail(err, errlen, "unknown built-in '%s' (did you mean '%s'?)",
                             quote(q, name.s, name.n), guess);
-            return fail(err, errlen,
+            return text_fail(err, errlen,
                         "unknown built-in '%s' (rand.int A B, rand.str N, rand.pick a,b,c)",
                         quote(q, name.s, name.n));
         }
         if (args.n != 0) {
             if (guess != NULL)
-                return fail(err, errlen,
+                return text_fail(err, errlen,
                             "unexpected '%s' after '%s': only built-ins take arguments "
                             "(did you mean '%s'?)",
                             quote(q, args.s, args.n), pc->name, guess);
-            return fail(err, errlen, "unexpected '%s' after '%s': only built-ins take arguments",
+            return text_fail(err, errlen, "unexpected '%s' after '%s': only built-ins take arguments",
                         quote(q, args.s, args.n), quote(q2, name.s, name.n));
         }
     }
@@ -483,7 +471,7 @@ static int parse_field(tmpl_t *t, size_t *cap, const char *f, size_t n, char *er
         bar = memchr(p, '|', (size_t)(end - p));
         span_t fw = trim(p, (size_t)((bar ? bar : end) - p));
         if (fw.n == 0)
-            return fail(err, errlen, "empty filter after '|' in '%s' (filters: url, json, base64)",
+            return text_fail(err, errlen, "empty filter after '|' in '%s' (filters: url, json, base64)",
                         quote(q, whole, whole_n));
         size_t k = 0;
         while (k < N_FILTERS && !span_is(fw, FILTER_NAMES[k]))
@@ -491,13 +479,13 @@ static int parse_field(tmpl_t *t, size_t *cap, const char *f, size_t n, char *er
         if (k == N_FILTERS) {
             const char *guess = closest(fw, FILTER_NAMES, N_FILTERS);
             if (guess != NULL)
-                return fail(err, errlen, "unknown filter '%s' (did you mean '%s'?)",
+                return text_fail(err, errlen, "unknown filter '%s' (did you mean '%s'?)",
                             quote(q, fw.s, fw.n), guess);
-            return fail(err, errlen, "unknown filter '%s' (filters: url, json, base64)",
+            return text_fail(err, errlen, "unknown filter '%s' (filters: url, json, base64)",
                         quote(q, fw.s, fw.n));
         }
         if (pc->n_filters == TMPL_MAX_FILTERS)
-            return fail(err, errlen, "more than %d filters in '%s'", TMPL_MAX_FILTERS,
+            return text_fail(err, errlen, "more than %d filters in '%s'", TMPL_MAX_FILTERS,
                         quote(q, whole, whole_n));
         pc->filters[pc->n_filters++] = (unsigned char)(TF_URL + k);
     }
@@ -547,7 +535,7 @@ int tmpl_parse(const char *text, size_t len, tmpl_t *out, char *err, size_t errl
                !is_field_start(text, len, e))
             e++;
         if (e + 1 >= len || text[e] == '{') {
-            fail(err, errlen, "unclosed '{{' at '%s' (a field ends with '}}'; "
+            text_fail(err, errlen, "unclosed '{{' at '%s' (a field ends with '}}'; "
                               "write a literal '{{' as '\\{{')",
                  quote(q, text + i, len - i));
             goto fail;
@@ -620,8 +608,8 @@ int tmpl_resolve(tmpl_t *t, tmpl_lookup_cb lookup, void *arg, char *err, size_t 
         why[0] = '\0';
         if (lookup(arg, pc->name, pc, why, sizeof why) != 0) {
             if (why[0] != '\0')
-                return fail(err, errlen, "%s", why);
-            return fail(err, errlen, "unknown name '%s'", pc->name);
+                return text_fail(err, errlen, "%s", why);
+            return text_fail(err, errlen, "unknown name '%s'", pc->name);
         }
         if (pc->kind == TP_LIT) {
             if (pc->lit == NULL)
@@ -639,7 +627,7 @@ int tmpl_resolve(tmpl_t *t, tmpl_lookup_cb lookup, void *arg, char *err, size_t 
             pc->lit = copy;
         } else if (pc->kind != TP_VAR && pc->kind != TP_DATA) {
             /* A lookup bug, but a plan error is the kinder way to find it. */
-            return fail(err, errlen, "'%s' was not resolved", pc->name);
+            return text_fail(err, errlen, "'%s' was not resolved", pc->name);
         }
     }
 

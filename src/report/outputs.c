@@ -36,7 +36,10 @@ int outputs_open(outputs_t *o, const cli_opts_t *opts, const plan_t *plan, char 
     o->results = xcalloc(o->n_checks ? o->n_checks : 1, sizeof *o->results);
 
     if (opts->csv_prefix) {
-        if (report_csv_open(&o->csv, opts->csv_prefix, opts->csv_full_history, err, errlen) != 0)
+        if (report_csv_open(&o->csv, opts->csv_prefix, opts->csv_full_history,
+                            /* _stats_raw.csv must exist before the run,
+                             * so it is decided from the plan. */
+                            plan_intended_starts(plan), err, errlen) != 0)
             goto fail;
         o->csv_on = true;
     }

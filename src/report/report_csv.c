@@ -71,6 +71,18 @@ static void stats_row(FILE *f, const snap_entry_t *e)
     fputc('\n', f);
 }
 
+/* The raw latencies of a row in the main fields' places, for
+ * _stats_raw.csv (without intended starts they are the same). */
+static snap_entry_t raw_entry(const snap_entry_t *e)
+{
+    snap_entry_t r = *e;
+    r.min_us = e->raw_min_us;
+    r.max_us = e->raw_max_us;
+    r.avg_us = e->raw_avg_us;
+    memcpy(r.pct_us, e->raw_pct_us, sizeof r.pct_us);
+    return r;
+}
+
 static void history_row(FILE *f, const snap_t *s, const snap_entry_t *e, long ts)
 {
     fprintf(f, "%ld,%llu,", ts, (unsigned long long)s->users);
@@ -87,12 +99,14 @@ static void history_row(FILE *f, const snap_t *s, const snap_entry_t *e, long ts
     fprintf(f, ",%.3f\n", e->requests ? (double)e->content_bytes / (double)e->requests : 0.0);
 }
 
-int report_csv_open(report_csv_t *c, const char *prefix, bool full_history, char *err, size_t errlen)
+int report_csv_open(report_csv_t *c, const char *prefix, bool full_history, bool raw, char *err,
+                    size_t errlen)
 {
     memset(c, 0, sizeof *c);
     c->full_history = full_history;
-    /* The four files in one table: each is created the same way and gets its
-     * header at once, so it exists and is valid from the first second. */
+    /* The files in one table: each is created the same way and gets its
+     * header at once, so it exists and is valid from the first second. The
+     * raw one, last, only when asked for. */
     struct {
         FILE **f;
         const char *suffix, *header;
@@ -101,8 +115,9 @@ int report_csv_open(report_csv_t *c, const char *prefix, bool full_history, char
         { &c->history, "_stats_history.csv", report_csv_history_header },
         { &c->failures, "_failures.csv", report_csv_failures_header },
         { &c->exceptions, "_exceptions.csv", report_csv_exceptions_header },
+        { &c->stats_raw, "_stats_raw.csv", report_csv_stats_header },
     };
-    size_t n_files = sizeof files / sizeof files[0];
+    size_t n_files = sizeof files / sizeof files[0] - (raw ? 0 : 1);
     size_t n = strlen(prefix) + 32;
     char *path = malloc(n);
     if (!path) {
@@ -132,7 +147,8 @@ int report_csv_open(report_csv_t *c, const char *prefix, bool full_history, char
 
 static int rewrite(report_csv_t *c, const snap_t *s)
 {
-    if (outfile_rewind(c->stats) != 0 || outfile_rewind(c->failures) != 0)
+    if (outfile_rewind(c->stats) != 0 || outfile_rewind(c->failures) != 0 ||
+        (c->stats_raw && outfile_rewind(c->stats_raw) != 0))
         return -1;
     fprintf(c->stats, "%s\n", report_csv_stats_header);
     /* Every endpoint, called or not, as every other output shows them (an
@@ -140,6 +156,15 @@ static int rewrite(report_csv_t *c, const snap_t *s)
      * N/A for its percentiles). Locust itself adds a row at the first call. */
     for (size_t i = 0; i < snap_row_count(s); i++)
         stats_row(c->stats, snap_row(s, i));
+    if (c->stats_raw) {
+        fprintf(c->stats_raw, "%s\n", report_csv_stats_header);
+        for (size_t i = 0; i < snap_row_count(s); i++) {
+            snap_entry_t r = raw_entry(snap_row(s, i));
+            stats_row(c->stats_raw, &r);
+        }
+        if (fflush(c->stats_raw) != 0)
+            return -1;
+    }
 
     fprintf(c->failures, "%s\n", report_csv_failures_header);
     for (size_t i = 0; i < s->n_errors; i++) {
@@ -169,7 +194,7 @@ int report_csv_update(report_csv_t *c, const snap_t *s)
         if (c->full_history || snap_row_is_total(s, i))
             history_row(c->history, s, snap_row(s, i), ts);
     if (fflush(c->history) != 0 || ferror(c->history) || ferror(c->stats) || ferror(c->failures) ||
-        ferror(c->exceptions))
+        ferror(c->exceptions) || (c->stats_raw && ferror(c->stats_raw)))
         rc = -1;
     return rc;
 }
@@ -187,6 +212,8 @@ int report_csv_close(report_csv_t *c, const snap_t *s)
         rc = -1;
     if (fclose(c->exceptions) != 0)
         rc = -1;
-    c->stats = c->history = c->failures = c->exceptions = NULL;
+    if (c->stats_raw && fclose(c->stats_raw) != 0)
+        rc = -1;
+    c->stats = c->history = c->failures = c->exceptions = c->stats_raw = NULL;
     return rc;
 }

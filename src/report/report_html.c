@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "plan/stages.h"
 #include "util/duration.h"
 #include "util/text.h"
 
@@ -204,6 +205,13 @@ static const char *event_text(const html_out_t *o, const snap_event_t *e, char *
     case EVENT_STOP:
         snprintf(buf, len, "stop");
         break;
+    case EVENT_ARRIVAL_RATE:
+        snprintf(buf, len, "arrival rate %s",
+                 stages_rate_describe(e->value, STAGES_EXACT, v, sizeof v));
+        break;
+    case EVENT_STAGE:
+        snprintf(buf, len, "stage %.0f begins", e->value >= 0 && isfinite(e->value) ? e->value : 0);
+        break;
     default:
         snprintf(buf, len, "event");
         break;
@@ -213,7 +221,13 @@ static const char *event_text(const html_out_t *o, const snap_event_t *e, char *
 
 /* ---- charts ----------------------------------------------------------- */
 
-typedef enum { SERIES_RPS, SERIES_FPS, SERIES_P50, SERIES_P95, SERIES_USERS } series_t;
+typedef enum {
+    SERIES_RPS, SERIES_FPS, SERIES_P50, SERIES_P95, SERIES_USERS,
+    SERIES_P95_RAW,         /* runs with intended starts: the raw p95 beside the corrected */
+    SERIES_LAG_P99,         /* ... and the schedule lag */
+    SERIES_ARRIVALS,        /* the open model: iterations started per second */
+    SERIES_DROPPED          /* ... and arrivals dropped */
+} series_t;
 
 typedef struct {
     series_t which;
@@ -233,7 +247,7 @@ typedef struct {
  * are unknown: the line has a gap there instead of a dive to the axis. */
 static bool sample_has(const snap_sample_t *p, series_t which)
 {
-    if (which == SERIES_P50 || which == SERIES_P95)
+    if (which == SERIES_P50 || which == SERIES_P95 || which == SERIES_P95_RAW)
         return p->rps > 0 || p->fps > 0;
     return true;
 }
@@ -247,6 +261,10 @@ static double sample_value(const snap_sample_t *p, series_t which)
     case SERIES_P50: v = p->p50_us / 1000.0; break;
     case SERIES_P95: v = p->p95_us / 1000.0; break;
     case SERIES_USERS: v = p->users; break;
+    case SERIES_P95_RAW: v = p->p95_raw_us / 1000.0; break;
+    case SERIES_LAG_P99: v = p->lag_p99_us / 1000.0; break;
+    case SERIES_ARRIVALS: v = p->arrivals; break;
+    case SERIES_DROPPED: v = p->dropped; break;
     }
     return isfinite(v) && v > 0 ? v : 0;
 }
@@ -477,18 +495,40 @@ static void write_chart(html_out_t *o, const snap_t *s, const chart_spec_t *c, d
     out_puts(o, "</svg></section>\n");
 }
 
+static bool has_event(const snap_t *s, event_kind_t kind)
+{
+    for (size_t i = 0; i < s->n_events; i++)
+        if (s->events[i].kind == kind)
+            return true;
+    return false;
+}
+
 static void write_charts(html_out_t *o, const snap_t *s)
 {
     static const series_spec_t rps[] = {{SERIES_RPS, "rps", "requests/s"},
                                         {SERIES_FPS, "fps", "failures/s"}};
     static const series_spec_t rt[] = {{SERIES_P50, "p50", "p50 (median)"},
                                        {SERIES_P95, "p95", "p95"}};
+    /* With intended starts the p50 and p95 are corrected; the raw p95 and
+     * the schedule lag go beside them, on the same scale. */
+    static const series_spec_t rt_dual[] = {{SERIES_P50, "p50", "p50 corrected"},
+                                            {SERIES_P95, "p95", "p95 corrected"},
+                                            {SERIES_P95_RAW, "p95raw", "p95 raw"},
+                                            {SERIES_LAG_P99, "lag", "schedule lag p99"}};
+    static const series_spec_t arrivals[] = {{SERIES_ARRIVALS, "arr", "arrivals/s"},
+                                             {SERIES_DROPPED, "drop", "dropped/s"}};
     static const series_spec_t users[] = {{SERIES_USERS, "users", "users"}};
-    static const chart_spec_t charts[] = {
-        {"Requests per second", rps, 2, false, false},
-        {"Response time (ms)", rt, 2, false, false},
-        {"Users", users, 1, true, true},
-    };
+    chart_spec_t charts[4];
+    size_t n_charts = 0;
+    charts[n_charts++] = (chart_spec_t){"Requests per second", rps, 2, false, false};
+    if (s->open)
+        charts[n_charts++] = (chart_spec_t){"Arrivals per second", arrivals, 2, false, false};
+    if (s->dual)
+        charts[n_charts++] = (chart_spec_t){"Response time (ms): corrected (from the intended "
+                                            "start), raw (from the send)", rt_dual, 4, false, false};
+    else
+        charts[n_charts++] = (chart_spec_t){"Response time (ms)", rt, 2, false, false};
+    charts[n_charts++] = (chart_spec_t){s->open ? "Users (busy)" : "Users", users, 1, true, true};
 
     /* One time axis for all three, long enough for the data, the events and
      * the run itself, so the charts line up one under the other. */
@@ -504,8 +544,13 @@ static void write_charts(html_out_t *o, const snap_t *s)
     out_puts(o, "<section id=\"charts\"><h2>Charts</h2>\n<p class=\"note\">Per second over the "
                 "whole run; time since the start (mm:ss). Dashed lines mark what the operator "
                 "did: <b>U</b> target users, <b>R</b> spawn rate, <b>P</b> pause or resume, "
-                "<b>Z</b> statistics reset, <b>S</b> stop.</p>\n");
-    for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++)
+                "<b>Z</b> statistics reset, <b>S</b> stop");
+    if (s->open || has_event(s, EVENT_ARRIVAL_RATE))
+        out_puts(o, ", <b>A</b> arrival rate");
+    if (s->n_stages || has_event(s, EVENT_STAGE))
+        out_puts(o, "; <b>|</b> a stage begins");
+    out_puts(o, ".</p>\n");
+    for (size_t i = 0; i < n_charts; i++)
         write_chart(o, s, &charts[i], xmax);
     out_puts(o, "</section>\n");
 }
@@ -547,6 +592,7 @@ static const char html_style[] =
     "td.name{font-family:ui-monospace,\"SFMono-Regular\",Menlo,Consolas,\"Liberation Mono\",monospace;"
     "font-size:12.5px}\n"
     "tr.total td{font-weight:700;border-top:2px solid #c5cbd5;background:#fafbfc}\n"
+    "tr.raw td{color:#586174;border-top:none}\n"
     "td.pass{color:#1e7a45;font-weight:700}\n"
     "td.fail,.bad{color:#b3261e;font-weight:700}\n"
     "section.chart{margin:0 0 8px}\n"
@@ -563,6 +609,10 @@ static const char html_style[] =
     "svg .s.p50{stroke:#2563c9}\n"
     "svg .s.p95{stroke:#e07800}\n"
     "svg .s.users{stroke:#6b3fb3}\n"
+    "svg .s.p95raw{stroke:#e07800;stroke-dasharray:5 3}\n"
+    "svg .s.lag{stroke:#5b6472;stroke-dasharray:2 2}\n"
+    "svg .s.arr{stroke:#1f8a5b}\n"
+    "svg .s.drop{stroke:#d32f2f}\n"
     "svg .a{stroke:none;fill-opacity:.12}\n"
     "svg .a.users{fill:#6b3fb3}\n"
     "svg .ev line{stroke:#6f7889;stroke-width:1;stroke-dasharray:4 3}\n"
@@ -635,10 +685,23 @@ static void write_figures(html_out_t *o, const snap_t *s)
              num_fixed(o, a, sizeof a, 2, percent(t->failures, t->requests)));
     fig(o, "Failures", v, t->failures > 0);
     fig(o, "Requests/s", num_fixed(o, v, sizeof v, 2, t->total_rps), false);
-    if (t->requests) {
+    if (t->requests && s->dual) {
+        fig(o, "Median corrected (ms)", ms(o, v, sizeof v, t->pct_us[SNAP_P50]), false);
+        fig(o, "p99 corrected (ms)", ms(o, v, sizeof v, t->pct_us[SNAP_P99]), false);
+        fig(o, "p99 raw (ms)", ms(o, v, sizeof v, t->raw_pct_us[SNAP_P99]), false);
+    } else if (t->requests) {
         fig(o, "Median (ms)", ms(o, v, sizeof v, t->pct_us[SNAP_P50]), false);
         fig(o, "p95 (ms)", ms(o, v, sizeof v, t->pct_us[SNAP_P95]), false);
         fig(o, "p99 (ms)", ms(o, v, sizeof v, t->pct_us[SNAP_P99]), false);
+    }
+    if (s->dual && s->lag_count)
+        fig(o, "Schedule lag p99 (ms)", ms(o, v, sizeof v, s->lag_pct_us[SNAP_P99]), false);
+    if (s->open) {
+        snprintf(v, sizeof v, "%llu", (unsigned long long)s->arrivals);
+        fig(o, "Arrivals", v, false);
+        snprintf(v, sizeof v, "%llu (%s%%)", (unsigned long long)s->dropped,
+                 num_fixed(o, a, sizeof a, 2, percent(s->dropped, s->arrivals + s->dropped)));
+        fig(o, "Dropped arrivals", v, s->dropped > 0);
     }
     snprintf(v, sizeof v, "%llu", (unsigned long long)s->peak_users);
     fig(o, "Peak users", v, false);
@@ -657,6 +720,61 @@ static void kv_text(html_out_t *o, const char *key, const char *value)
     out_puts(o, "</dd>\n");
 }
 
+/* The stages as the plan wrote them, escaped ("1m:0-500/s, 5m:500/s"). */
+static void stage_list(html_out_t *o, const snap_t *s)
+{
+    for (size_t i = 0; i < s->n_stages; i++) {
+        const snap_stage_t *st = &s->stages[i];
+        char one[192];
+        if (i)
+            out_puts(o, STAGES_SEPARATOR);
+        html_escape(o, stages_stage_describe(st->dur_us, st->from, st->from_set, st->to,
+                                             s->open ? STAGES_RATE : STAGES_USERS,
+                                             STAGES_IN_LIST, one, sizeof one));
+    }
+}
+
+/* The load shape among the settings: only for the open model, stages or
+ * intended starts, so a closed run's settings read as they always have.
+ * The open model's target is its stages, or else the rate in force at the
+ * end (a key may have changed it). */
+static void write_shape_settings(html_out_t *o, const snap_t *s)
+{
+    char b[128], v[48], a[48];
+    bool stages = s->n_stages && s->stages;
+    if (s->open) {
+        kv_text(o, "Load model", "open (arrivals on a clock, each run by a free user of a pool)");
+        kv_begin(o, "Arrival rate");
+        if (stages) {
+            out_puts(o, "stages ");
+            stage_list(o, s);
+        } else {
+            html_escape(o, stages_rate_describe(s->arrival_rate, STAGES_EXACT, v, sizeof v));
+            if (has_event(s, EVENT_ARRIVAL_RATE))
+                out_puts(o, " at the end");
+        }
+        out_printf(o, " (%s arrivals)</dd>\n", s->poisson ? "poisson" : "even");
+        snprintf(b, sizeof b, "%llu", (unsigned long long)s->max_users);
+        kv_text(o, "Max users", b);
+        double secs = (double)s->stats_ms / 1000.0;
+        snprintf(b, sizeof b, "%llu (%s/s achieved)", (unsigned long long)s->arrivals,
+                 num_fixed(o, v, sizeof v, 2, secs > 0 ? (double)s->arrivals / secs : 0));
+        kv_text(o, "Arrivals started", b);
+        snprintf(b, sizeof b, "%llu (%s%%): found no free user, never sent",
+                 (unsigned long long)s->dropped,
+                 num_fixed(o, a, sizeof a, 2, percent(s->dropped, s->arrivals + s->dropped)));
+        kv_text(o, "Dropped arrivals", b);
+    } else if (stages) {
+        kv_text(o, "Load model", "closed (users, each asking again after its answer)");
+        kv_begin(o, "Stages (users)");
+        stage_list(o, s);
+        out_puts(o, "</dd>\n");
+    }
+    if (s->dual)
+        kv_text(o, "Response times", "corrected: from when each request should have started "
+                                     "(raw, from the send, beside them)");
+}
+
 static void write_settings(html_out_t *o, const snap_t *s, const report_meta_t *m, const char *host)
 {
     char b[96], v[48];
@@ -669,6 +787,7 @@ static void write_settings(html_out_t *o, const snap_t *s, const report_meta_t *
     kv_text(o, "Spawn rate", b);
     kv_text(o, "Run time", m->run_time_us ? duration_format(m->run_time_us, b, sizeof b)
                                           : "until stopped");
+    write_shape_settings(o, s);
     if (m->plan) {
         plan_wait_describe(&m->plan->wait, b, sizeof b);     /* "throughput 0.5/s": %g inside */
         kv_text(o, "Wait", fix_decimal_point(o, b));
@@ -760,10 +879,68 @@ static void stats_row(html_out_t *o, const snap_entry_t *e, bool total)
                num_fixed(o, fps, sizeof fps, 2, e->total_fps));
 }
 
+/* The stages of the load shape, when the run had any: their values written
+ * as --stages reads them (plan/stages.h). */
+static void write_stages(html_out_t *o, const snap_t *s)
+{
+    if (s->n_stages == 0 || s->stages == NULL)
+        return;
+    stages_unit_t unit = s->open ? STAGES_RATE : STAGES_USERS;
+    const char *head = s->open ? "" : " (users)";
+    out_printf(o, "<section id=\"stages\"><h2>Stages</h2>\n<p class=\"note\">Linear from each "
+                  "stage's start to its end, in %s; the charts mark where each begins "
+                  "(<b>|</b>).", stages_unit_name(unit));
+    if (s->stage < s->n_stages && s->stage_left_ms > 0)
+        out_printf(o, " The run ended in stage %zu.", s->stage + 1);
+    out_printf(o, "</p>\n<div class=\"wrap\"><table>\n<thead><tr><th>Stage</th><th>Starts at</th>"
+                  "<th>Duration</th><th>From%s</th><th>To%s</th></tr></thead>\n<tbody>\n",
+               head, head);
+    uint64_t at_us = 0;
+    for (size_t i = 0; i < s->n_stages; i++) {
+        const snap_stage_t *st = &s->stages[i];
+        char when[32], dur[32], a[64], b[64];
+        text_clock(at_us / 1000, when, sizeof when);
+        out_printf(o, "<tr><td>%zu</td><td>%s</td><td>%s</td><td>", i + 1, when,
+                   duration_format(st->dur_us, dur, sizeof dur));
+        html_escape(o, stages_value_describe(st->from, unit, STAGES_EXACT, a, sizeof a));
+        out_puts(o, "</td><td>");
+        html_escape(o, stages_value_describe(st->to, unit, STAGES_EXACT, b, sizeof b));
+        out_puts(o, "</td></tr>\n");
+        at_us += st->dur_us;
+    }
+    out_puts(o, "</tbody></table></div>\n</section>\n");
+}
+
+/* How late hopper itself started what was due, in runs with intended starts. */
+static void write_lag(html_out_t *o, const snap_t *s)
+{
+    if (!s->dual)
+        return;
+    out_puts(o, "<section id=\"lag\"><h2>Schedule lag (ms)</h2>\n<p class=\"note\">How late "
+                "hopper itself started the sends that were due. It is part of the corrected "
+                "response times: when it is high, hopper, not the server, was behind.</p>\n");
+    if (s->lag_count == 0) {
+        out_puts(o, "<p>Nothing was due.</p>\n</section>\n");
+        return;
+    }
+    out_puts(o, "<div class=\"wrap\"><table>\n<thead><tr>");
+    for (int k = 0; k < SNAP_NPCT; k++)
+        out_printf(o, "<th>%s</th>", snap_pct_label[k]);
+    out_puts(o, "<th>Sends</th></tr></thead>\n<tbody>\n<tr>");
+    char v[32];
+    for (int k = 0; k < SNAP_NPCT; k++)
+        out_printf(o, "<td>%s</td>", ms(o, v, sizeof v, s->lag_pct_us[k]));
+    out_printf(o, "<td>%llu</td></tr>\n</tbody></table></div>\n</section>\n",
+               (unsigned long long)s->lag_count);
+}
+
 static void write_stats(html_out_t *o, const snap_t *s)
 {
-    out_puts(o, "<section id=\"stats\"><h2>Requests</h2>\n<p class=\"note\">Times in milliseconds, "
-                "sizes in bytes; requests/s and failures/s are whole-run averages.</p>\n"
+    out_puts(o, "<section id=\"stats\"><h2>Requests</h2>\n<p class=\"note\">Times in milliseconds");
+    if (s->dual)
+        out_puts(o, ", corrected: from when each request should have started (the raw ones, from "
+                    "the send, are in the percentiles below)");
+    out_puts(o, ", sizes in bytes; requests/s and failures/s are whole-run averages.</p>\n"
                 "<div class=\"wrap\"><table>\n<thead><tr><th class=\"l\">Type</th>"
                 "<th class=\"l\">Name</th><th>Requests</th><th>Failures</th><th>Median</th>"
                 "<th>Average</th><th>Min</th><th>Max</th><th>p95</th><th>p99</th>"
@@ -775,9 +952,14 @@ static void write_stats(html_out_t *o, const snap_t *s)
 
 static void write_percentiles(html_out_t *o, const snap_t *s)
 {
-    out_puts(o, "<section id=\"percentiles\"><h2>Response time percentiles (ms)</h2>\n"
-                "<div class=\"wrap\"><table>\n<thead><tr><th class=\"l\">Type</th>"
+    out_puts(o, "<section id=\"percentiles\"><h2>Response time percentiles (ms)</h2>\n");
+    if (s->dual)
+        out_puts(o, "<p class=\"note\">Each row twice: <b>corrected</b>, from when the request "
+                    "should have started, and <b>raw</b>, from when it was sent.</p>\n");
+    out_puts(o, "<div class=\"wrap\"><table>\n<thead><tr><th class=\"l\">Type</th>"
                 "<th class=\"l\">Name</th>");
+    if (s->dual)
+        out_puts(o, "<th class=\"l\">Latency</th>");
     for (int k = 0; k < SNAP_NPCT; k++)
         out_printf(o, "<th>%s</th>", snap_pct_label[k]);
     out_puts(o, "<th>Requests</th></tr></thead>\n<tbody>\n");
@@ -785,11 +967,22 @@ static void write_percentiles(html_out_t *o, const snap_t *s)
         const snap_entry_t *e = snap_row(s, i);
         if (!snap_row_has_times(e))
             continue;       /* nothing to say about an endpoint never called */
-        out_puts(o, snap_row_is_total(s, i) ? "<tr class=\"total\">" : "<tr>");
+        bool total = snap_row_is_total(s, i);
+        out_puts(o, total ? "<tr class=\"total\">" : "<tr>");
         name_cells(o, e);
+        if (s->dual)
+            out_puts(o, "<td class=\"l\">corrected</td>");
         char v[32];
         for (int k = 0; k < SNAP_NPCT; k++)
             out_printf(o, "<td>%s</td>", ms(o, v, sizeof v, e->pct_us[k]));
+        out_printf(o, "<td>%llu</td></tr>\n", (unsigned long long)e->requests);
+        if (!s->dual)
+            continue;
+        out_puts(o, total ? "<tr class=\"total raw\">" : "<tr class=\"raw\">");
+        name_cells(o, e);
+        out_puts(o, "<td class=\"l\">raw</td>");
+        for (int k = 0; k < SNAP_NPCT; k++)
+            out_printf(o, "<td>%s</td>", ms(o, v, sizeof v, e->raw_pct_us[k]));
         out_printf(o, "<td>%llu</td></tr>\n", (unsigned long long)e->requests);
     }
     out_puts(o, "</tbody></table></div>\n</section>\n");
@@ -877,9 +1070,11 @@ int report_html_write(FILE *f, const snap_t *s, const report_meta_t *m)
     write_figures(&o, s);
     write_settings(&o, s, m, host);
     write_checks(&o, m);
+    write_stages(&o, s);
     write_charts(&o, s);
     write_stats(&o, s);
     write_percentiles(&o, s);
+    write_lag(&o, s);
     write_failures(&o, s);
     write_events(&o, s);
     out_puts(&o, "<footer>Written by hopper ");

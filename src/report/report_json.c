@@ -35,7 +35,35 @@ static json_t *ms(double us)
     return json_real(us / 1000.0);
 }
 
-static json_t *entry(const snap_entry_t *e)
+/* The percentiles of a row, or of the lag: {"50": ms, ..., "100": ms}. */
+static json_t *percentiles(const uint64_t *pct_us, bool any)
+{
+    json_t *p = json_object();
+    for (int i = 0; i < SNAP_NPCT; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "%.*s", (int)strlen(snap_pct_label[i]) - 1, snap_pct_label[i]);
+        json_object_set_new(p, key, any ? ms((double)pct_us[i]) : json_null());
+    }
+    return p;
+}
+
+/* An entry's raw latencies (from the send): null unless the run has
+ * intended starts, whose main fields are then the corrected ones. */
+static json_t *entry_raw(const snap_entry_t *e, bool dual)
+{
+    if (!dual)
+        return json_null();
+    bool any = snap_row_has_times(e);
+    json_t *o = json_object();
+    json_object_set_new(o, "min_ms", any ? ms((double)e->raw_min_us) : json_null());
+    json_object_set_new(o, "avg_ms", any ? ms(e->raw_avg_us) : json_null());
+    json_object_set_new(o, "max_ms", any ? ms((double)e->raw_max_us) : json_null());
+    json_object_set_new(o, "median_ms", any ? ms((double)e->raw_pct_us[SNAP_P50]) : json_null());
+    json_object_set_new(o, "percentiles_ms", percentiles(e->raw_pct_us, any));
+    return o;
+}
+
+static json_t *entry(const snap_entry_t *e, bool dual)
 {
     json_t *o = json_object();
     json_object_set_new(o, "method", jstr(e->method));
@@ -49,13 +77,7 @@ static json_t *entry(const snap_entry_t *e)
     json_object_set_new(o, "avg_ms", any ? ms(e->avg_us) : json_null());
     json_object_set_new(o, "max_ms", any ? ms((double)e->max_us) : json_null());
     json_object_set_new(o, "median_ms", any ? ms((double)e->pct_us[SNAP_P50]) : json_null());
-    json_t *p = json_object();
-    for (int i = 0; i < SNAP_NPCT; i++) {
-        char key[16];
-        snprintf(key, sizeof key, "%.*s", (int)strlen(snap_pct_label[i]) - 1, snap_pct_label[i]);
-        json_object_set_new(p, key, any ? ms((double)e->pct_us[i]) : json_null());
-    }
-    json_object_set_new(o, "percentiles_ms", p);
+    json_object_set_new(o, "percentiles_ms", percentiles(e->pct_us, any));
     json_object_set_new(o, "content_bytes", json_integer((json_int_t)e->content_bytes));
     json_object_set_new(o, "avg_content_size",
                         json_real(any ? (double)e->content_bytes / (double)e->requests : 0));
@@ -63,7 +85,50 @@ static json_t *entry(const snap_entry_t *e)
     json_object_set_new(o, "fails_per_s", json_real(e->total_fps));
     json_object_set_new(o, "current_rps", json_real(e->cur_rps));
     json_object_set_new(o, "current_fails_per_s", json_real(e->cur_fps));
+    json_object_set_new(o, "raw", entry_raw(e, dual));
     return o;
+}
+
+/* The schedule lag: null unless the run has intended starts. */
+static json_t *schedule_lag(const snap_t *s)
+{
+    if (!s->dual)
+        return json_null();
+    bool any = s->lag_count > 0;
+    json_t *o = json_object();
+    json_object_set_new(o, "count", json_integer((json_int_t)s->lag_count));
+    json_object_set_new(o, "median_ms", any ? ms((double)s->lag_pct_us[SNAP_P50]) : json_null());
+    json_object_set_new(o, "p99_ms", any ? ms((double)s->lag_pct_us[SNAP_P99]) : json_null());
+    json_object_set_new(o, "max_ms", any ? ms((double)s->lag_max_us) : json_null());
+    json_object_set_new(o, "percentiles_ms", percentiles(s->lag_pct_us, any));
+    return o;
+}
+
+/* The load shape's settings, from the plan as the run used it. max-users
+ * left to hopper's default (0 in the plan) is the bound the run had. */
+static void shape_settings(json_t *set, const plan_t *plan, const snap_t *s)
+{
+    bool open = plan->model == MODEL_OPEN;
+    json_object_set_new(set, "model", json_string(open ? "open" : "closed"));
+    json_object_set_new(set, "arrival_rate", open && plan->n_stages == 0
+                                                 ? json_real(plan->arrival_rate) : json_null());
+    uint64_t max_users = plan->max_users ? plan->max_users : s->max_users;
+    json_object_set_new(set, "max_users", open ? json_integer((json_int_t)max_users)
+                                               : json_null());
+    json_object_set_new(set, "arrivals", open ? json_string(plan->arrivals == ARRIVALS_POISSON
+                                                                ? "poisson" : "even")
+                                              : json_null());
+    json_t *stages = json_array();
+    for (size_t i = 0; i < plan->n_stages; i++) {
+        const plan_stage_t *st = &plan->stages[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "duration_s", json_real((double)st->dur_us / 1e6));
+        json_object_set_new(o, "from", st->from_set ? json_real(st->from) : json_null());
+        json_object_set_new(o, "to", json_real(st->to));
+        json_array_append_new(stages, o);
+    }
+    json_object_set_new(set, "stages", stages);
+    json_object_set_new(set, "stage_unit", json_string(open ? "per_s" : "users"));
 }
 
 /* A sequence's requests, in order. */
@@ -89,6 +154,8 @@ static const char *event_name(event_kind_t k)
     case EVENT_PAUSE: return "pause";
     case EVENT_RESET_STATS: return "reset_stats";
     case EVENT_STOP: return "stop";
+    case EVENT_ARRIVAL_RATE: return "arrival_rate";
+    case EVENT_STAGE: return "stage";
     }
     return "unknown";
 }
@@ -125,6 +192,7 @@ int report_json_write(FILE *f, const snap_t *s, const report_meta_t *m, int exit
     json_object_set_new(set, "tasks", tasks);
     json_object_set_new(set, "on_start", json_steps(&m->plan->on_start));
     json_object_set_new(set, "on_stop", json_steps(&m->plan->on_stop));
+    shape_settings(set, m->plan, s);
     json_object_set_new(doc, "settings", set);
 
     json_object_set_new(doc, "start", iso_time(s->start_unix));
@@ -139,13 +207,17 @@ int report_json_write(FILE *f, const snap_t *s, const report_meta_t *m, int exit
     json_object_set_new(doc, "data_exhausted", json_integer((json_int_t)s->data_exhausted));
     json_object_set_new(doc, "cancelled_requests", json_integer((json_int_t)s->cancelled));
     json_object_set_new(doc, "drained_requests", json_integer((json_int_t)s->drained));
+    json_object_set_new(doc, "latency_corrected", json_boolean(s->dual));
+    json_object_set_new(doc, "arrivals", json_integer((json_int_t)s->arrivals));
+    json_object_set_new(doc, "dropped_arrivals", json_integer((json_int_t)s->dropped));
+    json_object_set_new(doc, "schedule_lag", schedule_lag(s));
 
     json_t *entries = json_array(), *aggregated = NULL;
     for (size_t i = 0; i < snap_row_count(s); i++) {
         if (snap_row_is_total(s, i))
-            aggregated = entry(snap_row(s, i));
+            aggregated = entry(snap_row(s, i), s->dual);
         else
-            json_array_append_new(entries, entry(snap_row(s, i)));
+            json_array_append_new(entries, entry(snap_row(s, i), s->dual));
     }
     json_object_set_new(doc, "entries", entries);
     json_object_set_new(doc, "aggregated", aggregated);
@@ -179,6 +251,11 @@ int report_json_write(FILE *f, const snap_t *s, const report_meta_t *m, int exit
         json_object_set_new(o, "fails_per_s", json_real(x->fps));
         json_object_set_new(o, "p50_ms", ms(x->p50_us));
         json_object_set_new(o, "p95_ms", ms(x->p95_us));
+        /* Without intended starts there is one latency (snapshot.h). */
+        json_object_set_new(o, "p95_raw_ms", ms(s->dual ? x->p95_raw_us : x->p95_us));
+        json_object_set_new(o, "lag_p99_ms", ms(x->lag_p99_us));
+        json_object_set_new(o, "arrivals_per_s", json_real(x->arrivals));
+        json_object_set_new(o, "dropped_per_s", json_real(x->dropped));
         json_array_append_new(hist, o);
     }
     json_object_set_new(doc, "history", hist);

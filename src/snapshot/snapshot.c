@@ -34,6 +34,8 @@ char snap_event_mark(event_kind_t k)
     case EVENT_PAUSE: return 'P';
     case EVENT_RESET_STATS: return 'Z';
     case EVENT_STOP: return 'S';
+    case EVENT_ARRIVAL_RATE: return 'A';
+    case EVENT_STAGE: return '|';
     }
     return '?';
 }
@@ -51,6 +53,12 @@ void snap_free(snap_t *s)
     free(s->history);
     free(s->events);
     snap_init(s);
+}
+
+bool snap_lag_high(const snap_t *s)
+{
+    uint64_t p99 = s->lag_pct_us[SNAP_P99];
+    return s->lag_count && p99 >= SNAP_LAG_HIGH_US && p99 * 10 >= s->total.pct_us[SNAP_P99];
 }
 
 void *snap_reserve(void *arr, size_t *cap, size_t n, size_t item)

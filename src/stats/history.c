@@ -19,17 +19,31 @@ void history_free(history_t *h)
     h->run = NULL;
 }
 
-/* Folds b (which follows a in time) into a. */
+static float span_average(float a, double wa, float b, double wb)
+{
+    return (float)((a * wa + b * wb) / (wa + wb));
+}
+
+static void keep_worse(uint64_t *a, uint64_t b)
+{
+    if (b > *a)
+        *a = b;
+}
+
+/* Folds b (which follows a in time) into a: counts per second are averaged
+ * over the seconds each covers, percentiles keep the worse of the two. */
 static void merge_into(snap_sample_t *a, const snap_sample_t *b)
 {
     double wa = a->span, wb = b->span, w = wa + wb;
     a->users = (uint32_t)((a->users * wa + b->users * wb) / w + 0.5);
-    a->rps = (float)((a->rps * wa + b->rps * wb) / w);
-    a->fps = (float)((a->fps * wa + b->fps * wb) / w);
-    if (b->p50_us > a->p50_us)
-        a->p50_us = b->p50_us;
-    if (b->p95_us > a->p95_us)
-        a->p95_us = b->p95_us;
+    a->rps = span_average(a->rps, wa, b->rps, wb);
+    a->fps = span_average(a->fps, wa, b->fps, wb);
+    a->arrivals = span_average(a->arrivals, wa, b->arrivals, wb);
+    a->dropped = span_average(a->dropped, wa, b->dropped, wb);
+    keep_worse(&a->p50_us, b->p50_us);
+    keep_worse(&a->p95_us, b->p95_us);
+    keep_worse(&a->p95_raw_us, b->p95_raw_us);
+    keep_worse(&a->lag_p99_us, b->lag_p99_us);
     a->t = b->t;
     a->span += b->span;
 }

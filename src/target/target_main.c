@@ -22,6 +22,7 @@
 #include "net/tls.h"
 #include "target/target_auth.h"
 #include "target/target_server.h"
+#include "target/target_stall.h"
 #include "target/target_workers.h"
 #include "util/child.h"
 #include "util/fdlimit.h"
@@ -36,6 +37,7 @@ struct options {
     struct target_config cfg;
     bool seed_given;
     unsigned workers; /* processes; 1 serves from this one */
+    uint64_t stall_us, stall_every_us; /* --stall, --stall-every; 0 = not given */
 };
 
 /* Everything the signal callbacks need, reached through handle->data. */
@@ -87,11 +89,17 @@ static const char usage_text[] =
     "                        (NO_ERROR) naming the last one, then close\n"
     "      --h2-rst-rate F   HTTP/2: answer this share (0..1) of requests with\n"
     "                        RST_STREAM (INTERNAL_ERROR), counted as \"reset\"\n"
+    "      --stall S --stall-every P\n"
+    "                        freeze the whole server for S at the end of every\n"
+    "                        period P from start (1s and 10s: 9 s of answers,\n"
+    "                        then 1 s of none), like a server paused with SIGSTOP;\n"
+    "                        the same moments in every --workers process\n"
     "  -q, --quiet           print only the \"listening on\" line, no exit report\n"
     "  -h, --help            show this help\n"
     "  -V, --version         show the version\n"
     "\n"
-    "The first line on stdout is \"listening on ADDR:PORT\". SIGINT or SIGTERM stops\n"
+    "The first line on stdout is \"listening on ADDR:PORT\"; with --stall the second\n"
+    "is \"stall S s every P s, the first at unix T\". SIGINT or SIGTERM stops\n"
     "the server and prints requests answered per method and path (and, once the\n"
     "login flow was used: tokens issued, token ok, token bad, logouts, logins refused;\n"
     "and requests reset, once --h2-rst-rate reset any).\n";
@@ -224,6 +232,35 @@ static void parse_bind(const char *s, int port, struct sockaddr_storage *addr)
     usage_error("--bind: '%s' is not an IPv4 or IPv6 address (names are not looked up)", s);
 }
 
+/* One duration of --stall or --stall-every: the units of --delay, no range. */
+static void parse_stall_option(const char *name, const char *s, uint64_t *out_us)
+{
+    bool had_unit;
+    const char *why = *s == '-'              ? "a duration cannot be negative"
+                      : strchr(s, '-') != NULL ? "one duration, not a range"
+                                               : parse_one_delay(s, 1000, out_us, &had_unit);
+    if (why == NULL && *out_us == 0)
+        why = "must be more than 0";
+    if (why != NULL)
+        usage_error("%s: '%s': %s", name, s, why);
+}
+
+/* --stall and --stall-every come together, and the stall fits in the period. */
+static void check_stall(struct options *o)
+{
+    if (o->stall_us == 0 && o->stall_every_us == 0)
+        return;
+    if (o->stall_every_us == 0)
+        usage_error("--stall needs --stall-every P: how often to stall");
+    if (o->stall_us == 0)
+        usage_error("--stall-every needs --stall S: how long each stall lasts");
+    const char *why = target_stall_check(o->stall_us, o->stall_every_us);
+    if (why != NULL)
+        usage_error("--stall: %s", why);
+    o->cfg.stall.stall_ns = o->stall_us * 1000;
+    o->cfg.stall.every_ns = o->stall_every_us * 1000;
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
     enum {
@@ -235,7 +272,9 @@ static void parse_options(int argc, char **argv, struct options *o)
         OPT_TLS,
         OPT_TLS_NO_CLOSE_NOTIFY,
         OPT_H2_GOAWAY,
-        OPT_H2_RST_RATE
+        OPT_H2_RST_RATE,
+        OPT_STALL,
+        OPT_STALL_EVERY
     };
     static const struct option long_options[] = {
         {"port", required_argument, NULL, 'p'},
@@ -249,6 +288,8 @@ static void parse_options(int argc, char **argv, struct options *o)
         {"tls-no-close-notify", no_argument, NULL, OPT_TLS_NO_CLOSE_NOTIFY},
         {"h2-goaway", required_argument, NULL, OPT_H2_GOAWAY},
         {"h2-rst-rate", required_argument, NULL, OPT_H2_RST_RATE},
+        {"stall", required_argument, NULL, OPT_STALL},
+        {"stall-every", required_argument, NULL, OPT_STALL_EVERY},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -312,6 +353,12 @@ static void parse_options(int argc, char **argv, struct options *o)
             if (!parse_rate(optarg, &o->cfg.h2_rst_rate))
                 usage_error("--h2-rst-rate: '%s' is not a number from 0 to 1", optarg);
             break;
+        case OPT_STALL:
+            parse_stall_option("--stall", optarg, &o->stall_us);
+            break;
+        case OPT_STALL_EVERY:
+            parse_stall_option("--stall-every", optarg, &o->stall_every_us);
+            break;
         case 'q':
             o->cfg.quiet = true;
             break;
@@ -335,6 +382,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         usage_error("unexpected argument '%s'", argv[optind]);
     if (o->cfg.tls_no_close_notify && o->cfg.tls_cert == NULL)
         usage_error("--tls-no-close-notify needs --tls CERT KEY");
+    check_stall(o);
     parse_bind(bind_addr, (int)port, &o->cfg.addr);
     o->workers = (unsigned)workers;
     if (!o->seed_given)
@@ -391,11 +439,6 @@ static void stop_now(struct shutdown_watch *w)
     on_stop_signal(&w->sigterm, SIGTERM);
 }
 
-/* Runs one server on a loop of its own until SIGINT or SIGTERM: the whole of
- * hopper-target without --workers, and each worker with it. Without a
- * worker, it prints the listening line and the exit report itself; a worker
- * tells its parent instead, which prints both for all the workers. Returns
- * the exit status. */
 /* The TLS context of one serving process (net/tls: one per loop), or NULL
  * without --tls. NULL with a message naming the file when it cannot be made. */
 static bool make_tls(const struct target_config *cfg, tls_ctx_t **out)
@@ -414,6 +457,22 @@ static bool make_tls(const struct target_config *cfg, tls_ctx_t **out)
     return true;
 }
 
+/* The schedule line after "listening on", unless --quiet: a test reads the
+ * windows from it. */
+static void print_stall_schedule(const struct target_config *cfg, FILE *out)
+{
+    if (cfg->stall.stall_ns == 0 || cfg->quiet)
+        return;
+    char line[128];
+    target_stall_describe(&cfg->stall, line, sizeof(line));
+    fprintf(out, "%s\n", line);
+}
+
+/* Runs one server on a loop of its own until SIGINT or SIGTERM: the whole of
+ * hopper-target without --workers, and each worker with it. Without a
+ * worker, it prints the listening line and the exit report itself; a worker
+ * tells its parent instead, which prints both for all the workers. Returns
+ * the exit status. */
 static int serve(const struct target_config *cfg_in, struct target_workers *worker)
 {
     struct target_config config = *cfg_in;
@@ -469,6 +528,7 @@ static int serve(const struct target_config *cfg_in, struct target_workers *work
             status = 1;
         } else {
             printf("listening on %s\n", address);
+            print_stall_schedule(cfg, stdout);
             fflush(stdout);
         }
     }
@@ -526,6 +586,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "hopper-target: cannot map the token store: %s\n", strerror(-err));
         return 1;
     }
+    /* The stall windows' anchor: here, before any fork, so that every worker
+     * freezes at the same moments (target_stall.h). */
+    o.cfg.stall.anchor_ns = uv_hrtime();
     if (o.workers == 1) {
         int status = serve(&o.cfg, NULL);
         target_auth_free(o.cfg.auth);

@@ -147,6 +147,7 @@ struct target_server {
     uint64_t dropped;
     bool stopping;
     bool warned_accept;
+    struct target_stall stall;     /* --stall: the whole loop freezes on a schedule */
     tls_ctx_t *tls;                /* cfg.tls: every connection speaks TLS */
     struct target_h2_env *h2_env;  /* what HTTP/2 connections share */
     char tls_read[TLS_READ_SIZE];  /* ciphertext of the connection being read (TLS) */
@@ -1083,6 +1084,7 @@ int target_server_new(uv_loop_t *loop, const struct target_config *cfg, struct t
         uv_close((uv_handle_t *)&s->listener, on_listener_failed);
         return err;
     }
+    target_stall_start(&s->stall, loop, &cfg->stall);
     *out = s;
     return 0;
 }
@@ -1121,6 +1123,7 @@ void target_server_stop(struct target_server *s)
         return;
     s->stopping = true;
     uv_close((uv_handle_t *)&s->listener, NULL);
+    target_stall_stop(&s->stall);
     /* conn_close unlinks the connection, so take the head each time. */
     while (s->conns != NULL)
         conn_close(s->conns);

@@ -29,6 +29,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include "target/target_stall.h"
 #include "util/frame.h"
 #include "util/xalloc.h"
 
@@ -375,6 +376,12 @@ static void supervise_update(struct target_workers *w)
         close(w->reserve_fd);
         w->reserve_fd = -1;
         fprintf(w->out, "listening on %s\n", w->address);
+        if (w->cfg.stall.stall_ns > 0 && !w->cfg.quiet) {
+            /* The workers' schedule: the anchor was taken before the fork. */
+            char line[128];
+            target_stall_describe(&w->cfg.stall, line, sizeof(line));
+            fprintf(w->out, "%s\n", line);
+        }
         fflush(w->out);
         w->announced = true;
     }

@@ -1,6 +1,7 @@
 /* text: see include/util/text.h. */
 #include "util/text.h"
 
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -316,4 +317,15 @@ const char *text_closest(const char *w, size_t wlen, const char *const *words, s
         }
     }
     return best;
+}
+
+int text_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err != NULL && errlen > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
 }

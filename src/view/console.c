@@ -4,11 +4,15 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "plan/stages.h"
 #include "util/duration.h"
 #include "util/text.h"
 
 #define NAME_MIN 24
 #define NAME_MAX_W 60
+/* The corrected-and-raw table is meant for an 80-column terminal: 8 for the
+ * method, this for the name, 10 for the kind, 5 times 8 for the times. */
+#define DUAL_NAME_W 21
 
 /* A name fitted into w columns, made safe to print first (names come from a
  * hopperfile, not from a server, but may hold a tab). */
@@ -103,14 +107,124 @@ void console_print_health(FILE *f, const snap_t *s)
     fprintf(f, "%s\n", s->overloaded ? "  [hopper itself is the bottleneck]" : "");
 }
 
+/* What the stages count in this run (plan/stages.h writes their text). */
+static stages_unit_t shape_unit(const snap_t *s)
+{
+    return s->open ? STAGES_RATE : STAGES_USERS;
+}
+
+/* Stage i as --stages reads it, its start written when it ramps:
+ * "1m:0-500/s", "1m30s:100". */
+static const char *stage_text(const snap_t *s, size_t i, stages_context_t ctx, char *buf,
+                              size_t len)
+{
+    const snap_stage_t *st = &s->stages[i];
+    return stages_stage_describe(st->dur_us, st->from, st->from_set, st->to, shape_unit(s), ctx,
+                                 buf, len);
+}
+
+/* The stage running now and the time left in it, for the status lines. */
+static void stage_line(FILE *f, const snap_t *s)
+{
+    if (s->n_stages == 0 || s->stages == NULL)
+        return;
+    if (s->stage >= s->n_stages) {
+        fprintf(f, "stages: all %zu done\n", s->n_stages);
+        return;
+    }
+    char what[128], left[32];
+    fprintf(f, "stage %zu of %zu: %s%s, %s left%s\n", s->stage + 1, s->n_stages,
+            stage_text(s, s->stage, STAGES_ALONE, what, sizeof what), s->open ? "" : " users",
+            duration_format(s->stage_left_ms * 1000, left, sizeof left),
+            s->manual ? "; manual: a key has taken over until the next stage" : "");
+}
+
+static double ratio_pct(uint64_t part, uint64_t whole)
+{
+    return whole ? 100.0 * (double)part / (double)whole : 0;
+}
+
+/* The schedule lag in one line, and a plain word when it is high. */
+static void lag_line(FILE *f, const snap_t *s)
+{
+    if (!s->dual)
+        return;
+    if (s->lag_count == 0) {
+        fprintf(f, "Schedule lag (how late hopper started what was due): nothing was due yet\n");
+        return;
+    }
+    char p50[32], p99[32], max[32];
+    fprintf(f, "Schedule lag (how late hopper started what was due): p50 %s ms, p99 %s ms, "
+            "max %s ms over %llu sends\n", text_ms(s->lag_pct_us[SNAP_P50], p50, sizeof p50),
+            text_ms(s->lag_pct_us[SNAP_P99], p99, sizeof p99),
+            text_ms(s->lag_max_us, max, sizeof max), (unsigned long long)s->lag_count);
+    if (snap_lag_high(s))
+        fprintf(f, "  The schedule lag is high: hopper, not the server, is behind, and the "
+                "corrected times include its delay (fewer users per process, or --workers)\n");
+}
+
+/* The corrected and the raw response times of each row, one under the
+ * other, in 80 columns. */
+static void dual_table(FILE *f, const snap_t *s)
+{
+    fprintf(f, "Response times (ms): corrected = from the intended start, raw = from the send\n");
+    fprintf(f, "%-7s ", "Type");
+    print_padded(f, "Name", DUAL_NAME_W);
+    fprintf(f, " %-9s %7s %7s %7s %7s %7s\n", "Latency", "Med", "Avg", "p95", "p99", "Max");
+    fputs("------- ", f);
+    for (int i = 0; i < DUAL_NAME_W; i++)
+        fputc('-', f);
+    fputs(" --------- ------- ------- ------- ------- -------\n", f);
+    for (size_t i = 0; i < snap_row_count(s); i++) {
+        const snap_entry_t *e = snap_row(s, i);
+        if (!snap_row_has_times(e))
+            continue;
+        char name[512], med[32], avg[32], p95[32], p99[32], max[32];
+        fit_name(e->name, name, sizeof name, DUAL_NAME_W);
+        fprintf(f, "%-7s ", e->method);
+        print_padded(f, name, DUAL_NAME_W);
+        fprintf(f, " %-9s %7s %7s %7s %7s %7s\n", "corrected",
+                text_ms(e->pct_us[SNAP_P50], med, sizeof med),
+                text_ms((uint64_t)(e->avg_us + 0.5), avg, sizeof avg),
+                text_ms(e->pct_us[SNAP_P95], p95, sizeof p95),
+                text_ms(e->pct_us[SNAP_P99], p99, sizeof p99), text_ms(e->max_us, max, sizeof max));
+        fprintf(f, "%-7s ", "");
+        print_padded(f, "", DUAL_NAME_W);
+        fprintf(f, " %-9s %7s %7s %7s %7s %7s\n", "raw",
+                text_ms(e->raw_pct_us[SNAP_P50], med, sizeof med),
+                text_ms((uint64_t)(e->raw_avg_us + 0.5), avg, sizeof avg),
+                text_ms(e->raw_pct_us[SNAP_P95], p95, sizeof p95),
+                text_ms(e->raw_pct_us[SNAP_P99], p99, sizeof p99),
+                text_ms(e->raw_max_us, max, sizeof max));
+    }
+}
+
+/* The open model's arrivals now and in all, for the status lines. */
+static void arrivals_line(FILE *f, const snap_t *s)
+{
+    if (!s->open)
+        return;
+    fprintf(f, "arrivals: %.1f/s started, %.1f/s dropped (last 10 s); %llu started, %llu dropped "
+            "(%.2f%%) in all\n", s->cur_arrival_rate, s->cur_drop_rate,
+            (unsigned long long)s->arrivals, (unsigned long long)s->dropped,
+            ratio_pct(s->dropped, s->arrivals + s->dropped));
+}
+
 void console_print_stats(FILE *f, const snap_t *s)
 {
     char el[32], rt[32], host[256];
     text_clock_hms(s->elapsed_ms, el, sizeof el);
     text_sanitize(s->host ? s->host : "", host, sizeof host);
-    fprintf(f, "[%s] %s %s%s, users %llu/%llu, spawn rate %g/s", el, host,
-            snap_state_name(s->state), s->paused ? " (paused)" : "",
-            (unsigned long long)s->users, (unsigned long long)s->target_users, s->spawn_rate);
+    fprintf(f, "[%s] %s %s%s, ", el, host, snap_state_name(s->state), s->paused ? " (paused)" : "");
+    char rate[48];
+    if (s->open)
+        fprintf(f, "open model at %s%s, users %llu busy of %llu pooled (max %llu)",
+                stages_rate_describe(s->arrival_rate, STAGES_SHORT, rate, sizeof rate),
+                s->poisson ? " (poisson)" : "", (unsigned long long)s->users,
+                (unsigned long long)s->pool_users, (unsigned long long)s->max_users);
+    else
+        fprintf(f, "users %llu/%llu, spawn rate %g/s", (unsigned long long)s->users,
+                (unsigned long long)s->target_users, s->spawn_rate);
     if (s->not_logged_in)
         fprintf(f, ", %llu not logged in ([on-start] has not passed)",
                 (unsigned long long)s->not_logged_in);
@@ -124,8 +238,15 @@ void console_print_stats(FILE *f, const snap_t *s)
         fprintf(f, "%s; Ctrl-C again: cancel them now\n",
                 snap_stop_progress(s, progress, sizeof progress));
     }
+    stage_line(f, s);
+    arrivals_line(f, s);
     console_print_health(f, s);
+    lag_line(f, s);
     stats_table(f, s, 1);
+    if (s->dual) {
+        fputc('\n', f);
+        dual_table(f, s);
+    }
     fputc('\n', f);
     fflush(f);
 }
@@ -155,6 +276,61 @@ static void percentile_table(FILE *f, const snap_t *s)
         for (int k = 0; k < SNAP_NPCT; k++)
             fprintf(f, " %7s", text_ms(e->pct_us[k], v, sizeof v));
         fprintf(f, " %8llu\n", (unsigned long long)e->requests);
+        if (!s->dual)
+            continue;
+        /* The raw row under its corrected one, named so in the Name column. */
+        fprintf(f, "%-8s ", "");
+        print_padded(f, "  raw (from the send)", nw);
+        for (int k = 0; k < SNAP_NPCT; k++)
+            fprintf(f, " %7s", text_ms(e->raw_pct_us[k], v, sizeof v));
+        fprintf(f, " %8llu\n", (unsigned long long)e->requests);
+    }
+}
+
+/* The stages as the plan wrote them ("30s:100, 1m:500"), and where the run
+ * stopped if it stopped before their end. */
+static void stage_list(FILE *f, const snap_t *s)
+{
+    for (size_t i = 0; i < s->n_stages; i++) {
+        char one[192];
+        fprintf(f, "%s%s", i ? STAGES_SEPARATOR : "",
+                stage_text(s, i, STAGES_IN_LIST, one, sizeof one));
+    }
+    if (s->stage < s->n_stages && s->stage_left_ms > 0) {
+        char left[32];
+        fprintf(f, " (stopped in stage %zu, %s before its end)", s->stage + 1,
+                duration_format(s->stage_left_ms * 1000, left, sizeof left));
+    }
+}
+
+/* The load shape in the summary: the open model's target (its stages, or
+ * the rate in force at the end), arrivals and pool; the closed model's
+ * stages. */
+static void shape_summary(FILE *f, const snap_t *s)
+{
+    bool stages = s->n_stages && s->stages;
+    if (s->open) {
+        double secs = (double)s->stats_ms / 1000.0;
+        char rate[48];
+        if (stages) {
+            fputs("Open model: stages ", f);
+            stage_list(f, s);
+        } else {
+            fprintf(f, "Open model: target %s",
+                    stages_rate_describe(s->arrival_rate, STAGES_EXACT, rate, sizeof rate));
+        }
+        fprintf(f, ", %s arrivals: %llu started (%.1f/s achieved), %llu dropped (%.2f%%)\n",
+                s->poisson ? "poisson" : "even",
+                (unsigned long long)s->arrivals, secs > 0 ? (double)s->arrivals / secs : 0.0,
+                (unsigned long long)s->dropped, ratio_pct(s->dropped, s->arrivals + s->dropped));
+        if (s->dropped)
+            fprintf(f, "Dropped arrivals found no free user in the pool (max-users %llu): they "
+                    "were never sent, and are in no response time\n",
+                    (unsigned long long)s->max_users);
+    } else if (stages) {
+        fprintf(f, "Stages (%s): ", stages_unit_name(STAGES_USERS));
+        stage_list(f, s);
+        fputc('\n', f);
     }
 }
 
@@ -164,10 +340,23 @@ void console_print_summary(FILE *f, const snap_t *s)
     text_sanitize(s->host ? s->host : "", host, sizeof host);
     fprintf(f, "\n=== hopper summary: %s, %s of statistics ===\n", host,
             duration_format(s->stats_ms * 1000, el, sizeof el));
-    fprintf(f, "Response time statistics (req/s and fail/s: whole-run averages; times in ms)\n");
+    fprintf(f, "Response time statistics (req/s and fail/s: whole-run averages; times in ms%s)\n",
+            s->dual ? ", corrected to the intended start" : "");
     stats_table(f, s, 0);
-    fprintf(f, "\nResponse time percentiles (ms)\n");
+    if (s->dual) {
+        fputc('\n', f);
+        dual_table(f, s);
+    }
+    if (s->dual)
+        fprintf(f, "\nResponse time percentiles (ms): corrected (from the intended start), "
+                "then raw (from the send)\n");
+    else
+        fprintf(f, "\nResponse time percentiles (ms)\n");
     percentile_table(f, s);
+    if (s->dual) {
+        fputc('\n', f);
+        lag_line(f, s);
+    }
 
     fprintf(f, "\nError report\n");
     if (s->n_errors == 0) {
@@ -188,16 +377,21 @@ void console_print_summary(FILE *f, const snap_t *s)
     }
     fputc('\n', f);
     char rt[32];
-    fprintf(f, "Run: %s, %llu requests (%llu failed), peak %llu users (target %llu)",
+    fprintf(f, "Run: %s, %llu requests (%llu failed), peak %llu users ",
             duration_format(s->elapsed_ms * 1000, rt, sizeof rt),
             (unsigned long long)s->total.requests, (unsigned long long)s->total.failures,
-            (unsigned long long)s->peak_users, (unsigned long long)s->target_users);
+            (unsigned long long)s->peak_users);
+    if (s->open)
+        fprintf(f, "(pool max %llu)", (unsigned long long)s->max_users);
+    else
+        fprintf(f, "(target %llu)", (unsigned long long)s->target_users);
     if (s->spawn_failures)
         fprintf(f, "; %llu users could not be started", (unsigned long long)s->spawn_failures);
     if (s->not_logged_in)
         fprintf(f, "; %llu users were not logged in at the stop ([on-start] had not passed)",
                 (unsigned long long)s->not_logged_in);
     fputs("\n", f);
+    shape_summary(f, s);
     if (s->data_exhausted)
         fprintf(f, "Data: a data file with order = unique ran out of rows; the test stopped "
                 "there\n");

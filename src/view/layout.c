@@ -6,19 +6,23 @@
 static const int natural_width[COL_COUNT] = {
     [COL_TYPE] = 6, [COL_NAME] = 0, [COL_REQS] = 6, [COL_FAILS] = 11, [COL_MED] = 6,
     [COL_AVG] = 6, [COL_MIN] = 6, [COL_MAX] = 6, [COL_P95] = 6, [COL_P99] = 6,
-    [COL_SIZE] = 5, [COL_RPS] = 6, [COL_FPS] = 6,
+    [COL_RAW_P95] = 7, [COL_RAW_P99] = 7, [COL_SIZE] = 5, [COL_RPS] = 6, [COL_FPS] = 6,
 };
 
 static const char *const titles[COL_COUNT] = {
     [COL_TYPE] = "Type", [COL_NAME] = "Name", [COL_REQS] = "Reqs", [COL_FAILS] = "Fails",
     [COL_MED] = "Median", [COL_AVG] = "Avg", [COL_MIN] = "Min", [COL_MAX] = "Max",
-    [COL_P95] = "p95", [COL_P99] = "p99", [COL_SIZE] = "Size", [COL_RPS] = "req/s",
-    [COL_FPS] = "fail/s",
+    [COL_P95] = "p95", [COL_P99] = "p99", [COL_RAW_P95] = "raw p95", [COL_RAW_P99] = "raw p99",
+    [COL_SIZE] = "Size", [COL_RPS] = "req/s", [COL_FPS] = "fail/s",
 };
 
-/* Which columns go first when the terminal is too narrow. */
+/* Which columns go first when the terminal is too narrow (layout.h says why
+ * the raw pair has an order of its own). */
 static const layout_col_t drop_order[] = {COL_SIZE, COL_MIN, COL_MAX, COL_P99,
                                           COL_AVG, COL_FPS, COL_TYPE, COL_P95, COL_RPS};
+static const layout_col_t drop_order_raw[] = {COL_SIZE, COL_MIN, COL_MAX, COL_RAW_P95, COL_AVG,
+                                              COL_FPS, COL_TYPE, COL_P95, COL_RPS, COL_RAW_P99,
+                                              COL_P99};
 
 const char *layout_col_title(layout_col_t c)
 {
@@ -35,7 +39,7 @@ static int fixed_width(const layout_t *l)
 }
 
 void layout_compute(layout_t *l, int cols, int rows, size_t n_entries, size_t n_errors,
-                    bool show_failures)
+                    bool show_failures, unsigned content)
 {
     memset(l, 0, sizeof *l);
     l->cols = cols;
@@ -47,14 +51,18 @@ void layout_compute(layout_t *l, int cols, int rows, size_t n_entries, size_t n_
     }
 
     /* Columns: all of them, then drop until the name keeps its minimum. */
+    bool raw = content & LAYOUT_RAW;
     for (int c = 0; c < COL_COUNT; c++) {
-        l->show[c] = true;
+        l->show[c] = raw || (c != COL_RAW_P95 && c != COL_RAW_P99);
         l->width[c] = natural_width[c];
     }
-    for (size_t i = 0; i < sizeof drop_order / sizeof drop_order[0]; i++) {
+    const layout_col_t *order = raw ? drop_order_raw : drop_order;
+    size_t n_order = raw ? sizeof drop_order_raw / sizeof drop_order_raw[0]
+                         : sizeof drop_order / sizeof drop_order[0];
+    for (size_t i = 0; i < n_order; i++) {
         if (cols - fixed_width(l) >= LAYOUT_NAME_MIN)
             break;
-        l->show[drop_order[i]] = false;
+        l->show[order[i]] = false;
     }
     int name = cols - fixed_width(l);
     l->width[COL_NAME] = name > LAYOUT_NAME_MIN ? name : LAYOUT_NAME_MIN;
@@ -68,14 +76,18 @@ void layout_compute(layout_t *l, int cols, int rows, size_t n_entries, size_t n_
     int entries = min_entries;
     avail -= entries;
 
-    if (avail >= SPARKS_FULL_LINES + 1 && rows >= 24)
+    bool open = content & LAYOUT_OPEN;
+    int full = SPARKS_FULL_LINES + (open ? SPARKS_OPEN_EXTRA_FULL : 0);
+    int compact = SPARKS_COMPACT_LINES + (open ? SPARKS_OPEN_EXTRA_COMPACT : 0);
+    if (avail >= full + 1 && rows >= 24)
         l->sparks = SPARKS_FULL;
-    else if (avail >= SPARKS_COMPACT_LINES + 1)
+    else if (avail >= compact + 1)
         l->sparks = SPARKS_COMPACT;
     else
         l->sparks = SPARKS_NONE;
-    int spark_lines = l->sparks == SPARKS_FULL ? SPARKS_FULL_LINES + 1
-                    : l->sparks == SPARKS_COMPACT ? SPARKS_COMPACT_LINES + 1 : 0;
+    l->spark_lines = l->sparks == SPARKS_FULL ? full : l->sparks == SPARKS_COMPACT ? compact : 0;
+    /* With a blank line above them. */
+    int spark_lines = l->spark_lines ? l->spark_lines + 1 : 0;
     avail -= spark_lines;
 
     /* The failures panel: a title and at least one row, at most five, before

@@ -84,4 +84,10 @@ void term_resize(term_t *t)
     struct winsize ws;
     if (ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
         resize_term(ws.ws_row, ws.ws_col);
+    /* Repaint everything at the next refresh: a terminal that shrank may
+     * have moved its lines (tmux pushes the top ones into its history to
+     * keep the cursor's line), so what ncurses believes is on the screen
+     * no longer is, and sending only the difference would leave old text
+     * in place. One full screen per resize. */
+    clearok(curscr, TRUE);
 }

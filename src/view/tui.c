@@ -29,6 +29,12 @@ static void apply(tui_t *t, dash_cmd_t c)
     case DASH_SET_RATE:
         t->ctl.set_spawn_rate(x, c.value);
         break;
+    case DASH_SET_ARRIVAL_RATE:
+        /* Only the open model sends it; a control without the open model
+         * (a caller that never wired it) ignores it rather than crash. */
+        if (t->ctl.set_arrival_rate)
+            t->ctl.set_arrival_rate(x, c.value);
+        break;
     case DASH_PAUSE:
         t->ctl.pause(x, c.value != 0);
         break;

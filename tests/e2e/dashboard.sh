@@ -4,23 +4,7 @@
 # resizes redraw at any size; q restores the terminal and prints the summary.
 . "$(dirname "$0")/lib.sh"
 
-command -v tmux >/dev/null || { not_ok "dashboard: tmux is installed"; exit 1; }
-TMUX_SOCK="hopper-test-$$"
-tm() { tmux -L "$TMUX_SOCK" "$@"; }
-cleanup_tmux() { tm kill-server 2>/dev/null; cleanup_lib; }
-trap cleanup_tmux EXIT
-
-screen() { tm capture-pane -p -t "$1"; }
-# Waits up to $3 seconds (default 10) for a fixed string on the screen.
-wait_for() { # SESSION TEXT [SECONDS]
-    local i n=$(( ${3:-10} * 10 ))
-    for i in $(seq 1 $n); do
-        screen "$1" | grep -qF -- "$2" && return 0
-        sleep 0.1
-    done
-    echo "# waited for '$2'; the screen:"; screen "$1" | sed 's/^/# | /'
-    return 1
-}
+tmux_lib dashboard
 
 # A session that lives as long as the test, so the tmux server does not exit
 # (and race the next new-session) whenever the last test session is killed.

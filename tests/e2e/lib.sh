@@ -16,6 +16,8 @@
 #                                  NGINX_URL, NGINX_DIR, NGINX_LOG
 #   nginx_stop                     stop it (graceful, bounded); call it from your EXIT trap
 #   nginx_count [PROTO]            requests in its access log (or of HTTP/1.1, HTTP/2.0)
+#   tmux_lib NAME                  a tmux server of the script's own with tm, screen,
+#                                  wait_for and wait_for_re (the dashboard's tests)
 # Every script runs with a hard timeout of its own so nothing can hang the suite.
 set -u
 TOP="${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
@@ -312,4 +314,38 @@ nginx_count() {
     else
         awk 'END { print NR }' "$NGINX_LOG"
     fi
+}
+
+# ---- tmux: the dashboard driven as a person at a terminal would -------------
+# tmux_lib NAME: a tmux server of the script's own, killed on exit (or
+# "not ok - NAME: tmux is installed" and exit), and
+#   tm ARGS...                  tmux on that server
+#   screen SESSION              what the pane shows now
+#   wait_for SESSION TEXT [S]   up to S seconds (10) for a fixed string on it
+#   wait_for_re SESSION RE [S]  the same for an extended regular expression
+tmux_lib() {
+    command -v tmux >/dev/null || { not_ok "$1: tmux is installed"; exit 1; }
+    TMUX_SOCK="hopper-test-$$"
+    trap cleanup_tmux EXIT
+}
+tm() { tmux -L "$TMUX_SOCK" "$@"; }
+cleanup_tmux() { tm kill-server 2>/dev/null; cleanup_lib; }
+screen() { tm capture-pane -p -t "$1"; }
+wait_for() { # SESSION TEXT [SECONDS]
+    local i n=$(( ${3:-10} * 10 ))
+    for i in $(seq 1 $n); do
+        screen "$1" | grep -qF -- "$2" && return 0
+        sleep 0.1
+    done
+    echo "# waited for '$2'; the screen:"; screen "$1" | sed 's/^/# | /'
+    return 1
+}
+wait_for_re() { # SESSION REGEX [SECONDS]
+    local i n=$(( ${3:-10} * 10 ))
+    for i in $(seq 1 $n); do
+        screen "$1" | grep -qE -- "$2" && return 0
+        sleep 0.1
+    done
+    echo "# waited for /$2/; the screen:"; screen "$1" | sed 's/^/# | /'
+    return 1
 }

@@ -129,6 +129,7 @@ fails=$(awk -F, 'NR > 1 { n += $4 } END { print n + 0 }' "$T/csv/sub/run_failure
 check "csv: failure occurrences add up to the failure count" \
     [ "$fails" = "$(awk -F, '$2 == "Aggregated" { print $4 }' "$T/csv/sub/run_stats.csv")" ]
 check "csv: failures name the error" grep -q '^GET,/status,HTTP 500,' "$T/csv/sub/run_failures.csv"
+check "csv: no _stats_raw.csv in a run without intended starts" [ ! -e "$T/csv/sub/run_stats_raw.csv" ]
 
 # JSON
 check "json: parses" jqe . "$T/run.json"
@@ -140,6 +141,9 @@ check "json: percentiles are there" jqe '.aggregated.percentiles_ms["99.9"] > 0'
 check "json: history per second" jqe '(.history | length) >= 2' "$T/run.json"
 check "json: the checks and the exit status" jqe '(.checks | length) == 3 and .result.checks_passed and .result.exit_status == 1' "$T/run.json"
 check "json: settings" jqe '.settings.users == 10 and .settings.wait == "constant 5ms"' "$T/run.json"
+check "json: the closed model, one latency" \
+    jqe '.settings.model == "closed" and .settings.stages == [] and .latency_corrected == false and
+         .schedule_lag == null and .aggregated.raw == null and .dropped_arrivals == 0' "$T/run.json"
 
 # HTML
 check "html: written" [ -s "$T/run.html" ]
@@ -199,6 +203,42 @@ for sig in TERM HUP; do
     check "SIG$sig: _exceptions.csv is written with Locust's header" \
         [ "$(head -n 1 "$T/${sig}_exceptions.csv" 2>/dev/null)" = "$LOCUST_EXCEPTIONS" ]
 done
+
+# Intended starts (the open model here): the Locust CSV carries the corrected
+# times and _stats_raw.csv the raw ones, complete on SIGTERM like the others;
+# every report has both, the schedule lag and the arrivals.
+target_start --delay 20ms || exit 1
+sed -i "s#^host = .*#host = $TARGET_URL#" "$hf"
+hop_bg "$T/open.out" -f "$hf" --no-tui --stop-timeout 5s --arrival-rate 100/s --max-users 50 \
+    --csv "$T/open" --json "$T/open.json" --html "$T/open.html"
+sleep 2.5
+kill -s TERM "$HOP_PID"
+hop_wait
+target_stop
+check "open: _stats_raw.csv has Locust's header" [ "$(head -n 1 "$T/open_stats_raw.csv" 2>/dev/null)" = "$LOCUST_STATS" ]
+check "open: _stats_raw.csv's final count equals the server's" \
+    [ "$(awk -F, '$2 == "Aggregated" { print $3 }' "$T/open_stats_raw.csv" 2>/dev/null)" = "$(target_total)" ]
+check "open: _stats.csv carries the corrected times (JSON's main fields)" \
+    [ "$(awk -F, '$2 == "Aggregated" { print $19 }' "$T/open_stats.csv")" = \
+      "$(jq -r '.aggregated.percentiles_ms["99"] | . * 1000 | round / 1000 | tostring' "$T/open.json" |
+         awk '{ printf "%.3f", $1 }')" ]
+check "open: _stats_raw.csv the raw ones (JSON's raw)" \
+    [ "$(awk -F, '$2 == "Aggregated" { print $19 }' "$T/open_stats_raw.csv")" = \
+      "$(jq -r '.aggregated.raw.percentiles_ms["99"] | . * 1000 | round / 1000 | tostring' "$T/open.json" |
+         awk '{ printf "%.3f", $1 }')" ]
+check "open: JSON says the times are corrected, and has the raw ones beside them" \
+    jqe '.latency_corrected and .settings.model == "open" and .settings.arrival_rate == 100 and
+         .settings.max_users == 50 and (.aggregated.raw.percentiles_ms | length) == 11' "$T/open.json"
+check "open: corrected is never below raw (it is raw plus lateness)" \
+    jqe '.aggregated as $a | [$a.percentiles_ms | keys[] | $a.percentiles_ms[.] >= $a.raw.percentiles_ms[.]] | all' "$T/open.json"
+check "open: JSON has the schedule lag and the arrivals" \
+    jqe '.schedule_lag.count > 0 and .arrivals >= .aggregated.requests and .dropped_arrivals >= 0 and
+         (.history | map(has("arrivals_per_s") and has("lag_p99_ms") and has("p95_raw_ms")) | all)' "$T/open.json"
+check "open: HTML complete, with the lag and the raw percentiles" \
+    bash -c "grep -q '</html>' '$T/open.html' && grep -q 'id=\"lag\"' '$T/open.html' &&
+             grep -q '<td class=\"l\">raw</td>' '$T/open.html'"
+check "open: the summary shows both latencies and the arrivals" \
+    bash -c "grep -q 'then raw (from the send)' '$T/open.out' && grep -q '^Open model: target 100/s' '$T/open.out'"
 
 # A full disk at the end: the message names the report, the others are still
 # written, and the exit status says a report is missing.

@@ -1,10 +1,17 @@
 /* Unit tests for the dashboard's pure parts: number formatting with units,
  * the 1-2-5 steps of the spawn rate, middle shortening, sparkline scaling,
- * and the layout at several terminal sizes. */
+ * and the layout at several terminal sizes; then whole screens drawn by
+ * dash_draw into ncurses' virtual screen (a vt100 writing to /dev/null, so
+ * no terminal is needed) and read back: the open model, stages, corrected and
+ * raw latencies at 120x40 and 80x24, and the status line at every width. */
 #include "check.h"
 #include "util/text.h"
+#include "view/dash.h"
 #include "view/layout.h"
 #include "view/spark.h"
+
+#include <curses.h>
+#include <stdlib.h>
 
 TEST(counts_fit_six_columns)
 {
@@ -105,8 +112,7 @@ static int row_span_ok(const layout_t *l)
 {
     /* Nothing overlaps and everything is on screen. */
     int end_table = l->aggregated_row;
-    int end_sparks = l->sparks == SPARKS_FULL ? l->spark_row + SPARKS_FULL_LINES - 1
-                   : l->sparks == SPARKS_COMPACT ? l->spark_row + SPARKS_COMPACT_LINES - 1 : end_table;
+    int end_sparks = l->sparks != SPARKS_NONE ? l->spark_row + l->spark_lines - 1 : end_table;
     int end_fail = l->fail_row >= 0 ? l->fail_row + l->fail_rows : end_sparks;
     return end_table < l->keybar_row && end_sparks < l->keybar_row && end_fail < l->keybar_row &&
            (l->fail_row < 0 || l->fail_row > end_sparks) && l->keybar_row == l->rows - 1;
@@ -124,10 +130,10 @@ static int table_width(const layout_t *l)
 TEST(layout_at_120x40_shows_everything)
 {
     layout_t l;
-    layout_compute(&l, 120, 40, 3, 0, false);
+    layout_compute(&l, 120, 40, 3, 0, false, 0);
     CHECK(!l.too_small);
     for (int c = 0; c < COL_COUNT; c++)
-        CHECK(l.show[c]);
+        CHECK(l.show[c] == (c != COL_RAW_P95 && c != COL_RAW_P99));   /* one latency: no raw columns */
     CHECK(l.width[COL_NAME] >= 30);
     CHECK(table_width(&l) <= 120);
     CHECK_INT(l.entry_rows, 3);
@@ -139,7 +145,7 @@ TEST(layout_at_120x40_shows_everything)
 TEST(layout_at_80x24_drops_size_min_max_first)
 {
     layout_t l;
-    layout_compute(&l, 80, 24, 3, 2, true);
+    layout_compute(&l, 80, 24, 3, 2, true, 0);
     CHECK(!l.show[COL_SIZE] && !l.show[COL_MIN] && !l.show[COL_MAX]);
     CHECK(l.show[COL_P99] && l.show[COL_P95] && l.show[COL_MED] && l.show[COL_RPS]);
     CHECK(l.width[COL_NAME] >= LAYOUT_NAME_MIN);
@@ -153,7 +159,7 @@ TEST(layout_at_80x24_drops_size_min_max_first)
 TEST(layout_narrow_and_short)
 {
     layout_t l;
-    layout_compute(&l, 50, 12, 10, 5, true);
+    layout_compute(&l, 50, 12, 10, 5, true, 0);
     CHECK(!l.too_small);
     CHECK(table_width(&l) <= 50);
     CHECK(l.show[COL_NAME] && l.show[COL_REQS] && l.show[COL_FAILS] && l.show[COL_MED]);
@@ -165,7 +171,7 @@ TEST(layout_narrow_and_short)
 TEST(layout_many_endpoints_scroll_and_aggregated_stays)
 {
     layout_t l;
-    layout_compute(&l, 120, 40, 200, 0, false);
+    layout_compute(&l, 120, 40, 200, 0, false, 0);
     CHECK(l.entry_rows < 200);
     CHECK_INT(l.aggregated_row, l.first_entry_row + l.entry_rows);
     CHECK(l.aggregated_row < l.keybar_row);
@@ -176,13 +182,13 @@ TEST(layout_many_endpoints_scroll_and_aggregated_stays)
 TEST(layout_too_small)
 {
     layout_t l;
-    layout_compute(&l, 30, 8, 3, 0, false);
+    layout_compute(&l, 30, 8, 3, 0, false, 0);
     CHECK(l.too_small);
-    layout_compute(&l, 39, 24, 3, 0, false);
+    layout_compute(&l, 39, 24, 3, 0, false, 0);
     CHECK(l.too_small);
-    layout_compute(&l, 80, 9, 3, 0, false);
+    layout_compute(&l, 80, 9, 3, 0, false, 0);
     CHECK(l.too_small);
-    layout_compute(&l, 40, 10, 3, 0, false);
+    layout_compute(&l, 40, 10, 3, 0, false, 0);
     CHECK(!l.too_small);
     CHECK(row_span_ok(&l));
     CHECK(table_width(&l) <= 40);
@@ -191,16 +197,563 @@ TEST(layout_too_small)
 TEST(layout_every_size_is_consistent)
 {
     layout_t l;
-    for (int cols = 40; cols <= 240; cols += 7)
-        for (int rows = 10; rows <= 80; rows += 3)
-            for (size_t n = 1; n <= 30; n += 9) {
-                layout_compute(&l, cols, rows, n, n / 2, true);
-                if (!row_span_ok(&l) || table_width(&l) > cols || l.entry_rows < 1) {
-                    printf("#   bad layout at %dx%d with %zu endpoints\n", cols, rows, n);
-                    CHECK(0);
-                    return;
+    for (unsigned content = 0; content <= (LAYOUT_RAW | LAYOUT_OPEN); content++)
+        for (int cols = 40; cols <= 240; cols += 7)
+            for (int rows = 10; rows <= 80; rows += 3)
+                for (size_t n = 1; n <= 30; n += 9) {
+                    layout_compute(&l, cols, rows, n, n / 2, true, content);
+                    if (!row_span_ok(&l) || table_width(&l) > cols || l.entry_rows < 1 ||
+                        (!(content & LAYOUT_RAW) && (l.show[COL_RAW_P95] || l.show[COL_RAW_P99]))) {
+                        printf("#   bad layout at %dx%d with %zu endpoints, content %u\n", cols, rows, n,
+                               content);
+                        CHECK(0);
+                        return;
+                    }
                 }
+}
+
+TEST(layout_dual_keeps_the_p99_pair_at_80)
+{
+    layout_t l;
+    layout_compute(&l, 120, 40, 3, 0, false, LAYOUT_RAW);
+    CHECK(l.show[COL_P95] && l.show[COL_P99] && l.show[COL_RAW_P95] && l.show[COL_RAW_P99]);
+    CHECK(table_width(&l) <= 120);
+    layout_compute(&l, 80, 24, 3, 0, false, LAYOUT_RAW);
+    CHECK(l.show[COL_P99] && l.show[COL_RAW_P99] && l.show[COL_P95] && l.show[COL_MED]);
+    CHECK(l.show[COL_RPS] && l.show[COL_REQS] && l.show[COL_FAILS]);
+    CHECK(!l.show[COL_SIZE] && !l.show[COL_MIN] && !l.show[COL_MAX] && !l.show[COL_RAW_P95]);
+    CHECK(l.width[COL_NAME] >= LAYOUT_NAME_MIN);
+    CHECK(table_width(&l) <= 80);
+    /* Narrower: the pair stays longest, then the raw p99 goes before the
+     * corrected one, the median last. */
+    layout_compute(&l, 58, 24, 3, 0, false, LAYOUT_RAW);
+    CHECK(l.show[COL_P99] && l.show[COL_RAW_P99] && l.show[COL_MED] && !l.show[COL_RPS]);
+    layout_compute(&l, 50, 24, 3, 0, false, LAYOUT_RAW);
+    CHECK(l.show[COL_P99] && !l.show[COL_RAW_P99] && l.show[COL_MED]);
+    CHECK(table_width(&l) <= 50);
+    layout_compute(&l, 40, 24, 3, 0, false, LAYOUT_RAW);
+    CHECK(!l.show[COL_P99] && l.show[COL_MED]);
+}
+
+TEST(layout_open_model_has_the_arrivals_chart)
+{
+    layout_t l;
+    layout_compute(&l, 80, 24, 3, 0, false, LAYOUT_OPEN);
+    CHECK_INT(l.sparks, SPARKS_FULL);
+    CHECK_INT(l.spark_lines, SPARKS_FULL_LINES + SPARKS_OPEN_EXTRA_FULL);
+    CHECK(row_span_ok(&l));
+    layout_compute(&l, 80, 20, 3, 0, false, LAYOUT_OPEN);
+    CHECK_INT(l.sparks, SPARKS_COMPACT);
+    CHECK_INT(l.spark_lines, SPARKS_COMPACT_LINES + SPARKS_OPEN_EXTRA_COMPACT);
+    CHECK(row_span_ok(&l));
+    layout_compute(&l, 80, 24, 3, 0, false, 0);
+    CHECK_INT(l.spark_lines, SPARKS_FULL_LINES);
+}
+
+/* ---- whole screens ---------------------------------------------------------- */
+
+typedef struct {
+    snap_t s;
+    snap_entry_t entries[2];
+    snap_sample_t recent[90];
+    snap_event_t events[4];
+    snap_stage_t stages[4];
+} scene_t;
+
+static void entry(snap_entry_t *e, const char *method, const char *name, uint64_t reqs, uint64_t p99_us,
+                  uint64_t raw_p99_us)
+{
+    e->method = method;
+    e->name = name;
+    e->requests = reqs;
+    e->min_us = e->raw_min_us = 800;
+    e->max_us = p99_us + 1000;
+    e->raw_max_us = raw_p99_us + 1000;
+    e->avg_us = e->raw_avg_us = 3000;
+    for (int i = 0; i < SNAP_NPCT; i++) {
+        e->pct_us[i] = 2000 + (p99_us - 2000) * (uint64_t)i / (SNAP_NPCT - 1);
+        e->raw_pct_us[i] = 2000 + (raw_p99_us - 2000) * (uint64_t)i / (SNAP_NPCT - 1);
+    }
+    e->pct_us[SNAP_P95] = p99_us / 2;
+    e->raw_pct_us[SNAP_P95] = raw_p99_us / 2;
+    e->pct_us[SNAP_P99] = p99_us;
+    e->raw_pct_us[SNAP_P99] = raw_p99_us;
+    e->content_bytes = reqs * 100;
+    e->cur_rps = 48.7;
+}
+
+/* An open-model run with four stages in the second one, with manual control
+ * taken, dropping arrivals, with corrected and raw latencies (dual) and a
+ * schedule lag past the highlight; closed() turns it back into Locust's
+ * model with one latency and no stages. */
+static void scene_open(scene_t *sc)
+{
+    memset(sc, 0, sizeof *sc);
+    snap_t *s = &sc->s;
+    s->host = "http://127.0.0.1:8089";
+    s->state = RUN_RUNNING;
+    s->elapsed_ms = 70000;
+    s->run_time_ms = 400000;
+    s->users = 12;
+    s->target_users = 12;
+    s->spawn_rate = 5;
+    s->open = true;
+    s->arrival_rate = 50;
+    s->cur_arrival_rate = 48.7;
+    s->max_users = 200;
+    s->pool_users = 20;
+    s->arrivals = 3400;
+    s->dropped = 120;
+    s->cur_drop_rate = 3;
+    sc->stages[0] = (snap_stage_t){.dur_us = 30000000, .from = 0, .to = 50, .from_set = true};
+    sc->stages[1] = (snap_stage_t){.dur_us = 300000000, .from = 50, .to = 50};
+    sc->stages[2] = (snap_stage_t){.dur_us = 60000000, .from = 50, .to = 200};
+    sc->stages[3] = (snap_stage_t){.dur_us = 30000000, .from = 200, .to = 0};
+    s->stages = sc->stages;
+    s->n_stages = 4;
+    s->stage = 1;
+    s->stage_left_ms = 191200;      /* 3m11.2s: shown rounded up, 3m12s */
+    s->manual = true;
+    s->dual = true;
+    s->lag_count = 3400;
+    s->lag_pct_us[SNAP_P99] = 150000;     /* hopper itself far behind: past a tenth of the p99 */
+    s->lag_max_us = 400000;
+    entry(&sc->entries[0], "GET", "/status", 2000, 1230000, 9100);
+    entry(&sc->entries[1], "GET", "/api/title/The godfather/1972", 1400, 1250000, 9900);
+    entry(&s->total, "", "Aggregated", 3400, 1240000, 9500);
+    s->entries = sc->entries;
+    s->n_entries = 2;
+    for (size_t i = 0; i < 60; i++) {
+        snap_sample_t *x = &sc->recent[i];
+        x->t = (uint32_t)(11 + i);
+        x->span = 1;
+        x->users = 12;
+        x->p50_us = 3000;
+        x->p95_us = 600000;
+        x->p95_raw_us = 8000;
+        x->lag_p99_us = 300;
+        x->rps = 48;
+        x->arrivals = 48;
+        x->dropped = i % 10 == 0 ? 3 : 0;
+    }
+    s->recent = sc->recent;
+    s->n_recent = 60;
+    sc->events[0] = (snap_event_t){30000, EVENT_STAGE, 2};
+    sc->events[1] = (snap_event_t){50000, EVENT_ARRIVAL_RATE, 50};
+    s->events = sc->events;
+    s->n_events = 2;
+}
+
+static void closed(scene_t *sc)
+{
+    snap_t *s = &sc->s;
+    s->open = false;
+    s->dual = false;
+    s->n_stages = 0;
+    s->manual = false;
+    s->target_users = 20;
+    sc->events[1].kind = EVENT_TARGET_USERS;
+}
+
+static FILE *screen_out, *screen_in;
+static SCREEN *screen;
+static term_t screen_term;
+
+/* ncurses on a vt100 that writes to /dev/null, at cols x rows. */
+static int screen_open(int cols, int rows)
+{
+    screen_out = fopen("/dev/null", "w");
+    screen_in = fopen("/dev/null", "r");
+    screen = screen_out && screen_in ? newterm("vt100", screen_out, screen_in) : NULL;
+    if (!screen) {
+        printf("#   ncurses cannot start a vt100 on /dev/null\n");
+        return -1;
+    }
+    resize_term(rows, cols);
+    memset(&screen_term, 0, sizeof screen_term);
+    screen_term.open = true;
+    /* Roles as term_open sets them without colours, but the highlight apart
+     * from the failure colour so a test can tell them apart. */
+    screen_term.attrs[ROLE_HEADER] = A_REVERSE;
+    screen_term.attrs[ROLE_FAIL] = A_BOLD;
+    screen_term.attrs[ROLE_HIGHLIGHT] = A_UNDERLINE;
+    screen_term.attrs[ROLE_DIM] = A_DIM;
+    return 0;
+}
+
+static void screen_close(void)
+{
+    if (screen) {
+        endwin();
+        delscreen(screen);
+    }
+    screen = NULL;
+    if (screen_out)
+        fclose(screen_out);
+    if (screen_in)
+        fclose(screen_in);
+    screen_out = screen_in = NULL;
+}
+
+/* Draws sc at cols x rows with keys pressed first (a string of them). */
+static int draw_at(scene_t *sc, dash_t *d, int cols, int rows, const char *keys)
+{
+    if (screen_open(cols, rows) != 0)
+        return -1;
+    dash_init(d, &screen_term, NULL);
+    dash_draw(d, &sc->s, NULL, 0);          /* a first draw sets the layout the keys see */
+    for (const char *k = keys; k && *k; k++)
+        dash_key(d, (unsigned char)*k, &sc->s);
+    dash_draw(d, &sc->s, NULL, 0);
+    return 0;
+}
+
+static const char *line_at(int y, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (y >= 0 && y < LINES && (size_t)COLS < len)
+        mvinnstr(y, 0, buf, COLS);
+    return buf;
+}
+
+/* The row where text is on the screen, or -1; *x gets its column. */
+static int find(const char *text, int *x)
+{
+    char buf[512];
+    for (int y = 0; y < LINES; y++) {
+        const char *p = strstr(line_at(y, buf, sizeof buf), text);
+        if (p) {
+            if (x)
+                *x = (int)(p - buf);
+            return y;
+        }
+    }
+    return -1;
+}
+
+static int attr_at(int y, int x)
+{
+    return (int)(mvinch(y, x) & A_ATTRIBUTES);
+}
+
+#define CHECK_SHOWN(text)                                                         \
+    do {                                                                          \
+        if (find(text, NULL) < 0) {                                               \
+            printf("#   %s:%d: '%s' is not on the %dx%d screen:\n", __FILE__,     \
+                   __LINE__, text, COLS, LINES);                                  \
+            dump();                                                               \
+            check_failed_in_test = 1;                                             \
+        }                                                                         \
+    } while (0)
+
+#define CHECK_NOT_SHOWN(text)                                                     \
+    do {                                                                          \
+        if (find(text, NULL) >= 0) {                                              \
+            printf("#   %s:%d: '%s' is on the %dx%d screen\n", __FILE__, __LINE__, \
+                   text, COLS, LINES);                                            \
+            check_failed_in_test = 1;                                             \
+        }                                                                         \
+    } while (0)
+
+static void dump(void)
+{
+    char buf[512];
+    for (int y = 0; y < LINES; y++)
+        printf("#   |%s|\n", line_at(y, buf, sizeof buf));
+}
+
+TEST(open_dual_staged_at_120x40)
+{
+    scene_t sc;
+    dash_t d;
+    scene_open(&sc);
+    if (draw_at(&sc, &d, 120, 40, NULL) != 0) {
+        CHECK(0);
+        return;
+    }
+    char line[512];
+    line_at(0, line, sizeof line);
+    /* The status line: arrivals achieved/target, drops, the pool, the stage
+     * with manual control, the schedule lag. */
+    CHECK_SHOWN(" hopper ");
+    CHECK(strstr(line, "arrivals 48.7/50/s") != NULL);
+    CHECK(strstr(line, "dropped 120 (3.0/s)") != NULL);
+    CHECK(strstr(line, "stage 2/4 - 3m12s left") != NULL);
+    CHECK(strstr(line, " manual") != NULL);
+    CHECK(strstr(line, "lag p99 150ms") != NULL);
+    CHECK(strstr(line, "users 12/") == NULL);           /* not the closed model's users */
+    CHECK(strstr(line, "rate 5/s") == NULL);            /* nor its spawn rate */
+    if (strstr(line, "dropped") == NULL || strstr(line, "lag p99") == NULL)
+        dump();
+    /* Highlights: drops and the late schedule in the failure role, manual in
+     * the highlight role, the rest in the status line's. */
+    int x = 0;
+    int y = find("dropped 120", &x);
+    CHECK_INT(attr_at(y, x), A_BOLD);
+    y = find("lag p99 150ms", &x);
+    CHECK_INT(attr_at(y, x), A_BOLD);
+    y = find(" manual", &x);
+    CHECK_INT(attr_at(y, x + 1), A_UNDERLINE);
+    y = find("arrivals 48", &x);
+    CHECK_INT(attr_at(y, x), A_REVERSE);
+    /* The table: corrected columns, raw ones beside them, and a header
+     * that says which is which. */
+    CHECK_SHOWN("Name (corrected)");
+    CHECK_SHOWN("raw p95");
+    CHECK_SHOWN("raw p99");
+    y = find("Aggregated", NULL);
+    line_at(y, line, sizeof line);
+    CHECK(strstr(line, "1.24s") != NULL);             /* corrected p99 */
+    CHECK(strstr(line, "9.5ms") != NULL);             /* raw p99 */
+    /* The charts: corrected and raw p95, arrivals with drops, the pool. */
+    CHECK_SHOWN("response time p95 corrected 600ms");
+    CHECK_SHOWN("raw 8.0ms");
+    CHECK_SHOWN("arrivals/s 48.0");
+    CHECK_SHOWN("dropped/s 0.0 (max 3.0)");
+    CHECK_SHOWN("lag p99 300us");
+    CHECK_SHOWN("users busy 12");
+    CHECK_SHOWN("pool 20/200");
+    CHECK_SHOWN("q stop  +/- arrival rate");
+    /* The marks of the stage and of the key under the sparklines, under the
+     * users' strip, 20 columns (seconds) apart: 30 s and 50 s into the run. */
+    line_at(find("users busy", NULL) + 2, line, sizeof line);
+    char *bar = strchr(line, '|'), *a = strchr(line, 'A');
+    CHECK(bar && a && a - bar == 20);
+    if (!bar || !a)
+        dump();
+    screen_close();
+
+    /* The target as plan/stages.h writes it, short: a rate mid-ramp cut to
+     * 3 digits; one per minute says that the achieved one is per second. */
+    static const struct { double rate; const char *want; } targets[] = {
+        {123.456789, "arrivals 48.7/123/s |"}, {20.0 / 60, "arrivals 48.7/s of 20/m |"}};
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        sc.s.arrival_rate = targets[i].rate;
+        if (draw_at(&sc, &d, 120, 40, NULL) != 0) {
+            CHECK(0);
+            return;
+        }
+        line_at(0, line, sizeof line);
+        CHECK(strstr(line, targets[i].want) != NULL);
+        if (strstr(line, targets[i].want) == NULL)
+            dump();
+        screen_close();
+    }
+}
+
+TEST(open_dual_staged_at_80x24)
+{
+    scene_t sc;
+    dash_t d;
+    scene_open(&sc);
+    if (draw_at(&sc, &d, 80, 24, NULL) != 0) {
+        CHECK(0);
+        return;
+    }
+    char line[512];
+    line_at(0, line, sizeof line);
+    /* What must not be missed stays; whole fields go, none is cut. */
+    CHECK(strstr(line, "arrivals 48.7/50/s") != NULL);
+    CHECK(strstr(line, "dropped 120 (3.0/s)") != NULL);
+    CHECK(strstr(line, " manual") != NULL);
+    CHECK(strstr(line, "stage 2/4 - 3m12s left") != NULL);
+    CHECK(line[79] == ' ');
+    /* The table keeps the corrected p95 and p99 and the raw p99. */
+    int y = find("Aggregated", NULL);
+    CHECK(y > 0);
+    CHECK_SHOWN("raw p99");
+    CHECK_NOT_SHOWN("raw p95");
+    CHECK_NOT_SHOWN(" Size");
+    line_at(y, line, sizeof line);
+    CHECK(strstr(line, "1.24s") != NULL && strstr(line, "9.5ms") != NULL);
+    CHECK_SHOWN("arrivals/s");
+    CHECK_SHOWN("response time p95 corrected");
+    screen_close();
+}
+
+TEST(closed_run_looks_as_before)
+{
+    scene_t sc;
+    dash_t d;
+    scene_open(&sc);
+    closed(&sc);
+    if (draw_at(&sc, &d, 120, 40, NULL) != 0) {
+        CHECK(0);
+        return;
+    }
+    char line[512];
+    line_at(0, line, sizeof line);
+    CHECK(strstr(line, " hopper  http://127.0.0.1:8089 | running | users 12/20 | rate 5/s | ") == line);
+    CHECK(strstr(line, "arrivals") == NULL && strstr(line, "dropped") == NULL);
+    CHECK(strstr(line, "stage") == NULL && strstr(line, "lag") == NULL);
+    CHECK_NOT_SHOWN("raw p9");
+    CHECK_NOT_SHOWN("arrivals/s");
+    CHECK_NOT_SHOWN("(times");
+    CHECK_SHOWN(" Size");
+    CHECK_SHOWN("response time p95 600ms");
+    CHECK_SHOWN("users 12/20");
+    CHECK_SHOWN("q stop  w/W s/S users");
+    /* The Aggregated row shows the one latency (its p99 field). */
+    line_at(find("Aggregated", NULL), line, sizeof line);
+    CHECK(strstr(line, "1.24s") != NULL && strstr(line, "9.5ms") == NULL);
+    screen_close();
+
+    /* Stages in users: the stage and manual control show in the closed model too. */
+    sc.s.n_stages = 4;
+    sc.s.stage = 3;
+    sc.s.stage_left_ms = 5000;
+    sc.s.manual = true;
+    if (draw_at(&sc, &d, 120, 40, NULL) != 0) {
+        CHECK(0);
+        return;
+    }
+    CHECK_SHOWN("stage 4/4 - 5s left manual");
+    screen_close();
+    sc.s.stage = 4;
+    sc.s.manual = false;
+    if (draw_at(&sc, &d, 120, 40, NULL) != 0) {
+        CHECK(0);
+        return;
+    }
+    CHECK_SHOWN("stages done");
+    screen_close();
+}
+
+TEST(quiet_open_run_highlights_nothing)
+{
+    scene_t sc;
+    dash_t d;
+    scene_open(&sc);
+    sc.s.dropped = 0;
+    sc.s.cur_drop_rate = 0;
+    sc.s.manual = false;
+    sc.s.lag_pct_us[SNAP_P99] = 400;
+    /* At 120 columns a quiet run has room for the pool on the status line. */
+    if (draw_at(&sc, &d, 120, 40, NULL) != 0) {
+        CHECK(0);
+        return;
+    }
+    char line[512];
+    line_at(0, line, sizeof line);
+    CHECK(strstr(line, "arrivals 48.7/50/s | dropped 0 | pool 12 busy/20 (max 200) | stage 2/4 - 3m12s left |"));
+    screen_close();
+    /* Wide enough for every field: none highlighted. */
+    if (draw_at(&sc, &d, 240, 40, NULL) != 0) {
+        CHECK(0);
+        return;
+    }
+    int x = 0, y;
+    y = find("dropped 0", &x);
+    CHECK(y == 0 && attr_at(y, x) == A_REVERSE);
+    y = find("lag p99 400us", &x);
+    CHECK(y == 0 && attr_at(y, x) == A_REVERSE);
+    CHECK_NOT_SHOWN(" manual");
+    CHECK_SHOWN("Name (times from the intended start; raw: from the send)");
+    if (y != 0)
+        dump();
+    screen_close();
+    /* The lag highlight begins at SNAP_LAG_HIGH_US when that is a tenth of
+     * the corrected p99 too, not below either (snap_lag_high). */
+    static const struct { uint64_t lag, p99; const char *text; int attr; } cases[] = {
+        {SNAP_LAG_HIGH_US, 100000, "lag p99 10", A_BOLD},
+        {9000, 50000, "lag p99 9.0ms", A_REVERSE},
+        {20000, 300000, "lag p99 20", A_REVERSE},        /* noise next to a 300 ms p99 */
+        {30000, 300000, "lag p99 30", A_BOLD},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sc.s.lag_pct_us[SNAP_P99] = cases[i].lag;
+        sc.s.total.pct_us[SNAP_P99] = cases[i].p99;
+        if (draw_at(&sc, &d, 240, 40, NULL) != 0) {
+            CHECK(0);
+            return;
+        }
+        y = find(cases[i].text, &x);
+        if (y != 0 || attr_at(y, x) != cases[i].attr) {
+            printf("#   lag %llu us with a p99 of %llu us: row %d, attribute %d, expected %d\n",
+                   (unsigned long long)cases[i].lag, (unsigned long long)cases[i].p99, y,
+                   y == 0 ? attr_at(y, x) : -1, cases[i].attr);
+            CHECK(0);
+        }
+        screen_close();
+    }
+}
+
+TEST(status_line_drops_whole_fields_at_every_width)
+{
+    scene_t sc;
+    dash_t d;
+    static const char *const fields[] = {
+        "hopper", "http://127.0.0.1:8089", "running", "arrivals 48.7/50/s", "dropped 120 (3.0/s)",
+        "pool 12 busy/20 (max 200)", "stage 2/4 - 3m12s left manual", "lag p99 150ms",
+        "users 12/20", "rate 5/s", "01:10, 05:30 left", "3.4k reqs", "48.7 req/s", "0.00% fail",
+        "cpu 0%",
+    };
+    for (int model = 0; model < 2; model++)
+        for (int cols = 40; cols <= 240; cols += 3) {
+            scene_open(&sc);
+            if (model)
+                closed(&sc);
+            if (draw_at(&sc, &d, cols, 24, NULL) != 0) {
+                CHECK(0);
+                return;
             }
+            char line[512];
+            line_at(0, line, sizeof line);
+            /* The left part never reaches the edge (it ends with a space),
+             * and what is left of it is made of whole fields. */
+            int width = 0;
+            for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+                if (strstr(line, fields[i]))
+                    for (const char *p = fields[i]; *p; p++)
+                        width += *p != ' ' && *p != '|';
+            bool ok = line[cols - 1] == ' ';
+            /* Everything that is not a field is separators and padding. */
+            for (char *p = line; *p; p++)
+                if (*p != ' ' && *p != '|')
+                    width--;
+            if (!ok || width != 0 || strstr(line, model ? "users 12/20" : "arrivals 48.7/50/s") == NULL) {
+                printf("#   status line at %d columns (%d left over): |%s|\n", cols, width, line);
+                check_failed_in_test = 1;
+                screen_close();
+                return;
+            }
+            screen_close();
+        }
+}
+
+TEST(help_fits_each_model)
+{
+    scene_t sc;
+    dash_t d;
+    scene_open(&sc);
+    if (draw_at(&sc, &d, 80, 24, "?") != 0) {
+        CHECK(0);
+        return;
+    }
+    CHECK_SHOWN("open model: arrivals");
+    CHECK_SHOWN("arrival rate up / down: 1, 2, 5, 10, 20, 50...");
+    CHECK_SHOWN("Marks: A arrival rate, | stage,");
+    CHECK_SHOWN("late hopper sent what was due (highlighted past 1 ms)");   /* dual: all of it fits */
+    screen_close();
+    closed(&sc);
+    if (draw_at(&sc, &d, 80, 24, "?") != 0) {
+        CHECK(0);
+        return;
+    }
+    CHECK_SHOWN("closed model: users");
+    CHECK_SHOWN("spawn rate up / down (1-2-5 steps)");
+    CHECK_SHOWN("Marks: U users, R rate, P pause, Z reset, S stop, | stage");
+    CHECK_NOT_SHOWN("arrival rate");
+    CHECK_NOT_SHOWN("raw p95 / raw p99");                 /* one latency */
+    screen_close();
+    /* The r prompt of the open model says what it takes. */
+    scene_open(&sc);
+    if (draw_at(&sc, &d, 80, 24, "r30") != 0) {
+        CHECK(0);
+        return;
+    }
+    CHECK_SHOWN("Arrival rate, e.g. 300 or 300/s (Enter applies, Esc cancels): 30_");
+    screen_close();
 }
 
 int main(void)
@@ -219,5 +772,13 @@ int main(void)
     RUN(layout_many_endpoints_scroll_and_aggregated_stays);
     RUN(layout_too_small);
     RUN(layout_every_size_is_consistent);
+    RUN(layout_dual_keeps_the_p99_pair_at_80);
+    RUN(layout_open_model_has_the_arrivals_chart);
+    RUN(open_dual_staged_at_120x40);
+    RUN(open_dual_staged_at_80x24);
+    RUN(closed_run_looks_as_before);
+    RUN(quiet_open_run_highlights_nothing);
+    RUN(status_line_drops_whole_fields_at_every_width);
+    RUN(help_fits_each_model);
     return check_done();
 }

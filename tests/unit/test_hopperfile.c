@@ -31,7 +31,10 @@ static int plan_is_pristine(const plan_t *p)
            p->wait.b_us == 0 && p->wait.rate == 0 && p->timeout_us == PLAN_DEFAULT_TIMEOUT_US &&
            p->headers == NULL && p->n_headers == 0 && p->tasks == NULL && p->n_tasks == 0 &&
            !p->host_set && !p->users_set && !p->spawn_rate_set && !p->run_time_set &&
-           !p->wait_set && !p->timeout_set;
+           !p->wait_set && !p->timeout_set && p->model == MODEL_CLOSED && p->arrival_rate == 0 &&
+           p->max_users == 0 && p->arrivals == ARRIVALS_EVEN && p->stages == NULL &&
+           p->n_stages == 0 && !p->model_set && !p->arrival_rate_set && !p->max_users_set &&
+           !p->arrivals_set && p->model_line == 0;
 }
 
 /* Parses text as "t.hopperfile"; on failure prints the message. */
@@ -178,6 +181,10 @@ TEST(defaults)
     CHECK_INT(plan.n_headers, 0);
     CHECK(!plan.host_set && !plan.users_set && !plan.spawn_rate_set && !plan.run_time_set &&
           !plan.wait_set && !plan.timeout_set);
+    /* Locust's closed model, no shape. */
+    CHECK_INT(plan.model, MODEL_CLOSED);
+    CHECK(!plan.model_set && !plan.arrival_rate_set && !plan.max_users_set && !plan.arrivals_set);
+    CHECK(plan.stages == NULL && plan.n_stages == 0 && plan.max_users == 0);
     CHECK_INT(plan.n_tasks, 1);
     const plan_task_t *t = &plan.tasks[0];
     CHECK_STR(t->id, "a");
@@ -474,6 +481,179 @@ TEST(syntax)
     CHECK_INT(plan.n_tasks, 40);
     CHECK_STR(plan.tasks[39].steps[0].target, "/39");
     plan_free(&plan);
+}
+
+/* ---- load shapes (hopperfile(5), LOAD SHAPE) ------------------------------ */
+
+#define TASK "[task a]\nrequest = GET /\n"
+
+TEST(shape_closed_stages)
+{
+    plan_t plan;
+    char err[512] = "";
+    /* The closed model's stages: users, k6's ramping; the run time is their
+     * sum and the users their peak. */
+    CHECK_INT(parse("stages = 30s:100, 5m:100, 1m:500, 30s:0\n" TASK, &plan, err, sizeof err), 0);
+    CHECK_INT(plan.model, MODEL_CLOSED);
+    CHECK_INT(plan.n_stages, 4);
+    if (plan.n_stages == 4) {
+        CHECK_INT(plan.stages[2].dur_us, 60 * S);
+        CHECK(plan.stages[2].from == 100 && plan.stages[2].to == 500 && !plan.stages[2].from_set);
+    }
+    CHECK_INT(plan.run_time_us, 420 * S);
+    CHECK(!plan.run_time_set);
+    CHECK_INT(plan.users, 500);
+    CHECK(!plan.users_set);
+    CHECK_INT(plan.n_warnings, 0);
+    plan_free(&plan);
+    /* run-time wins over the sum; model = closed may be written; all-zero
+     * stages still have a user to start with. */
+    CHECK_INT(parse("model = closed\nrun-time = 10s\nstages = 1m:0-3\n" TASK, &plan, err,
+                    sizeof err), 0);
+    CHECK_INT(plan.run_time_us, 10 * S);
+    CHECK(plan.model_set && plan.run_time_set);
+    CHECK_INT(plan.model_line, 1);
+    CHECK_INT(plan.users, 3);
+    plan_free(&plan);
+    CHECK_INT(parse("stages = 1m:0\n" TASK, &plan, err, sizeof err), 0);
+    CHECK_INT(plan.users, 1);
+    plan_free(&plan);
+}
+
+TEST(shape_open_model)
+{
+    plan_t plan;
+    char err[512] = "";
+    CHECK_INT(parse("model = open\narrival-rate = 200/s\nmax-users = 50\narrivals = poisson\n"
+                    "users = 10\n" TASK, &plan, err, sizeof err), 0);
+    CHECK_INT(plan.model, MODEL_OPEN);
+    CHECK(plan.arrival_rate == 200);
+    CHECK_INT(plan.max_users, 50);
+    CHECK_INT(plan.arrivals, ARRIVALS_POISSON);
+    CHECK_INT(plan.users, 10);                  /* the pool's initial size */
+    CHECK(plan.model_set && plan.arrival_rate_set && plan.max_users_set && plan.arrivals_set);
+    CHECK_INT(plan.run_time_us, 0);             /* no stages: until stopped */
+    CHECK_INT(plan.n_warnings, 0);
+    plan_free(&plan);
+    /* Rate stages, in any order of lines, /m converted; arrivals = even. */
+    CHECK_INT(parse("stages = 1m:0-500/s, 5m:500/s, 30s:0/s\narrivals = even\nmodel = open\n"
+                    TASK, &plan, err, sizeof err), 0);
+    CHECK_INT(plan.model, MODEL_OPEN);
+    CHECK_INT(plan.n_stages, 3);
+    if (plan.n_stages == 3)
+        CHECK(plan.stages[0].from_set && plan.stages[0].from == 0 && plan.stages[0].to == 500);
+    CHECK_INT(plan.run_time_us, 390 * S);
+    CHECK_INT(plan.users, 1);                   /* not the stages' peak: those are arrivals */
+    CHECK_INT(plan.arrivals, ARRIVALS_EVEN);
+    CHECK_INT(plan.model_line, 3);
+    plan_free(&plan);
+    CHECK_INT(parse("model = open\narrival-rate = 90/m\n" TASK, &plan, err, sizeof err), 0);
+    CHECK(plan.arrival_rate == 1.5);
+    plan_free(&plan);
+    /* model = open without a rate parses: the command line may give it
+     * (cli_apply refuses the run otherwise). */
+    CHECK_INT(parse("model = open\n" TASK, &plan, err, sizeof err), 0);
+    plan_free(&plan);
+}
+
+/* An explicit wait in the open model: a warning at its line, not an error
+ * (arrivals start the iterations; think times still apply). */
+TEST(shape_open_model_wait_warns)
+{
+    plan_t plan;
+    char err[512] = "";
+    CHECK_INT(parse("model = open\narrival-rate = 5/s\nwait = between 1s 2s\n" TASK, &plan, err,
+                    sizeof err), 0);
+    CHECK_INT(plan.n_warnings, 1);
+    if (plan.n_warnings == 1)
+        CHECK_STR(plan.warnings[0], "t.hopperfile:3: warning: wait does not apply in the open "
+                  "model: arrivals start the iterations, on their schedule (the steps' think "
+                  "times still apply)");
+    plan_free(&plan);
+    CHECK_INT(parse("arrival-rate = 5/s\nmodel = open\n[task a]\nrequest = GET /\n"
+                    "think = 1s\nrequest = GET /b\n", &plan, err, sizeof err), 0);
+    CHECK_INT(plan.n_warnings, 0);              /* a think is not the plan's wait */
+    plan_free(&plan);
+}
+
+TEST(shape_errors)
+{
+    /* Each with its FILE:LINE and the plan left pristine (expect_error). */
+    expect_error("model = opn\n" TASK, 1, "model: 'opn': use closed (the default: users that "
+                 "each wait for their answer) or open (arrivals at a rate)");
+    expect_error("arrival-rate = 200/s\n" TASK, 1,
+                 "arrival-rate belongs to the open model: add 'model = open'");
+    expect_error("model = closed\narrival-rate = 200/s\n" TASK, 2,
+                 "arrival-rate belongs to the open model: add 'model = open'");
+    expect_error("model = open\narrival-rate = 200\n" TASK, 2,
+                 "arrival-rate: '200': a rate needs a unit: 200/s, 200/m or 200/h");
+    expect_error("model = open\narrival-rate = 0/s\n" TASK, 2,
+                 "arrival-rate: '0/s': the rate must be greater than 0");
+    expect_error("model = open\narrival-rate = -5/s\n" TASK, 2,
+                 "arrival-rate: '-5/s': a target cannot be negative");
+    expect_error("model = open\narrival-rate = lots\n" TASK, 2,
+                 "arrival-rate: 'lots' is not a rate");
+    expect_error("model = open\narrival-rate = 2000000/s\n" TASK, 2,
+                 "arrival-rate: '2000000/s': above the limit of 1000000 arrivals per second");
+    expect_error("\nstages = 1m:0-500/s\n" TASK, 2, "stages: these are arrivals per second, "
+                 "which belong to the open model: add 'model = open' (the closed model's stages "
+                 "are users, such as 30s:100)");
+    expect_error("model = open\nstages = 30s:100\n" TASK, 2, "stages: these are users, but the "
+                 "open model's stages are arrival rates: give each a unit, such as 30s:100/s (or "
+                 "leave out 'model = open')");
+    expect_error("stages = 30s:100, 1m:5/s\n" TASK, 1, "stages: stage 2 '1m:5/s' is in arrivals "
+                 "per second but stage 1 is in users: write every stage in one unit");
+    expect_error("stages = 0s:100\n" TASK, 1,
+                 "stages: stage 1 '0s:100': the duration must be greater than 0");
+    expect_error("stages = -1m:100\n" TASK, 1,
+                 "stages: stage 1 '-1m:100': '-1m': a duration cannot be negative");
+    expect_error("stages = 30s:100, 1m\n" TASK, 1, "stages: stage 2 '1m': expected "
+                 "DURATION:TARGET, such as 5m:100 or 5m:100/s");
+    expect_error("stages = 30s:lots\n" TASK, 1, "stages: stage 1 '30s:lots': 'lots' is not a "
+                 "number of users or a rate");
+    expect_error("stages = 30s:100,\n" TASK, 1, "stages: stage 2 is empty (a comma too many?)");
+    expect_error("model = open\nstages = 30s:0/s-5\n" TASK, 2, "stages: stage 1 '30s:0/s-5': "
+                 "the rate '5' needs a unit (write FROM-TO/s, such as 0-500/s)");
+    expect_error("stages = 1m:10\nstages = 1m:20\n" TASK, 2,
+                 "duplicate key 'stages' (first set at line 1)");
+    expect_error("users = 10\nrun-time = 1m\nstages = 1m:10\n" TASK, 3, "users (line 1) and "
+                 "stages (line 3): in the closed model the stages set the number of users; "
+                 "leave users out");
+    expect_error("stages = 1m:10\n\nusers = 10\n" TASK, 3, "users (line 3) and stages (line 1)");
+    expect_error("hatch-rate = 5\nstages = 1m:10\n" TASK, 2, "hatch-rate (line 1) and stages "
+                 "(line 2): in the closed model the stages set how fast users start and stop; "
+                 "leave hatch-rate out");
+    expect_error("max-users = 100\n" TASK, 1, "max-users belongs to the open model (the bound "
+                 "of its pool of users): add 'model = open'");
+    expect_error("arrivals = poisson\n" TASK, 1,
+                 "arrivals belongs to the open model: add 'model = open'");
+    expect_error("model = open\narrival-rate = 1/s\nmax-users = 0\n" TASK, 3,
+                 "max-users: '0': must be at least 1");
+    expect_error("model = open\narrival-rate = 1/s\nmax-users = -3\n" TASK, 3,
+                 "max-users: '-3': cannot be negative");
+    expect_error("model = open\narrival-rate = 1/s\nmax-users = many\n" TASK, 3,
+                 "max-users: 'many': not a whole number");
+    expect_error("model = open\narrival-rate = 1/s\nmax-users = 99999999\n" TASK, 3,
+                 "max-users: '99999999': too many users (the limit is 10000000)");
+    expect_error("model = open\narrival-rate = 1/s\nusers = 20\nmax-users = 10\n" TASK, 4,
+                 "max-users (10, line 4) is below users (20, line 3): the pool starts with "
+                 "users and grows up to max-users");
+    expect_error("model = open\narrival-rate = 1/s\narrivals = burst\n" TASK, 3,
+                 "arrivals: 'burst': use even (the default: 1/rate apart) or poisson");
+    expect_error("model = open\narrival-rate = 1/s\n\nstages = 1m:5/s\n" TASK, 4,
+                 "arrival-rate (line 2) and stages (line 4): give one (stages set the arrival "
+                 "rate over time)");
+    expect_error("[task a]\nstages = 1m:5\nrequest = GET /\n", 2,
+                 "'stages' is a top-level key: put it before the first section");
+    expect_error("model =\n" TASK, 1, "model: the value is missing");
+    /* unique-per-user rows for every user the stages start. */
+    char data_path[256], text[512];
+    write_file("two.csv", "u\na\nb\n", 6, data_path, sizeof data_path);
+    snprintf(text, sizeof text, "stages = 1m:3\n[data d]\nfile = %s\norder = unique\n"
+             "per = user\n" TASK, data_path);
+    expect_error(text, 2, "data 'd' has 2 rows, and with order = unique each of the 3 users "
+                 "needs a row of its own");
+    unlink(data_path);
 }
 
 /* The messages the issue quotes, word for word. */
@@ -1073,6 +1253,10 @@ int main(void)
     RUN(percent_escapes);
     RUN(check_endpoints);
     RUN(bad_corpus);
+    RUN(shape_closed_stages);
+    RUN(shape_open_model);
+    RUN(shape_open_model_wait_warns);
+    RUN(shape_errors);
     /* Whatever a failed test left behind goes too. */
     nftw(tmp_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
     return check_done();

@@ -4,6 +4,7 @@
 #include "check.h"
 #include "report/report_csv.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -95,9 +96,13 @@ static void write_all(fixture_t *fx, bool full_history, char **stats, char **his
 {
     report_csv_t c;
     char err[256] = "";
-    CHECK_INT(report_csv_open(&c, fx->prefix, full_history, err, sizeof err), 0);
+    CHECK_INT(report_csv_open(&c, fx->prefix, full_history, false, err, sizeof err), 0);
     CHECK_INT(report_csv_update(&c, &fx->s), 0);
     CHECK_INT(report_csv_close(&c, &fx->s), 0);
+    /* Without intended starts there is no raw file. */
+    char raw_path[160];
+    snprintf(raw_path, sizeof raw_path, "%s_stats_raw.csv", fx->prefix);
+    CHECK(access(raw_path, F_OK) != 0);
     *stats = slurp(fx, "_stats.csv");
     *history = slurp(fx, "_stats_history.csv");
     *failures = slurp(fx, "_failures.csv");
@@ -206,7 +211,7 @@ TEST(exceptions_file_from_the_start)
     fixture_init(&fx);
     report_csv_t c;
     char err[256] = "";
-    CHECK_INT(report_csv_open(&c, fx.prefix, false, err, sizeof err), 0);
+    CHECK_INT(report_csv_open(&c, fx.prefix, false, false, err, sizeof err), 0);
     char *exceptions = slurp(&fx, "_exceptions.csv");
     CHECK_STR(exceptions, LOCUST_EXCEPTIONS "\n");
     free(exceptions);
@@ -235,7 +240,7 @@ TEST(exceptions_file_symlink_refused)
     CHECK_INT(symlink(target, link_path), 0);
     report_csv_t c;
     char err[256] = "";
-    CHECK_INT(report_csv_open(&c, fx.prefix, false, err, sizeof err), -1);
+    CHECK_INT(report_csv_open(&c, fx.prefix, false, false, err, sizeof err), -1);
     CHECK(strstr(err, "_exceptions.csv") != NULL);
     CHECK(c.stats == NULL && c.exceptions == NULL);
     CHECK(access(target, F_OK) != 0);
@@ -243,6 +248,100 @@ TEST(exceptions_file_symlink_refused)
     free(slurp(&fx, "_stats.csv"));
     free(slurp(&fx, "_stats_history.csv"));
     free(slurp(&fx, "_failures.csv"));
+    fixture_done(&fx);
+}
+
+/* Open file descriptors of this process: every file opened is closed. */
+static int open_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* A run with intended starts: the Locust file carries the corrected times
+ * (the main fields), _stats_raw.csv the same columns with the raw ones; it
+ * exists with its header from the open on and is rewritten, not appended. */
+TEST(raw_file_for_runs_with_intended_starts)
+{
+    fixture_t fx;
+    fixture_init(&fx);
+    snap_entry_t *rows[] = {&fx.entries[0], &fx.entries[2], &fx.s.total};
+    for (size_t k = 0; k < 3; k++) {
+        snap_entry_t *e = rows[k];
+        e->raw_min_us = 250;
+        e->raw_max_us = 3000;
+        e->raw_avg_us = 1125;
+        for (int i = 0; i < SNAP_NPCT; i++)
+            e->raw_pct_us[i] = (uint64_t)(i + 1) * 250;
+    }
+    fx.s.dual = true;
+    report_csv_t c;
+    char err[256] = "";
+    int fds = open_fds();
+    CHECK_INT(report_csv_open(&c, fx.prefix, false, true, err, sizeof err), 0);
+    CHECK_INT(open_fds(), fds + 5);
+    char path[160], first[512] = "";
+    snprintf(path, sizeof path, "%s_stats_raw.csv", fx.prefix);
+    FILE *f = fopen(path, "r");         /* read, not slurped: it stays open for writing */
+    CHECK(f != NULL);
+    if (f) {
+        CHECK(fgets(first, sizeof first, f) != NULL);
+        fclose(f);
+    }
+    CHECK_STR(first, LOCUST_STATS "\n");
+    CHECK_INT(report_csv_update(&c, &fx.s), 0);
+    CHECK_INT(report_csv_update(&c, &fx.s), 0);
+    CHECK_INT(report_csv_close(&c, &fx.s), 0);
+    CHECK(c.stats_raw == NULL);
+    CHECK_INT(open_fds(), fds);                 /* all five closed */
+    char *stats = slurp(&fx, "_stats.csv");
+    char *raw = slurp(&fx, "_stats_raw.csv");
+#define RAW_PCTS ",0.250,0.500,0.750,1.000,1.250,1.500,1.750,2.000,2.250,2.500,2.750"
+    CHECK_STR(stats, LOCUST_STATS "\n"
+              "GET,/a,4,1,1.000,2.750,0.500,12.000,100.000,2.000000,0.500000" PCTS_MS "\n"
+              "POST,/never,0,0,0.000,0.000,0.000,0.000,0.000,0.000000,0.000000" PCTS_NA "\n"
+              "GET,\"/with, comma\",2,0,1.000,2.750,0.500,12.000,100.000,2.000000,0.500000" PCTS_MS "\n"
+              ",Aggregated,6,1,1.000,2.750,0.500,12.000,100.000,2.000000,0.500000" PCTS_MS "\n");
+    CHECK_STR(raw, LOCUST_STATS "\n"
+              "GET,/a,4,1,0.250,1.125,0.250,3.000,100.000,2.000000,0.500000" RAW_PCTS "\n"
+              "POST,/never,0,0,0.000,0.000,0.000,0.000,0.000,0.000000,0.000000" PCTS_NA "\n"
+              "GET,\"/with, comma\",2,0,0.250,1.125,0.250,3.000,100.000,2.000000,0.500000" RAW_PCTS "\n"
+              ",Aggregated,6,1,0.250,1.125,0.250,3.000,100.000,2.000000,0.500000" RAW_PCTS "\n");
+    free(stats);
+    free(raw);
+    free(slurp(&fx, "_stats_history.csv"));
+    free(slurp(&fx, "_failures.csv"));
+    free(slurp(&fx, "_exceptions.csv"));
+    fixture_done(&fx);
+}
+
+/* A symbolic link where _stats_raw.csv goes: refused, named, and the four
+ * files opened before it are closed. */
+TEST(raw_file_symlink_refused)
+{
+    fixture_t fx;
+    fixture_init(&fx);
+    char link_path[160], target[160];
+    snprintf(link_path, sizeof link_path, "%s_stats_raw.csv", fx.prefix);
+    snprintf(target, sizeof target, "%s/elsewhere", fx.dir);
+    CHECK_INT(symlink(target, link_path), 0);
+    report_csv_t c;
+    char err[256] = "";
+    CHECK_INT(report_csv_open(&c, fx.prefix, false, true, err, sizeof err), -1);
+    CHECK(strstr(err, "_stats_raw.csv") != NULL);
+    CHECK(c.stats == NULL && c.stats_raw == NULL);
+    CHECK(access(target, F_OK) != 0);
+    unlink(link_path);
+    free(slurp(&fx, "_stats.csv"));
+    free(slurp(&fx, "_stats_history.csv"));
+    free(slurp(&fx, "_failures.csv"));
+    free(slurp(&fx, "_exceptions.csv"));
     fixture_done(&fx);
 }
 
@@ -256,5 +355,7 @@ int main(void)
     RUN(failures_file);
     RUN(exceptions_file_from_the_start);
     RUN(exceptions_file_symlink_refused);
+    RUN(raw_file_for_runs_with_intended_starts);
+    RUN(raw_file_symlink_refused);
     return check_done();
 }

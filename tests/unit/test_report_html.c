@@ -6,7 +6,10 @@
  *   test_report_html                      runs the tests
  *   test_report_html --write-sample PATH  writes a realistic report to PATH
  *                                         (tests/e2e/html_render.sh renders it
- *                                         with headless Chromium) */
+ *                                         with headless Chromium)
+ *   test_report_html --write-sample-open PATH
+ *                                         the same run in the open model, with
+ *                                         stages and corrected and raw times */
 #include "check.h"
 #include "util/text.h"
 #include "report/report_html.h"
@@ -502,6 +505,151 @@ TEST(write_error_is_reported)
     fixture_free(&fx);
 }
 
+/* ---- the open model, stages and intended starts (issue 13) -------------- */
+
+/* A closed run without intended starts shows none of them: no stages, no
+ * second latency, no lag, no arrivals, and the same three charts. */
+TEST(closed_report_has_nothing_new)
+{
+    fixture_t fx;
+    fixture_init(&fx, 120);
+    char *out = render(&fx, NULL);
+    CHECK_INT(count(out, "<svg"), 3);
+    CHECK(strstr(out, "id=\"stages\"") == NULL);
+    CHECK(strstr(out, "id=\"lag\"") == NULL);
+    CHECK(strstr(out, "corrected") == NULL);
+    CHECK(strstr(out, "<td class=\"l\">raw</td>") == NULL);
+    CHECK(strstr(out, "Load model") == NULL);
+    CHECK(strstr(out, "rrival") == NULL);           /* arrivals, Arrival rate */
+    CHECK(strstr(out, "<path class=\"s p95raw\"") == NULL);
+    CHECK(strstr(out, "<b>S</b> stop.</p>") != NULL);
+    free(out);
+    fixture_free(&fx);
+}
+
+/* The fixture as an open-model run with stages and intended starts. */
+static void make_open(fixture_t *fx)
+{
+    snap_t *s = &fx->s;
+    s->open = true;
+    s->dual = true;
+    s->arrival_rate = 100;
+    s->max_users = 400;
+    s->pool_users = 40;
+    s->arrivals = 11990;
+    s->dropped = 10;
+    s->lag_count = 12000;
+    s->lag_max_us = 31000;
+    for (int i = 0; i < SNAP_NPCT; i++)
+        s->lag_pct_us[i] = 20 + (uint64_t)i * 300;
+    static const snap_stage_t stages[] = {{.dur_us = 60000000, .from = 0, .to = 500, .from_set = true},
+                                          {.dur_us = 30000000, .from = 500, .to = 500},
+                                          {.dur_us = 30000000, .from = 500, .to = 0}};
+    s->stages = stages;
+    s->n_stages = 3;
+    s->stage = 3;
+    snap_entry_t *rows[] = {&fx->entries[0], &fx->entries[1], &s->total};
+    for (int k = 0; k < 3; k++) {
+        snap_entry_t *e = rows[k];
+        e->raw_min_us = e->min_us;
+        e->raw_max_us = e->max_us / 10;
+        e->raw_avg_us = e->avg_us / 10;
+        for (int i = 0; i < SNAP_NPCT; i++)
+            e->raw_pct_us[i] = e->pct_us[i] / 10;
+    }
+    for (size_t i = 0; i < s->n_history; i++) {
+        fx->history[i].p95_raw_us = fx->history[i].p95_us / 10;
+        fx->history[i].lag_p99_us = 400;
+        fx->history[i].arrivals = 100;
+        fx->history[i].dropped = i == 50 ? 3.0f : 0;
+    }
+    fx->events[3] = (snap_event_t){.t_ms = 60000, .kind = EVENT_STAGE, .value = 2};
+    fx->events[4] = (snap_event_t){.t_ms = 75000, .kind = EVENT_ARRIVAL_RATE, .value = 100};
+    s->n_events = 5;
+}
+
+TEST(open_model_stages_and_two_latencies)
+{
+    fixture_t fx;
+    fixture_init(&fx, 120);
+    make_open(&fx);
+    int rc;
+    char *out = render(&fx, &rc);
+    CHECK_INT(rc, 0);
+    /* Figures and settings. */
+    CHECK(strstr(out, "<span>p99 raw (ms)</span><b>") != NULL);
+    CHECK(strstr(out, "<span>p99 corrected (ms)</span><b>") != NULL);
+    CHECK(strstr(out, "<span>Dropped arrivals</span><b class=\"bad\">10 (0.08%)</b>") != NULL);
+    CHECK(strstr(out, "<dt>Load model</dt><dd>open ") != NULL);
+    /* With stages, the target is the stages as written, not the rate at the end. */
+    CHECK(strstr(out, "<dt>Arrival rate</dt><dd>stages 1m:0-500/s, 30s:500/s, 30s:0/s (even "
+                      "arrivals)</dd>") != NULL);
+    CHECK(strstr(out, "<dt>Max users</dt><dd>400</dd>") != NULL);
+    CHECK(strstr(out, "<dt>Arrivals started</dt><dd>11990 (99.92/s achieved)</dd>") != NULL);
+    CHECK(strstr(out, "<dt>Dropped arrivals</dt><dd>10 (0.08%): found no free user") != NULL);
+    /* The stages, in a table with when each starts. */
+    char *st = strstr(out, "id=\"stages\"");
+    CHECK(st != NULL);
+    if (st) {
+        CHECK(strstr(st, "<th>From</th>") != NULL);
+        CHECK(strstr(st, "<tr><td>1</td><td>00:00</td><td>1m</td><td>0/s</td><td>500/s</td></tr>") != NULL);
+        CHECK(strstr(st, "<tr><td>2</td><td>01:00</td><td>30s</td><td>500/s</td><td>500/s</td></tr>") != NULL);
+        CHECK(strstr(st, "<tr><td>3</td><td>01:30</td><td>30s</td><td>500/s</td><td>0/s</td></tr>") != NULL);
+        CHECK(strstr(st, "ended in stage") == NULL);
+    }
+    /* Four charts: arrivals and drops have their own; stage changes ('|')
+     * and arrival-rate keys ('A') marked on every chart, explained once. */
+    CHECK_INT(count(out, "<svg"), 4);
+    CHECK_INT(count(out, "<path class=\"s arr\""), 1);
+    CHECK_INT(count(out, "<path class=\"s drop\""), 1);
+    CHECK_INT(count(out, "<path class=\"s p95raw\""), 1);
+    CHECK_INT(count(out, "<path class=\"s lag\""), 1);
+    CHECK(strstr(out, ">schedule lag p99</text>") != NULL);
+    CHECK_INT(count(out, "text-anchor=\"middle\">|</text>"), 4);
+    CHECK_INT(count(out, "text-anchor=\"middle\">A</text>"), 4);
+    CHECK_INT(count(out, "<title>01:00 stage 2 begins</title>"), 4);
+    CHECK_INT(count(out, "<title>01:15 arrival rate 100/s</title>"), 4);
+    CHECK(strstr(out, "<b>A</b> arrival rate; <b>|</b> a stage begins.</p>") != NULL);
+    CHECK(strstr(out, "<tr><td>01:00</td><td class=\"l\">|</td><td class=\"l\">stage 2 begins</td></tr>") != NULL);
+    /* Percentiles: each row corrected, then raw. */
+    char *pct = strstr(out, "id=\"percentiles\"");
+    CHECK(pct != NULL);
+    if (pct) {
+        CHECK(strstr(pct, "<th class=\"l\">Latency</th>") != NULL);
+        CHECK(strstr(pct, "<td class=\"name\">/status</td><td class=\"l\">corrected</td><td>3.5</td>") != NULL);
+        CHECK(strstr(pct, "<tr class=\"raw\"><td class=\"l\">POST</td><td class=\"name\">/status</td>"
+                          "<td class=\"l\">raw</td><td>0.34</td>") != NULL);
+        CHECK(strstr(pct, "<tr class=\"total raw\">") != NULL);
+    }
+    /* The lag. */
+    char *lag = strstr(out, "id=\"lag\"");
+    CHECK(lag != NULL);
+    if (lag)
+        CHECK(strstr(lag, "<td>0.02</td><td>0.32</td>") != NULL && strstr(lag, "<td>12000</td>") != NULL);
+    CHECK(strstr(out, "nan") == NULL && strstr(out, "inf") == NULL);
+    free(out);
+
+    /* Ended before the last stage's end: said so. */
+    fx.s.stage = 1;
+    fx.s.stage_left_ms = 5000;
+    out = render(&fx, NULL);
+    CHECK(strstr(out, "The run ended in stage 2.") != NULL);
+    free(out);
+
+    /* Without stages, the rate in force; a key changed it, so "at the end";
+     * a rate no one types per second is written per hour, no exponent. */
+    fx.s.n_stages = 0;
+    out = render(&fx, NULL);
+    CHECK(strstr(out, "<dt>Arrival rate</dt><dd>100/s at the end (even arrivals)</dd>") != NULL);
+    free(out);
+    fx.s.arrival_rate = 0.1 / 3600;
+    fx.s.n_events = 3;
+    out = render(&fx, NULL);
+    CHECK(strstr(out, "<dt>Arrival rate</dt><dd>0.1/h (even arrivals)</dd>") != NULL);
+    free(out);
+    fixture_free(&fx);
+}
+
 /* ---- --write-sample: a realistic five-minute run ------------------------ */
 
 /* A small deterministic noise source, so the sample is the same every time. */
@@ -511,7 +659,56 @@ static double noise(uint32_t *state)
     return (double)(*state >> 8) / (double)(1u << 24);   /* [0, 1) */
 }
 
-static int write_sample(const char *path)
+/* The sample as an open-model run with stages: arrivals at the requests'
+ * pace, a few dropped in the slow stretch, raw times a third of the
+ * corrected ones there and equal elsewhere, a small schedule lag. */
+static void sample_open(fixture_t *fx)
+{
+    snap_t *s = &fx->s;
+    s->open = true;
+    s->dual = true;
+    s->arrival_rate = 200;
+    s->max_users = 400;
+    s->pool_users = 100;
+    static const snap_stage_t stages[] = {{.dur_us = 60000000, .from = 0, .to = 200, .from_set = true},
+                                          {.dur_us = 180000000, .from = 200, .to = 200},
+                                          {.dur_us = 60000000, .from = 200, .to = 0}};
+    s->stages = stages;
+    s->n_stages = 3;
+    s->stage = 3;
+    uint64_t arrivals = 0, dropped = 0;
+    for (size_t i = 0; i < s->n_history; i++) {
+        snap_sample_t *h = &fx->history[i];
+        bool slow = h->t > 110 && h->t < 135;
+        h->arrivals = h->rps;
+        h->dropped = slow ? h->rps * 0.05f : 0;
+        h->p95_raw_us = slow ? h->p95_us / 3 : h->p95_us;
+        h->lag_p99_us = 150 + h->t % 7 * 20;
+        arrivals += (uint64_t)h->arrivals;
+        dropped += (uint64_t)h->dropped;
+    }
+    s->arrivals = arrivals;
+    s->dropped = dropped;
+    for (size_t k = 0; k <= s->n_entries; k++) {
+        snap_entry_t *e = k < s->n_entries ? &fx->entries[k] : &s->total;
+        e->raw_min_us = e->min_us;
+        e->raw_max_us = e->max_us / 3;
+        e->raw_avg_us = e->avg_us * 0.8;
+        for (int i = 0; i < SNAP_NPCT; i++)
+            e->raw_pct_us[i] = i < SNAP_P95 ? e->pct_us[i] : e->pct_us[i] / 3;
+    }
+    s->lag_count = arrivals;
+    s->lag_max_us = 4200;
+    for (int i = 0; i < SNAP_NPCT; i++)
+        s->lag_pct_us[i] = 60 + (uint64_t)i * 25;
+    static const snap_event_t events[] = {
+        {60000, EVENT_STAGE, 2}, {150000, EVENT_ARRIVAL_RATE, 100}, {240000, EVENT_STAGE, 3},
+        {300000, EVENT_STOP, 0}};
+    memcpy(fx->events, events, sizeof events);
+    s->n_events = sizeof events / sizeof events[0];
+}
+
+static int write_sample(const char *path, bool open_model)
 {
     fixture_t fx;
     fixture_init(&fx, 300);
@@ -602,6 +799,8 @@ static int write_sample(const char *path)
     memcpy(fx.events, events, sizeof events);
     s->n_events = sizeof events / sizeof events[0];
 
+    if (open_model)
+        sample_open(&fx);
     fx.meta.hopperfile = "examples/shop.hopperfile";
     fx.meta.users = 50;
     fx.meta.run_time_us = 300000000;
@@ -637,9 +836,11 @@ static int write_sample(const char *path)
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--write-sample") == 0)
-        return write_sample(argv[2]);
+        return write_sample(argv[2], false);
+    if (argc == 3 && strcmp(argv[1], "--write-sample-open") == 0)
+        return write_sample(argv[2], true);
     if (argc != 1) {
-        fprintf(stderr, "usage: %s [--write-sample PATH]\n", argv[0]);
+        fprintf(stderr, "usage: %s [--write-sample PATH | --write-sample-open PATH]\n", argv[0]);
         return 2;
     }
     check_prog = "report_html";
@@ -658,5 +859,7 @@ int main(int argc, char **argv)
     RUN(long_run);
     RUN(numbers_ignore_the_locale);
     RUN(write_error_is_reported);
+    RUN(closed_report_has_nothing_new);
+    RUN(open_model_stages_and_two_latencies);
     return check_done();
 }

@@ -244,6 +244,151 @@ TEST(text_that_is_not_utf8)
     plan_free(&fx.plan);
 }
 
+/* A closed run without intended starts: the load-shape fields say so, the
+ * dual ones are null, the samples' raw p95 is their p95. */
+TEST(closed_run_shape_fields)
+{
+    fixture_t fx;
+    fixture_init(&fx);
+    json_t *doc = render(&fx, 0);
+    json_t *set = json_object_get(doc, "settings");
+    CHECK_STR(str(set, "model"), "closed");
+    CHECK(json_is_null(json_object_get(set, "arrival_rate")));
+    CHECK(json_is_null(json_object_get(set, "max_users")));
+    CHECK(json_is_null(json_object_get(set, "arrivals")));
+    CHECK(json_is_array(json_object_get(set, "stages")));
+    CHECK_INT(json_array_size(json_object_get(set, "stages")), 0);
+    CHECK_STR(str(set, "stage_unit"), "users");
+    CHECK(json_is_false(json_object_get(doc, "latency_corrected")));
+    CHECK_INT(json_integer_value(json_object_get(doc, "arrivals")), 0);
+    CHECK_INT(json_integer_value(json_object_get(doc, "dropped_arrivals")), 0);
+    CHECK(json_is_null(json_object_get(doc, "schedule_lag")));
+    CHECK(json_is_null(json_object_get(json_array_get(json_object_get(doc, "entries"), 0), "raw")));
+    CHECK(json_is_null(json_object_get(json_object_get(doc, "aggregated"), "raw")));
+    json_t *h = json_array_get(json_object_get(doc, "history"), 1);
+    CHECK(near(json_object_get(h, "p95_raw_ms"), 8));
+    CHECK(near(json_object_get(h, "lag_p99_ms"), 0));
+    CHECK(near(json_object_get(h, "arrivals_per_s"), 0));
+    CHECK(near(json_object_get(h, "dropped_per_s"), 0));
+    json_decref(doc);
+    plan_free(&fx.plan);
+}
+
+/* An open-model run with stages and intended starts: the settings from the
+ * plan, corrected and raw latencies, the schedule lag, arrivals, drops, the
+ * samples' new fields and the new events' names. */
+TEST(open_run_with_stages)
+{
+    fixture_t fx;
+    fixture_init(&fx);
+    fx.plan.model = MODEL_OPEN;
+    fx.plan.arrivals = ARRIVALS_POISSON;
+    fx.plan.max_users = 0;          /* hopper's default: the run's bound is reported */
+    fx.plan.stages = calloc(2, sizeof *fx.plan.stages);
+    fx.plan.stages[0] = (plan_stage_t){.dur_us = 60000000, .from = 0, .to = 500, .from_set = true};
+    fx.plan.stages[1] = (plan_stage_t){.dur_us = 1500000, .to = 250};
+    fx.plan.n_stages = 2;
+    snap_t *s = &fx.s;
+    s->open = true;
+    s->max_users = 400;
+    s->dual = true;
+    s->arrivals = 1234;
+    s->dropped = 5;
+    s->lag_count = 1239;
+    s->lag_max_us = 4500;
+    for (int i = 0; i < SNAP_NPCT; i++) {
+        s->lag_pct_us[i] = (uint64_t)(i + 1) * 100;
+        fx.entries[0].raw_pct_us[i] = (uint64_t)(i + 1) * 500;
+    }
+    fx.entries[0].raw_min_us = 250;
+    fx.entries[0].raw_max_us = 6000;
+    fx.entries[0].raw_avg_us = 1250;
+    s->total = fx.entries[0];
+    s->total.method = "";
+    s->total.name = "Aggregated";
+    fx.history[1].p95_raw_us = 3500;
+    fx.history[1].lag_p99_us = 750;
+    fx.history[1].arrivals = 20.5f;
+    fx.history[1].dropped = 0.5f;
+    fx.events[0] = (snap_event_t){.t_ms = 60000, .kind = EVENT_STAGE, .value = 2};
+    fx.events[1] = (snap_event_t){.t_ms = 70000, .kind = EVENT_ARRIVAL_RATE, .value = 100};
+
+    json_t *doc = render(&fx, 0);
+    json_t *set = json_object_get(doc, "settings");
+    CHECK_STR(str(set, "model"), "open");
+    CHECK(json_is_null(json_object_get(set, "arrival_rate")));     /* stages set the rate */
+    CHECK_INT(json_integer_value(json_object_get(set, "max_users")), 400);
+    CHECK_STR(str(set, "arrivals"), "poisson");
+    CHECK_STR(str(set, "stage_unit"), "per_s");
+    json_t *stages = json_object_get(set, "stages");
+    CHECK_INT(json_array_size(stages), 2);
+    CHECK(near(json_object_get(json_array_get(stages, 0), "duration_s"), 60));
+    CHECK(near(json_object_get(json_array_get(stages, 0), "from"), 0));
+    CHECK(near(json_object_get(json_array_get(stages, 0), "to"), 500));
+    CHECK(near(json_object_get(json_array_get(stages, 1), "duration_s"), 1.5));
+    CHECK(json_is_null(json_object_get(json_array_get(stages, 1), "from")));
+    CHECK(near(json_object_get(json_array_get(stages, 1), "to"), 250));
+
+    CHECK(json_is_true(json_object_get(doc, "latency_corrected")));
+    CHECK_INT(json_integer_value(json_object_get(doc, "arrivals")), 1234);
+    CHECK_INT(json_integer_value(json_object_get(doc, "dropped_arrivals")), 5);
+    json_t *lag = json_object_get(doc, "schedule_lag");
+    CHECK_INT(json_integer_value(json_object_get(lag, "count")), 1239);
+    CHECK(near(json_object_get(lag, "median_ms"), 0.1));
+    CHECK(near(json_object_get(lag, "p99_ms"), 0.8));
+    CHECK(near(json_object_get(lag, "max_ms"), 4.5));
+    CHECK_INT(json_object_size(json_object_get(lag, "percentiles_ms")), SNAP_NPCT);
+    CHECK(near(json_object_get(json_object_get(lag, "percentiles_ms"), "99.9"), 0.9));
+
+    /* Main fields corrected, raw beside them, with the same keys. */
+    json_t *a = json_array_get(json_object_get(doc, "entries"), 0);
+    CHECK(near(json_object_get(a, "median_ms"), 1));
+    json_t *raw = json_object_get(a, "raw");
+    CHECK(near(json_object_get(raw, "min_ms"), 0.25));
+    CHECK(near(json_object_get(raw, "avg_ms"), 1.25));
+    CHECK(near(json_object_get(raw, "max_ms"), 6));
+    CHECK(near(json_object_get(raw, "median_ms"), 0.5));
+    CHECK(near(json_object_get(json_object_get(raw, "percentiles_ms"), "99"), 4));
+    CHECK_INT(json_object_size(json_object_get(raw, "percentiles_ms")), SNAP_NPCT);
+    /* The uncalled endpoint: raw times null, as its main ones are. */
+    json_t *never_raw = json_object_get(json_array_get(json_object_get(doc, "entries"), 1), "raw");
+    CHECK(json_is_object(never_raw));
+    CHECK(json_is_null(json_object_get(never_raw, "median_ms")));
+    CHECK(json_is_null(json_object_get(json_object_get(never_raw, "percentiles_ms"), "50")));
+    CHECK(near(json_object_get(json_object_get(json_object_get(doc, "aggregated"), "raw"),
+                               "max_ms"), 6));
+
+    json_t *h = json_array_get(json_object_get(doc, "history"), 1);
+    CHECK(near(json_object_get(h, "p95_ms"), 8));
+    CHECK(near(json_object_get(h, "p95_raw_ms"), 3.5));
+    CHECK(near(json_object_get(h, "lag_p99_ms"), 0.75));
+    CHECK(near(json_object_get(h, "arrivals_per_s"), 20.5));
+    CHECK(near(json_object_get(h, "dropped_per_s"), 0.5));
+
+    json_t *ev = json_object_get(doc, "events");
+    CHECK_STR(str(json_array_get(ev, 0), "kind"), "stage");
+    CHECK(near(json_object_get(json_array_get(ev, 0), "value"), 2));
+    CHECK_STR(str(json_array_get(ev, 1), "kind"), "arrival_rate");
+    CHECK(near(json_object_get(json_array_get(ev, 1), "value"), 100));
+    json_decref(doc);
+
+    /* Without stages, the plan's arrival rate. */
+    free(fx.plan.stages);
+    fx.plan.stages = NULL;
+    fx.plan.n_stages = 0;
+    fx.plan.arrival_rate = 200;
+    fx.plan.max_users = 50;
+    fx.plan.arrivals = ARRIVALS_EVEN;
+    doc = render(&fx, 0);
+    set = json_object_get(doc, "settings");
+    CHECK(near(json_object_get(set, "arrival_rate"), 200));
+    CHECK_INT(json_integer_value(json_object_get(set, "max_users")), 50);
+    CHECK_STR(str(set, "arrivals"), "even");
+    CHECK_INT(json_array_size(json_object_get(set, "stages")), 0);
+    json_decref(doc);
+    plan_free(&fx.plan);
+}
+
 int main(void)
 {
     check_prog = "report_json";
@@ -251,5 +396,7 @@ int main(void)
     RUN(entries_and_aggregated);
     RUN(failures_history_events_checks);
     RUN(text_that_is_not_utf8);
+    RUN(closed_run_shape_fields);
+    RUN(open_run_with_stages);
     return check_done();
 }
