@@ -331,21 +331,15 @@ tmux_lib() {
 tm() { tmux -L "$TMUX_SOCK" "$@"; }
 cleanup_tmux() { tm kill-server 2>/dev/null; cleanup_lib; }
 screen() { tm capture-pane -p -t "$1"; }
-wait_for() { # SESSION TEXT [SECONDS]
-    local i n=$(( ${3:-10} * 10 ))
+# wait_screen GREP-FLAG SESSION PATTERN [SECONDS]: the two below.
+wait_screen() {
+    local i n=$(( ${4:-10} * 10 ))
     for i in $(seq 1 $n); do
-        screen "$1" | grep -qF -- "$2" && return 0
+        screen "$2" | grep -q"$1" -- "$3" && return 0
         sleep 0.1
     done
-    echo "# waited for '$2'; the screen:"; screen "$1" | sed 's/^/# | /'
+    echo "# waited for '$3'; the screen:"; screen "$2" | sed 's/^/# | /'
     return 1
 }
-wait_for_re() { # SESSION REGEX [SECONDS]
-    local i n=$(( ${3:-10} * 10 ))
-    for i in $(seq 1 $n); do
-        screen "$1" | grep -qE -- "$2" && return 0
-        sleep 0.1
-    done
-    echo "# waited for /$2/; the screen:"; screen "$1" | sed 's/^/# | /'
-    return 1
-}
+wait_for() { wait_screen F "$@"; }     # SESSION TEXT [SECONDS]
+wait_for_re() { wait_screen E "$@"; }  # SESSION REGEX [SECONDS]
