@@ -526,7 +526,7 @@ int main(int argc, char **argv)
     if (!app.opts.no_tui && isatty(0) && isatty(1)) {
         tui_options_t to = {.ascii = app.opts.ascii, .no_color = app.opts.no_color,
                             .refresh_ms = app.opts.refresh_us / 1000};
-        tui_control_t ctl = {.snapshot = ctl_snapshot, .set_target_users = ctl_users,
+        steer_t ctl = {.snapshot = ctl_snapshot, .set_target_users = ctl_users,
                              .set_spawn_rate = ctl_rate, .set_arrival_rate = ctl_arrival_rate,
                              .pause = ctl_pause,
                              .reset_stats = ctl_reset, .stop = ctl_stop,

@@ -29,6 +29,43 @@ extern const char *const snap_pct_label[SNAP_NPCT];
 
 #define SNAP_ERROR_TEXT 160
 
+/* Status codes of a row: the HTTP statuses of the responses it received
+ * (a request that got no response has no code; its error says why). The
+ * SNAP_CODES most frequent codes are kept, sorted by code; the rest are
+ * summed in codes_other. */
+#define SNAP_CODES 16
+typedef struct {
+    uint16_t code;
+    uint64_t count;
+} snap_code_t;
+
+/* Latency distribution of a row on log buckets, SNAP_DIST_PER_OCTAVE per
+ * power of two: bucket 0 holds 0 us, bucket b >= 1 the latencies us with
+ * 2^((b-1)/SNAP_DIST_PER_OCTAVE) <= us < 2^(b/SNAP_DIST_PER_OCTAVE) (the last
+ * bucket also everything above). Coarse on purpose (19% wide): it is drawn,
+ * not read for percentiles, which come from the exact histogram. */
+#define SNAP_DIST_PER_OCTAVE 4
+#define SNAP_DIST_BUCKETS (1 + 38 * SNAP_DIST_PER_OCTAVE)
+unsigned snap_dist_bucket(uint64_t us);
+/* The lowest latency of bucket b (0 for bucket 0), in us, as a double since
+ * the edges fall between whole microseconds. */
+double snap_dist_lower_us(unsigned b);
+
+/* Fixed latency bounds, for monitoring systems' histograms (Prometheus
+ * "le"): 1ms 2.5ms 5ms 10ms 25ms 50ms 100ms 250ms 500ms 1s 2.5s 5s 10s 30s
+ * 60s. */
+#define SNAP_LE_N 15
+extern const uint64_t snap_le_us[SNAP_LE_N];
+
+/* One second of one row (or, once the run is long, several merged, as
+ * snap_sample_t): the drill-down's charts. */
+typedef struct {
+    uint32_t t;               /* seconds since start, at the end of the sample */
+    uint32_t span;            /* seconds it covers */
+    float rps, fps;
+    uint64_t p50_us, p95_us, p99_us;   /* of the requests that finished in it */
+} snap_point_t;
+
 typedef enum {
     RUN_STARTING,     /* before the first user */
     RUN_RAMPING_UP,
@@ -58,7 +95,28 @@ typedef struct {
     uint64_t raw_pct_us[SNAP_NPCT];
     double cur_rps, cur_fps;     /* over the last 10 seconds of wall clock */
     double total_rps, total_fps; /* since the start (or the last reset) */
+    /* Since the start (or the last reset) like the counts above: the exact
+     * sum of the (corrected) latencies, and how many were at most each of
+     * snap_le_us (to the histogram's resolution, 0.8%). */
+    uint64_t sum_us;
+    uint64_t le[SNAP_LE_N];
+    snap_code_t codes[SNAP_CODES];
+    unsigned n_codes;
+    uint64_t codes_other;
+    /* The (corrected) latency distribution: since the start (or the last
+     * reset), and over the last 10 seconds (as cur_rps). */
+    uint64_t dist_run[SNAP_DIST_BUCKETS];
+    uint64_t dist_recent[SNAP_DIST_BUCKETS];
+    /* The row's timelines, in snap_t.points: the last seconds at 1 s
+     * (SNAP_ROW_RECENT at most, oldest first) and the whole run compacted
+     * (SNAP_ROW_HISTORY at most); the history goes on across a reset, as
+     * snap_t's. */
+    uint32_t recent_at, n_recent;
+    uint32_t history_at, n_history;
 } snap_entry_t;
+
+#define SNAP_ROW_RECENT 600
+#define SNAP_ROW_HISTORY 512
 
 typedef struct {
     const char *method;
@@ -207,6 +265,9 @@ typedef struct {
     size_t n_history, cap_history;
     snap_event_t *events;
     size_t n_events, cap_events;
+    /* Every row's timelines (snap_entry_t's recent_at, history_at). */
+    snap_point_t *points;
+    size_t n_points, cap_points;
 } snap_t;
 
 void snap_init(snap_t *s);
@@ -229,6 +290,16 @@ bool snap_row_is_total(const snap_t *s, size_t i);
  * a row without them shows "-", N/A or null in its time columns, and is left
  * out of the percentile tables. */
 bool snap_row_has_times(const snap_entry_t *e);
+
+/* A row's timelines (snap_entry_t.recent_at / history_at into s->points). */
+static inline const snap_point_t *snap_row_recent(const snap_t *s, const snap_entry_t *e)
+{
+    return s->points + e->recent_at;
+}
+static inline const snap_point_t *snap_row_history(const snap_t *s, const snap_entry_t *e)
+{
+    return s->points + e->history_at;
+}
 
 /* The drain's progress while a run stops, for every status line: "stopping:
  * 3 in flight (up to 10s), 17 drained, 0 cancelled"; into buf, returned. */

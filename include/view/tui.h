@@ -3,7 +3,7 @@
  * Owns the terminal (term), the screen (dash) and three libuv handles: a poll
  * on stdin for keys (the engine never blocks on the terminal), a refresh
  * timer, and SIGWINCH for resizes. Snapshots come in and commands go out only
- * through tui_control_t, which main wires to the engine: the dashboard never
+ * through steer_t, which main wires to the engine: the dashboard never
  * sees engine structures.
  *
  * Lifetime: tui_open (embedded struct), the run, tui_close (restores the
@@ -20,20 +20,9 @@
 #include "view/dash.h"
 #include "util/log.h"
 #include "snapshot/snapshot.h"
+#include "snapshot/steer.h"
 #include "view/term.h"
 
-typedef struct {
-    void (*snapshot)(void *ctx, snap_t *out);
-    void (*set_target_users)(void *ctx, uint64_t users);
-    void (*set_spawn_rate)(void *ctx, double rate);
-    void (*set_arrival_rate)(void *ctx, double rate);   /* the open model's +, - and r */
-    void (*pause)(void *ctx, bool paused);
-    void (*reset_stats)(void *ctx);
-    void (*stop)(void *ctx);
-    /* The checks evaluated against s, for their live state; may be NULL. */
-    size_t (*checks)(void *ctx, const snap_t *s, const check_result_t **out);
-    void *ctx;
-} tui_control_t;
 
 typedef struct {
     bool ascii;            /* --ascii: no Unicode block characters */
@@ -45,7 +34,7 @@ typedef struct {
     uv_loop_t *loop;
     term_t term;
     dash_t dash;
-    tui_control_t ctl;
+    steer_t ctl;
     log_t *log;
     snap_t snap;
     uv_poll_t input;
@@ -57,7 +46,7 @@ typedef struct {
 
 /* Takes over the terminal. Returns 0, or -1 when stdin/stdout is not a usable
  * terminal (the caller then runs headless). */
-int tui_open(tui_t *t, uv_loop_t *loop, const tui_options_t *opts, const tui_control_t *ctl,
+int tui_open(tui_t *t, uv_loop_t *loop, const tui_options_t *opts, const steer_t *ctl,
              log_t *log);
 
 /* Draws now (after a state change the operator should see at once). */

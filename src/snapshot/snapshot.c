@@ -1,6 +1,7 @@
 /* snapshot: see include/snapshot/snapshot.h. */
 #include "snapshot/snapshot.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,31 @@ const double snap_pct_fraction[SNAP_NPCT] = {
     0.50, 0.66, 0.75, 0.80, 0.90, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0};
 const char *const snap_pct_label[SNAP_NPCT] = {
     "50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%"};
+
+const uint64_t snap_le_us[SNAP_LE_N] = {
+    1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
+    1000000, 2500000, 5000000, 10000000, 30000000, 60000000};
+
+_Static_assert(SNAP_DIST_PER_OCTAVE == 4, "snap_dist_bucket compares with quarter-octave edges");
+
+unsigned snap_dist_bucket(uint64_t us)
+{
+    if (us == 0)
+        return 0;
+    unsigned e = 63u - (unsigned)__builtin_clzll(us);   /* 2^e <= us < 2^(e+1) */
+    /* Which quarter of the octave: compare with 2^(e + k/4), in doubles
+     * (exact enough: the edges are irrational, no integer sits on one). */
+    double frac = (double)us / ldexp(1.0, (int)e);
+    unsigned k = frac >= 1.6817928305074290 ? 3 : frac >= 1.4142135623730951 ? 2
+               : frac >= 1.1892071150027210 ? 1 : 0;
+    unsigned b = 1 + e * SNAP_DIST_PER_OCTAVE + k;
+    return b < SNAP_DIST_BUCKETS ? b : SNAP_DIST_BUCKETS - 1;
+}
+
+double snap_dist_lower_us(unsigned b)
+{
+    return b == 0 ? 0 : exp2((double)(b - 1) / SNAP_DIST_PER_OCTAVE);
+}
 
 const char *snap_state_name(run_state_t s)
 {
@@ -52,6 +78,7 @@ void snap_free(snap_t *s)
     free(s->recent);
     free(s->history);
     free(s->events);
+    free(s->points);
     snap_init(s);
 }
 

@@ -2,7 +2,9 @@
 #include "util/log.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 
 int log_open(log_t *log, const char *path)
@@ -16,6 +18,31 @@ int log_open(log_t *log, const char *path)
     return 0;
 }
 
+static void ring_put(log_t *log, double t_unix, const char *text)
+{
+    size_t i;
+    if (log->n_ring < LOG_RING) {
+        i = (log->ring_head + log->n_ring++) % LOG_RING;
+    } else {
+        i = log->ring_head;
+        log->ring_head = (log->ring_head + 1) % LOG_RING;
+    }
+    log->ring[i].t_unix = t_unix;
+    snprintf(log->ring[i].text, sizeof log->ring[i].text, "%s", text);
+}
+
+void log_keep(log_t *log, double t_unix, const char *text)
+{
+    ring_put(log, t_unix, text);
+    snprintf(log->last, sizeof log->last, "%s", text);
+    log->seq++;
+}
+
+const log_line_t *log_ring_at(const log_t *log, size_t i)
+{
+    return &log->ring[(log->ring_head + i) % LOG_RING];
+}
+
 void log_msg(log_t *log, const char *fmt, ...)
 {
     char line[LOG_LINE_MAX];
@@ -23,6 +50,9 @@ void log_msg(log_t *log, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    ring_put(log, (double)tv.tv_sec + tv.tv_usec / 1e6, line);
     memcpy(log->last, line, sizeof line);
     log->seq++;
     if (log->file) {

@@ -20,6 +20,7 @@
 #include "plan/stages.h"
 #include "util/duration.h"
 #include "util/text.h"
+#include "view/draw.h"
 #include "view/spark.h"
 
 #define FLASH_MS 3000
@@ -34,44 +35,6 @@ void dash_init(dash_t *d, const term_t *term, const log_t *log)
 }
 
 /* ---- drawing helpers ----------------------------------------------------- */
-
-/* Writes s at (y, x), at most w columns, with an attribute. */
-static void put(int y, int x, int attr, const char *s, int w)
-{
-    if (w <= 0 || y < 0 || y >= LINES || x >= COLS)
-        return;
-    if (x + w > COLS)
-        w = COLS - x;
-    /* Cut at w columns (UTF-8 aware): ncurses' n counts bytes. */
-    int cols = 0;
-    size_t bytes = 0;
-    for (const char *p = s; *p; p++) {
-        bool starts = ((unsigned char)*p & 0xc0) != 0x80;
-        if (starts && cols == w)
-            break;
-        cols += starts;
-        bytes++;
-    }
-    attron(attr);
-    mvaddnstr(y, x, s, (int)bytes);
-    attroff(attr);
-}
-
-/* Writes s right-aligned in a cell of w columns ending at column x + w. */
-static void put_right(int y, int x, int w, int attr, const char *s)
-{
-    int c = text_columns(s);
-    if (c > w)
-        c = w;
-    put(y, x + w - c, attr, s, c);
-}
-
-static void fill_line(int y, int attr)
-{
-    attron(attr);
-    mvhline(y, 0, ' ', COLS);
-    attroff(attr);
-}
 
 static int attr_of(const dash_t *d, term_role_t r)
 {
@@ -135,10 +98,10 @@ static int field_draw(const status_field_t *f, int y, int x)
     const char *text = f->text;
     if (x == 0 && strncmp(text, " | ", 3) == 0)
         text += 2;
-    put(y, x, f->attr, text, COLS - x);
+    draw_put(y, x, f->attr, text, COLS - x);
     x += text_columns(text);
     if (f->tail) {
-        put(y, x, f->tail_attr, f->tail, COLS - x);
+        draw_put(y, x, f->tail_attr, f->tail, COLS - x);
         x += text_columns(f->tail);
     }
     return x;
@@ -261,7 +224,7 @@ static void status_fields(dash_t *d, const snap_t *s, status_line_t *st)
 
 /* Chooses the fields that fit in cols: by priority, then from the left,
  * each one that still fits (so a short field of a lower priority can take
- * the room a long one left). prio 0 always stays; put() cuts what must stay
+ * the room a long one left). prio 0 always stays; draw_put() cuts what must stay
  * at the edge of a terminal too narrow even for that. */
 static void status_fit(status_line_t *st, int cols)
 {
@@ -284,7 +247,7 @@ static void draw_status(dash_t *d, const snap_t *s, int y)
     status_line_t st = {.n = 0};
     status_fields(d, s, &st);
     status_fit(&st, COLS);
-    fill_line(y, attr_of(d, ROLE_HEADER));
+    draw_fill_line(y, attr_of(d, ROLE_HEADER));
     int x = 0;
     for (int i = 0; i < st.n; i++)
         if (st.f[i].keep && !st.f[i].right)
@@ -384,9 +347,9 @@ static void draw_row(dash_t *d, const layout_t *l, int y, const snap_entry_t *e,
         if (none && buf[0] == '\0' && c != COL_TYPE && c != COL_NAME)
             snprintf(buf, sizeof buf, "-");
         if (c == COL_NAME || c == COL_TYPE)
-            put(y, x, attr, buf, w);
+            draw_put(y, x, attr, buf, w);
         else
-            put_right(y, x, w, attr, buf);
+            draw_put_right(y, x, w, attr, buf);
         x += w + 1;
     }
 }
@@ -394,18 +357,18 @@ static void draw_row(dash_t *d, const layout_t *l, int y, const snap_entry_t *e,
 static void draw_table(dash_t *d, const snap_t *s, const layout_t *l)
 {
     int hdr = attr_of(d, ROLE_HEADER);
-    fill_line(l->header_row, hdr);
+    draw_fill_line(l->header_row, hdr);
     int x = 0;
     for (int i = 0; i < COL_COUNT; i++) {
         layout_col_t c = col_order[i];
         if (!l->show[c])
             continue;
         if (c == COL_NAME)
-            put(l->header_row, x, hdr, name_title(s, l->width[c]), l->width[c]);
+            draw_put(l->header_row, x, hdr, name_title(s, l->width[c]), l->width[c]);
         else if (c == COL_TYPE)
-            put(l->header_row, x, hdr, layout_col_title(c), l->width[c]);
+            draw_put(l->header_row, x, hdr, layout_col_title(c), l->width[c]);
         else
-            put_right(l->header_row, x, l->width[c], hdr, layout_col_title(c));
+            draw_put_right(l->header_row, x, l->width[c], hdr, layout_col_title(c));
         x += l->width[c] + 1;
     }
     /* Keep the scroll position valid for this size. */
@@ -423,7 +386,7 @@ static void draw_table(dash_t *d, const snap_t *s, const layout_t *l)
     if (s->n_entries > rows) {
         char more[48];
         snprintf(more, sizeof more, " %zu-%zu of %zu ", d->scroll + 1, d->scroll + rows, s->n_entries);
-        put_right(l->aggregated_row + 1, 0, COLS, attr_of(d, ROLE_DIM), more);
+        draw_put_right(l->aggregated_row + 1, 0, COLS, attr_of(d, ROLE_DIM), more);
     }
 }
 
@@ -469,7 +432,7 @@ static void draw_strip(dash_t *d, const snap_t *s, int y, int x, int w, sample_v
             if (!d->term->color)
                 g = "!";
         }
-        put(y, start + (int)i, a, g, 1);
+        draw_put(y, start + (int)i, a, g, 1);
     }
 }
 
@@ -477,13 +440,13 @@ static void draw_strip(dash_t *d, const snap_t *s, int y, int x, int w, sample_v
 static int draw_pair(dash_t *d, int y, int x, const char *name, const char *now, const char *max)
 {
     char buf[64];
-    put(y, x, attr_of(d, ROLE_DIM), name, COLS - x);
+    draw_put(y, x, attr_of(d, ROLE_DIM), name, COLS - x);
     x += text_columns(name) + 1;
-    put(y, x, attr_of(d, ROLE_HIGHLIGHT), now, COLS - x);
+    draw_put(y, x, attr_of(d, ROLE_HIGHLIGHT), now, COLS - x);
     x += text_columns(now) + 1;
     if (max) {
         snprintf(buf, sizeof buf, "(max %s)", max);
-        put(y, x, attr_of(d, ROLE_DIM), buf, COLS - x);
+        draw_put(y, x, attr_of(d, ROLE_DIM), buf, COLS - x);
         x += text_columns(buf);
     }
     return x + 3;
@@ -502,7 +465,7 @@ static void draw_events(dash_t *d, const snap_t *s, int y, int w)
         if (newest - t >= (uint32_t)w)
             continue;
         char m[2] = {snap_event_mark(s->events[i].kind), '\0'};
-        put(y, w - 1 - (int)(newest - t), attr_of(d, ROLE_HIGHLIGHT), m, 1);
+        draw_put(y, w - 1 - (int)(newest - t), attr_of(d, ROLE_HIGHLIGHT), m, 1);
     }
 }
 
@@ -586,21 +549,21 @@ static void draw_sparks(dash_t *d, const snap_t *s, const layout_t *l)
     double rmax = window_max(s, (size_t)w, v_rps), tmax = window_max(s, (size_t)w, v_p95);
     double umax = window_max(s, (size_t)w, v_users);
     snprintf(lab, sizeof lab, "req/s %s", text_rate(last ? last->rps : 0, a, sizeof a));
-    put(y, 0, attr_of(d, ROLE_DIM), lab, lw - 1);
+    draw_put(y, 0, attr_of(d, ROLE_DIM), lab, lw - 1);
     draw_strip(d, s, y, lw, w, v_rps, rmax, attr_of(d, ROLE_OK), v_fps);
     snprintf(lab, sizeof lab, "p95 %s", text_time_us(last ? last->p95_us : 0, utf8, a, sizeof a));
-    put(y + 1, 0, attr_of(d, ROLE_DIM), lab, lw - 1);
+    draw_put(y + 1, 0, attr_of(d, ROLE_DIM), lab, lw - 1);
     draw_strip(d, s, y + 1, lw, w, v_p95, tmax, attr_of(d, ROLE_NORMAL), NULL);
     y += 2;
     if (s->open) {
         double amax = window_max(s, (size_t)w, v_arrivals);
         snprintf(lab, sizeof lab, "arr/s %s", text_rate(last ? last->arrivals : 0, a, sizeof a));
-        put(y, 0, attr_of(d, ROLE_DIM), lab, lw - 1);
+        draw_put(y, 0, attr_of(d, ROLE_DIM), lab, lw - 1);
         draw_strip(d, s, y, lw, w, v_arrivals, amax, attr_of(d, ROLE_OK), v_dropped);
         y++;
     }
     snprintf(lab, sizeof lab, "%s %llu", s->open ? "busy" : "users", (unsigned long long)s->users);
-    put(y, 0, attr_of(d, ROLE_DIM), lab, lw - 1);
+    draw_put(y, 0, attr_of(d, ROLE_DIM), lab, lw - 1);
     draw_strip(d, s, y, lw, w, v_users, umax, attr_of(d, ROLE_HIGHLIGHT), NULL);
 }
 
@@ -612,14 +575,14 @@ static void draw_failures(dash_t *d, const snap_t *s, const layout_t *l)
         return;
     char line[512], name[256], err[SNAP_ERROR_TEXT], n[24];
     snprintf(line, sizeof line, "Failures (%zu kinds; f hides)", s->n_errors);
-    put(l->fail_row, 0, attr_of(d, ROLE_FAIL), line, COLS);
+    draw_put(l->fail_row, 0, attr_of(d, ROLE_FAIL), line, COLS);
     for (int i = 0; i < l->fail_rows && (size_t)i < s->n_errors; i++) {
         const snap_error_t *e = &s->errors[i];
         text_sanitize(e->name, name, sizeof name);
         text_sanitize(e->error, err, sizeof err);
         snprintf(line, sizeof line, "%7s  %-6s %s: %s", text_count(e->count, n, sizeof n), e->method,
                  name, err);
-        put(l->fail_row + 1 + i, 0, A_NORMAL, line, COLS);
+        draw_put(l->fail_row + 1 + i, 0, A_NORMAL, line, COLS);
     }
 }
 
@@ -697,7 +660,7 @@ static void draw_help(dash_t *d, const snap_t *s)
         mvhline(y0 + i, x0, ' ', w < COLS ? w : COLS);
         attroff(a);
         if (i > 0 && i <= n)
-            put(y0 + i, x0 + 2, a, lines[i - 1], w - 4);
+            draw_put(y0 + i, x0 + 2, a, lines[i - 1], w - 4);
     }
 }
 
@@ -709,8 +672,8 @@ static void draw_keybar(dash_t *d, const snap_t *s, int y)
                          : d->prompt == 'a' ? "Arrival rate, e.g. 300 or 300/s"
                          : "Spawn rate per second";
         snprintf(line, sizeof line, "%s (Enter applies, Esc cancels): %s_", what, d->input);
-        fill_line(y, A_NORMAL);
-        put(y, 0, attr_of(d, ROLE_HIGHLIGHT), line, COLS);
+        draw_fill_line(y, A_NORMAL);
+        draw_put(y, 0, attr_of(d, ROLE_HIGHLIGHT), line, COLS);
         return;
     }
     /* While stopping, the drain's progress matters more than any flash. */
@@ -718,14 +681,14 @@ static void draw_keybar(dash_t *d, const snap_t *s, int y)
         char progress[160];
         snprintf(line, sizeof line, "%s; q: cancel them now",
                  snap_stop_progress(s, progress, sizeof progress));
-        put(y, 0, attr_of(d, ROLE_HIGHLIGHT), line, COLS);
+        draw_put(y, 0, attr_of(d, ROLE_HIGHLIGHT), line, COLS);
         return;
     }
     if (d->flash[0] && s->elapsed_ms < d->flash_until_ms) {
-        put(y, 0, attr_of(d, ROLE_HIGHLIGHT), d->flash, COLS);
+        draw_put(y, 0, attr_of(d, ROLE_HIGHLIGHT), d->flash, COLS);
         return;
     }
-    put(y, 0, attr_of(d, ROLE_DIM),
+    draw_put(y, 0, attr_of(d, ROLE_DIM),
         s->open ? "q stop  +/- arrival rate  r type a rate  p pause  z reset  f failures  ? help"
                 : "q stop  w/W s/S users  +/- rate  u/r type  p pause  z reset  f failures  ? help",
         COLS);
@@ -743,7 +706,7 @@ static void draw_checks(dash_t *d, int y, const check_result_t *r, size_t n)
         ok += r[i].passed;
     char buf[256];
     snprintf(buf, sizeof buf, "checks %zu/%zu", ok, n);
-    put(y, 0, attr_of(d, ok == n ? ROLE_OK : ROLE_FAIL) | A_BOLD, buf, COLS);
+    draw_put(y, 0, attr_of(d, ok == n ? ROLE_OK : ROLE_FAIL) | A_BOLD, buf, COLS);
     int x = text_columns(buf) + 2;
     for (size_t i = 0; i < n && x < COLS - 4; i++) {
         char text[128];
@@ -751,7 +714,7 @@ static void draw_checks(dash_t *d, int y, const check_result_t *r, size_t n)
         snprintf(buf, sizeof buf, "%s %s %s", r[i].passed ? (d->term->utf8 ? "\xe2\x9c\x93" : "ok")
                                                           : (d->term->utf8 ? "\xe2\x9c\x97" : "FAIL"),
                  text, r[i].measured);
-        put(y, x, attr_of(d, r[i].passed ? ROLE_OK : ROLE_FAIL), buf, COLS - x);
+        draw_put(y, x, attr_of(d, r[i].passed ? ROLE_OK : ROLE_FAIL), buf, COLS - x);
         x += text_columns(buf) + 2;
     }
 }
@@ -780,7 +743,7 @@ void dash_draw(dash_t *d, const snap_t *s, const check_result_t *checks, size_t 
         /* One line, short enough for any width: the test runs on. */
         snprintf(line, sizeof line, "%dx%d too small (%dx%d); %s; q stops", COLS, LINES,
                  LAYOUT_MIN_COLS, LAYOUT_MIN_ROWS, snap_state_name(s->state));
-        put(0, 0, A_NORMAL, line, COLS);
+        draw_put(0, 0, A_NORMAL, line, COLS);
         refresh();
         return;
     }

@@ -93,7 +93,7 @@ static void on_winch(uv_signal_t *h, int signum)
     tui_redraw(t);
 }
 
-int tui_open(tui_t *t, uv_loop_t *loop, const tui_options_t *opts, const tui_control_t *ctl,
+int tui_open(tui_t *t, uv_loop_t *loop, const tui_options_t *opts, const steer_t *ctl,
              log_t *log)
 {
     memset(t, 0, sizeof *t);
