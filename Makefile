@@ -17,11 +17,13 @@ PKGS    := libcurl libuv ncursesw jansson yajl libssl libcrypto libnghttp2
 # libclang-rt-14-dev builds libFuzzer targets, wrk is the benchmark's
 # reference (h2load, from nghttp2-client, for HTTP/2), openssl makes the TLS
 # tests' certificates and times plain OpenSSL handshakes, nginx is the TLS and
-# HTTP/2 server that is not ours.
+# HTTP/2 server that is not ours, prometheus scrapes --metrics-listen
+# (tests/e2e/metrics.sh runs its own instance; the package's service, if
+# any, is not used).
 BUILD_DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libuv1-dev libncurses-dev \
                   libjansson-dev libyajl-dev libhttp-parser-dev libssl-dev libnghttp2-dev
 TEST_DEB_PKGS  := curl jq tmux wrk chromium clang libclang-rt-14-dev valgrind openssl \
-                  nghttp2-client nginx-light
+                  nghttp2-client nginx-light prometheus
 
 CC      ?= cc
 OPT     ?= -O2 -g
@@ -229,7 +231,7 @@ FUZZ_LIB_SRC := $(addprefix src/,plan/checks.c util/text.c http/cookies.c util/d
                   plan/hopperfile.c plan/plan.c snapshot/snapshot.c http/srcaddr.c util/url.c \
                   util/xalloc.c http/errors.c http/h1_request.c http/h1_origin.c http/method.c \
                   plan/template.c plan/extract.c plan/data.c plan/stages.c net/tls.c \
-                  http/h2_request.c)
+                  http/h2_request.c control/proto.c control/snapwire.c util/frame.c util/log.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/%.o)
 # plan/extract.c reads bodies with yajl and expect-json values with jansson,
 # and the hopperfile parser calls it.
@@ -268,6 +270,8 @@ $(FUZZ_BUILD)/fuzz_h2_response: src/http/h2_conn.c src/http/h2_internal.h src/ht
                                  src/http/client_impl.h
 $(FUZZ_BUILD)/fuzz_h2_response: FUZZ_EXTRA_LIBS = $(shell pkg-config --libs libuv libnghttp2 2>/dev/null)
 $(FUZZ_BUILD)/fuzz_tls: FUZZ_EXTRA_LIBS = $(shell pkg-config --libs libuv 2>/dev/null)
+# fuzz_control: util/frame.c has the libuv connection beside the decoders.
+$(FUZZ_BUILD)/fuzz_control: FUZZ_EXTRA_LIBS = $(shell pkg-config --libs libuv 2>/dev/null)
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_BUILD)/libhopper-fuzz.a \
                       $(HEADERS) | fuzz-check

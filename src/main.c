@@ -27,6 +27,9 @@
 #include "report/outputs.h"
 #include "snapshot/snapshot.h"
 #include "http/srcaddr.h"
+#include "metrics/metrics.h"
+#include "control/attach.h"
+#include "control/control.h"
 #include "net/tls.h"
 #include "view/tui.h"
 #include "util/fdlimit.h"
@@ -53,6 +56,13 @@ typedef struct {
     /* --source-addrs, parsed once here for every check and both clients
      * (n == 0 without the option); lives as long as the run. */
     srcaddr_list_t sources;
+    /* --metrics-listen: parsed with the options, listening from just
+     * before the load until the run is over (the stop's drain included). */
+    struct sockaddr_storage metrics_addr;
+    metrics_server_t metrics;
+    /* --control PATH: viewers (hopper attach) from just before the load
+     * until the end of the run; NULL without the option. */
+    control_t *control;
 } app_t;
 
 static void usage_error(const char *msg)
@@ -380,6 +390,12 @@ static void on_engine_done(engine_t *eng, void *arg)
     uv_close((uv_handle_t *)&app->sig_int, NULL);
     uv_close((uv_handle_t *)&app->sig_term, NULL);
     uv_close((uv_handle_t *)&app->sig_hup, NULL);
+    metrics_close(&app->metrics);
+    if (app->control) {
+        /* Viewers get the final numbers and a goodbye; the socket goes. */
+        control_close(app->control, &app->snap);
+        app->control = NULL;
+    }
     engine_close(eng);
 }
 
@@ -400,6 +416,11 @@ int main(int argc, char **argv)
      * must not kill the process. */
     signal(SIGPIPE, SIG_IGN);
 
+    /* `hopper attach PATH`: a viewer of a test started with --control
+     * PATH, a program of its own (control/attach.h). */
+    if (argc > 1 && strcmp(argv[1], "attach") == 0)
+        return attach_main(argc - 1, argv + 1);
+
     switch (cli_parse(argc, argv, &app.opts, stdout, err, sizeof err)) {
     case CLI_EXIT_OK:
         return HOPPER_EXIT_OK;
@@ -408,6 +429,19 @@ int main(int argc, char **argv)
         return HOPPER_EXIT_USAGE;
     case CLI_RUN:
         break;
+    }
+    if (app.opts.metrics_listen &&
+        metrics_parse_listen(app.opts.metrics_listen, &app.metrics_addr, err, sizeof err) != 0) {
+        usage_error(err);
+        cli_free(&app.opts);
+        return HOPPER_EXIT_USAGE;
+    }
+    /* A --control path that is taken stops hopper before anything else (a
+     * stale socket of ours is removed here). */
+    if (app.opts.control_path && control_path_check(app.opts.control_path, err, sizeof err) != 0) {
+        fprintf(stderr, "hopper: %s\n", err);
+        cli_free(&app.opts);
+        return HOPPER_EXIT_USAGE;
     }
     plan_init(&app.plan);
     if (hopperfile_load_with(app.opts.hopperfile, app.opts.vars, app.opts.n_vars, &app.plan, err,
@@ -458,7 +492,7 @@ int main(int argc, char **argv)
     /* The plan's warnings were on stderr before anything else; the log
      * (the dashboard's message line, --logfile) keeps them for the run. */
     for (size_t i = 0; i < app.plan.n_warnings; i++)
-        log_msg(&app.log, "%s", app.plan.warnings[i]);
+        log_keep(&app.log, (double)time(NULL), app.plan.warnings[i]);
     /* Every file asked for is opened now: one that cannot be written stops
      * the run before any load is sent. */
     if (outputs_open(&app.out, &app.opts, &app.plan, err, sizeof err) != 0) {
@@ -510,6 +544,55 @@ int main(int argc, char **argv)
         return HOPPER_EXIT_USAGE;
     }
 
+    /* After engine_new, whose workers must not inherit the socket, and
+     * before any load: a port in use stops the run with nothing sent. */
+    if (app.opts.metrics_listen) {
+        if (metrics_open(&app.metrics, &app.loop, (struct sockaddr *)&app.metrics_addr,
+                         ctl_snapshot, &app, err, sizeof err) != 0) {
+            fprintf(stderr, "hopper: %s\n", err);
+            engine_close(app.eng);
+            uv_run(&app.loop, UV_RUN_DEFAULT);
+            engine_free(app.eng);
+            uv_loop_close(&app.loop);
+            snap_free(&app.snap);
+            outputs_free(&app.out);
+            log_close(&app.log);
+            curl_global_cleanup();
+            plan_free(&app.plan);
+            cli_free(&app.opts);
+            return HOPPER_EXIT_USAGE;
+        }
+        char url[128];
+        log_msg(&app.log, "metrics: serving %s", metrics_url(&app.metrics, url, sizeof url));
+    }
+    /* The same moment for the control socket, for the same reasons. */
+    if (app.opts.control_path) {
+        control_config_t cc = {
+            .path = app.opts.control_path,
+            .refresh_ms = app.opts.refresh_us / 1000,
+            .steer = {.snapshot = ctl_snapshot, .set_target_users = ctl_users,
+                      .set_spawn_rate = ctl_rate, .set_arrival_rate = ctl_arrival_rate,
+                      .pause = ctl_pause, .reset_stats = ctl_reset, .stop = ctl_stop,
+                      .checks = ctl_checks, .ctx = &app},
+            .log = &app.log,
+        };
+        app.control = control_new(&app.loop, &cc, err, sizeof err);
+        if (!app.control) {
+            fprintf(stderr, "hopper: %s\n", err);
+            metrics_close(&app.metrics);
+            engine_close(app.eng);
+            uv_run(&app.loop, UV_RUN_DEFAULT);
+            engine_free(app.eng);
+            uv_loop_close(&app.loop);
+            snap_free(&app.snap);
+            outputs_free(&app.out);
+            log_close(&app.log);
+            curl_global_cleanup();
+            plan_free(&app.plan);
+            cli_free(&app.opts);
+            return HOPPER_EXIT_USAGE;
+        }
+    }
     start_signal(&app, &app.sig_int, SIGINT);
     start_signal(&app, &app.sig_term, SIGTERM);
     start_signal(&app, &app.sig_hup, SIGHUP);

@@ -61,6 +61,8 @@ typedef struct {
     uint64_t max_users;            /* --max-users */
     arrivals_kind_t arrivals;      /* --arrivals even|poisson */
     bool model_set, arrival_rate_set, stages_set, max_users_set, arrivals_set;
+    const char *metrics_listen;    /* --metrics-listen ADDR:PORT (metrics/metrics.h) */
+    const char *control_path;      /* --control PATH (control/control.h) */
 } cli_opts_t;
 
 typedef enum { CLI_RUN, CLI_EXIT_OK, CLI_USAGE_ERROR } cli_result_t;

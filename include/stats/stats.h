@@ -4,6 +4,11 @@
  * the hot path: O(1), no allocation (errors are the exception: a new distinct
  * error text is copied once into a bounded table). Endpoints are fixed when the
  * stats are made (one per distinct method and name among the plan's tasks).
+ * Each endpoint, and the Aggregated row, costs about 120 KB (150 KB in dual
+ * stats), all allocated by stats_new: two histograms (the span's and the
+ * second's), a table of status codes, the last seconds' distributions and
+ * the row's timelines (history.h). Recording one request touches each a
+ * constant number of times, whatever the number of endpoints or users.
  *
  * Time is milliseconds since the start of the run (the engine passes the
  * loop's cached clock, so recording costs no system call). The "current" rates
@@ -31,17 +36,19 @@ stats_t *stats_new(size_t n, const char *const *methods, const char *const *name
                    double start_unix, bool dual);
 void stats_free(stats_t *st);
 
-/* One finished request of endpoint e. error is NULL for a success, else the
- * failure's text ("HTTP 503", "connection refused"). */
+/* One finished request of endpoint e. status is the HTTP status of its
+ * response (any code; 0 when no response was received: it is then counted
+ * under no code). error is NULL for a success, else the failure's text
+ * ("HTTP 503", "connection refused"). */
 void stats_record(stats_t *st, size_t e, uint64_t now_ms, uint64_t latency_us,
-                  uint64_t bytes, const char *error);
+                  uint64_t bytes, unsigned status, const char *error);
 
 /* The same for a request with an intended start: latency_us is the raw
  * latency (from the send), late_us how much later than intended it was sent;
  * the corrected latency is their sum. In stats that are not dual, late_us is
  * ignored (one latency, the raw one). */
 void stats_record_late(stats_t *st, size_t e, uint64_t now_ms, uint64_t latency_us,
-                       uint64_t late_us, uint64_t bytes, const char *error);
+                       uint64_t late_us, uint64_t bytes, unsigned status, const char *error);
 
 /* The open model and paced users: one send that was due at a time, started
  * lag_us after it (the generator's own lateness: the schedule lag). */
@@ -53,11 +60,13 @@ void stats_arrival(stats_t *st, uint64_t now_ms);
 void stats_dropped(stats_t *st, uint64_t now_ms);
 
 /* Closes the second that ends at now_ms (the engine calls it once a second):
- * appends a history sample with the given user count. */
+ * appends a history sample with the given user count, and a point to every
+ * row's timeline (Aggregated included). */
 void stats_tick(stats_t *st, uint64_t now_ms, uint32_t users);
 
-/* Forgets every count, histogram and error (Locust's "reset stats"); the
- * history and the events go on. */
+/* Forgets every count, histogram, status code, distribution and error
+ * (Locust's "reset stats"); the history, the rows' timelines and the events
+ * go on. */
 void stats_reset(stats_t *st, uint64_t now_ms);
 
 /* Empties everything (history and events too) and sets the wall-clock time
@@ -80,7 +89,15 @@ int stats_delta_apply(stats_t *st, const uint8_t *p, size_t len, uint64_t now_ms
 /* Fills the statistics parts of a snapshot: entries (with their raw_*
  * fields: a copy of the main ones unless dual), total, errors, history,
  * events, stats_ms, dual, the schedule lag (lag_*), arrivals, dropped and
- * their current rates. The engine fills the rest. */
+ * their current rates, and for every row (total too) sum_us, le, the status
+ * codes, dist_run, dist_recent and its timelines (in points). The engine
+ * fills the rest.
+ *
+ * Resolution: le counts a histogram bucket when all of it is at or below
+ * the bound, so latencies less than 0.8% below a bound (in the bucket that
+ * holds the bound) may be left out of it; dist_run and dist_recent put each histogram bucket (0.8% wide) whole
+ * into the distribution bucket of its lowest value, so their edges are
+ * exact to 0.8% (exact below 256 us). */
 void stats_fill(const stats_t *st, uint64_t now_ms, snap_t *out);
 
 #endif

@@ -70,6 +70,11 @@ void target_counts_add_malformed(struct target_counts *c);
  * path line counts it, only "requests reset". */
 void target_counts_add_reset(struct target_counts *c);
 
+/* One answer that --fail-rate made a failure (--fail-status). It is counted
+ * as answered by target_counts_add* too; this says how many of them were
+ * the injected status. */
+void target_counts_add_failed(struct target_counts *c);
+
 /* One login-flow event; it is not a request of its own (target_counts_add
  * counts the request). */
 void target_counts_add_auth(struct target_counts *c, enum target_counts_auth what);
@@ -78,7 +83,8 @@ void target_counts_add_auth(struct target_counts *c, enum target_counts_auth wha
 uint64_t target_counts_answered(const struct target_counts *c);
 
 /* The exit report: "requests answered: N", "requests reset: N" when it is
- * not zero, "connections accepted: N",
+ * not zero, "requests failed: N" (--fail-rate's answers) when it is not zero,
+ * "connections accepted: N",
  * optionally "connections dropped: N"; then, when any of them is not zero,
  * the five login-flow counters, one "NAME: N" line each in the order of
  * enum target_counts_auth ("tokens issued: 3"); then one "%6llu  METHOD PATH"
@@ -88,7 +94,7 @@ uint64_t target_counts_answered(const struct target_counts *c);
 void target_counts_print(const struct target_counts *c, const struct target_counts_totals *totals,
                          FILE *out);
 
-/* Puts the table, the reset and login-flow counters and the two connection totals
+/* Puts the table, the reset, failed and login-flow counters and the two connection totals
  * into the frame being built in b, for another process running this same
  * binary (util/frame.h). A few bytes per key plus the paths: at most some
  * megabytes when the table is full of long paths. */

@@ -33,7 +33,7 @@ enum target_reply {
     TARGET_REPLY_MOVIES, /* TARGET_MOVIE_BODIES entries from here */
     TARGET_REPLY_NOT_FOUND = TARGET_REPLY_MOVIES + TARGET_MOVIE_BODIES,
     TARGET_REPLY_NOT_ALLOWED, /* 405, Allow: GET, HEAD */
-    TARGET_REPLY_ERROR,       /* 500, for --fail-rate */
+    TARGET_REPLY_ERROR,       /* 500 (or --fail-status), for --fail-rate */
     TARGET_REPLY_URI_TOO_LONG,
     TARGET_REPLY_BAD_REQUEST,
     /* The login flow's fixed answers, which target_api picks. */
@@ -76,6 +76,10 @@ struct target_routes {
 /* Builds every response; aborts on allocation failure. */
 void target_routes_init(struct target_routes *r);
 void target_routes_free(struct target_routes *r);
+
+/* Makes --fail-rate's answer (TARGET_REPLY_ERROR, 500 by default) this
+ * status, 400 to 599 (--fail-status). */
+void target_routes_set_fail_status(struct target_routes *r, unsigned status);
 
 /* The route of path (raw, without the query string), whatever the method:
  * TARGET_REPLY_STATUS, one of the movie replies, one of the TARGET_REPLY_API

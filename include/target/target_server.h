@@ -43,6 +43,7 @@ struct target_config {
     uint64_t delay_min_us;        /* each answer waits a uniform draw from [min, max]; */
     uint64_t delay_max_us;        /*   both 0 = answer at once */
     double fail_rate;             /* share of requests answered 500 (0..1) */
+    unsigned fail_status;         /* --fail-status: their status instead of 500 (0: 500) */
     double close_rate;            /* share of requests dropped by closing the connection */
     uint64_t seed;                /* for the fail, close and delay draws */
     bool quiet;                   /* no warnings on stderr */

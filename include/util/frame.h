@@ -60,6 +60,11 @@ typedef struct {
     size_t len, cap;
     size_t consumed;     /* bytes of data already handed out as frames */
     bool bad;
+    /* The most a header may announce here, 0 for FRAME_MAX: a stream from
+     * a peer that is not a child of ours (a control-socket viewer) gets a
+     * small one, so an oversized header is refused before it is buffered.
+     * Set it after frame_in_init (or frame_conn_start). */
+    size_t max;
 } frame_in_t;
 
 typedef enum {

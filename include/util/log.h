@@ -45,8 +45,11 @@ int log_open(log_t *log, const char *path);
 /* A message, printf-style, without a trailing newline. */
 void log_msg(log_t *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Keeps a message in the ring only (no stderr, no file): a viewer's copy
- * of the log of the test it is attached to. Counts in seq like log_msg. */
+/* Keeps a message without printing it on stderr: in the ring, as the
+ * newest, and in the --logfile if there is one. For what was already said
+ * on stderr (the plan's warnings, before the log opened) and for a viewer's
+ * copy of the log of the test it is attached to (which has no file). Counts
+ * in seq like log_msg. */
 void log_keep(log_t *log, double t_unix, const char *text);
 
 /* The ring's message i, 0 the oldest (i < n_ring). The newest message has

@@ -13,7 +13,15 @@
  * users come from the pool, so the user keys only say so. With stages the
  * status line shows the stage and the time left in it, and "manual" once a
  * key has taken over until the next stage (the engine decides that; the
- * dashboard shows snap_t.manual). */
+ * dashboard shows snap_t.manual).
+ *
+ * Rows and views: Up/Down select a row of the table (the Aggregated row
+ * too), Enter opens its endpoint view (its charts, percentiles, status
+ * codes, errors and distribution), d c l the distribution, status codes and
+ * log full screen, t the charts' time span, Esc back to the main screen. The
+ * keys that steer the test work in every view. q stops the test (X too,
+ * after a y/n question); in a viewer (attached), q leaves the test running
+ * and only X stops it. */
 #ifndef HOPPER_DASH_H
 #define HOPPER_DASH_H
 
@@ -22,6 +30,7 @@
 #include <stdint.h>
 
 #include "plan/checks.h"
+#include "view/chart.h"
 #include "view/layout.h"
 #include "util/log.h"
 #include "snapshot/snapshot.h"
@@ -34,7 +43,8 @@ typedef enum {
     DASH_PAUSE,         /* value: 1 pause, 0 resume */
     DASH_RESET,
     DASH_STOP,
-    DASH_SET_ARRIVAL_RATE /* value: new arrival rate, per second (open model) */
+    DASH_SET_ARRIVAL_RATE, /* value: new arrival rate, per second (open model) */
+    DASH_DETACH         /* a viewer (dash_t.attached) leaves; the test goes on */
 } dash_cmd_kind_t;
 
 typedef struct {
@@ -42,11 +52,25 @@ typedef struct {
     double value;
 } dash_cmd_t;
 
+/* The screens: the main one (table and charts), a row's endpoint view
+ * (Enter), and the full-screen panels (d, c, l). Esc goes back to main. */
+typedef enum { DASH_VIEW_MAIN, DASH_VIEW_ENDPOINT, DASH_VIEW_DIST, DASH_VIEW_CODES, DASH_VIEW_LOG } dash_view_t;
+
 typedef struct {
     const term_t *term;
     const log_t *log;
+    bool attached;              /* a viewer of a test elsewhere: q detaches, X stops */
     layout_t layout;            /* of the last draw */
     size_t scroll;              /* first endpoint row shown */
+    size_t sel;                 /* the selected row (snap_row index; the last is Aggregated) */
+    bool sel_set;               /* false: Aggregated until a key moves it */
+    dash_view_t view;
+    chart_zoom_t zoom;
+    bool confirm_stop;          /* X asked "stop the test? (y/n)" */
+    size_t log_scroll;          /* the log view: lines back from the newest */
+    size_t log_scroll_max;      /* as the last draw found it */
+    chart_buf_t chart_buf[LAYOUT_MAX_CHARTS]; /* the charts' columns, reused at every draw */
+    int chart_label_w;          /* the scale labels' width at the last draw */
     bool show_failures;
     bool failures_chosen;       /* the operator pressed f: no more automatic showing */
     bool help;
@@ -64,6 +88,10 @@ void dash_init(dash_t *d, const term_t *term, const log_t *log);
 /* Draws the whole screen for s (into stdscr) and refreshes, with the live
  * state of the checks (n may be 0). */
 void dash_draw(dash_t *d, const snap_t *s, const check_result_t *checks, size_t n);
+
+/* The selected row (a snap_row index; the last one is Aggregated, the
+ * selection until a key moves it), valid for s. */
+size_t dash_selected(const dash_t *d, const snap_t *s);
 
 /* Handles one ncurses key with the state in s; returns the command, if any. */
 dash_cmd_t dash_key(dash_t *d, int key, const snap_t *s);

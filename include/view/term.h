@@ -28,6 +28,7 @@ typedef struct {
     bool color;
     int stdin_flags;  /* fd 0's status flags at open, restored at close */
     int attrs[ROLE_COUNT];
+    int rows, cols;   /* the size last repainted in full */
 } term_t;
 
 /* Returns 0, or -1 if the terminal cannot be used (not a terminal, or ncurses
@@ -37,8 +38,14 @@ int term_open(term_t *t, bool ascii, bool no_color);
 /* Restores the terminal (idempotent). */
 void term_close(term_t *t);
 
-/* Re-reads the window size after SIGWINCH and tells ncurses. */
+/* Re-reads the window size after SIGWINCH and tells ncurses; the next
+ * refresh repaints the whole screen. */
 void term_resize(term_t *t);
+
+/* Before each draw: the terminal's size as the kernel has it, in case a
+ * SIGWINCH was missed or merged with another, or ncurses resized by itself;
+ * a size that changed is handled as term_resize does. One ioctl. */
+void term_check_size(term_t *t);
 
 static inline int term_attr(const term_t *t, term_role_t r)
 {

@@ -20,7 +20,7 @@
 #include "view/dash.h"
 #include "util/log.h"
 #include "snapshot/snapshot.h"
-#include "snapshot/steer.h"
+#include "view/steer.h"
 #include "view/term.h"
 
 
@@ -28,6 +28,11 @@ typedef struct {
     bool ascii;            /* --ascii: no Unicode block characters */
     bool no_color;         /* --no-color */
     uint64_t refresh_ms;   /* --refresh, default 500 */
+    /* A viewer of a test that runs elsewhere (hopper attach): q detaches
+     * (detach(detach_arg) is called; the test goes on) and X, confirmed,
+     * stops the test. NULL: the local dashboard, where q stops the test. */
+    void (*detach)(void *arg);
+    void *detach_arg;
 } tui_options_t;
 
 typedef struct {
@@ -42,6 +47,8 @@ typedef struct {
     uv_signal_t winch;
     unsigned empty_wakeups;
     bool open;
+    void (*detach)(void *arg);
+    void *detach_arg;
 } tui_t;
 
 /* Takes over the terminal. Returns 0, or -1 when stdin/stdout is not a usable

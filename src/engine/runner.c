@@ -349,7 +349,7 @@ static void user_send(user_t *u)
                            sizeof why) != 0) {
             /* Nothing went out: counted as a failure of the step, with the
              * reason, so a plan that uses a value before it is set shows. */
-            stats_record(run->stats, p->entry, now_ms(run), 0, 0, why);
+            stats_record(run->stats, p->entry, now_ms(run), 0, 0, 0, why);
             if (run->cfg.on_failure)
                 report_failure(run, u, p, NULL, why);
             inflight_unlink(run, u);
@@ -367,7 +367,7 @@ static void user_send(user_t *u)
          * again. */
         session_end(&u->sess, &run->scratch);
         const char *err = http_error_text(&failed, why, sizeof why);
-        stats_record(run->stats, p->entry, now_ms(run), 0, 0, err);
+        stats_record(run->stats, p->entry, now_ms(run), 0, 0, 0, err);
         note_resource_error(run, failed.error);
         if (run->cfg.on_failure)
             report_failure(run, u, p, NULL, err);
@@ -579,8 +579,10 @@ static void on_request_done(void *user, const http_result_t *res)
                             sizeof ebuf);
     else
         session_end(&u->sess, &run->scratch);
+    /* The status of any response received, whatever the verdict (0: none). */
     stats_record_late(run->stats, p->entry, now_ms(run), res->latency_us,
-                      u->phase == PHASE_TASK ? u->late_us : 0, res->body_bytes, err);
+                      u->phase == PHASE_TASK ? u->late_us : 0, res->body_bytes,
+                      res->status > 0 ? (unsigned)res->status : 0, err);
     note_resource_error(run, res->error);
     if (err && run->cfg.on_failure)
         report_failure(run, u, p, res, err);

@@ -47,6 +47,8 @@ enum {
     OPT_STAGES,
     OPT_MAX_USERS,
     OPT_ARRIVALS,
+    OPT_METRICS_LISTEN,
+    OPT_CONTROL,
 };
 
 static const struct option long_options[] = {
@@ -90,6 +92,8 @@ static const struct option long_options[] = {
     {"stages", required_argument, NULL, OPT_STAGES},
     {"max-users", required_argument, NULL, OPT_MAX_USERS},
     {"arrivals", required_argument, NULL, OPT_ARRIVALS},
+    {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
+    {"control", required_argument, NULL, OPT_CONTROL},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -99,6 +103,7 @@ void cli_usage(FILE *f)
 {
     fputs(
         "usage: hopper [-f HOPPERFILE] [-H URL] [-u USERS] [-r RATE] [-t TIME] [options]\n"
+        "       hopper attach PATH [--ascii] [--no-color] [--refresh TIME]\n"
         "\n"
         "Load-tests an HTTP service with simulated users described in a hopperfile.\n"
         "\n"
@@ -166,11 +171,17 @@ void cli_usage(FILE *f)
         "      --log-secrets          do not redact Authorization, Cookie, ... in that log\n"
         "      --check EXPR           pass/fail gate, repeatable: p95<300ms, fail-ratio<1%,\n"
         "                             rps>100, /api/x:p99<1s; a failed check exits 3\n"
+        "      --metrics-listen ADDR:PORT  serve live metrics for Prometheus at\n"
+        "                             http://ADDR:PORT/metrics (127.0.0.1:9646, [::1]:9646)\n"
         "\n"
         "Dashboard (the default when stdin and stdout are a terminal):\n"
         "      --refresh TIME         how often the dashboard redraws (default 500ms)\n"
-        "      --ascii                ASCII sparklines instead of Unicode blocks\n"
+        "      --ascii                ASCII charts instead of Unicode blocks\n"
         "      --no-color             no colours (NO_COLOR in the environment does the same)\n"
+        "      --control PATH         serve the test on a Unix socket (mode 0600, this user\n"
+        "                             and root only): `hopper attach PATH` shows its\n"
+        "                             dashboard from another terminal and steers it; q there\n"
+        "                             detaches, X then y stops the test\n"
         "  keys: w/W s/S users +-1/10, +/- spawn rate, u/r type them, p pause, z reset stats,\n"
         "        f failures, ? help, q stop; in the open model +/- change the arrival rate in\n"
         "        1-2-5 steps and r types one; during stages a key takes over until the next stage\n"
@@ -483,6 +494,14 @@ static cli_result_t parse_args(int argc, char **argv, cli_opts_t *o, FILE *out, 
                 return CLI_USAGE_ERROR;
             }
             o->arrivals_set = true;
+            break;
+        case OPT_CONTROL:
+            /* Checked by main (control_path_check), before anything runs. */
+            o->control_path = optarg;
+            break;
+        case OPT_METRICS_LISTEN:
+            /* Checked by main (metrics_parse_listen), before anything runs. */
+            o->metrics_listen = optarg;
             break;
         case OPT_HTTP_CLIENT:
             if (strcmp(optarg, "auto") && strcmp(optarg, "native") && strcmp(optarg, "curl")) {

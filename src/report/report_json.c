@@ -63,6 +63,21 @@ static json_t *entry_raw(const snap_entry_t *e, bool dual)
     return o;
 }
 
+/* The responses per HTTP status code: {"200": n, "503": m}, the codes the
+ * snapshot keeps (snapshot.h), with "other" for the rest when there are any. */
+static json_t *status_codes(const snap_entry_t *e)
+{
+    json_t *o = json_object();
+    for (unsigned i = 0; i < e->n_codes; i++) {
+        char key[8];
+        snprintf(key, sizeof key, "%u", (unsigned)e->codes[i].code);
+        json_object_set_new(o, key, json_integer((json_int_t)e->codes[i].count));
+    }
+    if (e->codes_other)
+        json_object_set_new(o, "other", json_integer((json_int_t)e->codes_other));
+    return o;
+}
+
 static json_t *entry(const snap_entry_t *e, bool dual)
 {
     json_t *o = json_object();
@@ -86,6 +101,7 @@ static json_t *entry(const snap_entry_t *e, bool dual)
     json_object_set_new(o, "current_rps", json_real(e->cur_rps));
     json_object_set_new(o, "current_fails_per_s", json_real(e->cur_fps));
     json_object_set_new(o, "raw", entry_raw(e, dual));
+    json_object_set_new(o, "status_codes", status_codes(e));
     return o;
 }
 

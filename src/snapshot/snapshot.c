@@ -16,7 +16,7 @@ const char *const snap_pct_label[SNAP_NPCT] = {
 
 const uint64_t snap_le_us[SNAP_LE_N] = {
     1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
-    1000000, 2500000, 5000000, 10000000, 30000000, 60000000};
+    1000000, 2500000, 5000000, 10 * 1000000, 30 * 1000000, 60 * 1000000};
 
 _Static_assert(SNAP_DIST_PER_OCTAVE == 4, "snap_dist_bucket compares with quarter-octave edges");
 

@@ -29,6 +29,7 @@ struct target_counts {
     uint64_t other;
     uint64_t malformed;
     uint64_t reset; /* HTTP/2 requests refused with RST_STREAM (--h2-rst-rate): not answered */
+    uint64_t failed; /* answered with --fail-rate's status (also in answered) */
     uint64_t auth[TARGET_COUNTS_AUTH_KINDS];
 };
 
@@ -131,6 +132,11 @@ void target_counts_add_reset(struct target_counts *c)
     c->reset++;
 }
 
+void target_counts_add_failed(struct target_counts *c)
+{
+    c->failed++;
+}
+
 void target_counts_add_auth(struct target_counts *c, enum target_counts_auth what)
 {
     c->auth[what]++;
@@ -174,6 +180,8 @@ void target_counts_print(const struct target_counts *c, const struct target_coun
     fprintf(out, "requests answered: %llu\n", (unsigned long long)c->answered);
     if (c->reset > 0)
         fprintf(out, "requests reset: %llu\n", (unsigned long long)c->reset);
+    if (c->failed > 0)
+        fprintf(out, "requests failed: %llu\n", (unsigned long long)c->failed);
     fprintf(out, "connections accepted: %llu\n", (unsigned long long)totals->connections_accepted);
     if (totals->show_dropped)
         fprintf(out, "connections dropped: %llu\n", (unsigned long long)totals->connections_dropped);
@@ -208,7 +216,7 @@ void target_counts_print(const struct target_counts *c, const struct target_coun
  *
  * One frame (util/frame.h) whose payload is
  *
- *   u64 answered, other, malformed, reset, accepted, dropped
+ *   u64 answered, other, malformed, reset, failed, accepted, dropped
  *   u64 x TARGET_COUNTS_AUTH_KINDS  (the login-flow counters, in enum order)
  *   u32 keys
  *   keys x  (u32 method, u32 path_len, u64 count, path bytes)
@@ -222,6 +230,7 @@ void target_counts_put(const struct target_counts *c, const struct target_counts
     frame_put_u64(b, c->other);
     frame_put_u64(b, c->malformed);
     frame_put_u64(b, c->reset);
+    frame_put_u64(b, c->failed);
     frame_put_u64(b, totals->connections_accepted);
     frame_put_u64(b, totals->connections_dropped);
     for (int i = 0; i < TARGET_COUNTS_AUTH_KINDS; i++)
@@ -245,7 +254,7 @@ static int walk_payload(struct target_counts *c, struct target_counts_totals *to
     frame_rd_t r;
     frame_rd_init(&r, payload, len);
     uint64_t answered = frame_get_u64(&r), other = frame_get_u64(&r), malformed = frame_get_u64(&r);
-    uint64_t reset = frame_get_u64(&r);
+    uint64_t reset = frame_get_u64(&r), failed = frame_get_u64(&r);
     uint64_t accepted = frame_get_u64(&r), dropped = frame_get_u64(&r);
     uint64_t auth[TARGET_COUNTS_AUTH_KINDS];
     for (int i = 0; i < TARGET_COUNTS_AUTH_KINDS; i++)
@@ -256,6 +265,7 @@ static int walk_payload(struct target_counts *c, struct target_counts_totals *to
         c->other += other;
         c->malformed += malformed;
         c->reset += reset;
+        c->failed += failed;
         totals->connections_accepted += accepted;
         totals->connections_dropped += dropped;
         for (int i = 0; i < TARGET_COUNTS_AUTH_KINDS; i++)

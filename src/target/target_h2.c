@@ -213,6 +213,8 @@ static void stream_answer(struct target_h2 *h, struct h2_stream *st)
     else
         target_counts_add(cfg->counts, st->method, st->url + path_off,
                           target_routes_decode_path(st->url + path_off, path_len));
+    if (st->reply == TARGET_REPLY_ERROR)
+        target_counts_add_failed(cfg->counts);
 
     nghttp2_nv nv[H2_NV_MAX];
     size_t n = response_fields(r, nv);

@@ -75,6 +75,7 @@ static const char usage_text[] =
     "      --delay D         wait before each answer: 20ms, or a range 10ms-30ms;\n"
     "                        units us, ms, s (a bare number is milliseconds)\n"
     "      --fail-rate F     answer this share (0..1) of requests with 500\n"
+    "      --fail-status N   ... or with this status instead (400-599), e.g. 503\n"
     "      --close-rate F    close the connection instead of answering this share\n"
     "                        (HTTP/2: GOAWAY, the request refused, then close)\n"
     "      --seed N          random seed for the rates and delays (default: the time)\n"
@@ -266,6 +267,7 @@ static void parse_options(int argc, char **argv, struct options *o)
     enum {
         OPT_DELAY = 256,
         OPT_FAIL_RATE,
+        OPT_FAIL_STATUS,
         OPT_CLOSE_RATE,
         OPT_SEED,
         OPT_WORKERS,
@@ -281,6 +283,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         {"bind", required_argument, NULL, 'b'},
         {"delay", required_argument, NULL, OPT_DELAY},
         {"fail-rate", required_argument, NULL, OPT_FAIL_RATE},
+        {"fail-status", required_argument, NULL, OPT_FAIL_STATUS},
         {"close-rate", required_argument, NULL, OPT_CLOSE_RATE},
         {"seed", required_argument, NULL, OPT_SEED},
         {"workers", required_argument, NULL, OPT_WORKERS},
@@ -321,6 +324,13 @@ static void parse_options(int argc, char **argv, struct options *o)
             if (!parse_rate(optarg, &o->cfg.fail_rate))
                 usage_error("--fail-rate: '%s' is not a number from 0 to 1", optarg);
             break;
+        case OPT_FAIL_STATUS: {
+            uint64_t code;
+            if (!parse_u64(optarg, &code) || code < 400 || code > 599)
+                usage_error("--fail-status: '%s' is not an error status (400-599)", optarg);
+            o->cfg.fail_status = (unsigned)code;
+            break;
+        }
         case OPT_CLOSE_RATE:
             if (!parse_rate(optarg, &o->cfg.close_rate))
                 usage_error("--close-rate: '%s' is not a number from 0 to 1", optarg);

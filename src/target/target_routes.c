@@ -153,6 +153,23 @@ void target_routes_init(struct target_routes *r)
     r->continue_100.len = r->continue_100.head_len = sizeof(continue_100) - 1;
 }
 
+void target_routes_set_fail_status(struct target_routes *r, unsigned status)
+{
+    static const struct { unsigned code; const char *phrase; } phrases[] = {
+        {429, "Too Many Requests"}, {500, "Internal Server Error"}, {502, "Bad Gateway"},
+        {503, "Service Unavailable"}, {504, "Gateway Timeout"}};
+    const char *phrase = status < 500 ? "Client Error" : "Server Error";
+    for (size_t i = 0; i < sizeof phrases / sizeof phrases[0]; i++)
+        if (phrases[i].code == status)
+            phrase = phrases[i].phrase;
+    char line[64], body[160];
+    snprintf(line, sizeof line, "%u %s", status, phrase);
+    snprintf(body, sizeof body, "{\"error\":\"%s (injected by --fail-rate)\",\"status\":%u}", phrase, status);
+    for (int f = 0; f < TARGET_FRAMING_COUNT; f++)
+        free(r->responses[TARGET_REPLY_ERROR][f].data);
+    response_build(r, TARGET_REPLY_ERROR, line, "", body);
+}
+
 void target_routes_free(struct target_routes *r)
 {
     for (int i = 0; i < TARGET_REPLY_COUNT; i++)

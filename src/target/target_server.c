@@ -422,6 +422,8 @@ static void conn_answer(struct conn *c)
         char *path = c->url + c->path_off;
         target_counts_add(s->counts, c->method, path, target_routes_decode_path(path, c->path_len));
     }
+    if (c->reply == TARGET_REPLY_ERROR)
+        target_counts_add_failed(s->counts);
     conn_queue(c, r, c->head);
     if (c->framing == TARGET_FRAMING_CLOSE)
         c->ending = true;
@@ -1051,6 +1053,8 @@ int target_server_new(uv_loop_t *loop, const struct target_config *cfg, struct t
     s->counts = target_counts_new();
     s->tls = cfg->tls;
     target_routes_init(&s->routes);
+    if (cfg->fail_status)
+        target_routes_set_fail_status(&s->routes, cfg->fail_status);
     s->h2_env = target_h2_env_new(&(struct target_h2_config){
         .routes = &s->routes,
         .auth = cfg->auth,

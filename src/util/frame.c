@@ -186,7 +186,7 @@ frame_status_t frame_in_next(frame_in_t *in, frame_t *out)
         return FRAME_PARTIAL;
     const uint8_t *p = in->data + in->consumed;
     uint32_t n = (uint32_t)load_le(p, 4);
-    if (n < 1 || n > FRAME_MAX || p[4] == 0) {
+    if (n < 1 || n > (in->max ? in->max : FRAME_MAX) || p[4] == 0) {
         in->bad = true;
         return FRAME_BAD;
     }

@@ -31,11 +31,24 @@ static void ring_put(log_t *log, double t_unix, const char *text)
     snprintf(log->ring[i].text, sizeof log->ring[i].text, "%s", text);
 }
 
+static void file_put(log_t *log, const char *line)
+{
+    if (!log->file)
+        return;
+    time_t now = time(NULL);
+    struct tm tm;
+    char ts[32];
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", localtime_r(&now, &tm));
+    fprintf(log->file, "%s hopper: %s\n", ts, line);
+    fflush(log->file);
+}
+
 void log_keep(log_t *log, double t_unix, const char *text)
 {
     ring_put(log, t_unix, text);
     snprintf(log->last, sizeof log->last, "%s", text);
     log->seq++;
+    file_put(log, text);
 }
 
 const log_line_t *log_ring_at(const log_t *log, size_t i)
@@ -55,14 +68,7 @@ void log_msg(log_t *log, const char *fmt, ...)
     ring_put(log, (double)tv.tv_sec + tv.tv_usec / 1e6, line);
     memcpy(log->last, line, sizeof line);
     log->seq++;
-    if (log->file) {
-        time_t now = time(NULL);
-        struct tm tm;
-        char ts[32];
-        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", localtime_r(&now, &tm));
-        fprintf(log->file, "%s hopper: %s\n", ts, line);
-        fflush(log->file);
-    }
+    file_put(log, line);
     if (!log->hold) {
         fprintf(stderr, "hopper: %s\n", line);
         return;

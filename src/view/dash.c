@@ -12,6 +12,7 @@
 #include <curses.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,9 @@
 #include "plan/stages.h"
 #include "util/duration.h"
 #include "util/text.h"
+#include "view/chart.h"
 #include "view/draw.h"
+#include "view/panels.h"
 #include "view/spark.h"
 
 #define FLASH_MS 3000
@@ -32,6 +35,12 @@ void dash_init(dash_t *d, const term_t *term, const log_t *log)
     d->term = term;
     d->log = log;
     d->log_seq = log ? log->seq : 0;
+}
+
+size_t dash_selected(const dash_t *d, const snap_t *s)
+{
+    size_t last = snap_row_count(s) - 1;
+    return d->sel_set && d->sel < last ? d->sel : last;
 }
 
 /* ---- drawing helpers ----------------------------------------------------- */
@@ -287,10 +296,17 @@ static const char *name_title(const snap_t *s, int w)
     return layout_col_title(COL_NAME);
 }
 
-static void draw_row(dash_t *d, const layout_t *l, int y, const snap_entry_t *e, bool total)
+static void draw_row(dash_t *d, const layout_t *l, int y, const snap_entry_t *e, bool total,
+                     bool selected)
 {
     bool utf8 = d->term->utf8;
     int x = 0, base = total ? A_BOLD : A_NORMAL;
+    /* The selected row: a bar across the screen (the highlight colour in
+     * reverse, or reverse video alone), its cells keeping their meaning. */
+    int sel = selected ? (int)A_REVERSE | (d->term->color ? attr_of(d, ROLE_HIGHLIGHT) : 0) : 0;
+    if (selected)
+        draw_fill_line(y, sel);
+    base |= sel;
     for (int i = 0; i < COL_COUNT; i++) {
         layout_col_t c = col_order[i];
         if (!l->show[c])
@@ -318,7 +334,7 @@ static void draw_row(dash_t *d, const layout_t *l, int y, const snap_entry_t *e,
             snprintf(buf, sizeof buf, "%s(%.*f%%)", text_count(e->failures, t, sizeof t),
                      pct > 0 && pct < 10 ? 1 : 0, pct);
             if (e->failures)
-                attr = attr_of(d, ROLE_FAIL);
+                attr = attr_of(d, ROLE_FAIL) | (selected ? (int)A_REVERSE : 0);
             break;
         }
         case COL_MED: if (!none) text_time_us(e->pct_us[SNAP_P50], utf8, buf, sizeof buf); break;
@@ -339,7 +355,7 @@ static void draw_row(dash_t *d, const layout_t *l, int y, const snap_entry_t *e,
         case COL_FPS:
             text_rate(e->cur_fps, buf, sizeof buf);
             if (e->cur_fps > 0)
-                attr = attr_of(d, ROLE_FAIL);
+                attr = attr_of(d, ROLE_FAIL) | (selected ? (int)A_REVERSE : 0);
             break;
         case COL_COUNT:
             break;
@@ -371,23 +387,222 @@ static void draw_table(dash_t *d, const snap_t *s, const layout_t *l)
             draw_put_right(l->header_row, x, l->width[c], hdr, layout_col_title(c));
         x += l->width[c] + 1;
     }
-    /* Keep the scroll position valid for this size. */
+    /* Keep the scroll position valid for this size, with the selected
+     * endpoint in view. */
     size_t rows = (size_t)l->entry_rows;
+    size_t last = snap_row_count(s) - 1, sel = dash_selected(d, s);
+    if (sel < last) {
+        if (sel < d->scroll)
+            d->scroll = sel;
+        else if (sel >= d->scroll + rows)
+            d->scroll = sel - rows + 1;
+    }
     if (s->n_entries <= rows)
         d->scroll = 0;
     else if (d->scroll > s->n_entries - rows)
         d->scroll = s->n_entries - rows;
     /* The rows of snap_row: a window of the endpoints, then Aggregated on its
      * own line, which never scrolls away. */
-    size_t last = snap_row_count(s) - 1;
     for (size_t i = 0; i < rows && d->scroll + i < last; i++)
-        draw_row(d, l, l->first_entry_row + (int)i, snap_row(s, d->scroll + i), false);
-    draw_row(d, l, l->aggregated_row, snap_row(s, last), true);
-    if (s->n_entries > rows) {
+        draw_row(d, l, l->first_entry_row + (int)i, snap_row(s, d->scroll + i), false,
+                 d->scroll + i == sel);
+    draw_row(d, l, l->aggregated_row, snap_row(s, last), true, sel == last);
+    if (s->n_entries > rows && l->note_row >= 0) {
         char more[48];
         snprintf(more, sizeof more, " %zu-%zu of %zu ", d->scroll + 1, d->scroll + rows, s->n_entries);
-        draw_put_right(l->aggregated_row + 1, 0, COLS, attr_of(d, ROLE_DIM), more);
+        draw_put_right(l->note_row, 0, COLS, attr_of(d, ROLE_DIM), more);
     }
+}
+
+/* ---- charts ------------------------------------------------------------------ */
+
+static double c_rps(const void *x) { return ((const snap_sample_t *)x)->rps; }
+static double c_fps(const void *x) { return ((const snap_sample_t *)x)->fps; }
+static double c_p50(const void *x) { return (double)((const snap_sample_t *)x)->p50_us; }
+static double c_p95(const void *x) { return (double)((const snap_sample_t *)x)->p95_us; }
+static double c_p95_raw(const void *x) { return (double)((const snap_sample_t *)x)->p95_raw_us; }
+static double c_users(const void *x) { return ((const snap_sample_t *)x)->users; }
+static double c_arrivals(const void *x) { return ((const snap_sample_t *)x)->arrivals; }
+static double c_dropped(const void *x) { return ((const snap_sample_t *)x)->dropped; }
+static double p_rps(const void *x) { return ((const snap_point_t *)x)->rps; }
+static double p_fps(const void *x) { return ((const snap_point_t *)x)->fps; }
+static double p_p50(const void *x) { return (double)((const snap_point_t *)x)->p50_us; }
+static double p_p95(const void *x) { return (double)((const snap_point_t *)x)->p95_us; }
+static double p_p99(const void *x) { return (double)((const snap_point_t *)x)->p99_us; }
+
+static chart_src_t sample_src(const snap_sample_t *a, size_t n, double (*f)(const void *))
+{
+    return (chart_src_t){a, n, sizeof *a, offsetof(snap_sample_t, t), offsetof(snap_sample_t, span), f};
+}
+
+static chart_src_t point_src(const snap_point_t *a, size_t n, double (*f)(const void *))
+{
+    return (chart_src_t){a, n, sizeof *a, offsetof(snap_point_t, t), offsetof(snap_point_t, span), f};
+}
+
+static chart_series_t series(const char *name, chart_src_t src, chart_merge_t how, int attr, bool fail)
+{
+    return (chart_series_t){name, src, how, attr, fail};
+}
+
+/* The run's timeline for the zoom: the whole run (compacted) or the last
+ * seconds at one-second resolution; and the window it is drawn over. */
+static void run_timeline(const dash_t *d, const snap_t *s, const snap_sample_t **a, size_t *n,
+                         double *t0, double *t1)
+{
+    if (d->zoom == CHART_ZOOM_RUN && s->n_history) {
+        *a = s->history;
+        *n = s->n_history;
+    } else {
+        *a = s->recent;
+        *n = s->n_recent;
+    }
+    double newest = *n ? (*a)[*n - 1].t : (double)s->elapsed_ms / 1000.0;
+    chart_window(d->zoom, newest, t0, t1);
+}
+
+static void row_timeline(const dash_t *d, const snap_t *s, const snap_entry_t *e, const snap_point_t **a,
+                         size_t *n, double *t0, double *t1)
+{
+    if (d->zoom == CHART_ZOOM_RUN && e->n_history) {
+        *a = snap_row_history(s, e);
+        *n = e->n_history;
+    } else {
+        *a = snap_row_recent(s, e);
+        *n = e->n_recent;
+    }
+    double newest = *n ? (*a)[*n - 1].t : (double)s->elapsed_ms / 1000.0;
+    chart_window(d->zoom, newest, t0, t1);
+}
+
+/* Draws n charts stacked in the rectangle r, lines[i] lines each, with one
+ * scale width for all so that their time axes line up. The columns are
+ * merged once a draw: for the width the labels had last time, again only
+ * when the widest label changed. */
+static void draw_chart_stack(dash_t *d, chart_t *c, int n, view_rect_t r, const int *lines)
+{
+    double max[LAYOUT_MAX_CHARTS];
+    int lw = d->chart_label_w > 0 ? d->chart_label_w : 6;
+    for (int pass = 0; pass < 2; pass++) {
+        int want = 2;
+        for (int i = 0; i < n; i++) {
+            max[i] = chart_fill(&c[i], chart_plot_width(r.w, lw), &d->chart_buf[i]);
+            int w = chart_label_width(&c[i], max[i], d->term->utf8);
+            if (w > want)
+                want = w;
+        }
+        if (want == lw)
+            break;
+        lw = want;
+    }
+    d->chart_label_w = lw;
+    int y = r.y;
+    for (int i = 0; i < n; i++) {
+        c[i].label_w = lw;
+        chart_draw((view_rect_t){y, r.x, lines[i], r.w}, &c[i], &d->chart_buf[i], max[i], d->term);
+        y += lines[i];
+    }
+}
+
+static const char *zoom_text(const dash_t *d, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s (t)", chart_zoom_name(d->zoom));
+    return buf;
+}
+
+static void draw_charts(dash_t *d, const snap_t *s, const layout_t *l)
+{
+    const snap_sample_t *a;
+    size_t n;
+    double t0, t1;
+    run_timeline(d, s, &a, &n, &t0, &t1);
+    chart_t c[LAYOUT_MAX_CHARTS];
+    memset(c, 0, sizeof c);
+    int k = 0;
+    for (int i = 0; i < LAYOUT_MAX_CHARTS; i++) {
+        c[i].t0 = t0;
+        c[i].t1 = t1;
+        c[i].events = s->events;
+        c[i].n_events = s->n_events;
+    }
+    c[k].series[0] = series("requests/s", sample_src(a, n, c_rps), CHART_MEAN, attr_of(d, ROLE_OK), false);
+    c[k].series[1] = series("failures/s", sample_src(a, n, c_fps), CHART_MEAN, attr_of(d, ROLE_FAIL), true);
+    c[k].n_series = 2;
+    c[k].unit = CHART_RATE;
+    char zn[48];
+    c[k].note = zoom_text(d, zn, sizeof zn);
+    k++;
+    if (s->dual) {
+        c[k].series[0] = series("response time p95 corrected", sample_src(a, n, c_p95), CHART_MAX,
+                                attr_of(d, ROLE_DIM), false);
+        c[k].series[1] = series("raw", sample_src(a, n, c_p95_raw), CHART_MAX, attr_of(d, ROLE_NORMAL), false);
+        c[k].series[2] = series("p50", sample_src(a, n, c_p50), CHART_MAX, attr_of(d, ROLE_OK), false);
+        c[k].n_series = 3;
+    } else {
+        c[k].series[0] = series("response time p95", sample_src(a, n, c_p95), CHART_MAX,
+                                attr_of(d, ROLE_DIM), false);
+        c[k].series[1] = series("p50", sample_src(a, n, c_p50), CHART_MAX, attr_of(d, ROLE_OK), false);
+        c[k].n_series = 2;
+    }
+    c[k].unit = CHART_TIME_US;
+    k++;
+    char lag[64] = "", pool[64];
+    if (s->open) {
+        c[k].series[0] = series("arrivals/s", sample_src(a, n, c_arrivals), CHART_MEAN, attr_of(d, ROLE_OK), false);
+        c[k].series[1] = series("dropped/s", sample_src(a, n, c_dropped), CHART_MEAN, attr_of(d, ROLE_FAIL), true);
+        c[k].n_series = 2;
+        c[k].unit = CHART_RATE;
+        if (s->dual) {
+            char t[32];
+            snprintf(lag, sizeof lag, "lag p99 %s",
+                     text_time_us(n ? a[n - 1].lag_p99_us : 0, d->term->utf8, t, sizeof t));
+            c[k].note = lag;
+        }
+        k++;
+        snprintf(pool, sizeof pool, "pool %llu/%llu", (unsigned long long)s->pool_users,
+                 (unsigned long long)s->max_users);
+        c[k].series[0] = series("users busy", sample_src(a, n, c_users), CHART_MEAN,
+                                attr_of(d, ROLE_HIGHLIGHT), false);
+    } else {
+        snprintf(pool, sizeof pool, "target %llu", (unsigned long long)s->target_users);
+        c[k].series[0] = series("users", sample_src(a, n, c_users), CHART_MEAN, attr_of(d, ROLE_HIGHLIGHT), false);
+    }
+    c[k].n_series = 1;
+    c[k].unit = CHART_USERS;
+    c[k].note = pool;
+    k++;
+    if (k > l->n_charts)
+        k = l->n_charts;
+    draw_chart_stack(d, c, k, (view_rect_t){l->spark_row, 0, l->spark_lines, COLS}, l->chart_lines);
+}
+
+/* A row's own charts: requests/s with failures/s, and p99 over p95 over p50. */
+static void draw_row_charts(dash_t *d, const snap_t *s, const snap_entry_t *e, view_rect_t r, const int *lines)
+{
+    const snap_point_t *a;
+    size_t n;
+    double t0, t1;
+    row_timeline(d, s, e, &a, &n, &t0, &t1);
+    chart_t c[2];
+    memset(c, 0, sizeof c);
+    for (int i = 0; i < 2; i++) {
+        c[i].t0 = t0;
+        c[i].t1 = t1;
+        c[i].events = s->events;
+        c[i].n_events = s->n_events;
+    }
+    c[0].series[0] = series("requests/s", point_src(a, n, p_rps), CHART_MEAN, attr_of(d, ROLE_OK), false);
+    c[0].series[1] = series("failures/s", point_src(a, n, p_fps), CHART_MEAN, attr_of(d, ROLE_FAIL), true);
+    c[0].n_series = 2;
+    c[0].unit = CHART_RATE;
+    char zn[48];
+    c[0].note = zoom_text(d, zn, sizeof zn);
+    c[1].series[0] = series("p99", point_src(a, n, p_p99), CHART_MAX, attr_of(d, ROLE_DIM), false);
+    c[1].series[1] = series("p95", point_src(a, n, p_p95), CHART_MAX, attr_of(d, ROLE_NORMAL), false);
+    c[1].series[2] = series("p50", point_src(a, n, p_p50), CHART_MAX, attr_of(d, ROLE_OK), false);
+    c[1].n_series = 3;
+    c[1].unit = CHART_TIME_US;
+    draw_chart_stack(d, c, 2, r, lines);
 }
 
 /* ---- sparklines ------------------------------------------------------------ */
@@ -395,9 +610,7 @@ static void draw_table(dash_t *d, const snap_t *s, const layout_t *l)
 typedef double (*sample_value_fn)(const snap_sample_t *);
 static double v_rps(const snap_sample_t *x) { return x->rps; }
 static double v_fps(const snap_sample_t *x) { return x->fps; }
-static double v_p50(const snap_sample_t *x) { return x->p50_us; }
 static double v_p95(const snap_sample_t *x) { return x->p95_us; }
-static double v_p95_raw(const snap_sample_t *x) { return x->p95_raw_us; }
 static double v_arrivals(const snap_sample_t *x) { return x->arrivals; }
 static double v_dropped(const snap_sample_t *x) { return x->dropped; }
 static double v_users(const snap_sample_t *x) { return x->users; }
@@ -436,112 +649,17 @@ static void draw_strip(dash_t *d, const snap_t *s, int y, int x, int w, sample_v
     }
 }
 
-/* "name value (max m)   name2 value2 (max m2)": labels dim, values bright. */
-static int draw_pair(dash_t *d, int y, int x, const char *name, const char *now, const char *max)
-{
-    char buf[64];
-    draw_put(y, x, attr_of(d, ROLE_DIM), name, COLS - x);
-    x += text_columns(name) + 1;
-    draw_put(y, x, attr_of(d, ROLE_HIGHLIGHT), now, COLS - x);
-    x += text_columns(now) + 1;
-    if (max) {
-        snprintf(buf, sizeof buf, "(max %s)", max);
-        draw_put(y, x, attr_of(d, ROLE_DIM), buf, COLS - x);
-        x += text_columns(buf);
-    }
-    return x + 3;
-}
-
-static void draw_events(dash_t *d, const snap_t *s, int y, int w)
-{
-    if (s->n_recent == 0)
-        return;
-    uint32_t newest = s->recent[s->n_recent - 1].t;
-    for (size_t i = 0; i < s->n_events; i++) {
-        /* An action at 12.3 s happened during the second that ends at 13. */
-        uint32_t t = (uint32_t)(s->events[i].t_ms / 1000) + 1;
-        if (t > newest)
-            t = newest;
-        if (newest - t >= (uint32_t)w)
-            continue;
-        char m[2] = {snap_event_mark(s->events[i].kind), '\0'};
-        draw_put(y, w - 1 - (int)(newest - t), attr_of(d, ROLE_HIGHLIGHT), m, 1);
-    }
-}
-
-/* The open model's chart: arrivals started per second, seconds with
- * dropped arrivals in the failure colour (or '!'), and the schedule lag. */
-static void draw_arrivals_full(dash_t *d, const snap_t *s, int y, int w)
-{
-    const snap_sample_t *last = s->n_recent ? &s->recent[s->n_recent - 1] : NULL;
-    char a[32], b[32], c[32], e[32];
-    double amax = window_max(s, (size_t)w, v_arrivals), dmax = window_max(s, (size_t)w, v_dropped);
-    int x = draw_pair(d, y, 0, "arrivals/s", text_rate(last ? last->arrivals : 0, a, sizeof a),
-                      text_rate(amax, b, sizeof b));
-    x = draw_pair(d, y, x, "dropped/s", text_rate(last ? last->dropped : 0, c, sizeof c),
-                  text_rate(dmax, e, sizeof e));
-    if (s->dual)
-        draw_pair(d, y, x, "lag p99", text_time_us(last ? last->lag_p99_us : 0, d->term->utf8, a, sizeof a),
-                  NULL);
-    draw_strip(d, s, y + 1, 0, w, v_arrivals, amax, attr_of(d, ROLE_OK), v_dropped);
-}
-
 static void draw_sparks(dash_t *d, const snap_t *s, const layout_t *l)
 {
     if (l->sparks == SPARKS_NONE)
         return;
     bool utf8 = d->term->utf8;
     const snap_sample_t *last = s->n_recent ? &s->recent[s->n_recent - 1] : NULL;
-    char a[32], b[32], c[32], e[32], lab[128];
+    char a[32], lab[128];
     int y = l->spark_row;
 
     if (l->sparks == SPARKS_FULL) {
-        int w = COLS, x;
-        double rmax = window_max(s, (size_t)w, v_rps), fmax = window_max(s, (size_t)w, v_fps);
-        double tmax = window_max(s, (size_t)w, v_p95), umax = window_max(s, (size_t)w, v_users);
-        x = draw_pair(d, y, 0, "requests/s", text_rate(last ? last->rps : 0, a, sizeof a),
-                      text_rate(rmax, b, sizeof b));
-        draw_pair(d, y, x, "failures/s", text_rate(last ? last->fps : 0, c, sizeof c),
-                  text_rate(fmax, e, sizeof e));
-        draw_strip(d, s, y + 1, 0, w, v_rps, rmax, attr_of(d, ROLE_OK), v_fps);
-
-        if (s->dual) {
-            /* Corrected p95 above raw p95 on one scale: the gap between
-             * them is, mostly, time the requests waited to be sent. */
-            double rawmax = window_max(s, (size_t)w, v_p95_raw);
-            if (rawmax > tmax)
-                tmax = rawmax;
-            x = draw_pair(d, y + 2, 0, "response time p95 corrected",
-                          text_time_us(last ? last->p95_us : 0, utf8, a, sizeof a),
-                          text_time_us((uint64_t)tmax, utf8, b, sizeof b));
-            draw_pair(d, y + 2, x, "raw", text_time_us(last ? last->p95_raw_us : 0, utf8, c, sizeof c), NULL);
-            draw_strip(d, s, y + 3, 0, w, v_p95, tmax, attr_of(d, ROLE_DIM), NULL);
-            draw_strip(d, s, y + 4, 0, w, v_p95_raw, tmax, attr_of(d, ROLE_NORMAL), NULL);
-        } else {
-            x = draw_pair(d, y + 2, 0, "response time p95", text_time_us(last ? last->p95_us : 0, utf8, a, sizeof a),
-                          text_time_us((uint64_t)tmax, utf8, b, sizeof b));
-            draw_pair(d, y + 2, x, "p50", text_time_us(last ? last->p50_us : 0, utf8, c, sizeof c), NULL);
-            /* Both strips share the p95 scale, so p50 reads against it. */
-            draw_strip(d, s, y + 3, 0, w, v_p95, tmax, attr_of(d, ROLE_DIM), NULL);
-            draw_strip(d, s, y + 4, 0, w, v_p50, tmax, attr_of(d, ROLE_NORMAL), NULL);
-        }
-        y += 5;
-        if (s->open) {
-            draw_arrivals_full(d, s, y, w);
-            y += 2;
-            /* The pool: busy users now, and how many it holds of its bound. */
-            snprintf(lab, sizeof lab, "%llu", (unsigned long long)s->users);
-            x = draw_pair(d, y, 0, "users busy", lab, text_count((uint64_t)umax, c, sizeof c));
-            snprintf(lab, sizeof lab, "%llu/%llu", (unsigned long long)s->pool_users,
-                     (unsigned long long)s->max_users);
-            draw_pair(d, y, x, "pool", lab, NULL);
-        } else {
-            snprintf(lab, sizeof lab, "%llu/%llu", (unsigned long long)s->users,
-                     (unsigned long long)s->target_users);
-            draw_pair(d, y, 0, "users", lab, text_count((uint64_t)umax, c, sizeof c));
-        }
-        draw_strip(d, s, y + 1, 0, w, v_users, umax, attr_of(d, ROLE_HIGHLIGHT), NULL);
-        draw_events(d, s, y + 2, w);
+        draw_charts(d, s, l);
         return;
     }
     /* Compact: a short label, then the strip on the same line. */
@@ -586,26 +704,15 @@ static void draw_failures(dash_t *d, const snap_t *s, const layout_t *l)
     }
 }
 
-/* The help of each model: the keys that do something in it. */
+/* The help of each model: the keys that do something in it, then the keys
+ * of the views, the same in both. */
 static const char *const help_closed[] = {
     "hopper dashboard keys (closed model: users)",
     "",
-    "w / W     target users +1 / +10",
-    "s / S     target users -1 / -10",
-    "Up/Down   same as w / s when the table fits",
-    "+ / -     spawn rate up / down (1-2-5 steps)",
+    "w / W     target users +1 / +10;  s / S  -1 / -10",
     "u         type a target user count",
-    "r         type a spawn rate",
-    "p         pause / resume the ramp",
-    "z         reset the statistics",
-    "f         show / hide the failures panel",
-    "PgUp/PgDn scroll the endpoint table",
-    "q, Ctrl-C stop the test and print the summary",
-    "?         this help (any key closes it)",
-    "",
-    "With stages, a key holds the users until the next stage",
-    "begins (\"manual\" on the status line)",
-    "Marks: U users, R rate, P pause, Z reset, S stop, | stage",
+    "+ / -     spawn rate up / down (1-2-5 steps); r types one",
+    "p         pause / resume the ramp;  z  reset the statistics",
 };
 
 static const char *const help_open[] = {
@@ -614,54 +721,135 @@ static const char *const help_open[] = {
     "+ / -     arrival rate up / down: 1, 2, 5, 10, 20, 50...",
     "r         type an arrival rate (300 or 300/s; 0 stops)",
     "w s u     nothing: the pool's users follow the arrivals",
-    "          (up to max-users); + and - set the load",
-    "p         pause / resume the ramp",
-    "z         reset the statistics",
-    "f         show / hide the failures panel",
-    "Up/Down   PgUp/PgDn scroll the endpoint table",
-    "q, Ctrl-C stop the test and print the summary",
+    "p         pause / resume the ramp;  z  reset the statistics",
+};
+
+static const char *const help_views[] = {
+    "Up/Down   select a row (PgUp/PgDn, Home/End); Enter opens",
+    "          its view: charts, percentiles, codes, errors",
+    "d c l     distribution, status codes, log (full screen)",
+    "t         charts: whole run / last 10 min / last minute",
+    "f         show / hide the failures panel;  Esc  back",
+    "Ctrl-L    repaint the whole screen",
+};
+
+static const char *const help_stop_local[] = {
+    "q, Ctrl-C stop the test;  X  the same after a y/n question",
     "?         this help (any key closes it)",
-    "",
-    "arrivals: achieved/target per second; dropped: arrivals",
-    "that found no free user. With stages, + - r hold the",
-    "rate until the next stage (\"manual\" on the status line)",
+};
+
+static const char *const help_stop_viewer[] = {
+    "q         leave this viewer (the test goes on)",
+    "X         stop the test, after a y/n question",
+    "?         this help (any key closes it)",
+};
+
+static const char *const help_marks_closed[] = {
+    "A key holds the users until the next stage (\"manual\")",
+    "Marks: U users, R rate, P pause, Z reset, S stop, | stage",
+};
+
+static const char *const help_marks_open[] = {
+    "arrivals: achieved/target; dropped: found no free user",
     "Marks: A arrival rate, | stage, P pause, Z reset, S stop",
 };
 
 /* With corrected and raw latencies, in either model. */
 static const char *const help_dual[] = {
-    "",
     "Times are corrected: from when each request was due;",
     "raw p95 / raw p99: from when it was sent. lag p99: how",
     "late hopper sent what was due (highlighted past 1 ms)",
 };
 
+#define HELP_ADD(arr)                                                     \
+    for (size_t i_ = 0; i_ < sizeof(arr) / sizeof(arr)[0] && n < 48; i_++) \
+        lines[n++] = (arr)[i_]
+
 static void draw_help(dash_t *d, const snap_t *s)
 {
     const char *lines[48];
     int n = 0;
-    const char *const *model = s->open ? help_open : help_closed;
-    size_t n_model = s->open ? sizeof help_open / sizeof help_open[0]
-                             : sizeof help_closed / sizeof help_closed[0];
-    for (size_t i = 0; i < n_model; i++)
-        lines[n++] = model[i];
+    if (s->open) {
+        HELP_ADD(help_open);
+    } else {
+        HELP_ADD(help_closed);
+    }
+    HELP_ADD(help_views);
+    if (d->attached) {
+        HELP_ADD(help_stop_viewer);
+    } else {
+        HELP_ADD(help_stop_local);
+    }
+    if (s->open) {
+        HELP_ADD(help_marks_open);
+    } else {
+        HELP_ADD(help_marks_closed);
+    }
     if (s->dual)
-        for (size_t i = 0; i < sizeof help_dual / sizeof help_dual[0]; i++)
-            lines[n++] = help_dual[i];
+        HELP_ADD(help_dual);
     int w = 62;             /* lines of up to 58 columns */
-    int y0 = (LINES - n - 2) / 2, x0 = (COLS - w) / 2;
+    /* A frame of one blank line above and below when there is room. */
+    int pad = n + 2 <= LINES ? 1 : 0;
+    int y0 = (LINES - n - 2 * pad) / 2, x0 = (COLS - w) / 2;
     if (y0 < 0)
         y0 = 0;
     if (x0 < 0)
         x0 = 0;
     int a = attr_of(d, ROLE_HEADER);
-    for (int i = 0; i < n + 2 && y0 + i < LINES; i++) {
+    for (int i = 0; i < n + 2 * pad && y0 + i < LINES; i++) {
         attron(a);
         mvhline(y0 + i, x0, ' ', w < COLS ? w : COLS);
         attroff(a);
-        if (i > 0 && i <= n)
-            draw_put(y0 + i, x0 + 2, a, lines[i - 1], w - 4);
+        if (i >= pad && i < n + pad)
+            draw_put(y0 + i, x0 + 2, a, lines[i - pad], w - 4);
     }
+}
+
+/* The key bar's items for the view, most needed first: as many as fit,
+ * whole, with "? help" always last. */
+static void draw_keybar_items(dash_t *d, const snap_t *s, int y)
+{
+    const char *items[24];
+    int n = 0;
+    bool up_down = d->view == DASH_VIEW_LOG;
+    if (d->view != DASH_VIEW_MAIN)
+        items[n++] = "Esc back";
+    items[n++] = d->attached ? "q detach" : "q stop";
+    if (d->attached)
+        items[n++] = "X stop";
+    if (s->open) {
+        items[n++] = "+/- arrival rate";
+        items[n++] = "r type a rate";
+    } else {
+        items[n++] = "w/W s/S users";
+        items[n++] = "+/- rate";
+        items[n++] = "u/r type";
+    }
+    if (up_down)
+        items[n++] = d->term->utf8 ? "\xe2\x86\x91\xe2\x86\x93 PgUp/PgDn scroll" : "Up/Dn PgUp/PgDn scroll";
+    else if (d->view == DASH_VIEW_MAIN)
+        items[n++] = d->term->utf8 ? "\xe2\x86\x91\xe2\x86\x93 Enter row" : "Up/Dn Enter row";
+    else
+        items[n++] = d->term->utf8 ? "\xe2\x86\x91\xe2\x86\x93 row" : "Up/Dn row";
+    items[n++] = "d dist";
+    items[n++] = "c codes";
+    items[n++] = "l log";
+    if (d->view == DASH_VIEW_MAIN || d->view == DASH_VIEW_ENDPOINT)
+        items[n++] = "t zoom";
+    items[n++] = "p pause";
+    items[n++] = "z reset";
+    if (d->view == DASH_VIEW_MAIN)
+        items[n++] = "f failures";
+    const char *help = "? help";
+    int x = 0, hw = text_columns(help);
+    for (int i = 0; i < n; i++) {
+        int w = text_columns(items[i]);
+        if (x + w + 2 + hw > COLS)
+            break;
+        draw_put(y, x, attr_of(d, ROLE_DIM), items[i], w);
+        x += w + 2;
+    }
+    draw_put(y, x, attr_of(d, ROLE_DIM), help, COLS - x);
 }
 
 static void draw_keybar(dash_t *d, const snap_t *s, int y)
@@ -676,11 +864,16 @@ static void draw_keybar(dash_t *d, const snap_t *s, int y)
         draw_put(y, 0, attr_of(d, ROLE_HIGHLIGHT), line, COLS);
         return;
     }
+    if (d->confirm_stop) {
+        draw_fill_line(y, A_NORMAL);
+        draw_put(y, 0, attr_of(d, ROLE_HIGHLIGHT), "stop the test? (y/n)", COLS);
+        return;
+    }
     /* While stopping, the drain's progress matters more than any flash. */
     if (s->state == RUN_STOPPING) {
         char progress[160];
-        snprintf(line, sizeof line, "%s; q: cancel them now",
-                 snap_stop_progress(s, progress, sizeof progress));
+        snprintf(line, sizeof line, "%s; %s", snap_stop_progress(s, progress, sizeof progress),
+                 d->attached ? "X: cancel them now" : "q: cancel them now");
         draw_put(y, 0, attr_of(d, ROLE_HIGHLIGHT), line, COLS);
         return;
     }
@@ -688,10 +881,7 @@ static void draw_keybar(dash_t *d, const snap_t *s, int y)
         draw_put(y, 0, attr_of(d, ROLE_HIGHLIGHT), d->flash, COLS);
         return;
     }
-    draw_put(y, 0, attr_of(d, ROLE_DIM),
-        s->open ? "q stop  +/- arrival rate  r type a rate  p pause  z reset  f failures  ? help"
-                : "q stop  w/W s/S users  +/- rate  u/r type  p pause  z reset  f failures  ? help",
-        COLS);
+    draw_keybar_items(d, s, y);
 }
 
 /* ---- the screen ----------------------------------------------------------- */
@@ -699,7 +889,7 @@ static void draw_keybar(dash_t *d, const snap_t *s, int y)
 /* The checks' live state on the line under the table: "checks 2/3  ok p95<300ms 231ms  FAIL ...". */
 static void draw_checks(dash_t *d, int y, const check_result_t *r, size_t n)
 {
-    if (n == 0)
+    if (n == 0 || y < 0)
         return;
     size_t ok = 0;
     for (size_t i = 0; i < n; i++)
@@ -719,6 +909,76 @@ static void draw_checks(dash_t *d, int y, const check_result_t *r, size_t n)
     }
 }
 
+/* The header of the table and the selected row under it, for the views of
+ * one row. */
+static void draw_row_header(dash_t *d, const snap_t *s, const layout_t *l, size_t sel, int y)
+{
+    int hdr = attr_of(d, ROLE_HEADER);
+    draw_fill_line(y, hdr);
+    int x = 0;
+    for (int i = 0; i < COL_COUNT; i++) {
+        layout_col_t c = col_order[i];
+        if (!l->show[c])
+            continue;
+        if (c == COL_NAME || c == COL_TYPE)
+            draw_put(y, x, hdr, layout_col_title(c), l->width[c]);
+        else
+            draw_put_right(y, x, l->width[c], hdr, layout_col_title(c));
+        x += l->width[c] + 1;
+    }
+    size_t last = snap_row_count(s) - 1;
+    draw_row(d, l, y + 1, snap_row(s, sel), sel == last, false);
+}
+
+/* Enter: one row's charts above, its percentiles, status codes and errors,
+ * and distribution side by side below. */
+static void draw_endpoint_view(dash_t *d, const snap_t *s, const layout_t *l)
+{
+    size_t sel = dash_selected(d, s), last = snap_row_count(s) - 1;
+    const snap_entry_t *e = snap_row(s, sel);
+    draw_row_header(d, s, l, sel, 1);
+    int top = 3, h = LINES - 1 - top;
+    if (h < 4)
+        return;
+    /* The charts get half, at least CHART_CHROME + CHART_MIN_PLOT each. */
+    int ch = h / 2, min = CHART_CHROME + CHART_MIN_PLOT;
+    if (ch < 2 * min)
+        ch = h >= 2 * min ? 2 * min : 0;
+    if (ch) {
+        int lines[2] = {ch - ch / 2, ch / 2};
+        draw_row_charts(d, s, e, (view_rect_t){top, 0, ch, COLS}, lines);
+    }
+    int py = top + ch, ph = h - ch;
+    if (ph < 2)
+        return;
+    int w1 = COLS / 3, w2 = COLS / 3, w3 = COLS - w1 - w2 - 2;
+    panel_pct_draw((view_rect_t){py, 0, ph, w1}, s, e, d->term);
+    panel_codes_draw((view_rect_t){py, w1 + 1, ph, w2}, s, e, sel == last, d->term);
+    panel_dist_draw((view_rect_t){py, w1 + w2 + 2, ph, w3}, e, d->term);
+}
+
+/* d, c, l: one panel on the whole screen between the status line and the
+ * key bar (the row's name on the line above d and c). */
+static void draw_panel_view(dash_t *d, const snap_t *s, const layout_t *l)
+{
+    size_t sel = dash_selected(d, s), last = snap_row_count(s) - 1;
+    const snap_entry_t *e = snap_row(s, sel);
+    view_rect_t r = {1, 0, LINES - 2, COLS};
+    if (d->view == DASH_VIEW_LOG) {
+        d->log_scroll_max = d->log ? panel_log_draw(r, d->log, d->log_scroll, d->term) : 0;
+        if (d->log_scroll > d->log_scroll_max)
+            d->log_scroll = d->log_scroll_max;
+        return;
+    }
+    draw_row_header(d, s, l, sel, 1);
+    r.y = 3;
+    r.h = LINES - 4;
+    if (d->view == DASH_VIEW_DIST)
+        panel_dist_draw(r, e, d->term);
+    else
+        panel_codes_draw(r, s, e, sel == last, d->term);
+}
+
 void dash_draw(dash_t *d, const snap_t *s, const check_result_t *checks, size_t n_checks)
 {
     /* Newest log message: shown as a flash, held in full until the screen closes. */
@@ -736,22 +996,36 @@ void dash_draw(dash_t *d, const snap_t *s, const check_result_t *checks, size_t 
 
     erase();
     layout_compute(&d->layout, COLS, LINES, s->n_entries, s->n_errors, d->show_failures,
-                   (s->dual ? LAYOUT_RAW : 0u) | (s->open ? LAYOUT_OPEN : 0u));
+                   (s->dual ? LAYOUT_RAW : 0u) | (s->open ? LAYOUT_OPEN : 0u) |
+                   (n_checks ? LAYOUT_CHECKS : 0u));
     const layout_t *l = &d->layout;
     if (l->too_small) {
         char line[128];
         /* One line, short enough for any width: the test runs on. */
-        snprintf(line, sizeof line, "%dx%d too small (%dx%d); %s; q stops", COLS, LINES,
-                 LAYOUT_MIN_COLS, LAYOUT_MIN_ROWS, snap_state_name(s->state));
+        snprintf(line, sizeof line, "%dx%d too small (%dx%d); %s; %s", COLS, LINES,
+                 LAYOUT_MIN_COLS, LAYOUT_MIN_ROWS, snap_state_name(s->state),
+                 d->attached ? "q leaves" : "q stops");
         draw_put(0, 0, A_NORMAL, line, COLS);
         refresh();
         return;
     }
     draw_status(d, s, l->status_row);
-    draw_table(d, s, l);
-    draw_checks(d, l->aggregated_row + 1, checks, n_checks);
-    draw_sparks(d, s, l);
-    draw_failures(d, s, l);
+    switch (d->view) {
+    case DASH_VIEW_MAIN:
+        draw_table(d, s, l);
+        draw_checks(d, l->note_row, checks, n_checks);
+        draw_sparks(d, s, l);
+        draw_failures(d, s, l);
+        break;
+    case DASH_VIEW_ENDPOINT:
+        draw_endpoint_view(d, s, l);
+        break;
+    case DASH_VIEW_DIST:
+    case DASH_VIEW_CODES:
+    case DASH_VIEW_LOG:
+        draw_panel_view(d, s, l);
+        break;
+    }
     draw_keybar(d, s, l->keybar_row);
     if (d->help)
         draw_help(d, s);
@@ -929,22 +1203,80 @@ static void open_prompt(dash_t *d, int which)
     d->input_len = 0;
 }
 
+/* Moves the selection by delta rows, within the table (Aggregated last). */
+static void select_move(dash_t *d, const snap_t *s, long delta)
+{
+    long last = (long)snap_row_count(s) - 1, v = (long)dash_selected(d, s) + delta;
+    d->sel = (size_t)(v < 0 ? 0 : v > last ? last : v);
+    d->sel_set = true;
+}
+
+/* The log view's scrolling: Up, PgUp and Home go back in time. */
+static void log_key(dash_t *d, int key)
+{
+    size_t page = LINES > 4 ? (size_t)LINES - 4 : 1;
+    switch (key) {
+    case KEY_UP: d->log_scroll++; break;
+    case KEY_DOWN: if (d->log_scroll) d->log_scroll--; break;
+    case KEY_PPAGE: d->log_scroll += page; break;
+    case KEY_NPAGE: d->log_scroll = d->log_scroll > page ? d->log_scroll - page : 0; break;
+    case KEY_HOME: d->log_scroll = d->log_scroll_max; break;
+    case KEY_END: d->log_scroll = 0; break;
+    }
+    /* Clamped at the next draw too, which knows the rectangle. */
+    if (d->log_scroll_max && d->log_scroll > d->log_scroll_max)
+        d->log_scroll = d->log_scroll_max;
+}
+
+static void open_view(dash_t *d, dash_view_t v)
+{
+    d->view = v;
+    d->log_scroll = 0;
+}
+
 dash_cmd_t dash_key(dash_t *d, int key, const snap_t *s)
 {
     dash_cmd_t none = {DASH_NONE, 0};
     if (d->prompt)
         return prompt_key(d, key, s);
+    if (d->confirm_stop && key != ERR) {
+        d->confirm_stop = false;
+        if (key == 'y' || key == 'Y') {
+            say(d, s, s->state == RUN_STOPPING ? "cancelling the requests in flight" : "stopping the test");
+            return (dash_cmd_t){DASH_STOP, 0};
+        }
+        say(d, s, "the test goes on");
+        return none;
+    }
     if (d->help && key != ERR) {
         d->help = false;
         return none;
     }
     size_t rows = d->layout.entry_rows > 0 ? (size_t)d->layout.entry_rows : 1;
-    bool scrolls = s->n_entries > rows;
+    if (d->view == DASH_VIEW_LOG && (key == KEY_UP || key == KEY_DOWN || key == KEY_PPAGE ||
+                                     key == KEY_NPAGE || key == KEY_HOME || key == KEY_END)) {
+        log_key(d, key);
+        return none;
+    }
     switch (key) {
     case 'q': case 'Q': case 3:           /* 3: Ctrl-C arriving as a key */
+        if (d->attached) {
+            /* A viewer leaves; the test it watched goes on. */
+            say(d, s, "detaching: the test goes on");
+            return (dash_cmd_t){DASH_DETACH, 0};
+        }
         /* A second q reaches the engine too: it cancels what is in flight. */
         say(d, s, s->state == RUN_STOPPING ? "cancelling the requests in flight" : "stopping");
         return (dash_cmd_t){DASH_STOP, 0};
+    case 'X':
+        d->confirm_stop = true;
+        return none;
+    case 27:                              /* Esc */
+        open_view(d, DASH_VIEW_MAIN);
+        return none;
+    case 12:                              /* Ctrl-L: repaint the whole screen */
+        clearok(curscr, TRUE);
+        return none;
     case 'w': case 'W': case 's': case 'S': case 'u':
         if (s->open)
             return open_users_key(d, s);
@@ -955,28 +1287,42 @@ dash_cmd_t dash_key(dash_t *d, int key, const snap_t *s)
         return set_users(d, s, (double)s->target_users + (key == 'w' ? 1 : key == 'W' ? 10
                                                             : key == 's' ? -1 : -10));
     case KEY_UP:
-        if (!scrolls)
-            return s->open ? open_users_key(d, s) : set_users(d, s, (double)s->target_users + 1);
-        if (d->scroll)
-            d->scroll--;
+        select_move(d, s, -1);
         return none;
     case KEY_DOWN:
-        if (!scrolls)
-            return s->open ? open_users_key(d, s) : set_users(d, s, (double)s->target_users - 1);
-        if (d->scroll + rows < s->n_entries)
-            d->scroll++;
+        select_move(d, s, +1);
         return none;
     case KEY_PPAGE:
-        d->scroll = d->scroll > rows ? d->scroll - rows : 0;
+        select_move(d, s, -(long)rows);
         return none;
     case KEY_NPAGE:
-        d->scroll += rows;       /* clamped at the next draw */
+        select_move(d, s, (long)rows);
         return none;
     case KEY_HOME:
-        d->scroll = 0;
+        select_move(d, s, -(long)snap_row_count(s));
         return none;
     case KEY_END:
-        d->scroll = s->n_entries;
+        select_move(d, s, (long)snap_row_count(s));
+        return none;
+    case '\n': case '\r': case KEY_ENTER:
+        open_view(d, DASH_VIEW_ENDPOINT);
+        return none;
+    case 'd': case 'D':
+        open_view(d, DASH_VIEW_DIST);
+        return none;
+    case 'c': case 'C':
+        open_view(d, DASH_VIEW_CODES);
+        return none;
+    case 'l': case 'L':
+        open_view(d, DASH_VIEW_LOG);
+        return none;
+    case 't': case 'T':
+        d->zoom = (chart_zoom_t)((d->zoom + 1) % CHART_ZOOM_COUNT);
+        {
+            char t[64];
+            snprintf(t, sizeof t, "charts: %s", chart_zoom_name(d->zoom));
+            say(d, s, t);
+        }
         return none;
     case '+': case '=':
         if (s->open)

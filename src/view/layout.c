@@ -45,6 +45,7 @@ void layout_compute(layout_t *l, int cols, int rows, size_t n_entries, size_t n_
     l->cols = cols;
     l->rows = rows;
     l->fail_row = -1;
+    l->note_row = -1;
     if (cols < LAYOUT_MIN_COLS || rows < LAYOUT_MIN_ROWS) {
         l->too_small = true;
         return;
@@ -75,20 +76,25 @@ void layout_compute(layout_t *l, int cols, int rows, size_t n_entries, size_t n_
         min_entries = 1;
     int entries = min_entries;
     avail -= entries;
+    int note = content & LAYOUT_CHECKS ? 1 : 0;
+    avail -= note;
 
     bool open = content & LAYOUT_OPEN;
-    int full = SPARKS_FULL_LINES + (open ? SPARKS_OPEN_EXTRA_FULL : 0);
+    int n_charts = open ? LAYOUT_CHARTS_OPEN : LAYOUT_CHARTS;
+    int chart_min = n_charts * (LAYOUT_CHART_CHROME + LAYOUT_CHART_MIN_PLOT);
+    int chart_pref = n_charts * (LAYOUT_CHART_CHROME + LAYOUT_CHART_PREF_PLOT);
     int compact = SPARKS_COMPACT_LINES + (open ? SPARKS_OPEN_EXTRA_COMPACT : 0);
-    if (avail >= full + 1 && rows >= 24)
+    int charts = 0;
+    if (rows >= 24 && avail >= chart_min) {
         l->sparks = SPARKS_FULL;
-    else if (avail >= compact + 1)
+        charts = chart_min;
+    } else if (avail >= compact + 1) {
         l->sparks = SPARKS_COMPACT;
-    else
+        charts = compact + 1;         /* with a blank line above them */
+    } else {
         l->sparks = SPARKS_NONE;
-    l->spark_lines = l->sparks == SPARKS_FULL ? full : l->sparks == SPARKS_COMPACT ? compact : 0;
-    /* With a blank line above them. */
-    int spark_lines = l->spark_lines ? l->spark_lines + 1 : 0;
-    avail -= spark_lines;
+    }
+    avail -= charts;
 
     /* The failures panel: a title and at least one row, at most five, before
      * the table takes the rest. */
@@ -100,12 +106,30 @@ void layout_compute(layout_t *l, int cols, int rows, size_t n_entries, size_t n_
             fails = avail - 1;
         avail -= fails + 1;
     }
+    /* The charts grow to a readable height before the table grows. */
+    if (l->sparks == SPARKS_FULL) {
+        int grow = chart_pref - charts;
+        if (grow > avail)
+            grow = avail;
+        charts += grow;
+        avail -= grow;
+    }
     int more = want_entries - entries;
     if (more > avail)
         more = avail;
     if (more > 0) {
         entries += more;
         avail -= more;
+    }
+    /* A table that scrolls says where it is, on the note line. */
+    if (entries < want_entries && !note) {
+        if (avail > 0) {
+            avail--;
+            note = 1;
+        } else if (entries > 1) {
+            entries--;
+            note = 1;
+        }
     }
     if (panel && avail > 0 && (size_t)fails < n_errors) {
         int extra = (int)n_errors - fails;
@@ -114,14 +138,23 @@ void layout_compute(layout_t *l, int cols, int rows, size_t n_entries, size_t n_
         fails += extra;
         avail -= extra;
     }
+    if (l->sparks == SPARKS_FULL) {
+        charts += avail;
+        avail = 0;
+        l->n_charts = n_charts;
+        for (int i = 0; i < n_charts; i++)
+            l->chart_lines[i] = charts / n_charts + (i < charts % n_charts ? 1 : 0);
+    }
 
     l->status_row = 0;
     l->header_row = 1;
     l->first_entry_row = 2;
     l->entry_rows = entries;
     l->aggregated_row = 2 + entries;
-    l->spark_row = l->aggregated_row + 2;      /* a blank line above the sparklines */
-    int next = l->spark_row + (spark_lines ? spark_lines - 1 : -1);
+    l->note_row = note ? l->aggregated_row + 1 : -1;
+    l->spark_row = l->aggregated_row + 1 + note + (l->sparks == SPARKS_COMPACT ? 1 : 0);
+    l->spark_lines = l->sparks == SPARKS_FULL ? charts : l->sparks == SPARKS_COMPACT ? compact : 0;
+    int next = l->spark_row + l->spark_lines;
     if (panel) {
         l->fail_row = next;
         l->fail_rows = fails;

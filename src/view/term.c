@@ -38,6 +38,8 @@ int term_open(term_t *t, bool ascii, bool no_color)
     set_escdelay(25);     /* Esc cancels a prompt without a second's lag */
     curs_set(0);
     leaveok(stdscr, TRUE);
+    t->rows = LINES;
+    t->cols = COLS;
 
     const char *nc = getenv("NO_COLOR");
     t->color = !no_color && !(nc && *nc) && has_colors();
@@ -84,10 +86,25 @@ void term_resize(term_t *t)
     struct winsize ws;
     if (ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
         resize_term(ws.ws_row, ws.ws_col);
+    t->rows = LINES;
+    t->cols = COLS;
     /* Repaint everything at the next refresh: a terminal that shrank may
      * have moved its lines (tmux pushes the top ones into its history to
      * keep the cursor's line), so what ncurses believes is on the screen
      * no longer is, and sending only the difference would leave old text
      * in place. One full screen per resize. */
     clearok(curscr, TRUE);
+}
+
+void term_check_size(term_t *t)
+{
+    if (!t->open)
+        return;
+    struct winsize ws;
+    bool moved = ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0 &&
+                 (ws.ws_row != LINES || ws.ws_col != COLS);
+    /* ncurses may also have resized by itself (KEY_RESIZE) since we last
+     * repainted everything. */
+    if (moved || LINES != t->rows || COLS != t->cols)
+        term_resize(t);
 }

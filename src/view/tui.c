@@ -12,6 +12,7 @@ void tui_redraw(tui_t *t)
     if (!t->open)
         return;
     t->ctl.snapshot(t->ctl.ctx, &t->snap);
+    term_check_size(&t->term);
     const check_result_t *checks = NULL;
     size_t n = t->ctl.checks ? t->ctl.checks(t->ctl.ctx, &t->snap, &checks) : 0;
     dash_draw(&t->dash, &t->snap, checks, n);
@@ -44,6 +45,12 @@ static void apply(tui_t *t, dash_cmd_t c)
     case DASH_STOP:
         t->ctl.stop(x);
         break;
+    case DASH_DETACH:
+        /* Only a viewer's dashboard sends it (dash_t.attached); the viewer
+         * decides what leaving means. */
+        if (t->detach)
+            t->detach(t->detach_arg);
+        break;
     }
 }
 
@@ -67,8 +74,10 @@ static void on_input(uv_poll_t *h, int status, int events)
         if (c.kind != DASH_NONE) {
             apply(t, c);
             /* The next key of the same burst (W W W) must see this change,
-             * or every W would compute the same new target. */
-            t->ctl.snapshot(t->ctl.ctx, &t->snap);
+             * or every W would compute the same new target. (A detach may
+             * have closed the dashboard: then there is nothing to ask.) */
+            if (t->open)
+                t->ctl.snapshot(t->ctl.ctx, &t->snap);
         }
     }
     /* Readable again and again with nothing to read is end of file on
@@ -114,6 +123,9 @@ int tui_open(tui_t *t, uv_loop_t *loop, const tui_options_t *opts, const steer_t
     t->open = true;
     snap_init(&t->snap);
     dash_init(&t->dash, &t->term, log);
+    t->detach = opts->detach;
+    t->detach_arg = opts->detach_arg;
+    t->dash.attached = opts->detach != NULL;
     log_hold(log, true);
 
     t->input.data = t;

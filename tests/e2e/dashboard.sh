@@ -1,5 +1,5 @@
 # The dashboard, driven through tmux like a person at an SSH terminal: it
-# shows the endpoints with growing counts, the sparklines and the status line;
+# shows the endpoints with growing counts, the charts and the status line;
 # keys change the target users and the spawn rate and the engine follows;
 # resizes redraw at any size; q restores the terminal and prints the summary.
 . "$(dirname "$0")/lib.sh"
@@ -44,9 +44,9 @@ sleep 2
 agg2=$(screen main | awk '/Aggregated/ { print $2; exit }')
 echo "# Aggregated requests: $agg1 then $agg2"
 check "dashboard: counts grow" [ "${agg2:-0}" != "${agg1:-0}" ]
-check "dashboard: the requests/s sparkline is labelled" wait_for main "requests/s"
-check "dashboard: the response time sparkline is labelled" wait_for main "response time p95"
-check "dashboard: the users sparkline is labelled" wait_for main "users 5/5"
+check "dashboard: the requests/s chart is labelled" wait_for main "requests/s"
+check "dashboard: the response time chart is labelled" wait_for main "response time p95"
+check "dashboard: the users chart is labelled" wait_for_re main "^users 5 +target 5"
 check "dashboard: Unicode blocks in a UTF-8 terminal" bash -c "tmux -L $TMUX_SOCK capture-pane -p -t main | grep -q '█'"
 check "dashboard: colours by role" bash -c "tmux -L $TMUX_SOCK capture-pane -e -p -t main | grep -qE \$'\e\\[([0-9]+;)*3[0-8](;[0-9]+)*m'"
 
@@ -72,7 +72,7 @@ tm send-keys -t main p
 tm send-keys -t main '?'
 check "dashboard: ? shows the help" wait_for main "hopper dashboard keys" 3
 tm send-keys -t main x
-check "dashboard: marks of operator actions under the sparklines" wait_for main "U" 3
+check "dashboard: marks of operator actions on the charts' time axis" wait_for_re main "^ +0 └.*U" 3
 
 # Resizes: a compact layout at 80x24, a notice at 30x8, and back.
 tm resize-window -t main -x 80 -y 24
@@ -93,12 +93,12 @@ check "dashboard: the summary is printed after the screen closes" \
 check "dashboard: the terminal is restored (icanon echo)" bash -c "echo \"\$1\" | grep -q 'icanon echo'" _ "$full" || echo "$full" | grep -v '^$' | tail -5 | sed 's/^/# | /'
 tm kill-session -t main
 
-# No colours with NO_COLOR, ASCII sparklines without UTF-8, and a vt100 works.
+# No colours with NO_COLOR, ASCII charts without UTF-8, and a vt100 works.
 run_in_tmux plain LANG=C TERM=vt100 NO_COLOR=1 -- -t 60s
 check "dashboard: runs on a vt100" wait_for plain "Aggregated"
 wait_for plain "users 5/5" >/dev/null
 sleep 2     # a few seconds of sparkline
-check "dashboard: ASCII sparklines without UTF-8" bash -c "s=\$(tmux -L $TMUX_SOCK capture-pane -p -t plain); ! echo \"\$s\" | grep -q '█' && echo \"\$s\" | grep -q '@'"
+check "dashboard: ASCII charts without UTF-8" bash -c "s=\$(tmux -L $TMUX_SOCK capture-pane -p -t plain); ! echo \"\$s\" | grep -q '█' && echo \"\$s\" | grep -q '#' && echo \"\$s\" | grep -qE '^ +0 \\+0s--'"
 check "dashboard: NO_COLOR means no colours" bash -c "! tmux -L $TMUX_SOCK capture-pane -e -p -t plain | grep -qE \$'\e\\[([0-9]+;)*3[0-8](;[0-9]+)*m'"
 tm send-keys -t plain C-c
 check "dashboard: Ctrl-C stops too, with the summary" wait_for plain "EXIT=0" 15

@@ -1,7 +1,7 @@
 # The dashboard in the open model, driven through tmux like dashboard.sh: the
 # status line shows the arrival rate (achieved/target), the dropped arrivals
 # and the pool; + steps the rate to the next 1-2-5 step, the engine follows,
-# and an 'A' marks it under the sparklines; r takes a typed rate and refuses
+# and an 'A' marks it on the charts' time axis; r takes a typed rate and refuses
 # garbage; the user keys say where the users come from. With stages, the
 # stage and the time left in it, a '|' at each stage change, and "manual"
 # once a key has taken over. q prints the summary.
@@ -51,8 +51,8 @@ check "dashboard_open: the achieved rate reaches the target's neighbourhood" fcm
 tm send-keys -t rate +
 check "dashboard_open: + steps 50/s to the next 1-2-5 step, 100/s" wait_for rate "/100/s |" 3
 check "dashboard_open: + says so on the key bar" wait_for rate "arrival rate -> 100/s" 3
-check "dashboard_open: an 'A' marks the change under the sparklines" \
-    bash -c "for i in \$(seq 1 30); do tmux -L $TMUX_SOCK capture-pane -p -t rate | grep -qE '^ *A *\$' && exit 0; sleep 0.1; done; exit 1"
+check "dashboard_open: an 'A' marks the change on the charts' time axis" \
+    bash -c "for i in \$(seq 1 30); do tmux -L $TMUX_SOCK capture-pane -p -t rate | grep -qE '^ +0 └.*A' && exit 0; sleep 0.1; done; exit 1"
 # The engine follows: the achieved rate climbs past the old target.
 for i in $(seq 1 120); do a=$(achieved rate); [ -n "$a" ] && fcmp "$a" '>' 60 && break; sleep 0.1; done
 echo "# achieved after +: ${a:-none}/s"
@@ -102,7 +102,7 @@ run_in_tmux stages --model open --stages 2s:0-20/s,20s:20/s --max-users 20
 check "dashboard_open: the first stage and the time left in it" wait_for_re stages "stage 1/2 · ([0-9]+ms|[12]s) left" 5
 check "dashboard_open: the second stage" wait_for_re stages "stage 2/2 · [0-9]+s left" 5
 check "dashboard_open: a '|' marks the stage change" \
-    bash -c "for i in \$(seq 1 30); do tmux -L $TMUX_SOCK capture-pane -p -t stages | grep -qE '^ *\\|[ |]*\$' && exit 0; sleep 0.1; done; exit 1"
+    bash -c "for i in \$(seq 1 30); do tmux -L $TMUX_SOCK capture-pane -p -t stages | grep -qE '^ +0 └.*\\|' && exit 0; sleep 0.1; done; exit 1"
 check "dashboard_open: no manual marker before a key" \
     bash -c "l=\$(tmux -L $TMUX_SOCK capture-pane -p -t stages | head -n 1); echo \"\$l\" | grep -q 'stage 2/2' && ! echo \"\$l\" | grep -q ' manual'"
 # A mark is one column a second: the key a second after the stage change,
@@ -112,7 +112,7 @@ tm send-keys -t stages +
 check "dashboard_open: + during a stage: 20/s -> 50/s" wait_for stages "/50/s |" 3
 check "dashboard_open: the status line says manual" wait_for stages "left manual" 3
 check "dashboard_open: marks: the stage and the key" \
-    bash -c "for i in \$(seq 1 30); do tmux -L $TMUX_SOCK capture-pane -p -t stages | grep -qE '^[ |]*\\|[ |]*A *\$' && exit 0; sleep 0.1; done; tmux -L $TMUX_SOCK capture-pane -p -t stages | sed -n '1p;17,18p' | sed 's/^/# | /'; exit 1"
+    bash -c "for i in \$(seq 1 30); do tmux -L $TMUX_SOCK capture-pane -p -t stages | grep -qE '^ +0 └.*\\|.*A' && exit 0; sleep 0.1; done; tmux -L $TMUX_SOCK capture-pane -p -t stages | grep '└' | sed 's/^/# | /'; exit 1"
 tm send-keys -t stages q
 check "dashboard_open: q during stages exits 0" wait_for stages "EXIT=0" 15
 check "dashboard_open: with the summary" \

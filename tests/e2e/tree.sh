@@ -22,6 +22,8 @@ declare -A MAY=(
     [engine]="util plan snapshot stats http"
     [view]="util plan snapshot"
     [report]="util plan snapshot"
+    [control]="util plan snapshot view"
+    [metrics]="util snapshot"
     [target]="util net"
 )
 

@@ -33,7 +33,7 @@ jobs="${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}"
 # needs room for several lines; a duration or a check does not.
 max_len() {
     case "$1" in
-        fuzz_hopperfile|fuzz_response|fuzz_h2_response) echo 8192 ;;
+        fuzz_hopperfile|fuzz_response|fuzz_h2_response|fuzz_control) echo 8192 ;;
         fuzz_cookies) echo 4096 ;;
         *) echo 1024 ;;
     esac

@@ -1,6 +1,8 @@
 /* Unit tests for the dashboard's keys (dash_key in src/view/dash.c), without
  * a terminal: ncurses is never initialised, only its key codes are used. Each
- * key's command, the view keys (scrolling, failures, help) and the typed
+ * key's command, the view keys (row selection, the views and Esc, the
+ * log's scrolling, zoom, failures, help), stopping after a y/n question and
+ * a viewer's detach, and the typed
  * prompts (u, r) with Enter, Esc, Backspace and bad input; in the open model
  * the arrival rate's 1-2-5 steps and its r prompt, and the user keys that
  * only explain; with stages, the note that a key takes over until the next
@@ -61,10 +63,10 @@ TEST(user_keys)
     CHECK_CMD(key(&fx, 'S'), DASH_SET_USERS, 0);        /* never below 0 */
     fx.s.target_users = HOPPER_MAX_USERS;
     CHECK_CMD(key(&fx, 'w'), DASH_SET_USERS, HOPPER_MAX_USERS);  /* nor above the limit */
-    /* Up and Down change the users while the table fits (no scrolling). */
+    /* Up and Down select rows: they never change the users. */
     fx.s.target_users = 10;
-    CHECK_CMD(key(&fx, KEY_UP), DASH_SET_USERS, 11);
-    CHECK_CMD(key(&fx, KEY_DOWN), DASH_SET_USERS, 9);
+    CHECK_CMD(key(&fx, KEY_UP), DASH_NONE, 0);
+    CHECK_CMD(key(&fx, KEY_DOWN), DASH_NONE, 0);
 }
 
 TEST(rate_keys)
@@ -119,7 +121,7 @@ TEST(view_keys)
     }
 }
 
-TEST(scrolling)
+TEST(selection)
 {
     fixture_t fx;
     fixture_init(&fx);
@@ -127,24 +129,110 @@ TEST(scrolling)
     fx.s.entries = entries;
     fx.s.n_entries = 10;
     fx.d.layout.entry_rows = 4;                          /* as the last draw left it */
-    /* The table scrolls now: Up and Down move it and change nothing else. */
+    /* Aggregated (row 10) is selected until a key moves the selection. */
+    CHECK_INT(dash_selected(&fx.d, &fx.s), 10);
     CHECK_CMD(key(&fx, KEY_DOWN), DASH_NONE, 0);
-    CHECK_INT(fx.d.scroll, 1);
+    CHECK_INT(dash_selected(&fx.d, &fx.s), 10);          /* nothing below it */
     CHECK_CMD(key(&fx, KEY_UP), DASH_NONE, 0);
-    CHECK_INT(fx.d.scroll, 0);
-    CHECK_CMD(key(&fx, KEY_UP), DASH_NONE, 0);
-    CHECK_INT(fx.d.scroll, 0);
-    key(&fx, KEY_NPAGE);
-    CHECK_INT(fx.d.scroll, 4);
-    key(&fx, KEY_PPAGE);
-    CHECK_INT(fx.d.scroll, 0);
-    key(&fx, KEY_END);
-    CHECK_INT(fx.d.scroll, 10);                          /* clamped at the next draw */
+    CHECK_INT(dash_selected(&fx.d, &fx.s), 9);
     key(&fx, KEY_HOME);
-    CHECK_INT(fx.d.scroll, 0);
-    for (int i = 0; i < 10; i++)
-        key(&fx, KEY_DOWN);
-    CHECK_INT(fx.d.scroll, 6);                           /* the last page, not past it */
+    CHECK_INT(dash_selected(&fx.d, &fx.s), 0);
+    key(&fx, KEY_UP);
+    CHECK_INT(dash_selected(&fx.d, &fx.s), 0);           /* nothing above the first */
+    key(&fx, KEY_DOWN);
+    CHECK_INT(dash_selected(&fx.d, &fx.s), 1);
+    key(&fx, KEY_NPAGE);                                 /* a page: the rows shown */
+    CHECK_INT(dash_selected(&fx.d, &fx.s), 5);
+    key(&fx, KEY_PPAGE);
+    CHECK_INT(dash_selected(&fx.d, &fx.s), 1);
+    key(&fx, KEY_END);
+    CHECK_INT(dash_selected(&fx.d, &fx.s), 10);
+    for (int i = 0; i < 20; i++)
+        key(&fx, KEY_UP);
+    CHECK_INT(dash_selected(&fx.d, &fx.s), 0);
+    /* Fewer rows in a later snapshot: the selection stays within them. */
+    fx.s.n_entries = 0;
+    key(&fx, KEY_HOME);
+    fx.d.sel = 5;
+    CHECK_INT(dash_selected(&fx.d, &fx.s), 0);
+}
+
+TEST(views)
+{
+    fixture_t fx;
+    fixture_init(&fx);
+    CHECK_INT(fx.d.view, DASH_VIEW_MAIN);
+    CHECK_CMD(key(&fx, '\n'), DASH_NONE, 0);
+    CHECK_INT(fx.d.view, DASH_VIEW_ENDPOINT);
+    CHECK_CMD(key(&fx, 27), DASH_NONE, 0);               /* Esc: back */
+    CHECK_INT(fx.d.view, DASH_VIEW_MAIN);
+    key(&fx, KEY_ENTER);
+    CHECK_INT(fx.d.view, DASH_VIEW_ENDPOINT);
+    static const struct { int key; dash_view_t view; } v[] = {
+        {'d', DASH_VIEW_DIST}, {'c', DASH_VIEW_CODES}, {'l', DASH_VIEW_LOG}, {'\r', DASH_VIEW_ENDPOINT}};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        CHECK_CMD(key(&fx, v[i].key), DASH_NONE, 0);
+        CHECK_INT(fx.d.view, v[i].view);
+    }
+    key(&fx, 27);
+    CHECK_INT(fx.d.view, DASH_VIEW_MAIN);
+    key(&fx, 27);
+    CHECK_INT(fx.d.view, DASH_VIEW_MAIN);                /* Esc on the main screen: nothing */
+    /* The test's keys work in every view. */
+    key(&fx, 'c');
+    CHECK_CMD(key(&fx, 'W'), DASH_SET_USERS, 20);
+    CHECK_CMD(key(&fx, 'p'), DASH_PAUSE, 1);
+    CHECK_INT(fx.d.view, DASH_VIEW_CODES);
+    /* The log scrolls with Up/Down/PgUp/PgDn; the selection stays. */
+    key(&fx, 'l');
+    fx.d.log_scroll_max = 100;
+    key(&fx, KEY_UP);
+    key(&fx, KEY_UP);
+    CHECK_INT(fx.d.log_scroll, 2);
+    key(&fx, KEY_DOWN);
+    CHECK_INT(fx.d.log_scroll, 1);
+    key(&fx, KEY_HOME);
+    CHECK_INT(fx.d.log_scroll, 100);
+    key(&fx, KEY_END);
+    CHECK_INT(fx.d.log_scroll, 0);
+    key(&fx, KEY_DOWN);
+    CHECK_INT(fx.d.log_scroll, 0);
+    CHECK(!fx.d.sel_set);
+    /* t: whole run -> last 10 minutes -> last minute -> whole run. */
+    CHECK_INT(fx.d.zoom, CHART_ZOOM_RUN);
+    key(&fx, 't');
+    CHECK_INT(fx.d.zoom, CHART_ZOOM_10M);
+    CHECK_STR(fx.d.flash, "charts: last 10m");
+    key(&fx, 't');
+    CHECK_INT(fx.d.zoom, CHART_ZOOM_1M);
+    key(&fx, 't');
+    CHECK_INT(fx.d.zoom, CHART_ZOOM_RUN);
+}
+
+TEST(stop_and_detach)
+{
+    fixture_t fx;
+    fixture_init(&fx);
+    /* X asks first; only y stops. */
+    CHECK_CMD(key(&fx, 'X'), DASH_NONE, 0);
+    CHECK(fx.d.confirm_stop);
+    CHECK_CMD(key(&fx, 'n'), DASH_NONE, 0);
+    CHECK(!fx.d.confirm_stop);
+    CHECK_STR(fx.d.flash, "the test goes on");
+    key(&fx, 'X');
+    CHECK_CMD(key(&fx, 'q'), DASH_NONE, 0);              /* any other key: no */
+    key(&fx, 'X');
+    CHECK_CMD(key(&fx, 'y'), DASH_STOP, 0);
+    key(&fx, 'X');
+    CHECK_CMD(key(&fx, 'Y'), DASH_STOP, 0);
+    /* The local dashboard: q stops at once and never detaches. */
+    CHECK_CMD(key(&fx, 'q'), DASH_STOP, 0);
+    /* A viewer: q (and Ctrl-C as a key) detach; X, confirmed, stops. */
+    fx.d.attached = true;
+    CHECK_CMD(key(&fx, 'q'), DASH_DETACH, 0);
+    CHECK_CMD(key(&fx, 3), DASH_DETACH, 0);
+    key(&fx, 'X');
+    CHECK_CMD(key(&fx, 'y'), DASH_STOP, 0);
 }
 
 TEST(users_prompt)
@@ -360,7 +448,7 @@ TEST(open_user_keys_explain)
 {
     fixture_t fx;
     fixture_open(&fx);
-    static const int keys[] = {'w', 'W', 's', 'S', 'u', KEY_UP, KEY_DOWN};
+    static const int keys[] = {'w', 'W', 's', 'S', 'u'};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         fx.d.flash[0] = '\0';
         CHECK_CMD(key(&fx, keys[i]), DASH_NONE, 0);
@@ -372,13 +460,13 @@ TEST(open_user_keys_explain)
     CHECK_CMD(key(&fx, 'p'), DASH_PAUSE, 1);
     CHECK_CMD(key(&fx, 'z'), DASH_RESET, 0);
     CHECK_CMD(key(&fx, 'q'), DASH_STOP, 0);
-    /* Up and Down still scroll a table that does not fit. */
+    /* Up and Down select rows, as in the closed model. */
     snap_entry_t entries[10] = {{0}};
     fx.s.entries = entries;
     fx.s.n_entries = 10;
     fx.d.layout.entry_rows = 4;
-    CHECK_CMD(key(&fx, KEY_DOWN), DASH_NONE, 0);
-    CHECK_INT(fx.d.scroll, 1);
+    CHECK_CMD(key(&fx, KEY_UP), DASH_NONE, 0);
+    CHECK_INT(dash_selected(&fx.d, &fx.s), 9);
 }
 
 TEST(closed_keys_stay_with_open_fields_set)
@@ -411,7 +499,9 @@ int main(void)
     RUN(rate_keys);
     RUN(test_keys);
     RUN(view_keys);
-    RUN(scrolling);
+    RUN(selection);
+    RUN(views);
+    RUN(stop_and_detach);
     RUN(users_prompt);
     RUN(rate_prompt);
     RUN(arrival_steps_are_1_2_5);

@@ -6,6 +6,7 @@
  * raw latencies at 120x40 and 80x24, and the status line at every width. */
 #include "check.h"
 #include "util/text.h"
+#include "view/chart.h"
 #include "view/dash.h"
 #include "view/layout.h"
 #include "view/spark.h"
@@ -240,14 +241,84 @@ TEST(layout_open_model_has_the_arrivals_chart)
     layout_t l;
     layout_compute(&l, 80, 24, 3, 0, false, LAYOUT_OPEN);
     CHECK_INT(l.sparks, SPARKS_FULL);
-    CHECK_INT(l.spark_lines, SPARKS_FULL_LINES + SPARKS_OPEN_EXTRA_FULL);
+    CHECK_INT(l.n_charts, LAYOUT_CHARTS_OPEN);
     CHECK(row_span_ok(&l));
     layout_compute(&l, 80, 20, 3, 0, false, LAYOUT_OPEN);
     CHECK_INT(l.sparks, SPARKS_COMPACT);
     CHECK_INT(l.spark_lines, SPARKS_COMPACT_LINES + SPARKS_OPEN_EXTRA_COMPACT);
     CHECK(row_span_ok(&l));
     layout_compute(&l, 80, 24, 3, 0, false, 0);
-    CHECK_INT(l.spark_lines, SPARKS_FULL_LINES);
+    CHECK_INT(l.n_charts, LAYOUT_CHARTS);
+}
+
+/* The lines of the charts, each at least title + axis + the minimum plot,
+ * adding up to the region. */
+static int charts_ok(const layout_t *l)
+{
+    int sum = 0;
+    for (int i = 0; i < l->n_charts; i++) {
+        if (l->chart_lines[i] < LAYOUT_CHART_CHROME + LAYOUT_CHART_MIN_PLOT)
+            return 0;
+        sum += l->chart_lines[i];
+    }
+    return sum == l->spark_lines;
+}
+
+TEST(layout_charts_take_the_rows_the_table_leaves)
+{
+    layout_t l;
+    /* 120x40, 3 endpoints: status, header, 3 rows, Aggregated, the charts,
+     * the key bar: every row used, each chart several rows tall. */
+    layout_compute(&l, 120, 40, 3, 0, false, 0);
+    CHECK_INT(l.sparks, SPARKS_FULL);
+    CHECK_INT(l.n_charts, 3);
+    CHECK_INT(l.spark_row, l.aggregated_row + 1);
+    CHECK_INT(l.spark_row + l.spark_lines, l.keybar_row);
+    CHECK(charts_ok(&l));
+    for (int i = 0; i < 3; i++)
+        CHECK(l.chart_lines[i] >= 10);
+    /* Taller screens, taller charts; 24 rows, short ones; fewer, one-line
+     * sparklines (as before). */
+    int h40 = l.chart_lines[0];
+    layout_compute(&l, 160, 50, 3, 0, false, 0);
+    CHECK(l.chart_lines[0] > h40);
+    CHECK_INT(l.spark_row + l.spark_lines, l.keybar_row);
+    layout_compute(&l, 80, 24, 3, 0, false, 0);
+    CHECK_INT(l.sparks, SPARKS_FULL);
+    CHECK(l.chart_lines[0] < h40 && charts_ok(&l));
+    CHECK_INT(l.spark_row + l.spark_lines, l.keybar_row);
+    layout_compute(&l, 80, 23, 3, 0, false, 0);
+    CHECK_INT(l.sparks, SPARKS_COMPACT);
+    CHECK_INT(l.spark_lines, SPARKS_COMPACT_LINES);
+    layout_compute(&l, 80, 10, 3, 0, false, 0);
+    CHECK_INT(l.sparks, SPARKS_NONE);
+    /* Checks take a line under the table; a failures panel its rows under
+     * the charts; still nothing wasted. */
+    layout_compute(&l, 120, 40, 3, 4, true, LAYOUT_CHECKS);
+    CHECK_INT(l.note_row, l.aggregated_row + 1);
+    CHECK_INT(l.spark_row, l.aggregated_row + 2);
+    CHECK_INT(l.fail_row, l.spark_row + l.spark_lines);
+    CHECK_INT(l.fail_row + l.fail_rows + 1, l.keybar_row);
+    CHECK_INT(l.fail_rows, 4);
+    CHECK(charts_ok(&l));
+    /* Many endpoints: the charts keep a readable height, the table scrolls
+     * and says where it is on the note line. */
+    layout_compute(&l, 120, 40, 200, 0, false, 0);
+    CHECK(l.chart_lines[0] >= LAYOUT_CHART_CHROME + LAYOUT_CHART_PREF_PLOT);
+    CHECK(l.note_row > 0 && l.entry_rows > 3);
+    CHECK_INT(l.spark_row + l.spark_lines, l.keybar_row);
+    CHECK(charts_ok(&l));
+    /* Every size: the charts' lines add up. */
+    for (unsigned content = 0; content <= (LAYOUT_RAW | LAYOUT_OPEN | LAYOUT_CHECKS); content++)
+        for (int rows = 24; rows <= 80; rows += 5)
+            for (size_t n = 1; n <= 40; n += 13) {
+                layout_compute(&l, 100, rows, n, n / 3, n > 10, content);
+                if (l.sparks == SPARKS_FULL && (!charts_ok(&l) || !row_span_ok(&l))) {
+                    printf("#   bad charts at 100x%d, %zu endpoints, content %u\n", rows, n, content);
+                    CHECK(0);
+                    return;
+                }
+            }
 }
 
 /* ---- whole screens ---------------------------------------------------------- */
@@ -509,18 +580,29 @@ TEST(open_dual_staged_at_120x40)
     CHECK_SHOWN("response time p95 corrected 600ms");
     CHECK_SHOWN("raw 8.0ms");
     CHECK_SHOWN("arrivals/s 48.0");
-    CHECK_SHOWN("dropped/s 0.0 (max 3.0)");
+    CHECK_SHOWN("dropped/s 0.0");
     CHECK_SHOWN("lag p99 300us");
     CHECK_SHOWN("users busy 12");
     CHECK_SHOWN("pool 20/200");
     CHECK_SHOWN("q stop  +/- arrival rate");
-    /* The marks of the stage and of the key under the sparklines, under the
-     * users' strip, 20 columns (seconds) apart: 30 s and 50 s into the run. */
-    line_at(find("users busy", NULL) + 2, line, sizeof line);
-    char *bar = strchr(line, '|'), *a = strchr(line, 'A');
-    CHECK(bar && a && a - bar == 20);
-    if (!bar || !a)
-        dump();
+    /* The marks of the stage and of the key on the time axis under each
+     * chart, at 30 s and 50 s into the run (the whole run: 0 to 70 s). */
+    line_at(d.layout.keybar_row - 1, line, sizeof line);
+    char *corner = strstr(line, "0 +");
+    CHECK(corner != NULL);
+    if (corner) {
+        int px = (int)(corner - line) + 3, w = COLS - px;
+        CHECK(line[px + chart_column(30, 0, 70, w)] == '|');
+        CHECK(line[px + chart_column(50, 0, 70, w)] == 'A');
+        CHECK(strncmp(corner + 2, "+0s", 3) == 0);
+        if (line[px + chart_column(50, 0, 70, w)] != 'A')
+            dump();
+    }
+    /* Several rows tall, with a scale with units. */
+    CHECK_SHOWN("    50/s +");
+    CHECK_SHOWN("   500ms +");
+    CHECK_SHOWN("10 users +");
+    CHECK_SHOWN("whole run (t)");
     screen_close();
 
     /* The target as plan/stages.h writes it, short: a rate mid-ramp cut to
@@ -756,6 +838,66 @@ TEST(help_fits_each_model)
     screen_close();
 }
 
+/* Keys then a draw, on the screen draw_at opened. */
+static void press(dash_t *d, scene_t *sc, int key)
+{
+    dash_key(d, key, &sc->s);
+    dash_draw(d, &sc->s, NULL, 0);
+}
+
+TEST(rows_views_and_viewer_keys)
+{
+    scene_t sc;
+    dash_t d;
+    scene_open(&sc);
+    closed(&sc);
+    if (draw_at(&sc, &d, 120, 40, NULL) != 0) {
+        CHECK(0);
+        return;
+    }
+    /* Aggregated is selected at first: its row in reverse video. */
+    int ya = find("Aggregated", NULL), yt = find("/api/title", NULL);
+    CHECK(ya > 0 && yt > 0);
+    CHECK((attr_at(ya, 0) & A_REVERSE) != 0);
+    CHECK((attr_at(yt, 0) & A_REVERSE) == 0);
+    /* Up: the last endpoint instead. */
+    press(&d, &sc, KEY_UP);
+    CHECK((attr_at(ya, 0) & A_REVERSE) == 0);
+    CHECK((attr_at(yt, 0) & A_REVERSE) != 0);
+    /* Enter: its view, its row under the header, its own charts. */
+    press(&d, &sc, '\n');
+    char line[512];
+    line_at(2, line, sizeof line);
+    CHECK(strstr(line, "GET    /api/title/The godfather/1972") == line);
+    CHECK(strstr(line, "1.4k") != NULL);
+    CHECK_NOT_SHOWN("/status");
+    CHECK_SHOWN("requests/s ");
+    CHECK_SHOWN("p99 ");
+    CHECK_SHOWN("Esc back");
+    /* t: the zoom, said on the charts. */
+    press(&d, &sc, 't');
+    CHECK_SHOWN("last 10m (t)");
+    /* Esc: the main screen again, the selection kept. */
+    d.flash[0] = '\0';
+    press(&d, &sc, 27);
+    CHECK_SHOWN("/status");
+    CHECK((attr_at(yt, 0) & A_REVERSE) != 0);
+    CHECK_SHOWN("q stop  w/W s/S users");
+    /* X asks before stopping. */
+    press(&d, &sc, 'X');
+    CHECK_SHOWN("stop the test? (y/n)");
+    press(&d, &sc, 'n');
+    CHECK_NOT_SHOWN("stop the test? (y/n)");
+    /* A viewer's key bar and help: q leaves, X stops. */
+    d.attached = true;
+    d.flash[0] = '\0';
+    dash_draw(&d, &sc.s, NULL, 0);
+    CHECK_SHOWN("q detach  X stop");
+    press(&d, &sc, '?');
+    CHECK_SHOWN("leave this viewer (the test goes on)");
+    screen_close();
+}
+
 int main(void)
 {
     check_prog = "dashboard";
@@ -774,11 +916,13 @@ int main(void)
     RUN(layout_every_size_is_consistent);
     RUN(layout_dual_keeps_the_p99_pair_at_80);
     RUN(layout_open_model_has_the_arrivals_chart);
+    RUN(layout_charts_take_the_rows_the_table_leaves);
     RUN(open_dual_staged_at_120x40);
     RUN(open_dual_staged_at_80x24);
     RUN(closed_run_looks_as_before);
     RUN(quiet_open_run_highlights_nothing);
     RUN(status_line_drops_whole_fields_at_every_width);
     RUN(help_fits_each_model);
+    RUN(rows_views_and_viewer_keys);
     return check_done();
 }

@@ -18,9 +18,9 @@ TEST(counts_and_aggregated)
     stats_t *st = stats_new(3, methods, names, 1000.0, false);
     snap_t s;
     snap_init(&s);
-    stats_record(st, 0, 100, 1000, 15, NULL);
-    stats_record(st, 0, 200, 3000, 15, "HTTP 500");
-    stats_record(st, 1, 300, 2000, 100, NULL);
+    stats_record(st, 0, 100, 1000, 15, 200, NULL);
+    stats_record(st, 0, 200, 3000, 15, 200, "HTTP 500");
+    stats_record(st, 1, 300, 2000, 100, 200, NULL);
     stats_fill(st, 1000, &s);
     CHECK_INT(s.n_entries, 3);
     /* Sorted by name, then method: GET /api, POST /api, GET /status. */
@@ -55,7 +55,7 @@ TEST(current_rate_is_last_ten_seconds_and_falls_to_zero)
     /* 20 requests a second for 30 seconds. */
     for (uint64_t sec = 0; sec < 30; sec++)
         for (int i = 0; i < 20; i++)
-            stats_record(st, 0, sec * 1000 + (uint64_t)i * 50, 500, 0, i == 0 ? "x" : NULL);
+            stats_record(st, 0, sec * 1000 + (uint64_t)i * 50, 500, 0, 200, i == 0 ? "x" : NULL);
     stats_fill(st, 30000, &s);
     CHECK(fabs(s.total.cur_rps - 20.0) < 1e-9);
     CHECK(fabs(s.total.cur_fps - 1.0) < 1e-9);
@@ -81,7 +81,7 @@ TEST(early_window)
     snap_t s;
     snap_init(&s);
     for (int i = 0; i < 30; i++)
-        stats_record(st, 0, (uint64_t)i * 100, 500, 0, NULL);   /* 10/s for 3 s */
+        stats_record(st, 0, (uint64_t)i * 100, 500, 0, 200, NULL);   /* 10/s for 3 s */
     stats_fill(st, 3000, &s);
     CHECK(fabs(s.total.cur_rps - 10.0) < 1e-9);
     stats_fill(st, 500, &s);
@@ -96,10 +96,10 @@ TEST(errors_grouped_per_endpoint_and_sorted)
     snap_t s;
     snap_init(&s);
     for (int i = 0; i < 5; i++)
-        stats_record(st, 0, 1000 + (uint64_t)i, 10, 0, "connection refused");
+        stats_record(st, 0, 1000 + (uint64_t)i, 10, 0, 200, "connection refused");
     for (int i = 0; i < 7; i++)
-        stats_record(st, 2, 2000, 10, 0, "HTTP 503");
-    stats_record(st, 0, 3000, 10, 0, "HTTP 503");
+        stats_record(st, 2, 2000, 10, 0, 200, "HTTP 503");
+    stats_record(st, 0, 3000, 10, 0, 200, "HTTP 503");
     stats_fill(st, 4000, &s);
     CHECK_INT(s.n_errors, 3);
     CHECK_INT(s.errors[0].count, 7);
@@ -122,7 +122,7 @@ TEST(error_table_is_bounded)
     char text[64];
     for (int i = 0; i < STATS_MAX_ERRORS + 500; i++) {
         snprintf(text, sizeof text, "error %d", i);
-        stats_record(st, 0, 10, 10, 0, text);
+        stats_record(st, 0, 10, 10, 0, 200, text);
     }
     stats_fill(st, 1000, &s);
     CHECK_INT(s.n_errors, STATS_MAX_ERRORS + 1);
@@ -140,11 +140,11 @@ TEST(reset_forgets_counts_but_keeps_history)
     stats_t *st = stats_new(1, methods, names, 0, false);
     snap_t s;
     snap_init(&s);
-    stats_record(st, 0, 500, 100, 1, "x");
+    stats_record(st, 0, 500, 100, 1, 200, "x");
     stats_tick(st, 1000, 3);
     stats_reset(st, 1500);
     stats_event(st, 1500, EVENT_RESET_STATS, 0);
-    stats_record(st, 0, 1700, 200, 1, NULL);
+    stats_record(st, 0, 1700, 200, 1, 200, NULL);
     stats_fill(st, 2500, &s);
     CHECK_INT(s.total.requests, 1);
     CHECK_INT(s.total.failures, 0);
@@ -165,7 +165,7 @@ TEST(per_second_samples)
     snap_t s;
     snap_init(&s);
     for (int i = 0; i < 100; i++)
-        stats_record(st, 0, 100, 1000 + (uint64_t)i * 10, 0, i < 4 ? "x" : NULL);
+        stats_record(st, 0, 100, 1000 + (uint64_t)i * 10, 0, 200, i < 4 ? "x" : NULL);
     stats_tick(st, 1000, 7);
     stats_tick(st, 2000, 8);      /* an idle second */
     stats_fill(st, 2000, &s);
@@ -190,8 +190,8 @@ TEST(per_second_percentiles_past_32_bits)
     stats_t *st = stats_new(1, methods, names, 0, false), *w = stats_new(1, methods, names, 0, false);
     stats_t *eng = stats_new(1, methods, names, 0, false);
     for (int i = 0; i < 10; i++) {
-        stats_record(st, 0, 100, slow + (uint64_t)i, 0, NULL);
-        stats_record(w, 0, 100, slow + (uint64_t)i, 0, NULL);
+        stats_record(st, 0, 100, slow + (uint64_t)i, 0, 200, NULL);
+        stats_record(w, 0, 100, slow + (uint64_t)i, 0, 200, NULL);
     }
     frame_buf_t b;
     frame_buf_init(&b);
@@ -270,7 +270,7 @@ TEST(bad_delta_changes_nothing)
 {
     stats_t *w = stats_new(2, methods, names, 0, false);
     for (int i = 0; i < 100; i++)
-        stats_record(w, (size_t)(i % 2), 10, (uint64_t)i * 100, 1, i % 10 ? NULL : "HTTP 500");
+        stats_record(w, (size_t)(i % 2), 10, (uint64_t)i * 100, 1, 200, i % 10 ? NULL : "HTTP 500");
     frame_buf_t b;
     frame_buf_init(&b);
     stats_delta_take(w, &b);
@@ -292,8 +292,8 @@ TEST(bad_delta_changes_nothing)
         stats_t *eng = stats_new(2, methods, names, 0, false);
         stats_t *ref = stats_new(2, methods, names, 0, false);
         for (int i = 0; i < 20; i++) {
-            stats_record(eng, (size_t)(i % 2), 500, 3000 + (uint64_t)i, 5, i % 4 ? NULL : "timeout");
-            stats_record(ref, (size_t)(i % 2), 500, 3000 + (uint64_t)i, 5, i % 4 ? NULL : "timeout");
+            stats_record(eng, (size_t)(i % 2), 500, 3000 + (uint64_t)i, 5, 200, i % 4 ? NULL : "timeout");
+            stats_record(ref, (size_t)(i % 2), 500, 3000 + (uint64_t)i, 5, 200, i % 4 ? NULL : "timeout");
         }
         memcpy(bytes, b.data, b.len);
         bytes[b.len] = 0;
@@ -359,7 +359,7 @@ TEST(malformed_deltas_are_refused)
     stats_t *w = stats_new(2, methods, names, 0, false), *eng = stats_new(2, methods, names, 0, false);
     stats_t *other = stats_new(1, methods, names, 0, false);
     for (int i = 0; i < 100; i++)
-        stats_record(w, (size_t)(i % 2), 10, (uint64_t)i * 100, 1, i % 10 ? NULL : "HTTP 500");
+        stats_record(w, (size_t)(i % 2), 10, (uint64_t)i * 100, 1, 200, i % 10 ? NULL : "HTTP 500");
     frame_buf_t b;
     frame_buf_init(&b);
     stats_delta_take(w, &b);
@@ -387,8 +387,8 @@ TEST(clean_deltas_equal_one_place)
             uint64_t us = (uint64_t)(rand() % 5000000);
             size_t e = (size_t)(rand() % 2);
             const char *err = rand() % 40 == 0 ? (rand() % 2 ? "HTTP 500" : "connection reset") : NULL;
-            stats_record(i % 3 ? w1 : w2, e, 100, us, (uint64_t)i, err);
-            stats_record(one, e, 100, us, (uint64_t)i, err);
+            stats_record(i % 3 ? w1 : w2, e, 100, us, (uint64_t)i, 200, err);
+            stats_record(one, e, 100, us, (uint64_t)i, 200, err);
         }
         frame_buf_t b;
         frame_buf_init(&b);
@@ -452,9 +452,9 @@ TEST(dual_records_corrected_and_raw)
     snap_init(&s);
     /* Endpoint 0 (GET /status, row 2): raw 1000..1099 us, each sent 5000 us late. */
     for (uint64_t i = 0; i < 100; i++)
-        stats_record_late(st, 0, 500, 1000 + i, 5000, 10, NULL);
+        stats_record_late(st, 0, 500, 1000 + i, 5000, 10, 200, NULL);
     /* Endpoint 1 (POST /api, row 1): on time, through the plain call. */
-    stats_record(st, 1, 600, 200, 10, NULL);
+    stats_record(st, 1, 600, 200, 10, 200, NULL);
     stats_fill(st, 1000, &s);
     CHECK(s.dual);
     const snap_entry_t *e = &s.entries[2];
@@ -500,7 +500,7 @@ TEST(not_dual_keeps_one_latency)
     snap_t s;
     snap_init(&s);
     for (uint64_t i = 0; i < 50; i++)
-        stats_record_late(st, 0, 100, 1000 + i * 10, 7000, 0, NULL);
+        stats_record_late(st, 0, 100, 1000 + i * 10, 7000, 0, 200, NULL);
     stats_tick(st, 1000, 1);
     stats_fill(st, 1000, &s);
     CHECK(!s.dual);
@@ -682,8 +682,8 @@ TEST(dual_deltas_equal_one_place)
             uint64_t us = (uint64_t)(rand() % 300000), late = (uint64_t)(rand() % 4 ? 0 : rand() % 2000000);
             size_t e = (size_t)(rand() % 2);
             const char *err = rand() % 50 == 0 ? "HTTP 500" : NULL;
-            stats_record_late(w, e, at, us, late, (uint64_t)i, err);
-            stats_record_late(one, e, at, us, late, (uint64_t)i, err);
+            stats_record_late(w, e, at, us, late, (uint64_t)i, 200, err);
+            stats_record_late(one, e, at, us, late, (uint64_t)i, 200, err);
             uint64_t lag = (uint64_t)(rand() % 5000);
             stats_lag(w, lag);
             stats_lag(one, lag);
@@ -740,8 +740,8 @@ TEST(dual_deltas_are_checked)
     stats_t *w = stats_new(2, methods, names, 0, true);
     stats_t *plain = stats_new(2, methods, names, 0, false);
     for (int i = 0; i < 40; i++) {
-        stats_record_late(w, (size_t)(i % 2), 10, 1000 + (uint64_t)i, 300, 1, NULL);
-        stats_record(plain, (size_t)(i % 2), 10, 1000 + (uint64_t)i, 1, NULL);
+        stats_record_late(w, (size_t)(i % 2), 10, 1000 + (uint64_t)i, 300, 1, 200, NULL);
+        stats_record(plain, (size_t)(i % 2), 10, 1000 + (uint64_t)i, 1, 200, NULL);
     }
     stats_lag(w, 77);
     stats_arrival(w, 10);
@@ -780,9 +780,10 @@ TEST(dual_deltas_are_checked)
                 frame_put_u16(&h, (uint16_t)hist_bucket_of(5));
                 frame_put_u64(&h, 1);
             }
+            frame_put_u32(&h, 0);           /* no status codes */
         }
-        for (int k = 0; k < 6; k++)     /* second, lag, arrivals, dropped, errors, dropped errors */
-            k == 4 ? frame_put_u32(&h, 0) : frame_put_u64(&h, 0);
+        for (int k = 0; k < 5; k++)     /* lag, arrivals, dropped, errors, dropped errors */
+            k == 3 ? frame_put_u32(&h, 0) : frame_put_u64(&h, 0);
         stats_t *scratch = stats_new(2, methods, names, 0, true);
         CHECK_INT(stats_delta_apply(scratch, h.data, h.len, 10), same ? 0 : -1);
         stats_free(scratch);

@@ -6,8 +6,9 @@
  * control socket's viewers (control/control.h), so a key pressed in a
  * viewer does exactly what the same key does in the dashboard. main wires it
  * to the engine; `hopper attach` wires it to the socket. Like the snapshot
- * it is plain data between the two sides of the tree: neither side includes
- * the other's headers to use it. */
+ * it keeps the two sides of the tree apart: the dashboard and the socket
+ * call these functions and never include an engine header. It lives with the
+ * views because a front is a view; control/ (the socket) may include view/. */
 #ifndef HOPPER_STEER_H
 #define HOPPER_STEER_H
 
