@@ -17,6 +17,10 @@
 /* Users started or stopped per second (-r, spawn-rate =, the dashboard's r). */
 #define HOPPER_MAX_SPAWN_RATE_N 1000000
 #define HOPPER_MAX_SPAWN_RATE   ((double)HOPPER_MAX_SPAWN_RATE_N)
+/* The slowest: one user per 1000 s. Slower is no ramp anyone waits for, and
+ * the ramp's interval (1/rate) must stay a number of microseconds. */
+#define HOPPER_MIN_SPAWN_RATE_N 0.001
+#define HOPPER_MIN_SPAWN_RATE   ((double)HOPPER_MIN_SPAWN_RATE_N)
 /* Arrivals per second of the open model (arrival-rate =, --arrival-rate,
  * rate stages, the dashboard's r), summed over every worker. */
 #define HOPPER_MAX_ARRIVAL_RATE_N 1000000

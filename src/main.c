@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <termios.h>
 #include <netdb.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +34,7 @@
 #include "control/control.h"
 #include "net/tls.h"
 #include "view/tui.h"
+#include "util/duration.h"
 #include "util/fdlimit.h"
 #include "util/url.h"
 #include "util/xalloc.h"
@@ -43,6 +46,7 @@ typedef struct {
     engine_t *eng;
     snap_t snap;
     uv_signal_t sig_int, sig_term, sig_hup;
+    bool hup_on;                /* sig_hup watches: SIGHUP was not ignored at start (nohup) */
     uv_timer_t print_timer;
     unsigned stop_requests;
     log_t log;
@@ -60,6 +64,13 @@ typedef struct {
      * before the load until the run is over (the stop's drain included). */
     struct sockaddr_storage metrics_addr;
     metrics_server_t metrics;
+    /* --metrics-linger: once the run is over and reported, /metrics serves
+     * the final numbers this long (linger_start); a signal or q ends it. */
+    bool lingering, linger_keys_on;
+    uv_timer_t linger_timer;
+    uv_poll_t linger_keys;       /* q at the terminal (stdin) */
+    struct termios linger_tio;   /* the terminal's mode, restored after */
+    int linger_fl;               /* stdin's flags, restored after */
     /* --control PATH: viewers (hopper attach) from just before the load
      * until the end of the run; NULL without the option. */
     control_t *control;
@@ -283,6 +294,82 @@ static void on_print(uv_timer_t *t)
     console_print_stats(outputs_json_on_stdout(&app->out) ? stderr : stdout, &app->snap);
 }
 
+static void close_signals(app_t *app)
+{
+    uv_close((uv_handle_t *)&app->sig_int, NULL);
+    uv_close((uv_handle_t *)&app->sig_term, NULL);
+    if (app->hup_on)
+        uv_close((uv_handle_t *)&app->sig_hup, NULL);
+}
+
+/* --metrics-linger: the run is over, its summary and reports written, and
+ * /metrics goes on serving its final numbers, so that Prometheus' next
+ * scrape (the run ends between two) takes them. The time running out, a
+ * signal or q at the terminal ends it; then the loop runs empty. */
+static void linger_end(app_t *app)
+{
+    if (!app->lingering)
+        return;
+    app->lingering = false;
+    uv_timer_stop(&app->linger_timer);
+    uv_close((uv_handle_t *)&app->linger_timer, NULL);
+    if (app->linger_keys_on) {
+        app->linger_keys_on = false;
+        uv_close((uv_handle_t *)&app->linger_keys, NULL);
+        tcsetattr(0, TCSANOW, &app->linger_tio);
+        fcntl(0, F_SETFL, app->linger_fl);
+    }
+    close_signals(app);
+    metrics_close(&app->metrics);
+}
+
+static void on_linger_done(uv_timer_t *t) { linger_end(t->data); }
+
+static void on_linger_key(uv_poll_t *p, int status, int events)
+{
+    (void)events;
+    app_t *app = p->data;
+    char buf[64];
+    ssize_t n = status < 0 ? -1 : read(0, buf, sizeof buf);
+    if (n < 0 && status >= 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    /* q, or the terminal's end of file (or an error): nobody waits there. */
+    if (n <= 0 || memchr(buf, 'q', (size_t)n) || memchr(buf, 'Q', (size_t)n))
+        linger_end(app);
+}
+
+static void linger_start(app_t *app)
+{
+    app->lingering = true;
+    metrics_hold(&app->metrics, &app->snap);
+    uv_timer_init(&app->loop, &app->linger_timer);
+    app->linger_timer.data = app;
+    uv_timer_start(&app->linger_timer, on_linger_done, (app->opts.metrics_linger_us + 999) / 1000, 0);
+    /* q without Enter at the terminal (not echoed; Ctrl-C stays a signal),
+     * when hopper is its foreground (in the background, touching the mode
+     * would stop it). The dashboard, if any, has restored the mode. */
+    if (isatty(0) && tcgetpgrp(0) == getpgrp() && tcgetattr(0, &app->linger_tio) == 0) {
+        struct termios t = app->linger_tio;
+        t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+        t.c_cc[VMIN] = 1;
+        t.c_cc[VTIME] = 0;
+        app->linger_fl = fcntl(0, F_GETFL);
+        if (tcsetattr(0, TCSANOW, &t) == 0 && uv_poll_init(&app->loop, &app->linger_keys, 0) == 0) {
+            app->linger_keys.data = app;
+            uv_poll_start(&app->linger_keys, UV_READABLE, on_linger_key);
+            app->linger_keys_on = true;
+        } else {
+            tcsetattr(0, TCSANOW, &app->linger_tio);
+            fcntl(0, F_SETFL, app->linger_fl);
+        }
+    }
+    char url[128], dur[32];
+    log_msg(&app->log, "metrics: serving the final numbers at %s for %s more (%s ends it)",
+            metrics_url(&app->metrics, url, sizeof url),
+            duration_format(app->opts.metrics_linger_us, dur, sizeof dur),
+            app->linger_keys_on ? "q or Ctrl-C" : "a signal");
+}
+
 /* Ctrl-C, SIGTERM and SIGHUP (a dropped SSH session) all stop the test the
  * same way as the run time and the dashboard's q: requests in flight may
  * finish within the stop timeout, and the summary and every report follow; a
@@ -290,6 +377,10 @@ static void on_print(uv_timer_t *t)
 static void on_signal(uv_signal_t *s, int signum)
 {
     app_t *app = s->data;
+    if (app->lingering) {
+        linger_end(app);   /* the run is over: only the linger was left */
+        return;
+    }
     app->stop_requests++;
     if (signum == SIGHUP && app->tui_on) {
         /* The terminal is gone: nothing more to draw, nobody to ask. */
@@ -387,10 +478,12 @@ static void on_engine_done(engine_t *eng, void *arg)
     uv_close((uv_handle_t *)&app->csv_timer, NULL);
     uv_timer_stop(&app->print_timer);
     uv_close((uv_handle_t *)&app->print_timer, NULL);
-    uv_close((uv_handle_t *)&app->sig_int, NULL);
-    uv_close((uv_handle_t *)&app->sig_term, NULL);
-    uv_close((uv_handle_t *)&app->sig_hup, NULL);
-    metrics_close(&app->metrics);
+    if (app->opts.metrics_linger_us && app->metrics.open) {
+        linger_start(app);
+    } else {
+        close_signals(app);
+        metrics_close(&app->metrics);
+    }
     if (app->control) {
         /* Viewers get the final numbers and a goodbye; the socket goes. */
         control_close(app->control, &app->snap);
@@ -595,7 +688,15 @@ int main(int argc, char **argv)
     }
     start_signal(&app, &app.sig_int, SIGINT);
     start_signal(&app, &app.sig_term, SIGTERM);
-    start_signal(&app, &app.sig_hup, SIGHUP);
+    /* Started under nohup (SIGHUP ignored, as setsid's children never get
+     * it): the hangup stays ignored, so that a test started headless over
+     * SSH outlives the session (and is watched later with hopper attach). */
+    struct sigaction hup;
+    app.hup_on = sigaction(SIGHUP, NULL, &hup) != 0 || hup.sa_handler != SIG_IGN;
+    if (app.hup_on)
+        start_signal(&app, &app.sig_hup, SIGHUP);
+    else
+        log_msg(&app.log, "SIGHUP is ignored (nohup): the test goes on when its terminal closes");
     uv_timer_init(&app.loop, &app.print_timer);
     app.print_timer.data = &app;
     uv_timer_init(&app.loop, &app.csv_timer);

@@ -10,7 +10,9 @@
  * bind, so it never exists with another); a path that exists is refused
  * unless it is a stale socket of this user (one nobody listens on), which is
  * replaced; each peer is checked with SO_PEERCRED: only this user or root
- * may stay. Viewers cost nothing until one connects: the tick (one snapshot
+ * may stay; a peer that has not said hello within 5 s is dropped; at most
+ * CONTROL_MAX_VIEWERS viewers (a viewer past that is told "too many
+ * viewers" in a goodbye). Viewers cost nothing until one connects: the tick (one snapshot
  * encoded per --refresh, the same bytes to every viewer) runs only while
  * viewers are connected, and a viewer that reads slowly skips snapshots
  * instead of queueing them. A viewer's death, or any frame of its that is
@@ -20,8 +22,12 @@
  * Lifetime: control_path_check before anything is started, control_new once
  * the engine exists (before it starts, so that no worker inherits the
  * socket), control_close at the end of the run (it sends the final snapshot
- * and a goodbye, removes the socket, closes every handle; the memory goes
- * with the last close callback). */
+ * and a goodbye, removes the socket if the path still is it, closes every
+ * handle; the memory goes with the last close callback). Each snapshot
+ * carries the timelines (the endpoint view's charts) of the Aggregated row,
+ * of the first 8 endpoint rows and of every row some viewer has selected
+ * (PROTO_FOCUS; at most CONTROL_MAX_VIEWERS more), the same bytes for all;
+ * a snapshot over the budget goes without the endpoint rows' timelines. */
 #ifndef HOPPER_CONTROL_H
 #define HOPPER_CONTROL_H
 
@@ -44,6 +50,8 @@ typedef struct {
     uint64_t refresh_ms;      /* the tick; 0: 500 */
     steer_t steer;            /* snapshot, commands, checks of the test */
     log_t *log;               /* the test's log: sent to viewers; control's own messages go here */
+    uint64_t hello_ms;        /* a peer's time to say hello; 0: 5 s */
+    size_t snapshot_budget;   /* a larger snapshot goes without the rows' charts; 0: 16 MB */
 } control_config_t;
 
 /* Whether PATH may become the socket: 0 if it does not exist, or if it is a

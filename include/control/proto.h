@@ -16,9 +16,12 @@
  *      then, every --refresh while viewers are connected, one snapshot and
  *      the checks' state (PROTO_SNAPSHOT, PROTO_CHECKS: snapwire.h),
  *      encoded once and sent to every viewer, and new log lines.
- *   3. a viewer sends the commands of the dashboard's keys (PROTO_COMMAND)
- *      and, when it detaches, PROTO_BYE; at the end of the test the test
- *      sends its final snapshot and PROTO_BYE, then closes.
+ *   3. a viewer sends the commands of the dashboard's keys (PROTO_COMMAND),
+ *      the row it has selected whenever that changes (PROTO_FOCUS: the
+ *      snapshots then carry that row's timelines, its endpoint view's
+ *      charts, see control.h) and, when it detaches, PROTO_BYE; at the end
+ *      of the test the test sends its final snapshot and PROTO_BYE, then
+ *      closes.
  *
  * A viewer's frame is never larger than PROTO_VIEWER_FRAME_MAX: the test
  * refuses a larger header before buffering it, and drops a viewer whose
@@ -36,8 +39,10 @@
 
 #define PROTO_MAGIC     "HOPPER"
 #define PROTO_MAGIC_LEN 6
-#define PROTO_VERSION   1
-/* The largest frame a viewer may send (a command is 10 bytes). */
+/* 2: PROTO_FOCUS. */
+#define PROTO_VERSION   2
+/* The largest frame a viewer may send (a command is 10 bytes, a focus at
+ * most 15). */
 #define PROTO_VIEWER_FRAME_MAX 4096
 #define PROTO_VERSION_TEXT 32   /* room for the hopper version, with its NUL */
 
@@ -48,6 +53,7 @@ typedef enum {
     PROTO_LOG = 4,        /* test -> viewer: log lines with their sequence numbers */
     PROTO_COMMAND = 5,    /* viewer -> test */
     PROTO_BYE = 6,        /* either way: leaving, with a reason */
+    PROTO_FOCUS = 7,      /* viewer -> test: the row it has selected */
 } proto_type_t;
 
 typedef struct {
@@ -58,7 +64,7 @@ typedef struct {
 /* What a viewer asks of the test: exactly the dashboard's commands. */
 typedef enum {
     PROTO_CMD_USERS = 1,          /* value: target users, 0..HOPPER_MAX_USERS */
-    PROTO_CMD_SPAWN_RATE = 2,     /* value: users per second, (0, HOPPER_MAX_SPAWN_RATE] */
+    PROTO_CMD_SPAWN_RATE = 2,     /* value: users per second, [HOPPER_MIN_SPAWN_RATE, HOPPER_MAX_SPAWN_RATE] */
     PROTO_CMD_ARRIVAL_RATE = 3,   /* value: arrivals per second, [0, HOPPER_MAX_ARRIVAL_RATE] */
     PROTO_CMD_PAUSE = 4,          /* value: 1 pause, 0 resume */
     PROTO_CMD_RESET = 5,
@@ -83,6 +89,26 @@ void proto_put_command(frame_buf_t *b, proto_cmd_t c);
 /* 0, or -1 for a payload that is not a valid command (an unknown kind, a
  * value out of its range or not finite, bytes left over). */
 int proto_get_command(const uint8_t *p, size_t n, proto_cmd_t *out);
+
+/* The row a viewer has selected. A row is named by a hash of its method
+ * and name (proto_row_key), not by its text: any name fits in a small
+ * frame, and a row that moved (another plan's order) is found again or not
+ * at all, never mistaken for its neighbour. index is where the viewer saw
+ * it: the test looks there first. */
+typedef struct {
+    bool row;              /* false: the Aggregated row (its timelines always travel) */
+    uint32_t index;        /* < the snapshot's endpoint rows, as the viewer saw them */
+    uint64_t key;          /* proto_row_key(method, name) */
+} proto_focus_t;
+
+/* FNV-1a over method, a NUL, name (NULL reads as ""). */
+uint64_t proto_row_key(const char *method, const char *name);
+
+void proto_put_focus(frame_buf_t *b, proto_focus_t f);
+/* 0, or -1 for a payload that is not a valid focus (a flag other than 0 or
+ * 1, an index of SNAPWIRE_MAX_ROWS or more, fields after the Aggregated
+ * row's flag, bytes left over). */
+int proto_get_focus(const uint8_t *p, size_t n, proto_focus_t *out);
 
 /* A reason of at most LOG_LINE_MAX - 1 bytes (longer is cut). */
 void proto_put_bye(frame_buf_t *b, const char *reason);

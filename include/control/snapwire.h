@@ -10,7 +10,10 @@
  *
  * The decoder trusts nothing: counts are bounded (by the limits below and
  * by the bytes left, so a short payload never makes it allocate much),
- * strings are NUL-free and within the string table, offsets into points
+ * strings are NUL-free, start a string of the string table, are never NULL (a missing
+ * one reads as ""), and sanitised (util/text.h: control characters and
+ * bytes that are not UTF-8 read as '?'), as are the errors' and checks'
+ * texts, since the viewer prints them; offsets into points
  * lie within it, enums and bools are in range, and numbers that are not
  * finite read as 0. A payload that breaks any rule is refused whole (-1);
  * the snapwire_t is then still safe to reuse or free. Encoding order and
@@ -18,6 +21,7 @@
 #ifndef HOPPER_SNAPWIRE_H
 #define HOPPER_SNAPWIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,8 +57,13 @@ typedef struct {
 void snapwire_init(snapwire_t *w);
 void snapwire_free(snapwire_t *w);
 
-/* Appends one PROTO_SNAPSHOT frame for s to b. */
+/* Appends one PROTO_SNAPSHOT frame for s to b, every row's timelines. */
 void snapwire_put_snapshot(frame_buf_t *b, const snap_t *s);
+/* The same with the timelines of the Aggregated row and of the endpoint
+ * rows i for which with[i] (s->n_entries flags; NULL: none) only (the
+ * others travel without: n_recent and n_history 0). 0, or -EMSGSIZE when
+ * the frame would be over FRAME_MAX (then nothing was appended). */
+int snapwire_put_snapshot_rows(frame_buf_t *b, const snap_t *s, const bool *with);
 /* Decodes a PROTO_SNAPSHOT payload into w (replacing what it held). 0 or -1. */
 int snapwire_get_snapshot(snapwire_t *w, const uint8_t *p, size_t n);
 

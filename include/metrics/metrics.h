@@ -6,9 +6,12 @@
  * metrics/prom.h; any other path 404, another method 405, a request that is
  * not HTTP/1.x 400, one whose headers pass METRICS_MAX_REQUEST 431. Every
  * answer closes its connection (Connection: close; Prometheus opens a new one
- * per scrape), and a connection that has not finished within
- * METRICS_TIMEOUT_MS is closed, so a client that connects and says nothing
- * holds nothing for long. Nothing here blocks: the snapshot and the render
+ * per scrape). A connection whose request has not arrived within
+ * METRICS_REQUEST_TIMEOUT_MS, or that has not finished within
+ * METRICS_TIMEOUT_MS, is closed; and when METRICS_MAX_CONNS are open, a new
+ * one closes the oldest still waiting for its request (else the oldest), so
+ * clients that connect and say nothing (on 0.0.0.0, anyone's) never lock a
+ * scraper out for long. Nothing here blocks: the snapshot and the render
  * take microseconds to a few milliseconds (the endpoints times a few lines),
  * once per scrape, and writes go out through libuv.
  *
@@ -18,7 +21,9 @@
  * Lifetime: metrics_parse_listen (no side effect), metrics_open after the
  * engine's workers are forked (they must not inherit the socket) and before
  * the load starts, so that a port in use stops the run before anything is
- * sent; metrics_close when the run is over (it stops listening and closes
+ * sent; metrics_hold when the run is over and its final snapshot is taken,
+ * if the numbers are to be served on for a while (--metrics-linger);
+ * metrics_close when the run is over, or after the linger (it stops listening and closes
  * every connection; libuv frees them in its close callbacks, so the loop
  * must run on to empty, as it does at the end of every run). */
 #ifndef HOPPER_METRICS_H
@@ -34,7 +39,8 @@
 #include "snapshot/snapshot.h"
 
 #define METRICS_MAX_REQUEST 8192     /* request line and headers */
-#define METRICS_MAX_CONNS   64       /* open at once; more are closed at once */
+#define METRICS_MAX_CONNS   64       /* open at once; a new one closes the oldest */
+#define METRICS_REQUEST_TIMEOUT_MS 2000   /* from the connect to the request's end */
 #define METRICS_TIMEOUT_MS  10000    /* a connection's whole life */
 
 typedef void (*metrics_snapshot_cb)(void *ctx, snap_t *out);
@@ -48,6 +54,7 @@ typedef struct {
     metrics_snapshot_cb snapshot;
     void *ctx;
     snap_t snap;                 /* reused from scrape to scrape */
+    const snap_t *held;          /* metrics_hold's: served instead of a fresh one */
     metrics_conn_t *conns;       /* the open connections */
     unsigned n_conns;
     uint64_t scrapes;            /* 200 answers to GET /metrics */
@@ -68,6 +75,11 @@ int metrics_open(metrics_server_t *m, uv_loop_t *loop, const struct sockaddr *ad
 
 /* The URL it serves, with the port it actually got: "http://[::1]:9646/metrics". */
 const char *metrics_url(const metrics_server_t *m, char *buf, size_t len);
+
+/* From now on, every scrape is rendered from final (which must stay valid
+ * until metrics_close) and the snapshot callback is no longer called: the
+ * run is over and its engine may be gone. */
+void metrics_hold(metrics_server_t *m, const snap_t *final);
 
 /* Stops listening and closes every connection (a scrape in progress is cut).
  * Safe to call twice, or on a server never opened (zeroed). */

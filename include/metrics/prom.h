@@ -8,12 +8,16 @@
  *
  *   per endpoint (labels method, name):
  *     hopper_requests_total, hopper_failures_total, hopper_response_bytes_total
- *     hopper_responses_total{code}          counter; code "other" past SNAP_CODES
+ *     hopper_responses_total{code}          counter; code "other": codes outside
+ *         100..599, and past the SNAP_CODES most frequent (a code's series
+ *         only rises while an endpoint sees at most SNAP_CODES distinct codes)
  *     hopper_request_duration_seconds       histogram, le at snap_le_us
- *     hopper_request_duration_quantile_seconds{quantile}  gauge: the exact
+ *     hopper_request_latency_seconds{quantile}  summary: the exact
  *         percentiles of the tables (0.5 0.9 0.95 0.99 0.999; NaN before the
- *         first request); also for the Aggregated row (method "", name
- *         "Aggregated"), which the counters leave out so that sum() is the total
+ *         first request), with _sum and _count
+ *   the Aggregated row: hopper_aggregated_latency_seconds{quantile}, a
+ *     summary of its own (the counters leave the row out, so that sum() over
+ *     an endpoint family is the total)
  *   the run: hopper_users, hopper_target_users, hopper_spawn_rate,
  *     hopper_in_flight, hopper_elapsed_seconds, hopper_paused,
  *     hopper_run_state{state} (1 for the current state, 0 for the others),

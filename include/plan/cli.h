@@ -62,6 +62,7 @@ typedef struct {
     arrivals_kind_t arrivals;      /* --arrivals even|poisson */
     bool model_set, arrival_rate_set, stages_set, max_users_set, arrivals_set;
     const char *metrics_listen;    /* --metrics-listen ADDR:PORT (metrics/metrics.h) */
+    uint64_t metrics_linger_us;    /* --metrics-linger: serve the final numbers this long */
     const char *control_path;      /* --control PATH (control/control.h) */
 } cli_opts_t;
 

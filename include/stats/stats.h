@@ -84,6 +84,15 @@ void stats_event(stats_t *st, uint64_t now_ms, event_kind_t kind, double value);
  * a whole delta for stats of this shape; the delta is checked completely
  * before any of it is applied, so on -1 the stats are unchanged. */
 void stats_delta_take(stats_t *st, frame_buf_t *buf);
+
+/* Marks stats that only feed deltas (a worker process's): from now on,
+ * recording keeps only what a delta carries (each row's counts, histograms
+ * and status codes, the schedule lag, the arrivals, the errors), and leaves
+ * out the Aggregated row, the rates, the last seconds' distributions and
+ * the second in progress, which the engine makes from the deltas. The
+ * deltas are the same byte for byte; stats_fill and stats_tick then show
+ * only part of what was recorded. */
+void stats_set_worker(stats_t *st);
 int stats_delta_apply(stats_t *st, const uint8_t *p, size_t len, uint64_t now_ms);
 
 /* Fills the statistics parts of a snapshot: entries (with their raw_*

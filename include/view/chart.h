@@ -7,8 +7,10 @@
  * the history compacts them (history.h): rates averaged over the seconds
  * they cover, percentiles the worst of them. Bars are stacked block elements
  * with eighth steps (UTF-8) or an ASCII ramp; the first series is the
- * envelope and a later (smaller) one colours the part of the bar it reaches,
- * so requests/s with failures/s, or p95 over p50, read in one chart.
+ * envelope and a later (smaller) one is drawn over it from the bottom at its
+ * own eighth-step resolution in its colour (without colours: in a glyph of
+ * its own over every cell it reaches), so requests/s with failures/s at 5%,
+ * or p95 over p50, read in one chart.
  *
  * The rectangle's rows, top to bottom: a title line (each series' name and
  * its latest value), the plot (the scale's maximum labelled at its top row,
@@ -78,6 +80,10 @@ double chart_nice_max(double v, bool whole);
  * nearest eighth of a row, and a value above zero shows at least one. */
 int chart_eighths(double v, double max, int h, int r);
 
+/* The glyph of a cell filled e eighths (0..8) from the bottom: a block
+ * element in UTF-8, else " . : #" (a low, a middle and a full step). */
+const char *chart_cell_glyph(int e, bool utf8);
+
 /* The column (0..w-1) whose slice of (t0, t1] holds time t, or -1 when t is
  * outside the window. */
 int chart_column(double t, double t0, double t1, int w);
@@ -105,8 +111,17 @@ typedef struct {
     chart_src_t src;
     chart_merge_t how;
     int attr;
-    bool fail;                /* without colours its cells show a shade (UTF-8) or '!' */
+    bool fail;                /* failures: without colours a shade (UTF-8) or '!' */
+    chart_src_t latest;       /* the title's value: its last sample (a 1 s one
+                               * when src is compacted); base NULL: src's last */
 } chart_series_t;
+
+/* Without colours, the glyph of every cell an inner series (depth 1 or 2,
+ * series[depth]) reaches, so that each reads apart from the envelope's
+ * blocks and from the other: failures a medium shade or '!', else a dark
+ * shade or '=' (depth 1) and a light shade or 'o' (depth 2). The title
+ * line shows each glyph before its series' name. */
+const char *chart_inner_glyph(const chart_series_t *se, int depth, bool utf8);
 
 typedef struct {
     chart_series_t series[CHART_SERIES];   /* [0] the largest, the envelope */

@@ -17,9 +17,10 @@
 #include "hopper.h"
 #include "control/proto.h"
 #include "control/snapwire.h"
-#include "util/duration.h"
 #include "util/frame.h"
 #include "util/log.h"
+#include "util/text.h"
+#include "view/dash.h"
 #include "view/tui.h"
 
 typedef struct {
@@ -42,6 +43,7 @@ typedef struct {
     bool hello_ok;
     bool conn_open;
     bool done;                    /* finishing: the handles are closing */
+    proto_focus_t focus;          /* the selected row the test was last told of */
     uv_signal_t sig_hup, sig_int, sig_term;
     uv_timer_t finish;            /* closes everything outside the callback that decided to */
     int status;
@@ -51,26 +53,26 @@ typedef struct {
 static const struct option attach_options[] = {
     {"ascii", no_argument, NULL, 'a'},
     {"no-color", no_argument, NULL, 'c'},
-    {"refresh", required_argument, NULL, 'R'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
 void attach_usage(FILE *f)
 {
-    fputs("usage: hopper attach PATH [--ascii] [--no-color] [--refresh TIME]\n"
+    fputs("usage: hopper attach PATH [--ascii] [--no-color]\n"
           "\n"
           "Shows the dashboard of a test started with --control PATH, and steers it.\n"
           "q detaches (the test goes on); X then y stops the test; every other key works\n"
           "as in the test's own dashboard. Closing the terminal or Ctrl-C detaches too.\n"
+          "The viewer redraws with each snapshot the test sends (the test's --refresh).\n"
           "\n"
-          "      --refresh TIME         how often the viewer redraws (default 500ms)\n"
           "      --ascii                ASCII charts instead of Unicode blocks\n"
           "      --no-color             no colours (NO_COLOR in the environment does the same)\n"
           "  -h, --help                 this help\n"
           "\n"
           "Exit status: 0 detached, or the test ended; 2 bad usage, no such socket, not\n"
-          "allowed, another protocol version; 1 the connection failed or was lost.\n",
+          "allowed (or served by another user), another protocol version; 1 the\n"
+          "connection failed or was lost, or the test refused it (too many viewers).\n",
           f);
 }
 
@@ -78,12 +80,9 @@ attach_parse_t attach_parse(int argc, char **argv, attach_opts_t *o, FILE *out, 
                             size_t errlen)
 {
     memset(o, 0, sizeof *o);
-    o->refresh_ms = 500;
     optind = 0;
     opterr = 0;
     int c;
-    uint64_t us;
-    const char *why = NULL;
     while ((c = getopt_long(argc, argv, ":h", attach_options, NULL)) != -1) {
         switch (c) {
         case 'a':
@@ -91,14 +90,6 @@ attach_parse_t attach_parse(int argc, char **argv, attach_opts_t *o, FILE *out, 
             break;
         case 'c':
             o->no_color = true;
-            break;
-        case 'R':
-            if (duration_parse(optarg, &us, &why) != 0 || us < 50000 || us > 60000000) {
-                snprintf(err, errlen, "attach: --refresh '%.40s': expected a duration from 50ms "
-                         "to 1m", optarg);
-                return ATTACH_USAGE_ERROR;
-            }
-            o->refresh_ms = us / 1000;
             break;
         case 'h':
             attach_usage(out);
@@ -187,6 +178,27 @@ static void on_signal(uv_signal_t *s, int signum)
 
 /* ---- the steer_t of the dashboard: the socket ---- */
 
+/* Tells the test which row is selected when that changed (a key moved it,
+ * or the rows did): the snapshots then carry that row's timelines, so its
+ * endpoint view has charts whatever its place in the table. Checked at
+ * each draw, which follows every key: the dashboard needs no hook. */
+static void tell_focus(attach_t *a, const snap_t *s)
+{
+    if (!a->tui.open)
+        return;
+    size_t sel = dash_selected(&a->tui.dash, s);
+    proto_focus_t f = {.row = sel < s->n_entries};
+    if (f.row) {
+        f.index = (uint32_t)sel;
+        f.key = proto_row_key(s->entries[sel].method, s->entries[sel].name);
+    }
+    if (f.row == a->focus.row && f.index == a->focus.index && f.key == a->focus.key)
+        return;
+    a->focus = f;
+    proto_put_focus(&a->out, f);
+    send_frame(a);
+}
+
 static void copy_array(void **dst, size_t *cap, const void *src, size_t n, size_t item)
 {
     *dst = snap_reserve(*dst, cap, n, item);
@@ -214,6 +226,7 @@ static void ctl_snapshot(void *ctx, snap_t *out)
     copy_array((void **)&out->history, &out->cap_history, s->history, s->n_history, sizeof *s->history);
     copy_array((void **)&out->events, &out->cap_events, s->events, s->n_events, sizeof *s->events);
     copy_array((void **)&out->points, &out->cap_points, s->points, s->n_points, sizeof *s->points);
+    tell_focus(a, s);
 }
 
 /* A command goes to the test, and the snapshot shown takes its value at
@@ -277,7 +290,7 @@ static size_t ctl_checks(void *ctx, const snap_t *s, const check_result_t **out)
 static void open_dashboard(attach_t *a)
 {
     tui_options_t to = {.ascii = a->opts.ascii, .no_color = a->opts.no_color,
-                        .refresh_ms = a->opts.refresh_ms, .detach = detach, .detach_arg = a};
+                        .detach = detach, .detach_arg = a};
     steer_t ctl = {.snapshot = ctl_snapshot, .set_target_users = ctl_users,
                    .set_spawn_rate = ctl_rate, .set_arrival_rate = ctl_arrival_rate,
                    .pause = ctl_pause, .reset_stats = ctl_reset, .stop = ctl_stop,
@@ -287,6 +300,9 @@ static void open_dashboard(attach_t *a)
         return;
     }
     a->tui_on = true;
+    /* A viewer draws once per snapshot received (on_msg) and after each
+     * key (the dashboard's own): its timer would only draw the same again. */
+    uv_timer_stop(&a->tui.refresh);
 }
 
 static void on_msg(frame_conn_t *c, unsigned type, const uint8_t *p, size_t n)
@@ -331,11 +347,15 @@ static void on_msg(frame_conn_t *c, unsigned type, const uint8_t *p, size_t n)
         rc = proto_get_bye(p, n, reason, sizeof reason);
         if (rc == 0) {
             const snap_entry_t *t = &a->snaps[a->cur].snap.total;
+            /* reason is sanitised (proto_get_bye): it reaches the terminal. */
             if (a->have_snap)
                 finish(a, HOPPER_EXIT_OK, "%s: %llu requests, %llu failures", reason,
                        (unsigned long long)t->requests, (unsigned long long)t->failures);
-            else
+            else if (strcmp(reason, "the test has ended") == 0)
                 finish(a, HOPPER_EXIT_OK, "%s", reason);
+            else
+                /* Refused before anything was shown ("too many viewers"). */
+                finish(a, HOPPER_EXIT_FAILURES, "%s: %s", a->opts.path, reason);
         }
         break;
     default:
@@ -366,6 +386,11 @@ static void on_end(frame_conn_t *c, int err)
         finish(a, HOPPER_EXIT_OK, "the test has ended");
 }
 
+bool attach_server_allowed(uid_t server, uid_t self)
+{
+    return server == self || server == 0;
+}
+
 /* Connects, or says why not: 0, or the exit status with the message in err. */
 static int connect_to(const char *path, int *fd_out, char *err, size_t errlen)
 {
@@ -384,6 +409,23 @@ static int connect_to(const char *path, int *fd_out, char *err, size_t errlen)
         return HOPPER_EXIT_FAILURES;
     }
     if (connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0) {
+        /* Who serves it: in a shared directory, anyone may have made the
+         * socket at that path. Only our own test (or root's) is believed. */
+        struct ucred cred;
+        socklen_t len = sizeof cred;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+            snprintf(err, errlen, "%s: the user serving the socket cannot be known: %s", path,
+                     strerror(errno));
+            close(fd);
+            return HOPPER_EXIT_USAGE;
+        }
+        if (!attach_server_allowed(cred.uid, geteuid())) {
+            snprintf(err, errlen, "%s: served by uid %u (pid %d), not by this user (uid %u) or "
+                     "root: refused (another user may have made the socket)", path,
+                     (unsigned)cred.uid, (int)cred.pid, (unsigned)geteuid());
+            close(fd);
+            return HOPPER_EXIT_USAGE;
+        }
         *fd_out = fd;
         return 0;
     }
@@ -468,13 +510,23 @@ int attach_main(int argc, char **argv)
         finish(a, HOPPER_EXIT_FAILURES, "%s: cannot read the socket", a->opts.path);
     proto_put_hello(&a->out);
     send_frame(a);
+    /* Until the first snapshot (the test's next tick) draws the dashboard. */
+    char shown[600];
+    printf("hopper attach: waiting for the first snapshot from %s\n",
+           text_sanitize(a->opts.path, shown, sizeof shown));
+    fflush(stdout);
 
     uv_run(&a->loop, UV_RUN_DEFAULT);
 
     int status = a->status;
-    /* The way it ended, once the terminal is back: an error on stderr. */
-    if (a->msg[0])
-        fprintf(status ? stderr : stdout, "hopper attach: %s\n", a->msg);
+    /* The way it ended, once the terminal is back: an error on stderr. It
+     * may quote the test (a goodbye, its version): sanitised, whatever
+     * the decoders did. */
+    if (a->msg[0]) {
+        char clean[sizeof a->msg];
+        fprintf(status ? stderr : stdout, "hopper attach: %s\n",
+                text_sanitize(a->msg, clean, sizeof clean));
+    }
     if (uv_loop_close(&a->loop) != 0) {
         fprintf(stderr, "hopper attach: internal error: the event loop did not close cleanly\n");
         status = status ? status : HOPPER_EXIT_INTERNAL;

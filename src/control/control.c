@@ -22,6 +22,19 @@
 /* After accept fails for lack of descriptors, listening pauses this long:
  * the socket stays readable, and polling it at once again would spin. */
 #define ACCEPT_PAUSE_MS 1000
+/* A peer that has not said hello by then is dropped (it holds a slot). */
+#define HELLO_DEADLINE_MS 5000
+/* The endpoint rows whose timelines (their charts in the endpoint view)
+ * travel with each snapshot, besides the Aggregated row's and those of the
+ * rows viewers have selected (PROTO_FOCUS): a row's are up to 1112
+ * points, some 20 KB, and every row's on every tick would be some 2 MB a
+ * tick at 100 rows. So a tick carries at most TIMELINE_ROWS +
+ * CONTROL_MAX_VIEWERS rows' timelines, and the endpoint view a viewer
+ * opens always has its charts. */
+#define TIMELINE_ROWS 8
+/* A snapshot larger than this is sent without the endpoint rows'
+ * timelines (said once in the log), so that a viewer is never left blank. */
+#define SNAPSHOT_BUDGET (16u << 20)
 
 typedef struct viewer viewer_t;
 
@@ -34,6 +47,9 @@ struct viewer {
     unsigned long log_seq;         /* the test's newest log line it was sent */
     int pid;                       /* from SO_PEERCRED, for messages */
     uint64_t skipped;              /* snapshots skipped while it was behind */
+    uint64_t since;                /* uv_now when accepted: its hello's deadline counts from it */
+    proto_focus_t focus;           /* the row it has selected; focus.index: where it was last found */
+    size_t focus_lost;             /* 1 + the rows of the snapshot in which focus was not found */
 };
 
 struct control {
@@ -44,6 +60,12 @@ struct control {
     uv_poll_t listen;              /* the listening socket, readable: a viewer waits */
     uv_timer_t tick;               /* runs only while viewers are attached */
     uv_timer_t pause;              /* accept's pause, then the end's grace */
+    uv_timer_t hello;              /* runs while peers have not said hello: their deadline */
+    uint64_t hello_ms;
+    size_t budget;                 /* SNAPSHOT_BUDGET, or the config's */
+    dev_t dev;                     /* the socket's file, removed at the end only if still it */
+    ino_t ino;
+    bool said_trimmed;             /* the log told of a snapshot over the budget */
     steer_t steer;
     log_t *log;
     uint64_t refresh_ms;
@@ -52,6 +74,8 @@ struct control {
     snap_t snap;
     frame_buf_t enc;               /* one tick's frames, the same for every viewer */
     frame_buf_t out;               /* one viewer's own frames (hello, log, bye) */
+    bool *with;                    /* per endpoint row: its timelines travel this tick */
+    size_t cap_with;
     unsigned handles;              /* open handles; the last close frees this */
     bool closing;
     bool pause_closed;
@@ -99,8 +123,10 @@ int control_path_check(const char *path, char *err, size_t errlen)
                  "path", path, (unsigned)st.st_uid);
         return -1;
     }
-    /* Ours: stale if nobody listens on it (a test that was killed). */
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    /* Ours: stale if nobody listens on it (a test that was killed). Not
+     * blocking: a listener whose backlog is full would hold this connect
+     * (and the test's start) until it accepts; EAGAIN says someone listens. */
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         snprintf(err, errlen, "--control %s: cannot create a socket: %s", path, strerror(errno));
         return -1;
@@ -108,7 +134,7 @@ int control_path_check(const char *path, char *err, size_t errlen)
     int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
     int why = errno;
     close(fd);
-    if (rc == 0) {
+    if (rc == 0 || why == EAGAIN || why == EINPROGRESS) {
         snprintf(err, errlen, "--control %s: another test is listening on it (hopper attach %s "
                  "watches it): choose another path", path, path);
         return -1;
@@ -133,6 +159,7 @@ static void maybe_free(control_t *c)
         snap_free(&c->snap);
         frame_buf_free(&c->enc);
         frame_buf_free(&c->out);
+        free(c->with);
         free(c->path);
         free(c);
     }
@@ -158,6 +185,8 @@ static void drop(viewer_t *v)
             break;
         }
     c->n_viewers--;
+    if (!v->ready && c->n_viewers == c->n_ready && !c->closing)
+        uv_timer_stop(&c->hello);
     if (v->ready) {
         c->n_ready--;
         if (c->n_ready == 0 && !c->closing)
@@ -184,6 +213,57 @@ static bool behind(viewer_t *v)
     return uv_stream_get_write_queue_size((uv_stream_t *)&v->conn.pipe) > 0;
 }
 
+/* The endpoint row v has selected in s, or SIZE_MAX: where it was last
+ * seen, else searched by its key (once per snapshot size: a row that is
+ * not there is not searched for again at every tick). */
+static size_t focused_row(viewer_t *v, const snap_t *s)
+{
+    if (!v->focus.row)
+        return SIZE_MAX;
+    size_t i = v->focus.index;
+    if (i < s->n_entries &&
+        proto_row_key(s->entries[i].method, s->entries[i].name) == v->focus.key)
+        return i;
+    if (v->focus_lost == s->n_entries + 1)
+        return SIZE_MAX;
+    for (i = 0; i < s->n_entries; i++)
+        if (proto_row_key(s->entries[i].method, s->entries[i].name) == v->focus.key) {
+            v->focus.index = (uint32_t)i;
+            v->focus_lost = 0;
+            return i;
+        }
+    v->focus_lost = s->n_entries + 1;
+    return SIZE_MAX;
+}
+
+/* The snapshot and the checks into c->enc: the timelines of the first
+ * TIMELINE_ROWS rows and of every row a viewer has selected; none but the
+ * Aggregated row's if that is over the budget (or over a frame's limit). */
+static void encode(control_t *c, const snap_t *s, const check_result_t *res, size_t n)
+{
+    c->enc.len = 0;
+    c->with = snap_reserve(c->with, &c->cap_with, s->n_entries, sizeof *c->with);
+    for (size_t i = 0; i < s->n_entries; i++)
+        c->with[i] = i < TIMELINE_ROWS;
+    for (viewer_t *v = c->viewers; v; v = v->next) {
+        size_t i = v->ready ? focused_row(v, s) : SIZE_MAX;
+        if (i != SIZE_MAX)
+            c->with[i] = true;
+    }
+    int rc = snapwire_put_snapshot_rows(&c->enc, s, c->with);
+    if (rc != 0 || c->enc.len > c->budget) {
+        c->enc.len = 0;
+        rc = snapwire_put_snapshot_rows(&c->enc, s, NULL);
+        if (!c->said_trimmed) {
+            c->said_trimmed = true;
+            log_msg(c->log, "control: the snapshot of %zu rows is over %u bytes: viewers get the "
+                    "endpoint rows without their charts%s", s->n_entries, (unsigned)c->budget,
+                    rc ? " (and nothing, it is still too large)" : "");
+        }
+    }
+    snapwire_put_checks(&c->enc, res, n);
+}
+
 /* One tick: the snapshot and the checks encoded once, the same bytes to
  * every viewer that has read what it was sent before; log lines to each. */
 static void tick(control_t *c)
@@ -193,9 +273,7 @@ static void tick(control_t *c)
     c->steer.snapshot(c->steer.ctx, &c->snap);
     const check_result_t *res = NULL;
     size_t n = c->steer.checks ? c->steer.checks(c->steer.ctx, &c->snap, &res) : 0;
-    c->enc.len = 0;
-    snapwire_put_snapshot(&c->enc, &c->snap);
-    snapwire_put_checks(&c->enc, res, n);
+    encode(c, &c->snap, res, n);
     for (viewer_t *v = c->viewers; v; v = v->next) {
         if (!v->ready)
             continue;
@@ -253,6 +331,36 @@ static void apply(viewer_t *v, proto_cmd_t cmd)
     }
 }
 
+/* A viewer over the limit is told so (after the hello, so that it reads
+ * the goodbye as a hopper's) and closed. */
+static void refuse_full(viewer_t *v)
+{
+    control_t *c = v->ctl;
+    char msg[128];
+    snprintf(msg, sizeof msg, "too many viewers: %d are attached to this test already",
+             CONTROL_MAX_VIEWERS);
+    log_msg(c->log, "control: refused viewer %d: %s", v->pid, msg);
+    proto_put_bye(&c->out, msg);
+    send_own(v);
+    drop(v);
+}
+
+/* Peers that have not said hello in time are dropped: each holds a slot. */
+static void on_hello_deadline(uv_timer_t *t)
+{
+    control_t *c = t->data;
+    uint64_t now = uv_now(c->loop);
+    viewer_t *next;
+    for (viewer_t *v = c->viewers; v; v = next) {
+        next = v->next;
+        if (!v->ready && now - v->since >= c->hello_ms) {
+            log_msg(c->log, "control: dropped a peer (pid %d) that did not say hello within %llu ms",
+                    v->pid, (unsigned long long)c->hello_ms);
+            drop(v);
+        }
+    }
+}
+
 static void on_viewer_msg(frame_conn_t *conn, unsigned type, const uint8_t *p, size_t n)
 {
     viewer_t *v = conn->data;
@@ -274,8 +382,14 @@ static void on_viewer_msg(frame_conn_t *conn, unsigned type, const uint8_t *p, s
             drop(v);
             return;
         }
+        if (c->n_ready >= CONTROL_MAX_VIEWERS) {
+            refuse_full(v);
+            return;
+        }
         v->ready = true;
         c->n_ready++;
+        if (c->n_viewers == c->n_ready)
+            uv_timer_stop(&c->hello);
         /* Everything still in the ring, so its log panel starts full. */
         v->log_seq = c->log->seq - c->log->n_ring;
         log_msg(c->log, "control: viewer %d attached (hopper %s; %zu attached)", v->pid, h.hopper,
@@ -286,8 +400,17 @@ static void on_viewer_msg(frame_conn_t *conn, unsigned type, const uint8_t *p, s
         return;
     }
     proto_cmd_t cmd;
+    proto_focus_t focus;
     char reason[LOG_LINE_MAX];
     switch (type) {
+    case PROTO_FOCUS:
+        if (proto_get_focus(p, n, &focus) == 0) {
+            /* Taken into account from the next tick on. */
+            v->focus = focus;
+            v->focus_lost = 0;
+            return;
+        }
+        break;
     case PROTO_COMMAND:
         if (proto_get_command(p, n, &cmd) == 0) {
             apply(v, cmd);
@@ -374,8 +497,9 @@ static void accept_viewers(control_t *c)
             close(fd);
             continue;
         }
-        if (c->n_viewers >= CONTROL_MAX_VIEWERS) {
-            log_msg(c->log, "control: refused viewer %d: %d viewers are attached already",
+        /* Peers still to say hello have their own bound (and a deadline). */
+        if (c->n_viewers - c->n_ready >= CONTROL_MAX_VIEWERS) {
+            log_msg(c->log, "control: refused a peer (pid %d): %d others have not said hello yet",
                     (int)cred.pid, CONTROL_MAX_VIEWERS);
             close(fd);
             continue;
@@ -383,6 +507,7 @@ static void accept_viewers(control_t *c)
         viewer_t *v = xcalloc(1, sizeof *v);
         v->ctl = c;
         v->pid = (int)cred.pid;
+        v->since = uv_now(c->loop);
         v->next = c->viewers;
         c->viewers = v;
         c->n_viewers++;
@@ -396,7 +521,15 @@ static void accept_viewers(control_t *c)
             continue;
         }
         proto_put_hello(&c->out);
+        if (c->n_ready >= CONTROL_MAX_VIEWERS) {
+            refuse_full(v);   /* sends the hello with the goodbye */
+            continue;
+        }
         send_own(v);
+        if (!uv_is_active((uv_handle_t *)&c->hello)) {
+            uint64_t every = c->hello_ms / 5 ? c->hello_ms / 5 : 1;
+            uv_timer_start(&c->hello, on_hello_deadline, every, every);
+        }
     }
 }
 
@@ -432,6 +565,7 @@ control_t *control_new(uv_loop_t *loop, const control_config_t *cfg, char *err, 
     struct stat st;
     errno = 0;
     if (lstat(cfg->path, &st) != 0 || !S_ISSOCK(st.st_mode) || (st.st_mode & 0077) != 0 ||
+        st.st_uid != geteuid() ||
         listen(fd, 16) != 0) {
         snprintf(err, errlen, "--control %s: the socket could not be made private and listening%s%s",
                  cfg->path, errno ? ": " : "", errno ? strerror(errno) : "");
@@ -447,6 +581,11 @@ control_t *control_new(uv_loop_t *loop, const control_config_t *cfg, char *err, 
     c->steer = cfg->steer;
     c->log = cfg->log;
     c->refresh_ms = cfg->refresh_ms ? cfg->refresh_ms : 500;
+    c->hello_ms = cfg->hello_ms ? cfg->hello_ms : HELLO_DEADLINE_MS;
+    c->budget = cfg->snapshot_budget ? cfg->snapshot_budget : SNAPSHOT_BUDGET;
+    /* What the end removes: this socket, not whatever took the path since. */
+    c->dev = st.st_dev;
+    c->ino = st.st_ino;
     snap_init(&c->snap);
     frame_buf_init(&c->enc);
     frame_buf_init(&c->out);
@@ -457,7 +596,9 @@ control_t *control_new(uv_loop_t *loop, const control_config_t *cfg, char *err, 
     c->tick.data = c;
     uv_timer_init(loop, &c->pause);
     c->pause.data = c;
-    c->handles = 3;
+    uv_timer_init(loop, &c->hello);
+    c->hello.data = c;
+    c->handles = 4;
     return c;
 }
 
@@ -480,16 +621,21 @@ void control_close(control_t *c, const snap_t *final)
     if (c->closing)
         return;
     c->closing = true;
-    unlink(c->path);
+    /* Only if the path still is this socket: someone may have removed it
+     * and made something else there (another test's socket, a file). */
+    struct stat st;
+    if (lstat(c->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == c->dev &&
+        st.st_ino == c->ino)
+        unlink(c->path);
     uv_timer_stop(&c->tick);
+    uv_timer_stop(&c->hello);
     uv_poll_stop(&c->listen);
     uv_timer_stop(&c->pause);
     c->enc.len = 0;
     if (final && c->n_ready) {
         const check_result_t *res = NULL;
         size_t n = c->steer.checks ? c->steer.checks(c->steer.ctx, final, &res) : 0;
-        snapwire_put_snapshot(&c->enc, final);
-        snapwire_put_checks(&c->enc, res, n);
+        encode(c, final, res, n);
     }
     proto_put_bye(&c->enc, "the test has ended");
     viewer_t *next;
@@ -510,6 +656,7 @@ void control_close(control_t *c, const snap_t *final)
     }
     uv_close((uv_handle_t *)&c->listen, on_handle_closed);
     uv_close((uv_handle_t *)&c->tick, on_handle_closed);
+    uv_close((uv_handle_t *)&c->hello, on_handle_closed);
     if (c->viewers) {
         /* The pause timer is the grace: what is left then is closed, and
          * the timer with the last viewer (drop). */

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "hopper.h"
+#include "control/snapwire.h"
+#include "util/text.h"
 #include "varint.h"
 
 void proto_put_hello(frame_buf_t *b)
@@ -26,8 +28,11 @@ int proto_get_hello(const uint8_t *p, size_t n, proto_hello_t *out)
         return -1;
     out->version = frame_get_u16(&r);
     /* A later version may add fields after these: only what is known is read. */
-    if (!text_get(&r, out->hopper, sizeof out->hopper))
+    char raw[PROTO_VERSION_TEXT];
+    if (!text_get(&r, raw, sizeof raw))
         return -1;
+    /* The other side's text goes into messages people read. */
+    text_sanitize(raw, out->hopper, sizeof out->hopper);
     return r.bad ? -1 : 0;
 }
 
@@ -64,7 +69,7 @@ int proto_get_command(const uint8_t *p, size_t n, proto_cmd_t *out)
     bool ok;
     switch (kind) {
     case PROTO_CMD_USERS: ok = v >= 0 && v <= (double)HOPPER_MAX_USERS; break;
-    case PROTO_CMD_SPAWN_RATE: ok = v > 0 && v <= HOPPER_MAX_SPAWN_RATE; break;
+    case PROTO_CMD_SPAWN_RATE: ok = v >= HOPPER_MIN_SPAWN_RATE && v <= HOPPER_MAX_SPAWN_RATE; break;
     case PROTO_CMD_ARRIVAL_RATE: ok = v >= 0 && v <= HOPPER_MAX_ARRIVAL_RATE; break;
     case PROTO_CMD_PAUSE: ok = v == 0 || v == 1; break;
     case PROTO_CMD_RESET:
@@ -75,6 +80,47 @@ int proto_get_command(const uint8_t *p, size_t n, proto_cmd_t *out)
         return -1;
     out->kind = (proto_cmd_kind_t)kind;
     out->value = v;
+    return 0;
+}
+
+uint64_t proto_row_key(const char *method, const char *name)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (const char *p = method ? method : ""; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    h = h * 1099511628211ull;   /* the NUL between: ("AB", "C") is not ("A", "BC") */
+    for (const char *p = name ? name : ""; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    return h;
+}
+
+void proto_put_focus(frame_buf_t *b, proto_focus_t f)
+{
+    frame_begin(b, PROTO_FOCUS);
+    u8_put(b, f.row ? 1 : 0);
+    if (f.row) {
+        varint_put(b, f.index);
+        frame_put_u64(b, f.key);
+    }
+    frame_end(b);
+}
+
+int proto_get_focus(const uint8_t *p, size_t n, proto_focus_t *out)
+{
+    frame_rd_t r;
+    frame_rd_init(&r, p, n);
+    unsigned row = u8_get(&r);
+    proto_focus_t f = {.row = row == 1};
+    if (f.row) {
+        uint64_t index = varint_get(&r);
+        f.key = frame_get_u64(&r);
+        if (index >= SNAPWIRE_MAX_ROWS)
+            return -1;
+        f.index = (uint32_t)index;
+    }
+    if (r.bad || r.p != r.end || row > 1)
+        return -1;
+    *out = f;
     return 0;
 }
 
@@ -92,7 +138,8 @@ int proto_get_bye(const uint8_t *p, size_t n, char *reason, size_t len)
     char text[LOG_LINE_MAX];
     if (!text_get(&r, text, sizeof text) || r.p != r.end)
         return -1;
-    snprintf(reason, len, "%s", text);
+    /* Printed as it is by the viewer: no escape sequence gets through. */
+    text_sanitize(text, reason, len);
     return 0;
 }
 
@@ -145,7 +192,8 @@ int proto_get_log(const uint8_t *p, size_t n, log_t *log, unsigned long *seq)
         double t = f64_get(&r);
         text_get(&r, text, sizeof text);
         if (s > *seq) {
-            log_keep(log, t, text);
+            char clean[LOG_LINE_MAX];
+            log_keep(log, t, text_sanitize(text, clean, sizeof clean));
             *seq = (unsigned long)s;
         }
     }

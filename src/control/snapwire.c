@@ -5,7 +5,10 @@
  *   u32 body length, the body, the string table
  *
  * where the string table is the strings the body names, each ended by a NUL,
- * and the body refers to one as a varint: 0 for NULL, else its offset + 1.
+ * and the body refers to one as a varint: 0 for NULL (decoded as "": the
+ * views print every name), else its offset + 1. A row's timelines are its
+ * own stretch of the points (rows whose timelines are left out have none):
+ * the encoder lays them out again, row after row, recent then history.
  * The body holds snap_t's fields in the order of put_snapshot below:
  * integers as varints, floats as f32, doubles as f64, bools and enums as a
  * byte, arrays as a varint count and their items, a distribution as its
@@ -18,6 +21,7 @@
 
 #include "hopper.h"
 #include "control/proto.h"
+#include "util/text.h"
 #include "util/xalloc.h"
 #include "varint.h"
 
@@ -26,6 +30,7 @@
 typedef struct {
     frame_buf_t *b;          /* the body, in the frame */
     frame_buf_t strtab;
+    size_t n_points;         /* the snapshot's */
 } enc_t;
 
 static void put_str(enc_t *e, const char *s)
@@ -56,8 +61,19 @@ static void put_dist(frame_buf_t *b, const uint64_t *d)
         }
 }
 
-static void put_entry(enc_t *e, const snap_entry_t *x)
+/* A row's timelines, if they lie within the points (a snapshot that says
+ * otherwise is a bug elsewhere: its row goes without, rather than crash). */
+static bool sends_timelines(const snap_entry_t *x, size_t n_points)
 {
+    return (uint64_t)x->recent_at + x->n_recent <= n_points &&
+           (uint64_t)x->history_at + x->n_history <= n_points;
+}
+
+/* with: whether this row's timelines travel; *at: where they go in the
+ * points sent (moved past them). */
+static void put_entry(enc_t *e, const snap_entry_t *x, bool with, uint64_t *at)
+{
+    with = with && sends_timelines(x, e->n_points);
     frame_buf_t *b = e->b;
     put_str(e, x->method);
     put_str(e, x->name);
@@ -90,10 +106,12 @@ static void put_entry(enc_t *e, const snap_entry_t *x)
     varint_put(b, x->codes_other);
     put_dist(b, x->dist_run);
     put_dist(b, x->dist_recent);
-    varint_put(b, x->recent_at);
-    varint_put(b, x->n_recent);
-    varint_put(b, x->history_at);
-    varint_put(b, x->n_history);
+    uint32_t nr = with ? x->n_recent : 0, nh = with ? x->n_history : 0;
+    varint_put(b, nr ? *at : 0);
+    varint_put(b, nr);
+    varint_put(b, nh ? *at + nr : 0);
+    varint_put(b, nh);
+    *at += (uint64_t)nr + nh;
 }
 
 static void put_worker(frame_buf_t *b, const snap_worker_t *w)
@@ -130,9 +148,23 @@ static void put_point(frame_buf_t *b, const snap_point_t *x)
     varint_put(b, x->p99_us);
 }
 
+static int put_snapshot(frame_buf_t *b, const snap_t *s, const bool *with, bool all);
+
 void snapwire_put_snapshot(frame_buf_t *b, const snap_t *s)
 {
-    enc_t e = {.b = b};
+    (void)put_snapshot(b, s, NULL, true);
+}
+
+int snapwire_put_snapshot_rows(frame_buf_t *b, const snap_t *s, const bool *with)
+{
+    return put_snapshot(b, s, with, false);
+}
+
+/* all, or with[i] (NULL: none), says whether endpoint row i's timelines
+ * travel; the Aggregated row's always do. */
+static int put_snapshot(frame_buf_t *b, const snap_t *s, const bool *with, bool all)
+{
+    enc_t e = {.b = b, .n_points = s->n_points};
     frame_buf_init(&e.strtab);
     frame_begin(b, PROTO_SNAPSHOT);
     size_t body_at = b->len;
@@ -192,9 +224,10 @@ void snapwire_put_snapshot(frame_buf_t *b, const snap_t *s)
         varint_put(b, s->lag_pct_us[i]);
 
     varint_put(b, s->n_entries);
+    uint64_t at = 0;
     for (size_t i = 0; i < s->n_entries; i++)
-        put_entry(&e, &s->entries[i]);
-    put_entry(&e, &s->total);
+        put_entry(&e, &s->entries[i], all || (with && with[i]), &at);
+    put_entry(&e, &s->total, true, &at);
 
     varint_put(b, s->n_errors);
     for (size_t i = 0; i < s->n_errors; i++) {
@@ -218,16 +251,26 @@ void snapwire_put_snapshot(frame_buf_t *b, const snap_t *s)
         u8_put(b, (uint8_t)s->events[i].kind);
         frame_put_f64(b, s->events[i].value);
     }
-    varint_put(b, s->n_points);
-    for (size_t i = 0; i < s->n_points; i++)
-        put_point(b, &s->points[i]);
+    /* The points of the rows sent, in put_entry's order. */
+    varint_put(b, at);
+    for (size_t i = 0; i <= s->n_entries; i++) {
+        const snap_entry_t *x = i < s->n_entries ? &s->entries[i] : &s->total;
+        if ((i < s->n_entries && !all && !(with && with[i])) || !sends_timelines(x, s->n_points))
+            continue;
+        const snap_point_t *r = snap_row_recent(s, x), *h = snap_row_history(s, x);
+        for (uint32_t k = 0; k < x->n_recent; k++)
+            put_point(b, &r[k]);
+        for (uint32_t k = 0; k < x->n_history; k++)
+            put_point(b, &h[k]);
+    }
 
     uint32_t body_len = (uint32_t)(b->len - body_at - 4);
     for (unsigned i = 0; i < 4; i++)
         b->data[body_at + i] = (uint8_t)(body_len >> (8 * i));
     frame_put_bytes(b, e.strtab.data, e.strtab.len);
-    frame_end(b);
+    int rc = frame_end(b);
     frame_buf_free(&e.strtab);
+    return rc;
 }
 
 /* ---- decoding ---- */
@@ -244,22 +287,37 @@ static void bad(dec_t *d)
     d->r.p = d->r.end;
 }
 
+/* Never NULL: the views print every name, host and client. */
 static const char *get_str(dec_t *d)
 {
     uint64_t ref = varint_get(&d->r);
     if (ref == 0 || d->r.bad)
-        return NULL;
-    if (ref - 1 >= d->n_strings) {
+        return "";
+    /* Within the table, at the start of one of its strings (the middle of
+     * one could begin with half a UTF-8 character). */
+    if (ref - 1 >= d->n_strings || (ref > 1 && d->strings[ref - 2] != '\0')) {
         bad(d);
-        return NULL;
+        return "";
     }
     const char *s = d->strings + (ref - 1);
     /* The table ends with a NUL, so this stops within it. */
     if (strlen(s) > SNAPWIRE_MAX_STR) {
         bad(d);
-        return NULL;
+        return "";
     }
     return s;
+}
+
+/* Text from the test, made safe to print where it enters the viewer
+ * (util/text.h): control characters and bytes that are not UTF-8 become
+ * '?', byte for byte, so lengths and offsets stay. */
+static void sanitize(char *s, size_t cap)
+{
+    char tmp[SNAPWIRE_CHECK_TEXT > SNAP_ERROR_TEXT ? SNAPWIRE_CHECK_TEXT : SNAP_ERROR_TEXT];
+    if (cap > sizeof tmp)
+        cap = sizeof tmp;
+    text_sanitize(s, tmp, cap);
+    memcpy(s, tmp, strlen(tmp) + 1);
 }
 
 /* A count of items that take at least min_bytes each: at most max, and no
@@ -405,7 +463,7 @@ void snapwire_free(snapwire_t *w)
 static void empty(snapwire_t *w)
 {
     snap_t *s = &w->snap;
-    s->host = s->client = NULL;
+    s->host = s->client = "";
     s->stages = NULL;
     s->n_stages = s->stage = 0;
     s->n_workers = 0;
@@ -497,6 +555,7 @@ static int decode(snapwire_t *w, dec_t *d)
         x->method = get_str(d);
         x->name = get_str(d);
         text_get(r, x->error, sizeof x->error);
+        sanitize(x->error, sizeof x->error);
         x->count = varint_get(r);
         x->first_seen = f64_get(r);
         x->last_seen = f64_get(r);
@@ -565,8 +624,13 @@ int snapwire_get_snapshot(snapwire_t *w, const uint8_t *p, size_t n)
         w->strings = xrealloc(w->strings, table_len);
         w->cap_strings = table_len;
     }
-    if (table_len)
-        memcpy(w->strings, table, table_len);
+    /* Each string of the table, sanitised on the way in (the same length:
+     * the references stay valid). */
+    for (size_t at = 0; at < table_len;) {
+        size_t len = strlen((const char *)table + at);
+        text_sanitize((const char *)table + at, w->strings + at, len + 1);
+        at += len + 1;
+    }
     dec_t d = {.strings = w->strings, .n_strings = table_len};
     frame_rd_init(&d.r, p + 4, body_len);
     if (decode(w, &d) != 0 || d.r.bad) {
@@ -638,6 +702,7 @@ int snapwire_get_checks(snapwire_checks_t *c, const uint8_t *p, size_t n)
             return -1;
         memcpy(text, at, (size_t)len);
         text[len] = '\0';
+        sanitize(text, (size_t)len + 1);
         used += (size_t)len + 1;
         memset(&c->checks[i], 0, sizeof c->checks[i]);
         c->checks[i].text = text;
@@ -648,6 +713,7 @@ int snapwire_get_checks(snapwire_checks_t *c, const uint8_t *p, size_t n)
         res->passed = bool_get(&d.r);
         res->value = f64_get(&d.r);
         text_get(&d.r, res->measured, sizeof res->measured);
+        sanitize(res->measured, sizeof res->measured);
         if (d.r.bad)
             return -1;
     }

@@ -149,6 +149,7 @@ int worker_main(int fd, const runner_config_t *tmpl, unsigned index)
     const plan_t *plan = tmpl->plan;
     w->stats = stats_new(plan->n_endpoints, plan->endpoint_methods, plan->endpoint_names,
                          (double)time(NULL), plan_intended_starts(plan));
+    stats_set_worker(w->stats);   /* it only sends deltas */
 
     runner_config_t cfg = *tmpl;
     cfg.loop = &w->loop;

@@ -22,6 +22,7 @@ struct metrics_conn {
     int handles;                 /* open libuv handles: freed when both have closed */
     bool closing;
     bool answered;               /* what comes after the request is read and dropped */
+    uint64_t since;              /* uv_now at the accept */
     char head[256];              /* the answer's status line and headers */
     prom_buf_t body;
     size_t len;                  /* bytes of req */
@@ -169,6 +170,11 @@ static void on_written(uv_write_t *req, int status)
 static void answer(metrics_conn_t *c, const char *status, const char *type, bool head_only)
 {
     c->answered = true;
+    /* The request is in: the rest of the connection's life is the answer's
+     * write and the peer's EOF. */
+    uint64_t lived = uv_now(c->srv->loop) - c->since;
+    uv_timer_start(&c->timer, on_timeout,
+                   lived < METRICS_TIMEOUT_MS ? METRICS_TIMEOUT_MS - lived : 1, 0);
     int n = snprintf(c->head, sizeof c->head,
                      "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                      "Connection: close\r\n\r\n", status, type, c->body.len);
@@ -227,8 +233,12 @@ static void handle_request(metrics_conn_t *c, size_t end)
         return;
     }
     metrics_server_t *m = c->srv;
-    m->snapshot(m->ctx, &m->snap);
-    prom_render(&m->snap, &c->body);
+    if (m->held) {
+        prom_render(m->held, &c->body);
+    } else {
+        m->snapshot(m->ctx, &m->snap);
+        prom_render(&m->snap, &c->body);
+    }
     m->scrapes++;
     answer(c, "200 OK", PROM_CONTENT_TYPE, head);
 }
@@ -281,13 +291,30 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
                     false);
 }
 
+/* The connection to give up for a new one when all are taken: the oldest
+ * still waiting for its request (a scrape answered is nearly done), else
+ * the oldest. The list is newest first; at most METRICS_MAX_CONNS long. */
+static metrics_conn_t *oldest_conn(metrics_server_t *m)
+{
+    metrics_conn_t *waiting = NULL, *any = NULL;
+    for (metrics_conn_t *c = m->conns; c; c = c->next) {
+        any = c;
+        if (!c->answered)
+            waiting = c;
+    }
+    return waiting ? waiting : any;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     metrics_server_t *m = server->data;
     if (status < 0)
         return;
+    if (m->n_conns >= METRICS_MAX_CONNS)
+        conn_close(oldest_conn(m));
     metrics_conn_t *c = xcalloc(1, sizeof *c);
     c->srv = m;
+    c->since = uv_now(m->loop);
     uv_tcp_init(m->loop, &c->tcp);
     uv_timer_init(m->loop, &c->timer);
     c->tcp.data = c->timer.data = c;
@@ -297,12 +324,12 @@ static void on_connection(uv_stream_t *server, int status)
         m->conns->prev = c;
     m->conns = c;
     m->n_conns++;
-    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 || m->n_conns > METRICS_MAX_CONNS) {
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
         conn_close(c);
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
-    uv_timer_start(&c->timer, on_timeout, METRICS_TIMEOUT_MS, 0);
+    uv_timer_start(&c->timer, on_timeout, METRICS_REQUEST_TIMEOUT_MS, 0);
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
         conn_close(c);
 }
@@ -391,6 +418,11 @@ const char *metrics_url(const metrics_server_t *m, char *buf, size_t len)
     return buf;
 }
 
+void metrics_hold(metrics_server_t *m, const snap_t *final)
+{
+    m->held = final;
+}
+
 void metrics_close(metrics_server_t *m)
 {
     if (!m->open)
@@ -400,4 +432,5 @@ void metrics_close(metrics_server_t *m)
     while (m->conns)
         conn_close(m->conns);
     snap_free(&m->snap);
+    m->held = NULL;
 }

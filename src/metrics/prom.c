@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,8 +139,10 @@ static void responses(prom_buf_t *b, const snap_t *s)
 {
     family(b, "hopper_responses_total", "counter",
            "Responses received per endpoint and HTTP status code (a request that got no "
-           "response has none); code=\"other\" sums the codes past the most frequent "
-           HOPPER_STR(SNAP_CODES) ".");
+           "response has none); code=\"other\" sums the codes outside 100..599 and, when an "
+           "endpoint sees more than " HOPPER_STR(SNAP_CODES) " distinct codes, those past "
+           "its " HOPPER_STR(SNAP_CODES) " most frequent (then a count can move between a "
+           "code and \"other\").");
     for (size_t i = 0; i < s->n_entries; i++) {
         const snap_entry_t *e = &s->entries[i];
         unsigned n = e->n_codes < SNAP_CODES ? e->n_codes : SNAP_CODES;
@@ -186,28 +189,58 @@ static void histogram(prom_buf_t *b, const snap_t *s)
     }
 }
 
-static void quantile_rows(prom_buf_t *b, const snap_entry_t *e)
+/* A summary's samples for one row: its quantiles (NaN before the row's
+ * first request, as Prometheus' own clients write an empty summary), then
+ * _sum and _count. labels: the row's endpoint labels, or NULL for none. */
+static void summary_rows(prom_buf_t *b, const char *metric, const snap_entry_t *e,
+                         bool labels)
 {
+    char name[96];
     for (size_t q = 0; q < sizeof quantiles / sizeof quantiles[0]; q++) {
-        open_endpoint(b, "hopper_request_duration_quantile_seconds", e);
-        putf(b, ",quantile=\"%s\"} ", quantiles[q].label);
+        if (labels) {
+            open_endpoint(b, metric, e);
+            putf(b, ",quantile=\"%s\"} ", quantiles[q].label);
+        } else {
+            putf(b, "%s{quantile=\"%s\"} ", metric, quantiles[q].label);
+        }
         if (snap_row_has_times(e))
             put_seconds_us(b, e->pct_us[quantiles[q].pct]);
         else
             puts_(b, "NaN");
         puts_(b, "\n");
     }
+    snprintf(name, sizeof name, "%s_sum", metric);
+    if (labels) {
+        open_endpoint(b, name, e);
+        puts_(b, "} ");
+    } else {
+        putf(b, "%s ", name);
+    }
+    put_seconds_us(b, e->sum_us);
+    puts_(b, "\n");
+    snprintf(name, sizeof name, "%s_count", metric);
+    if (labels) {
+        open_endpoint(b, name, e);
+        puts_(b, "} ");
+    } else {
+        putf(b, "%s ", name);
+    }
+    putf(b, "%" PRIu64 "\n", e->requests);
 }
 
-static void quantile_family(prom_buf_t *b, const snap_t *s)
+/* The exact percentiles of the tables as summaries: per endpoint, and the
+ * Aggregated row's in a family of its own, so that sum() over the
+ * per-endpoint family is the total and counts nothing twice. */
+static void summaries(prom_buf_t *b, const snap_t *s)
 {
-    family(b, "hopper_request_duration_quantile_seconds", "gauge",
+    family(b, "hopper_request_latency_seconds", "summary",
            "Response time percentiles per endpoint since the start or the last statistics "
-           "reset, as hopper's tables show them; method=\"\",name=\"Aggregated\" is every "
-           "request's.");
+           "reset, as hopper's tables show them (exact, from the same histogram).");
     for (size_t i = 0; i < s->n_entries; i++)
-        quantile_rows(b, &s->entries[i]);
-    quantile_rows(b, &s->total);
+        summary_rows(b, "hopper_request_latency_seconds", &s->entries[i], true);
+    family(b, "hopper_aggregated_latency_seconds", "summary",
+           "Response time percentiles of every request (the tables' Aggregated row).");
+    summary_rows(b, "hopper_aggregated_latency_seconds", &s->total, false);
 }
 
 static void gauge_u64(prom_buf_t *b, const char *name, const char *help, uint64_t v)
@@ -308,7 +341,7 @@ void prom_render(const snap_t *s, prom_buf_t *b)
                      "Bytes of response bodies received per endpoint.", get_bytes);
     responses(b, s);
     histogram(b, s);
-    quantile_family(b, s);
+    summaries(b, s);
 
     gauge_u64(b, "hopper_users", "Users running now.", s->users);
     gauge_u64(b, "hopper_target_users", "The number of users the run is heading for.",

@@ -48,6 +48,7 @@ enum {
     OPT_MAX_USERS,
     OPT_ARRIVALS,
     OPT_METRICS_LISTEN,
+    OPT_METRICS_LINGER,
     OPT_CONTROL,
 };
 
@@ -93,6 +94,7 @@ static const struct option long_options[] = {
     {"max-users", required_argument, NULL, OPT_MAX_USERS},
     {"arrivals", required_argument, NULL, OPT_ARRIVALS},
     {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
+    {"metrics-linger", required_argument, NULL, OPT_METRICS_LINGER},
     {"control", required_argument, NULL, OPT_CONTROL},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -103,7 +105,7 @@ void cli_usage(FILE *f)
 {
     fputs(
         "usage: hopper [-f HOPPERFILE] [-H URL] [-u USERS] [-r RATE] [-t TIME] [options]\n"
-        "       hopper attach PATH [--ascii] [--no-color] [--refresh TIME]\n"
+        "       hopper attach PATH [--ascii] [--no-color]\n"
         "\n"
         "Load-tests an HTTP service with simulated users described in a hopperfile.\n"
         "\n"
@@ -173,6 +175,8 @@ void cli_usage(FILE *f)
         "                             rps>100, /api/x:p99<1s; a failed check exits 3\n"
         "      --metrics-listen ADDR:PORT  serve live metrics for Prometheus at\n"
         "                             http://ADDR:PORT/metrics (127.0.0.1:9646, [::1]:9646)\n"
+        "      --metrics-linger TIME  after the run and its reports, keep serving the final\n"
+        "                             numbers for TIME (for a last scrape); Ctrl-C or q ends it\n"
         "\n"
         "Dashboard (the default when stdin and stdout are a terminal):\n"
         "      --refresh TIME         how often the dashboard redraws (default 500ms)\n"
@@ -212,7 +216,7 @@ static int parse_rate(const char *s, double *out)
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (!*s || errno || *end || !isfinite(v) || v <= 0 || v > HOPPER_MAX_SPAWN_RATE)
+    if (!*s || errno || *end || !isfinite(v) || v < HOPPER_MIN_SPAWN_RATE || v > HOPPER_MAX_SPAWN_RATE)
         return -1;
     *out = v;
     return 0;
@@ -293,8 +297,8 @@ static cli_result_t parse_args(int argc, char **argv, cli_opts_t *o, FILE *out, 
             break;
         case 'r':
             if (parse_rate(optarg, &o->spawn_rate) != 0) {
-                snprintf(err, errlen, "-r '%.40s': expected users per second, above 0 and at most %.0f (e.g. 10 or 0.5)",
-                         optarg, HOPPER_MAX_SPAWN_RATE);
+                snprintf(err, errlen, "-r '%.40s': expected users per second, from %g to %.0f (e.g. 10 or 0.5)",
+                         optarg, HOPPER_MIN_SPAWN_RATE, HOPPER_MAX_SPAWN_RATE);
                 return CLI_USAGE_ERROR;
             }
             o->spawn_rate_set = true;
@@ -503,6 +507,13 @@ static cli_result_t parse_args(int argc, char **argv, cli_opts_t *o, FILE *out, 
             /* Checked by main (metrics_parse_listen), before anything runs. */
             o->metrics_listen = optarg;
             break;
+        case OPT_METRICS_LINGER:
+            why = NULL;
+            if (duration_parse(optarg, &o->metrics_linger_us, &why) != 0) {
+                snprintf(err, errlen, "--metrics-linger '%.40s': %s", optarg, why ? why : "bad duration");
+                return CLI_USAGE_ERROR;
+            }
+            break;
         case OPT_HTTP_CLIENT:
             if (strcmp(optarg, "auto") && strcmp(optarg, "native") && strcmp(optarg, "curl")) {
                 snprintf(err, errlen, "--http-client '%.40s': expected auto, native or curl", optarg);
@@ -533,6 +544,10 @@ static cli_result_t parse_args(int argc, char **argv, cli_opts_t *o, FILE *out, 
     }
     if (o->csv_full_history && !o->csv_prefix) {
         snprintf(err, errlen, "--csv-full-history needs --csv PREFIX");
+        return CLI_USAGE_ERROR;
+    }
+    if (o->metrics_linger_us && !o->metrics_listen) {
+        snprintf(err, errlen, "--metrics-linger needs --metrics-listen ADDR:PORT");
         return CLI_USAGE_ERROR;
     }
     if (o->log_secrets && !o->faillog_path) {

@@ -1069,6 +1069,9 @@ static int set_top_key(parser_t *p, key_id_t id, const char *key, const char *v)
     case KEY_SPAWN_RATE:
         if (value_rate(p, key, v, HOPPER_MAX_SPAWN_RATE, &plan->spawn_rate) != 0)
             return -1;
+        if (plan->spawn_rate < HOPPER_MIN_SPAWN_RATE)
+            return fail(p, "%s: '%s': too small (the least is %g users per second)", key,
+                        quote(q, v), HOPPER_MIN_SPAWN_RATE);
         plan->spawn_rate_set = true;
         return 0;
     case KEY_RUN_TIME:

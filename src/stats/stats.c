@@ -64,6 +64,7 @@ typedef struct {
 struct stats {
     size_t n;
     bool dual;                 /* corrected and raw latencies (stats_new) */
+    bool worker;               /* only feeds deltas (stats_set_worker) */
     entry_t *entries;          /* n of them */
     size_t *order;             /* indices sorted by name, method */
     entry_t total;             /* total.second: the second in progress, aggregated */
@@ -288,10 +289,11 @@ static unsigned code_slot(unsigned status)
     return status - CODE_FIRST < CODE_SLOTS ? status - CODE_FIRST : CODE_OTHER;
 }
 
-/* raw_us goes into the raw histogram of dual stats (ignored otherwise);
- * dist is us's distribution bucket, code its slot (NO_CODE: no response). */
-static void entry_add(entry_t *e, uint64_t sec, uint64_t us, uint64_t raw_us, uint64_t bytes,
-                      int failed, unsigned dist, unsigned code)
+/* What a row's span counts, all a worker's delta carries of it: raw_us goes
+ * into the raw histogram of dual stats (ignored otherwise), code is its
+ * slot (NO_CODE: no response). */
+static void entry_count(entry_t *e, uint64_t us, uint64_t raw_us, uint64_t bytes, int failed,
+                        unsigned code)
 {
     e->requests++;
     e->failures += (uint64_t)failed;
@@ -299,9 +301,17 @@ static void entry_add(entry_t *e, uint64_t sec, uint64_t us, uint64_t raw_us, ui
     hist_record(&e->hist, us);
     if (e->raw)
         hist_record(e->raw, raw_us);
-    ring_add_n(&e->ring, sec, 1, (uint64_t)failed);
     if (code != NO_CODE)
         e->codes[code]++;
+}
+
+/* entry_count, and what the views read of the last seconds: the rates'
+ * ring, the distribution's (dist: us's bucket) and the second in progress. */
+static void entry_add(entry_t *e, uint64_t sec, uint64_t us, uint64_t raw_us, uint64_t bytes,
+                      int failed, unsigned dist, unsigned code)
+{
+    entry_count(e, us, raw_us, bytes, failed, code);
+    ring_add_n(&e->ring, sec, 1, (uint64_t)failed);
     dist_add(&e->dist, sec, dist, 1);
     hist_record(e->second, us);
     e->second_req++;
@@ -369,6 +379,16 @@ void stats_record_late(stats_t *st, size_t e, uint64_t now_ms, uint64_t latency_
     uint64_t corrected = latency_us;
     if (st->dual)
         corrected = late_us > UINT64_MAX - latency_us ? UINT64_MAX : latency_us + late_us;
+    if (st->worker) {
+        /* The engine makes the Aggregated row, the rates, the distributions
+         * and the seconds from the deltas: recording them here too would
+         * cost three more histogram records per request (five in dual
+         * stats), two rate rings and two distribution slots. */
+        entry_count(&st->entries[e], corrected, latency_us, bytes, failed, code_slot(status));
+        if (failed)
+            error_add(st, e, error, now_ms);
+        return;
+    }
     /* The distribution goes by histogram bucket, as a worker's delta and
      * dist_run must (stats_new). */
     unsigned dist = st->dist_of[hist_bucket_of(corrected)], code = code_slot(status);
@@ -386,15 +406,23 @@ void stats_record(stats_t *st, size_t e, uint64_t now_ms, uint64_t latency_us,
     stats_record_late(st, e, now_ms, latency_us, 0, bytes, status, error);
 }
 
+void stats_set_worker(stats_t *st)
+{
+    st->worker = true;
+}
+
 void stats_lag(stats_t *st, uint64_t lag_us)
 {
     hist_record(&st->lag, lag_us);
-    hist_record(&st->second_lag, lag_us);
+    if (!st->worker)
+        hist_record(&st->second_lag, lag_us);
 }
 
 void stats_arrival(stats_t *st, uint64_t now_ms)
 {
     st->arrivals++;
+    if (st->worker)
+        return;
     st->second_arrivals++;
     ring_add_n(&st->arrival_ring, now_ms / 1000, 1, 0);
 }
@@ -402,6 +430,8 @@ void stats_arrival(stats_t *st, uint64_t now_ms)
 void stats_dropped(stats_t *st, uint64_t now_ms)
 {
     st->dropped++;
+    if (st->worker)
+        return;
     st->second_dropped++;
     ring_add_n(&st->arrival_ring, now_ms / 1000, 0, 1);
 }

@@ -244,12 +244,21 @@ static const char *const blocks[9] = {
     " ", "\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83", "\xe2\x96\x84",
     "\xe2\x96\x85", "\xe2\x96\x86", "\xe2\x96\x87", "\xe2\x96\x88"};
 
-static const char *cell_glyph(int e, bool utf8)
+const char *chart_cell_glyph(int e, bool utf8)
 {
     if (utf8)
         return blocks[e < 0 ? 0 : e > 8 ? 8 : e];
     /* ASCII: a low, a middle and a full step. */
     return e <= 0 ? " " : e <= 3 ? "." : e <= 6 ? ":" : "#";
+}
+
+const char *chart_inner_glyph(const chart_series_t *se, int depth, bool utf8)
+{
+    if (se->fail)
+        return utf8 ? "\xe2\x96\x92" : "!";
+    if (depth <= 1)
+        return utf8 ? "\xe2\x96\x93" : "=";
+    return utf8 ? "\xe2\x96\x91" : "o";
 }
 
 /* The title line: each series' name and its newest value, in its colour. */
@@ -259,14 +268,18 @@ static void draw_title(view_rect_t r, const chart_t *c, const term_t *t)
     for (int s = 0; s < c->n_series; s++) {
         const chart_series_t *se = &c->series[s];
         char v[32], text[96];
-        double now = se->src.n ? chart_src_value(&se->src, se->src.n - 1) : 0;
+        const chart_src_t *ls = se->latest.base && se->latest.n ? &se->latest : &se->src;
+        double now = ls->n ? chart_src_value(ls, ls->n - 1) : 0;
         if (c->unit == CHART_TIME_US)
             text_time_us(now > 0 ? (uint64_t)(now + 0.5) : 0, t->utf8, v, sizeof v);
         else if (c->unit == CHART_USERS)
             text_count(now > 0 ? (uint64_t)(now + 0.5) : 0, v, sizeof v);
         else
             text_rate(now, v, sizeof v);
-        snprintf(text, sizeof text, "%s%s ", s ? "  " : "", se->name);
+        if (s && !t->color)
+            snprintf(text, sizeof text, "  %s %s ", chart_inner_glyph(se, s, t->utf8), se->name);
+        else
+            snprintf(text, sizeof text, "%s%s ", s ? "  " : "", se->name);
         int need = text_columns(text) + text_columns(v);
         if (x + need > end)
             break;
@@ -317,9 +330,12 @@ void chart_draw(view_rect_t r, const chart_t *c, const chart_buf_t *buf, double 
     }
     draw_put_right(axis_y, r.x, lw - 1, dim, "0");
 
-    /* The bars: the envelope's shape, coloured by the innermost series that
-     * reaches the cell (half of it, or the envelope's top if lower). */
-    bool fail_glyphs = !t->color;
+    /* The bars: the envelope's shape (the largest series), and over it each
+     * inner series from the bottom at its own resolution: its full cells,
+     * then its top cell as a partial block of its own eighths, in its
+     * attribute. Without colours an inner series draws its own glyph over
+     * every cell it reaches (a failure of 1/s shows on a 1000/s chart). */
+    bool mono = !t->color;
     for (int x = 0; x < w; x++) {
         double env = NAN;
         for (int s = 0; s < c->n_series; s++)
@@ -333,20 +349,18 @@ void chart_draw(view_rect_t r, const chart_t *c, const chart_buf_t *buf, double 
                     draw_put(top + row, px + x, dim, utf8 ? "\xe2\x94\x88" : "-", 1);
                 continue;
             }
-            int who = 0;
+            int who = 0, es = e;
             for (int s = c->n_series - 1; s > 0; s--) {
                 double v = buf->col[s][x];
-                int es = isnan(v) ? 0 : chart_eighths(v, max, h, rb);
-                if (es > 0 && es >= (e < 4 ? e : 4)) {
+                int k = isnan(v) ? 0 : chart_eighths(v, max, h, rb);
+                if (k > 0) {
                     who = s;
+                    es = k;
                     break;
                 }
             }
-            const chart_series_t *se = &c->series[who];
-            const char *g = cell_glyph(e, utf8);
-            if (se->fail && fail_glyphs)
-                g = utf8 ? "\xe2\x96\x92" : "!";
-            draw_put(top + row, px + x, se->attr, g, 1);
+            const char *g = who && mono ? chart_inner_glyph(&c->series[who], who, utf8) : chart_cell_glyph(es, utf8);
+            draw_put(top + row, px + x, c->series[who].attr, g, 1);
         }
     }
 

@@ -57,7 +57,7 @@ static int attr_of(const dash_t *d, term_role_t r)
  * priorities are in status_fields), rather than the line being cut in the
  * middle of a number. */
 #define STATUS_FIELDS 20
-#define STATUS_PRIO_MAX 6
+#define STATUS_PRIO_NONE 1000   /* above every field's prio */
 
 typedef struct {
     char text[112];           /* with its separator in front (" | ...") */
@@ -231,23 +231,38 @@ static void status_fields(dash_t *d, const snap_t *s, status_line_t *st)
         field(st, hdr, 5, true, " cpu %.0f%% ", cpu);
 }
 
-/* Chooses the fields that fit in cols: by priority, then from the left,
- * each one that still fits (so a short field of a lower priority can take
- * the room a long one left). prio 0 always stays; draw_put() cuts what must stay
- * at the edge of a terminal too narrow even for that. */
+/* Chooses the fields that fit in cols: all of them, then the least
+ * important dropped first (of one priority, the rightmost first) until the
+ * rest fits; never a less important field kept while a more important one
+ * goes. prio 0 always stays; draw_put() cuts what must stay at the edge of
+ * a terminal too narrow even for that. */
 static void status_fit(status_line_t *st, int cols)
 {
     int w = 1;                    /* the space that ends the left part */
+    for (int i = 0; i < st->n; i++) {
+        st->f[i].keep = true;
+        w += field_width(&st->f[i]);
+    }
+    while (w > cols) {
+        int drop = -1;
+        for (int i = 0; i < st->n; i++)
+            if (st->f[i].keep && st->f[i].prio > 0 && (drop < 0 || st->f[i].prio >= st->f[drop].prio))
+                drop = i;
+        if (drop < 0)
+            break;
+        st->f[drop].keep = false;
+        w -= field_width(&st->f[drop]);
+    }
+    /* The room a long field left may take a shorter one of the same
+     * priority (the most important dropped): still none less important. */
+    int p = STATUS_PRIO_NONE;
     for (int i = 0; i < st->n; i++)
-        st->f[i].keep = false;
-    for (int prio = 0; prio <= STATUS_PRIO_MAX; prio++)
-        for (int i = 0; i < st->n; i++) {
-            status_field_t *f = &st->f[i];
-            int fw = field_width(f);
-            if (f->prio == prio && (prio == 0 || w + fw <= cols)) {
-                f->keep = true;
-                w += fw;
-            }
+        if (!st->f[i].keep && st->f[i].prio < p)
+            p = st->f[i].prio;
+    for (int i = 0; i < st->n; i++)
+        if (!st->f[i].keep && st->f[i].prio == p && w + field_width(&st->f[i]) <= cols) {
+            st->f[i].keep = true;
+            w += field_width(&st->f[i]);
         }
 }
 
@@ -442,7 +457,7 @@ static chart_src_t point_src(const snap_point_t *a, size_t n, double (*f)(const 
 
 static chart_series_t series(const char *name, chart_src_t src, chart_merge_t how, int attr, bool fail)
 {
-    return (chart_series_t){name, src, how, attr, fail};
+    return (chart_series_t){.name = name, .src = src, .how = how, .attr = attr, .fail = fail};
 }
 
 /* The run's timeline for the zoom: the whole run (compacted) or the last
@@ -482,7 +497,7 @@ static void row_timeline(const dash_t *d, const snap_t *s, const snap_entry_t *e
 static void draw_chart_stack(dash_t *d, chart_t *c, int n, view_rect_t r, const int *lines)
 {
     double max[LAYOUT_MAX_CHARTS];
-    int lw = d->chart_label_w > 0 ? d->chart_label_w : 6;
+    int lw = d->chart_label_w > 0 ? d->chart_label_w : 6, filled = -1;
     for (int pass = 0; pass < 2; pass++) {
         int want = 2;
         for (int i = 0; i < n; i++) {
@@ -491,10 +506,17 @@ static void draw_chart_stack(dash_t *d, chart_t *c, int n, view_rect_t r, const 
             if (w > want)
                 want = w;
         }
+        filled = lw;
         if (want == lw)
             break;
         lw = want;
     }
+    /* The columns must be those of the width drawn: the second pass may
+     * have asked for yet another width (a scale that crossed a boundary
+     * with the new columns); fill once more for the one kept. */
+    if (filled != lw)
+        for (int i = 0; i < n; i++)
+            max[i] = chart_fill(&c[i], chart_plot_width(r.w, lw), &d->chart_buf[i]);
     d->chart_label_w = lw;
     int y = r.y;
     for (int i = 0; i < n; i++) {
@@ -573,6 +595,12 @@ static void draw_charts(dash_t *d, const snap_t *s, const layout_t *l)
     k++;
     if (k > l->n_charts)
         k = l->n_charts;
+    /* The titles' latest values from the last second, not from a compacted
+     * sample averaged (or maxed) over many. */
+    if (a != s->recent)
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < c[i].n_series; j++)
+                c[i].series[j].latest = sample_src(s->recent, s->n_recent, c[i].series[j].src.value);
     draw_chart_stack(d, c, k, (view_rect_t){l->spark_row, 0, l->spark_lines, COLS}, l->chart_lines);
 }
 
@@ -602,6 +630,11 @@ static void draw_row_charts(dash_t *d, const snap_t *s, const snap_entry_t *e, v
     c[1].series[2] = series("p50", point_src(a, n, p_p50), CHART_MAX, attr_of(d, ROLE_OK), false);
     c[1].n_series = 3;
     c[1].unit = CHART_TIME_US;
+    const snap_point_t *recent = snap_row_recent(s, e);
+    if (a != recent)
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < c[i].n_series; j++)
+                c[i].series[j].latest = point_src(recent, e->n_recent, c[i].series[j].src.value);
     draw_chart_stack(d, c, 2, r, lines);
 }
 
@@ -625,10 +658,11 @@ static double window_max(const snap_t *s, size_t w, sample_value_fn f)
     return m;
 }
 
-/* One strip of w columns from x, newest sample at the right. With fail_fn,
- * seconds that had failures are drawn in the failure colour (or, without
- * colour, with '!'). */
-static void draw_strip(dash_t *d, const snap_t *s, int y, int x, int w, sample_value_fn f,
+/* One strip of w columns from x and h rows from y, newest sample at the
+ * right: one row of sparkline levels, or taller, bars in eighths of a row.
+ * With fail_fn, seconds that had failures are drawn in the failure colour
+ * (or, without colour, with '!' at the bottom). */
+static void draw_strip(dash_t *d, const snap_t *s, int y, int h, int x, int w, sample_value_fn f,
                        double max, int attr, sample_value_fn fail_fn)
 {
     bool utf8 = d->term->utf8;
@@ -637,15 +671,19 @@ static void draw_strip(dash_t *d, const snap_t *s, int y, int x, int w, sample_v
     int start = x + w - (int)shown;
     for (size_t i = 0; i < shown; i++) {
         const snap_sample_t *smp = &s->recent[n - shown + i];
-        int level = spark_level(f(smp), max, levels);
-        const char *g = spark_glyph(level, utf8);
-        int a = attr;
-        if (fail_fn && fail_fn(smp) > 0) {
-            a = attr_of(d, ROLE_FAIL);
-            if (!d->term->color)
-                g = "!";
+        bool failed = fail_fn && fail_fn(smp) > 0;
+        int a = failed ? attr_of(d, ROLE_FAIL) : attr;
+        if (h <= 1) {
+            const char *g = spark_glyph(spark_level(f(smp), max, levels), utf8);
+            draw_put(y, start + (int)i, a, failed && !d->term->color ? "!" : g, 1);
+            continue;
         }
-        draw_put(y, start + (int)i, a, g, 1);
+        for (int rb = 0; rb < h; rb++) {
+            const char *g = chart_cell_glyph(chart_eighths(f(smp), max, h, rb), utf8);
+            if (failed && rb == 0 && !d->term->color)
+                g = "!";
+            draw_put(y + h - 1 - rb, start + (int)i, a, g, 1);
+        }
     }
 }
 
@@ -662,27 +700,34 @@ static void draw_sparks(dash_t *d, const snap_t *s, const layout_t *l)
         draw_charts(d, s, l);
         return;
     }
-    /* Compact: a short label, then the strip on the same line. */
+    /* Compact: a short label, then the strip on the same line; the lines
+     * the layout has beyond one a strip make them taller, the first ones
+     * first. */
     int lw = 16, w = COLS - lw;
+    int n = s->open ? 4 : 3, hs[4];
+    for (int i = 0; i < n; i++)
+        hs[i] = l->spark_lines / n + (i < l->spark_lines % n ? 1 : 0);
     double rmax = window_max(s, (size_t)w, v_rps), tmax = window_max(s, (size_t)w, v_p95);
     double umax = window_max(s, (size_t)w, v_users);
+    int k = 0;
     snprintf(lab, sizeof lab, "req/s %s", text_rate(last ? last->rps : 0, a, sizeof a));
     draw_put(y, 0, attr_of(d, ROLE_DIM), lab, lw - 1);
-    draw_strip(d, s, y, lw, w, v_rps, rmax, attr_of(d, ROLE_OK), v_fps);
+    draw_strip(d, s, y, hs[k], lw, w, v_rps, rmax, attr_of(d, ROLE_OK), v_fps);
+    y += hs[k++];
     snprintf(lab, sizeof lab, "p95 %s", text_time_us(last ? last->p95_us : 0, utf8, a, sizeof a));
-    draw_put(y + 1, 0, attr_of(d, ROLE_DIM), lab, lw - 1);
-    draw_strip(d, s, y + 1, lw, w, v_p95, tmax, attr_of(d, ROLE_NORMAL), NULL);
-    y += 2;
+    draw_put(y, 0, attr_of(d, ROLE_DIM), lab, lw - 1);
+    draw_strip(d, s, y, hs[k], lw, w, v_p95, tmax, attr_of(d, ROLE_NORMAL), NULL);
+    y += hs[k++];
     if (s->open) {
         double amax = window_max(s, (size_t)w, v_arrivals);
         snprintf(lab, sizeof lab, "arr/s %s", text_rate(last ? last->arrivals : 0, a, sizeof a));
         draw_put(y, 0, attr_of(d, ROLE_DIM), lab, lw - 1);
-        draw_strip(d, s, y, lw, w, v_arrivals, amax, attr_of(d, ROLE_OK), v_dropped);
-        y++;
+        draw_strip(d, s, y, hs[k], lw, w, v_arrivals, amax, attr_of(d, ROLE_OK), v_dropped);
+        y += hs[k++];
     }
     snprintf(lab, sizeof lab, "%s %llu", s->open ? "busy" : "users", (unsigned long long)s->users);
     draw_put(y, 0, attr_of(d, ROLE_DIM), lab, lw - 1);
-    draw_strip(d, s, y, lw, w, v_users, umax, attr_of(d, ROLE_HIGHLIGHT), NULL);
+    draw_strip(d, s, y, hs[k], lw, w, v_users, umax, attr_of(d, ROLE_HIGHLIGHT), NULL);
 }
 
 /* ---- failures, key bar, help ---------------------------------------------- */
@@ -931,7 +976,10 @@ static void draw_row_header(dash_t *d, const snap_t *s, const layout_t *l, size_
 }
 
 /* Enter: one row's charts above, its percentiles, status codes and errors,
- * and distribution side by side below. */
+ * and distribution side by side below (below DASH_DRILL_THREE_COLS columns
+ * the percentiles and codes only: a third of 80 columns cuts every panel). */
+#define DASH_DRILL_THREE_COLS 90
+
 static void draw_endpoint_view(dash_t *d, const snap_t *s, const layout_t *l)
 {
     size_t sel = dash_selected(d, s), last = snap_row_count(s) - 1;
@@ -951,10 +999,20 @@ static void draw_endpoint_view(dash_t *d, const snap_t *s, const layout_t *l)
     int py = top + ch, ph = h - ch;
     if (ph < 2)
         return;
-    int w1 = COLS / 3, w2 = COLS / 3, w3 = COLS - w1 - w2 - 2;
+    if (COLS >= DASH_DRILL_THREE_COLS) {
+        int w1 = COLS / 3, w2 = COLS / 3, w3 = COLS - w1 - w2 - 2;
+        panel_pct_draw((view_rect_t){py, 0, ph, w1}, s, e, d->term);
+        panel_codes_draw((view_rect_t){py, w1 + 1, ph, w2}, s, e, sel == last, d->term);
+        panel_dist_draw((view_rect_t){py, w1 + w2 + 2, ph, w3}, e, d->term);
+        return;
+    }
+    /* Narrower, thirds are too small for any of them: the percentiles and
+     * the codes side by side (the distribution has its own view, d). */
+    int w1 = 28;
+    if (COLS - w1 - 1 < w1)
+        w1 = (COLS - 1) / 2;
     panel_pct_draw((view_rect_t){py, 0, ph, w1}, s, e, d->term);
-    panel_codes_draw((view_rect_t){py, w1 + 1, ph, w2}, s, e, sel == last, d->term);
-    panel_dist_draw((view_rect_t){py, w1 + w2 + 2, ph, w3}, e, d->term);
+    panel_codes_draw((view_rect_t){py, w1 + 1, ph, COLS - w1 - 1}, s, e, sel == last, d->term);
 }
 
 /* d, c, l: one panel on the whole screen between the status line and the
@@ -1059,6 +1117,9 @@ static dash_cmd_t set_users(dash_t *d, const snap_t *s, double users)
 
 static dash_cmd_t set_rate(dash_t *d, const snap_t *s, double rate)
 {
+    /* + and - step within the limits (a viewer's test refuses others). */
+    rate = rate < HOPPER_MIN_SPAWN_RATE ? HOPPER_MIN_SPAWN_RATE
+         : rate > HOPPER_MAX_SPAWN_RATE ? HOPPER_MAX_SPAWN_RATE : rate;
     char t[64];
     snprintf(t, sizeof t, "spawn rate -> %g/s", rate);
     say(d, s, t);
@@ -1178,8 +1239,9 @@ static dash_cmd_t prompt_key(dash_t *d, int key, const snap_t *s)
         }
         if (which == 'u')
             return set_users(d, s, floor(v));
-        if (v <= 0 || v > HOPPER_MAX_SPAWN_RATE) {
-            say(d, s, "the spawn rate must be above 0 and at most " HOPPER_STR(HOPPER_MAX_SPAWN_RATE_N));
+        if (v < HOPPER_MIN_SPAWN_RATE || v > HOPPER_MAX_SPAWN_RATE) {
+            say(d, s, "the spawn rate must be from " HOPPER_STR(HOPPER_MIN_SPAWN_RATE_N) " to "
+                HOPPER_STR(HOPPER_MAX_SPAWN_RATE_N));
             return none;
         }
         return set_rate(d, s, v);

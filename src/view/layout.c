@@ -153,6 +153,11 @@ void layout_compute(layout_t *l, int cols, int rows, size_t n_entries, size_t n_
     l->aggregated_row = 2 + entries;
     l->note_row = note ? l->aggregated_row + 1 : -1;
     l->spark_row = l->aggregated_row + 1 + note + (l->sparks == SPARKS_COMPACT ? 1 : 0);
+    /* Compact: the rows nothing else took make the strips taller. */
+    if (l->sparks == SPARKS_COMPACT) {
+        compact += avail;
+        avail = 0;
+    }
     l->spark_lines = l->sparks == SPARKS_FULL ? charts : l->sparks == SPARKS_COMPACT ? compact : 0;
     int next = l->spark_row + l->spark_lines;
     if (panel) {

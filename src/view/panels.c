@@ -39,12 +39,29 @@ static void put_right(view_rect_t r, int row, int col, int w, int attr, const ch
     put(r, row, col + w - c, attr, s, c);
 }
 
-/* A rectangle with nothing useful to show says so on its first line. */
+/* A line drawn whole or not at all: a heading cut mid-word misleads. */
+static bool put_whole(view_rect_t r, int row, int col, int attr, const char *s)
+{
+    int c = text_columns(s);
+    if (row < 0 || row >= r.h || col < 0 || c > r.w - col)
+        return false;
+    put(r, row, col, attr, s, c);
+    return true;
+}
+
+/* A rectangle with nothing useful to show says so on its first line, as
+ * much of it as fits whole: "20x8: too small for the log", "too small for
+ * the log", "too small", or nothing. */
 static void too_small(view_rect_t r, const term_t *t, const char *what)
 {
     char line[96];
+    int dim = term_attr(t, ROLE_DIM);
     snprintf(line, sizeof line, "%dx%d: too small for %s", r.w, r.h, what);
-    put(r, 0, 0, term_attr(t, ROLE_DIM), line, r.w);
+    if (put_whole(r, 0, 0, dim, line))
+        return;
+    snprintf(line, sizeof line, "too small for %s", what);
+    if (!put_whole(r, 0, 0, dim, line))
+        put_whole(r, 0, 0, dim, "too small");
 }
 
 /* A bar of frac (0..1) of w columns: eighth-steps in UTF-8, '#' in ASCII. A
@@ -481,11 +498,14 @@ void panel_codes_draw(view_rect_t r, const snap_t *s, const snap_entry_t *e, boo
         row = code_rows + 1;
         int kinds_rows = err_rows - 2;
         if (n_kinds == 0) {
-            put(r, row, 0, hdr, total ? "errors: none" : "errors of this endpoint: none", r.w);
+            put_whole(r, row, 0, hdr, "errors: none");
         } else {
-            snprintf(line, sizeof line, "%s (%zu kind%s)", total ? "errors" : "errors of this endpoint",
-                     n_kinds, n_kinds == 1 ? "" : "s");
-            put(r, row++, 0, hdr, line, r.w);
+            /* Short enough for a third of 80 columns; the panel's row
+             * header already names the endpoint. */
+            snprintf(line, sizeof line, "errors (%zu kind%s)", n_kinds, n_kinds == 1 ? "" : "s");
+            if (!put_whole(r, row, 0, hdr, line))
+                put_whole(r, row, 0, hdr, "errors");
+            row++;
             int cw = 1;
             for (size_t i = 0; i < n_kinds; i++) {
                 snprintf(a, sizeof a, "%llu", (unsigned long long)kinds[i].count);
@@ -502,8 +522,16 @@ void panel_codes_draw(view_rect_t r, const snap_t *s, const snap_entry_t *e, boo
                 text_sanitize(kinds[i].text, text, sizeof text);
                 if (total && kinds[i].rows > 1)
                     snprintf(where, sizeof where, " (%u endpoints)", kinds[i].rows);
+                /* The text shortened in its middle to fit (its start and
+                 * its end both say something), never cut at the edge. */
+                int room = r.w - cw - 2 - text_columns(where);
+                if (room < 8) {
+                    where[0] = '\0';
+                    room = r.w - cw - 2;
+                }
+                char fit[SNAP_ERROR_TEXT];
                 snprintf(line, sizeof line, "%*llu  %s%s", cw, (unsigned long long)kinds[i].count,
-                         text, where);
+                         room > 0 ? text_fit_middle(text, room, utf8, fit, sizeof fit) : "", where);
                 put(r, row++, 0, term_attr(t, ROLE_FAIL), line, r.w);
             }
         }

@@ -8,8 +8,15 @@
 # user (SO_PEERCRED, when the tests run as root); X then y stops the test,
 # the viewer's final count is the JSON's, and the runs' counts are
 # hopper-target's. The run is made with the defaults, then with --workers 2
-# and with --http-client curl.
+# and with --http-client curl. Then: a test ending by its run time and by
+# SIGTERM with a viewer attached; --only-summary with --control; a test
+# started with nohup from a shell whose tmux window is killed (it goes on,
+# a viewer stops it) and the same without nohup (the hangup stops it); a
+# socket served by another user, which the viewer refuses. And a plan of
+# 12 rows: the endpoint view of the 10th, in a viewer, has its charts.
 . "$(dirname "$0")/lib.sh"
+# The control protocol this hopper speaks (PROTO_VERSION).
+PROTO=$(awk '$2 == "PROTO_VERSION" { print $3 }' "$(dirname "$0")/../../include/control/proto.h")
 
 tmux_lib attach
 tm new-session -d -s keep "sleep 600"
@@ -44,6 +51,7 @@ viewer_pid() {
     return 1
 }
 alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [ "${st#Z}" = "$st" ]; }
+gone() { ! alive "$1"; }
 agg() { screen "$1" | awk '$1 == "Aggregated" { print $2; exit }'; }
 # The Aggregated count of the test's last headless table.
 printed_agg() { awk '$1 == "Aggregated" && $3 ~ /^[0-9]+$/ { n = $3 } END { print n + 0 }' "$1"; }
@@ -188,9 +196,9 @@ run_attach() { # NAME [HOPPER ARGS...]
     check "$name: a viewer of protocol 99 gets the test's hello, a goodbye, EOF" \
         bash -c "grep -qx 'types 1 6' '$T/$name-old.out' && grep -qx EOF '$T/$name-old.out'"
     check "$name: ... that names both versions" \
-        grep -q "control protocol 99 (hopper 9.9.9) was refused: this test speaks protocol 1" "$T/$name-old.out"
+        grep -q "control protocol 99 (hopper 9.9.9) was refused: this test speaks protocol $PROTO" "$T/$name-old.out"
     # An oversized frame: dropped.
-    raw_viewer "$sock" 1 1000000 >"$T/$name-big.out" 2>&1
+    raw_viewer "$sock" "$PROTO" 1000000 >"$T/$name-big.out" 2>&1
     check "$name: an oversized frame drops that viewer" grep -qx EOF "$T/$name-big.out"
     check "$name: ... which was served until then" grep -q "^types 1 .*2 3" "$T/$name-big.out"
     check "$name: ... and the test says why" wait_line "$out" "malformed or oversized frame"
@@ -239,6 +247,147 @@ run_attach() { # NAME [HOPPER ARGS...]
 run_attach attach
 run_attach attach-workers --workers 2
 run_attach attach-curl --http-client curl
+
+# ---- the test ends while a viewer watches ------------------------------------
+
+json_count() { jq '.aggregated.requests' "$1" 2>/dev/null; }
+# ends_with_viewer NAME HOW: a test with a viewer attached ends by its run
+# time (HOW=time) or by SIGTERM (HOW=term): the viewer says so with the
+# final count and exits 0, the socket goes, the JSON is written.
+ends_with_viewer() {
+    local name="$1" how="$2" sock="$T/$1.sock" out="$T/$1.out" json="$T/$1.json" t=50s
+    [ "$how" = time ] && t=6s
+    hop_bg "$out" -f "$hf" --no-tui --control "$sock" -t "$t" --stop-timeout 5s --json "$json"
+    local test_pid=$HOP_PID
+    wait_socket "$sock" || { not_ok "$name: the test made its socket"; hop_wait; return; }
+    viewer "$name-v" "$sock"
+    check "$name: the viewer shows the test" wait_for "$name-v" "Aggregated" 10
+    [ "$how" = term ] && kill -TERM "$test_pid"
+    check "$name: the viewer says the test has ended, with its count" \
+        wait_for_re "$name-v" "the test has ended: [0-9]+ requests" 20
+    check "$name: ... and exits 0" wait_for "$name-v" "EXIT=0" 5
+    check "$name: ... having said it waited for the first snapshot" \
+        wait_for "$name-v" "waiting for the first snapshot from $sock" 1
+    hop_wait
+    check "$name: the test exits 0" [ "$HOP_RC" = 0 ]
+    check "$name: the socket is gone" [ ! -e "$sock" ]
+    local shown n
+    shown=$(screen "$name-v" | sed -n 's/.*the test has ended: \([0-9]*\) requests.*/\1/p' | head -n 1)
+    n=$(json_count "$json")
+    check "$name: the JSON is written and its count is the viewer's ($shown, $n)" \
+        [ -n "$n" -a "$shown" = "$n" ]
+    tm kill-session -t "$name-v" 2>/dev/null
+    RUN_COUNTS=$(( RUN_COUNTS + ${n:-0} ))
+}
+ends_with_viewer end-time time
+ends_with_viewer end-term term
+
+# ---- a row past the first 8: the viewer's selection brings its charts -------
+
+# A plan of 12 rows; the viewer selects the 10th (Up from the Aggregated
+# row) and opens its endpoint view: its charts have values, because the
+# test sends the timelines of every row a viewer has selected.
+hf12=$( { printf 'host = %s\nusers = 12\nspawn-rate = 50\nwait = constant 100ms\n' "$TARGET_URL"
+          for i in $(seq -w 1 12); do printf '[task t%s]\nrequest = GET /status?row=%s\n' "$i" "$i"; done
+        } | hopperfile attach12 )
+hop_bg "$T/rows.out" -f "$hf12" --no-tui --control "$T/rows.sock" -t 50s --stop-timeout 5s \
+    --json "$T/rows.json"
+if wait_socket "$T/rows.sock"; then
+    viewer rows-v "$T/rows.sock"
+    check "rows: a viewer shows the 12 rows" wait_for rows-v "/status?row=12" 10
+    for k in Up Up Up; do tm send-keys -t rows-v "$k"; done
+    tm send-keys -t rows-v Enter
+    check "rows: Enter on the 10th row opens its endpoint view" wait_for rows-v "Esc back" 10
+    sc=$(screen rows-v)
+    check "rows: ... of that row alone" bash -c \
+        'grep -qE "^GET +/status\?row=10 " <<<"$1" && ! grep -q Aggregated <<<"$1"' _ "$sc"
+    check "rows: ... whose request rate chart has values" wait_for_re rows-v "^requests/s [1-9]" 10
+    check "rows: ... and whose latency chart too" wait_for_re rows-v "^p99 [1-9]" 10
+    tm kill-session -t rows-v
+else
+    not_ok "rows: the test made its socket" "$(head -c 300 "$T/rows.out")"
+fi
+kill -TERM "$HOP_PID" 2>/dev/null
+hop_wait
+check "rows: the test exits 0" [ "$HOP_RC" = 0 ]
+RUN_COUNTS=$(( RUN_COUNTS + $(json_count "$T/rows.json") ))
+
+# --only-summary with --control: no tables while it runs, the summary at the end.
+hop "$T/quiet.out" -f "$hf" --no-tui --only-summary --print-interval 1s -t 3s \
+    --control "$T/quiet.sock" --json "$T/quiet.json"
+check "attach: --only-summary with --control exits 0" [ "$HOP_RC" = 0 ]
+check "attach: ... prints no table before the summary" \
+    awk '/=== hopper summary/ { exit found } /Aggregated/ { found = 1 } END { exit found }' "$T/quiet.out"
+check "attach: ... and prints the summary" grep -q "=== hopper summary" "$T/quiet.out"
+RUN_COUNTS=$(( RUN_COUNTS + $(json_count "$T/quiet.json") ))
+
+# ---- nohup: the hangup of the terminal that started the test ----------------
+
+# A test started in the background of an interactive shell in a tmux
+# window; the window is killed, so the shell gets SIGHUP and passes it on
+# to its jobs. Under nohup the test goes on (and is stopped with X y from a
+# viewer); without, the hangup stops it and its reports are written.
+hangup_run() { # NAME nohup|plain
+    local name="$1" sock="$T/$1.sock" out="$T/$1.out" json="$T/$1.json" pre=""
+    [ "$2" = nohup ] && pre="nohup "
+    tm new-session -d -s "$name-sh" -x 120 -y 40 "env PS1='$ ' bash --norc --noprofile -i"
+    sleep 0.5
+    tm send-keys -t "$name-sh" "${pre}$HOPPER ${HOPPER_CLIENT:+--http-client $HOPPER_CLIENT} -f $hf --no-tui --control $sock -t 50s --stop-timeout 5s --json $json >$out 2>&1 </dev/null & echo \$! >$T/$name.pid" Enter
+    wait_socket "$sock" || { not_ok "$name: the test made its socket" "$(head -c 300 "$out")"; return 1; }
+    HUP_PID=$(cat "$T/$name.pid")
+    wait_line "$out" "control:|Aggregated|SIGHUP" >/dev/null
+    tm kill-session -t "$name-sh"
+}
+if hangup_run hup-plain plain; then
+    for i in $(seq 1 100); do alive "$HUP_PID" || break; sleep 0.1; done
+    # (alive: the shell that started it is gone, so whoever adopted it may
+    # leave it a zombie for a while.)
+    check "hup-plain: without nohup, the hangup stops the test" gone "$HUP_PID"
+    check "hup-plain: ... which says so" grep -q "Hangup: stopping" "$T/hup-plain.out"
+    check "hup-plain: ... and writes its reports" jqe '.aggregated.requests > 0' "$T/hup-plain.json"
+    RUN_COUNTS=$(( RUN_COUNTS + $(json_count "$T/hup-plain.json") ))
+fi
+if hangup_run hup-nohup nohup; then
+    sleep 1.5
+    check "hup-nohup: under nohup, the test goes on after the hangup" alive "$HUP_PID"
+    check "hup-nohup: ... says why" grep -q "SIGHUP is ignored (nohup)" "$T/hup-nohup.out"
+    check "hup-nohup: ... and did not stop" bash -c "! grep -q 'Hangup' '$T/hup-nohup.out'"
+    viewer hup-v "$T/hup-nohup.sock"
+    check "hup-nohup: a viewer attaches" wait_for hup-v "Aggregated" 10
+    tm send-keys -t hup-v X
+    wait_for hup-v "stop the test? (y/n)" 5 >/dev/null
+    tm send-keys -t hup-v y
+    check "hup-nohup: X y stops it" wait_for_re hup-v "the test has ended: [0-9]+ requests" 20
+    for i in $(seq 1 100); do alive "$HUP_PID" || break; sleep 0.1; done
+    check "hup-nohup: ... the test is gone" gone "$HUP_PID"
+    shown=$(screen hup-v | sed -n 's/.*the test has ended: \([0-9]*\) requests.*/\1/p' | head -n 1)
+    n=$(json_count "$T/hup-nohup.json")
+    check "hup-nohup: ... its reports written, the viewer's count the JSON's ($shown, $n)" \
+        [ -n "$n" -a "$shown" = "$n" ]
+    RUN_COUNTS=$(( RUN_COUNTS + ${n:-0} ))
+    tm kill-session -t hup-v 2>/dev/null
+fi
+
+# ---- the viewer checks who serves the socket ----------------------------------
+
+# A socket another user made in a shared directory: the viewer refuses it
+# before reading a byte (SO_PEERCRED), exit 2.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && command -v perl >/dev/null; then
+    mkdir -p "$T/shared"; chmod 1777 "$T/shared"; chmod 0711 "$T"
+    setpriv --reuid=65534 --regid=65534 --clear-groups perl -MSocket -e '
+        socket(my $s, PF_UNIX, SOCK_STREAM, 0) or die "socket: $!";
+        bind($s, pack_sockaddr_un($ARGV[0])) or die "bind: $!"; chmod 0666, $ARGV[0];
+        listen($s, 5) or die "listen: $!"; sleep 10' "$T/shared/evil.sock" &
+    evil=$!
+    wait_socket "$T/shared/evil.sock"
+    "$HOPPER" attach "$T/shared/evil.sock" >"$T/evil.out" 2>&1 </dev/null
+    rc=$?
+    kill "$evil" 2>/dev/null; wait "$evil" 2>/dev/null; chmod 0700 "$T"
+    check "attach: a socket served by another user is refused (exit 2, $rc)" \
+        bash -c "[ $rc = 2 ] && grep -q 'served by uid 65534' '$T/evil.out'"
+else
+    skip_unavailable "attach: a socket served by another user is refused" "not root: cannot serve as another user"
+fi
 
 # Every request of the three runs reached the target, and the refused run
 # (on the regular file) sent nothing.

@@ -3,7 +3,8 @@
 # 80x24; one-line sparklines at the compact sizes, nothing below), the
 # requests/s scale covers the table's req/s, Up/Enter/Esc drill into an
 # endpoint whose numbers are the table's and, once the load is stopped,
-# hopper-target's own count; a resize after Escape repaints the whole screen;
+# hopper-target's own count (its exact "requests  N"), whole at 80x24 and
+# 60x20 too; a resize after Escape repaints the whole screen;
 # the status line keeps whole fields at 80 columns; t zooms; d c l open the
 # panels; other terminals (xterm, screen, linux and vt100 without UTF-8: the
 # ASCII ramp) and NO_COLOR.
@@ -52,13 +53,32 @@ settled_rows() {
     echo "$b"
 }
 same() { [ -n "$1" ] && [ "$1" = "$2" ]; }
+# Polls a command until it succeeds (up to SECONDS), never a fixed sleep.
+until_ok() { # SECONDS CMD...
+    local n=$(( $1 * 10 )); shift
+    for _ in $(seq 1 $n); do "$@" && return 0; sleep 0.1; done
+    "$@"
+}
+# The same value from CMD twice, a second apart (up to 30 s): counts that
+# stopped changing.
+settled_value() { # CMD...
+    local a b
+    a=$("$@")
+    for _ in $(seq 1 30); do
+        sleep 1
+        b=$("$@")
+        [ -n "$b" ] && [ "$a" = "$b" ] && { echo "$b"; return 0; }
+        a=$b
+    done
+    return 1
+}
 # A value of a scale label ("2.0k/s" -> 2000, "50/s" -> 50).
 label_value() { sed -e 's#/s$##' | awk '/k$/ { sub(/k$/, ""); print $0 * 1000; next } /M$/ { sub(/M$/, ""); print $0 * 1000000; next } { print $0 + 0 }'; }
 
 run_in_tmux main 120 40 LANG=C.UTF-8 TERM=tmux-256color -- -t 120s --stop-timeout 5s
 check "dashboard_v2: the dashboard is up" wait_for main "Aggregated"
 check "dashboard_v2: 5 users running" wait_for main "users 5/5" 10
-sleep 2
+check "dashboard_v2: requests counted" wait_for_re main "Aggregated +[1-9]" 10
 
 # ---- the charts take the rows the table leaves ------------------------------------
 r120=$(settled_rows main)
@@ -92,23 +112,18 @@ check "dashboard_v2: taller at 160x50 (37 plot rows)" [ "$r160" = 37 ]
 check "dashboard_v2: shorter at 80x24 (11 plot rows), still three charts" \
     bash -c "[ '$r80' = 11 ] && [ \$(tmux -L $TMUX_SOCK capture-pane -p -t main | grep -cE '^ +0 └') = 3 ]"
 tm resize-window -t main -x 80 -y 20
-sleep 1.5
-check "dashboard_v2: 80x20: one-line sparklines, no chart" \
+check "dashboard_v2: 80x20: one-line sparklines, no chart" until_ok 10 \
     bash -c "s=\$(tmux -L $TMUX_SOCK capture-pane -p -t main); echo \"\$s\" | grep -qE '^req/s [0-9.k]+ ' && ! echo \"\$s\" | grep -q '└'"
 tm resize-window -t main -x 80 -y 10
-sleep 1.5
-check "dashboard_v2: 80x10: the table without charts" \
+check "dashboard_v2: 80x10: the table without charts" until_ok 10 \
     bash -c "s=\$(tmux -L $TMUX_SOCK capture-pane -p -t main); echo \"\$s\" | grep -q 'Aggregated' && ! echo \"\$s\" | grep -qE '^req/s|└'"
 
 # ---- resize repaints everything (after Escape) ------------------------------------
 tm resize-window -t main -x 120 -y 40
 settled_rows main >/dev/null
 tm send-keys -t main Escape
-sleep 0.3
+check "dashboard_v2: Escape on the main screen changes nothing" wait_for main "Aggregated" 3
 tm resize-window -t main -x 80 -y 24
-sleep 1.5
-s=$(screen main)
-echo "$s" > "$T/after_resize"
 whole_screen() { # FILE: the 80x24 main screen, with nothing left over from 120x40
     sed -n 1p "$1" | grep -q '^ hopper | ' &&
     sed -n 2p "$1" | grep -q '^Type   Name ' &&
@@ -120,7 +135,8 @@ whole_screen() { # FILE: the 80x24 main screen, with nothing left over from 120x
     sed -n 24p "$1" | grep -q '^q stop ' &&
     ! grep -q 'Failures' "$1" && [ "$(wc -l <"$1")" -le 24 ]
 }
-check "dashboard_v2: a resize after Escape repaints the whole screen" whole_screen "$T/after_resize" ||
+resized() { screen main > "$T/after_resize"; whole_screen "$T/after_resize"; }
+check "dashboard_v2: a resize after Escape repaints the whole screen" until_ok 10 resized ||
     sed 's/^/# | /' "$T/after_resize"
 
 # ---- the status line at 80 columns: whole fields --------------------------------
@@ -153,33 +169,62 @@ check "dashboard_v2: and back to the whole run" wait_for main "whole run (t)" 3
 # Up selects the row above Aggregated (/status, the last by name),
 # highlighted in reverse video.
 tm send-keys -t main Up
-sleep 1
-check "dashboard_v2: Up highlights the /status row" \
+check "dashboard_v2: Up highlights the /status row" until_ok 5 \
     bash -c "tmux -L $TMUX_SOCK capture-pane -e -p -t main | grep 'GET    /status' | grep -qE \$'\e\\\\[([0-9]+;)*7(;[0-9]+)*m'"
 # The load stops (0 users), so every count holds still and can be compared
 # with hopper-target's at the end.
 tm send-keys -t main u
 tm send-keys -t main 0 Enter
 check "dashboard_v2: u 0: no users" wait_for main "users 0/0" 10
-sleep 2
-row=$(screen main | grep -m1 'GET    /status')
+status_row() { screen main | grep -m1 'GET    /status'; }
+row=$(settled_value status_row)
 table_reqs=$(echo "$row" | awk '{ print $3 }')
-echo "# the table's /status row: $row"
+echo "# the table's /status row (settled): $row"
 tm send-keys -t main Enter
-check "dashboard_v2: Enter opens the endpoint view" wait_for main "p99" 3
-sleep 1
+check "dashboard_v2: Enter opens the endpoint view" wait_for_re main "^requests  [0-9]+ " 5
+# The view's exact count ("requests  1234"), not the table's "1.2k".
+view_count() { screen main | awk '/^requests  [0-9]+ / { print $2; exit }'; }
+view_reqs=$(settled_value view_count)
 view=$(screen main)
 echo "$view" > "$T/endpoint"
 view_row=$(sed -n 3p "$T/endpoint")
-view_reqs=$(echo "$view_row" | awk '{ print $3 }')
-echo "# the endpoint view's row: $view_row"
+echo "# the endpoint view's row: $view_row; its requests: $view_reqs"
 check "dashboard_v2: the endpoint view is /status's" bash -c "echo '$view_row' | grep -q '^GET    /status '"
-check "dashboard_v2: with the table's request count ($table_reqs)" same "$view_reqs" "$table_reqs"
+check "dashboard_v2: with the table's request count ($table_reqs)" same "$(echo "$view_row" | awk '{ print $3 }')" "$table_reqs"
 check "dashboard_v2: its charts (requests/s, p99 p95 p50)" \
     bash -c "grep -q '^requests/s ' '$T/endpoint' && grep -qE '^p99 .* p95 .* p50 ' '$T/endpoint' && [ \$(grep -cE '^ +0 └' '$T/endpoint') = 2 ]"
-check "dashboard_v2: its status codes (200, all of its requests)" bash -c "grep -qE ' 200( OK)? +$table_reqs ' '$T/endpoint'" ||
+check "dashboard_v2: its status codes (200, all of its requests)" bash -c "grep -qE ' 200( OK)? +$view_reqs ' '$T/endpoint'" ||
     sed 's/^/# | /' "$T/endpoint"
 check "dashboard_v2: its percentiles" bash -c "grep -qE '99% +[0-9.]+(µs|ms|s)' '$T/endpoint'"
+# The same view at 80x24 and at a compact size: the percentiles and the
+# codes whole (no panel "too small", no heading cut), the same count; the
+# distribution (a third of 80 columns) left to its own view (d). The view
+# is opened after each resize, so that its key bar ("Esc back" on the last
+# line) says the capture is of a draw at the new size.
+drill_whole() { # COLS ROWS
+    local f="$T/endpoint_$1x$2"
+    screen main > "$f"
+    [ "$(wc -l <"$f")" = "$2" ] && tail -n 1 "$f" | grep -q '^Esc back ' &&
+        grep -qE "^requests  $view_reqs " "$f" && grep -qE ' status +count +share' "$f" &&
+        grep -qE " 200( OK)? +$view_reqs " "$f" && grep -qE '^99% +[0-9.]+(µs|ms|s)' "$f" &&
+        ! grep -q 'too s' "$f" && ! grep -q 'last 10 s' "$f"
+}
+for size in 80x24 60x20; do
+    cols=${size%x*} rows=${size#*x}
+    tm send-keys -t main Escape
+    tm resize-window -t main -x "$cols" -y "$rows"
+    wait_for_re main "^q stop " 10 >/dev/null
+    tm send-keys -t main Enter
+    if until_ok 10 drill_whole "$cols" "$rows"; then
+        ok "dashboard_v2: the endpoint view at $size: percentiles and codes whole"
+    else
+        not_ok "dashboard_v2: the endpoint view at $size: percentiles and codes whole"
+        sed 's/^/# | /' "$T/endpoint_$size"
+    fi
+done
+tm send-keys -t main Escape
+tm resize-window -t main -x 120 -y 40
+check "dashboard_v2: back at 120x40" until_ok 10 bash -c "[ \$(tmux -L $TMUX_SOCK capture-pane -p -t main | wc -l) -ge 40 ]"
 tm send-keys -t main Escape
 check "dashboard_v2: Esc returns to the table" wait_for main "Aggregated" 3
 check "dashboard_v2: Esc: the charts are back" wait_for_re main "^users 0 " 3
@@ -188,7 +233,7 @@ tm send-keys -t main Down Enter
 check "dashboard_v2: Down Enter: the Aggregated row's view" wait_for_re main "^ +Aggregated " 3
 agg_view=$(screen main | sed -n 3p | awk '{ print $2 }')
 tm send-keys -t main Escape
-sleep 0.5
+check "dashboard_v2: Esc: the table again" wait_for main "GET    /status" 3
 agg_table=$(screen main | awk '/Aggregated/ { print $2; exit }')
 check "dashboard_v2: with the Aggregated count ($agg_table)" same "$agg_view" "$agg_table"
 
@@ -207,7 +252,7 @@ tm send-keys -t main q
 check "dashboard_v2: q stops and exits 0" wait_for main "EXIT=0" 15
 target_stop
 want=$(target_count "GET /status")
-echo "# hopper-target answered GET /status $want times; the dashboard showed $table_reqs"
+echo "# hopper-target answered GET /status $want times; the endpoint view showed $view_reqs"
 check "dashboard_v2: the endpoint view's count is hopper-target's" same "$view_reqs" "$want"
 tm kill-session -t main
 
@@ -222,12 +267,11 @@ for v in "xterm-256color C.UTF-8" "screen C.UTF-8" "linux C" "vt100 C"; do
         not_ok "dashboard_v2: TERM=$1 runs"
         continue
     fi
-    sleep 2
     if [ "$2" = C ]; then
-        check "dashboard_v2: TERM=$1 LANG=C: ASCII charts (#, + axis)" \
+        check "dashboard_v2: TERM=$1 LANG=C: ASCII charts (#, + axis)" until_ok 10 \
             bash -c "s=\$(tmux -L $TMUX_SOCK capture-pane -p -t $s); echo \"\$s\" | grep -q '#' && echo \"\$s\" | grep -qE '^ +0 \\+0s-' && ! echo \"\$s\" | grep -q '█'"
     else
-        check "dashboard_v2: TERM=$1: block charts" \
+        check "dashboard_v2: TERM=$1: block charts" until_ok 10 \
             bash -c "s=\$(tmux -L $TMUX_SOCK capture-pane -p -t $s); echo \"\$s\" | grep -q '█' && echo \"\$s\" | grep -qE '^ +0 └0s'"
     fi
     check "dashboard_v2: TERM=$1 NO_COLOR: no colours" \

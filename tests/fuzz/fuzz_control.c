@@ -6,11 +6,17 @@
  * checked, beyond "no crash, no leak, no read out of bounds":
  *   - a snapshot that decodes is consistent: every row's timelines lie
  *     within the points, its codes within SNAP_CODES, the stage within the
- *     stages, the state and the events' kinds in range, every string a
- *     NUL-terminated string of the decoder's own table; and encoding it
+ *     stages, the state and the events' kinds in range, every string the
+ *     views print (host, client, rows' and errors' method and name) is
+ *     non-NULL and either "" or a NUL-terminated string of the decoder's
+ *     own table, and every text is sanitised (well-formed UTF-8 without a
+ *     control character); and encoding it
  *     again gives a payload that decodes to the same encoding (stable);
- *   - checks that decode: each result points at its own check and text;
+ *   - checks that decode: each result points at its own check and a
+ *     non-NULL, sanitised text; goodbyes, hellos and log lines sanitised;
  *   - a command that decodes has a known kind and a finite value in range;
+ *   - a focus that decodes names a row within SNAPWIRE_MAX_ROWS, and
+ *     encoding it again gives a payload that decodes to the same focus;
  *   - log lines that decode only ever move the sequence number forward;
  *   - a refused payload leaves the decoder reusable (decoded again). */
 #include <math.h>
@@ -22,13 +28,28 @@
 #include "control/snapwire.h"
 #include "util/frame.h"
 #include "util/log.h"
+#include "util/text.h"
+
+/* What a terminal may be sent: well-formed UTF-8, no control character. */
+static void check_clean(const char *s)
+{
+    size_t left = strlen(s);
+    while (left) {
+        size_t n = text_utf8_len(s, left);
+        FUZZ_CHECK(n > 0 && !text_is_control(s, n));
+        s += n;
+        left -= n;
+    }
+}
 
 static void check_str(const snapwire_t *w, const char *s)
 {
-    if (!s)
-        return;
+    FUZZ_CHECK(s != NULL);
+    if (s[0] == '\0')
+        return;   /* a missing string: "" (possibly not the table's) */
     FUZZ_CHECK(s >= w->strings && s < w->strings + w->cap_strings);
     FUZZ_CHECK(memchr(s, '\0', (size_t)(w->strings + w->cap_strings - s)) != NULL);
+    check_clean(s);
 }
 
 static void check_snapshot(const snapwire_t *w)
@@ -55,6 +76,7 @@ static void check_snapshot(const snapwire_t *w)
         check_str(w, s->errors[i].method);
         check_str(w, s->errors[i].name);
         FUZZ_CHECK(memchr(s->errors[i].error, '\0', SNAP_ERROR_TEXT) != NULL);
+        check_clean(s->errors[i].error);
     }
     for (size_t i = 0; i < s->n_events; i++)
         FUZZ_CHECK(s->events[i].kind <= EVENT_STAGE);
@@ -87,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (n)
         memcpy(p, data + 1, n);
 
-    switch (type % 6) {
+    switch (type % 7) {
     case 0: {
         snapwire_t w;
         snapwire_init(&w);
@@ -108,8 +130,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(c.n <= SNAPWIRE_MAX_CHECKS);
             for (size_t i = 0; i < c.n; i++) {
                 FUZZ_CHECK(c.results[i].check == &c.checks[i]);
+                FUZZ_CHECK(c.checks[i].text != NULL);
                 FUZZ_CHECK(strlen(c.checks[i].text) < SNAPWIRE_CHECK_TEXT);
                 FUZZ_CHECK(memchr(c.results[i].measured, '\0', sizeof c.results[i].measured));
+                check_clean(c.checks[i].text);
+                check_clean(c.results[i].measured);
             }
         } else {
             FUZZ_CHECK(c.n == 0);
@@ -121,6 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         proto_hello_t h;
         if (proto_get_hello(p, n, &h) == 0) {
             FUZZ_CHECK(memchr(h.hopper, '\0', sizeof h.hopper) != NULL);
+            check_clean(h.hopper);
             char msg[512];
             if (!proto_compatible(&h, false, msg, sizeof msg))
                 FUZZ_CHECK(strstr(msg, "use the hopper that started the test") != NULL);
@@ -133,6 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(c.kind >= PROTO_CMD_USERS && c.kind <= PROTO_CMD_STOP);
             FUZZ_CHECK(isfinite(c.value) && c.value >= 0);
             FUZZ_CHECK(c.kind != PROTO_CMD_USERS || c.value <= (double)HOPPER_MAX_USERS);
+            FUZZ_CHECK(c.kind != PROTO_CMD_SPAWN_RATE || c.value >= HOPPER_MIN_SPAWN_RATE);
         }
         break;
     }
@@ -147,14 +174,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(seq == 7 && log.seq == before);
         FUZZ_CHECK(log.n_ring <= LOG_RING);
         for (size_t i = 0; i < log.n_ring; i++)
+        {
             FUZZ_CHECK(memchr(log_ring_at(&log, i)->text, '\0', LOG_LINE_MAX) != NULL);
+            check_clean(log_ring_at(&log, i)->text);
+        }
         log_close(&log);
+        break;
+    }
+    case 6: {
+        proto_focus_t f;
+        if (proto_get_focus(p, n, &f) == 0) {
+            FUZZ_CHECK(f.index < SNAPWIRE_MAX_ROWS);
+            frame_buf_t b;
+            frame_buf_init(&b);
+            proto_put_focus(&b, f);
+            proto_focus_t g;
+            FUZZ_CHECK(proto_get_focus(b.data + FRAME_HEADER, b.len - FRAME_HEADER, &g) == 0);
+            FUZZ_CHECK(g.row == f.row);
+            FUZZ_CHECK(!f.row || (g.index == f.index && g.key == f.key));
+            frame_buf_free(&b);
+        }
         break;
     }
     case 5: {
         char reason[64];
-        if (proto_get_bye(p, n, reason, sizeof reason) == 0)
+        if (proto_get_bye(p, n, reason, sizeof reason) == 0) {
             FUZZ_CHECK(memchr(reason, '\0', sizeof reason) != NULL);
+            check_clean(reason);
+        }
         break;
     }
     }

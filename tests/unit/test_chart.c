@@ -247,8 +247,8 @@ TEST(a_chart_on_screen)
     t.attrs[ROLE_DIM] = A_DIM;
     chart_t c;
     memset(&c, 0, sizeof c);
-    c.series[0] = (chart_series_t){"requests/s", src_of(a, 60, v_rps), CHART_MEAN, A_NORMAL, false};
-    c.series[1] = (chart_series_t){"failures/s", src_of(a, 60, v_rps), CHART_MEAN, A_BOLD, true};
+    c.series[0] = (chart_series_t){"requests/s", src_of(a, 60, v_rps), CHART_MEAN, A_NORMAL, false, {0}};
+    c.series[1] = (chart_series_t){"failures/s", src_of(a, 60, v_rps), CHART_MEAN, A_BOLD, true, {0}};
     c.series[1].src.value = v_rps;
     c.n_series = 1;
     c.unit = CHART_RATE;
@@ -305,6 +305,128 @@ TEST(a_chart_on_screen)
     screen_close();
 }
 
+static double v_fps(const void *x) { return ((const snap_sample_t *)x)->fps; }
+static double v_p50(const void *x) { return (double)((const snap_sample_t *)x)->p50_us; }
+static double v_p95_raw(const void *x) { return (double)((const snap_sample_t *)x)->p95_raw_us; }
+
+/* The glyph and whether it has attribute a, at (y, x). */
+static int glyph_at(int y, int x) { return (int)(mvinch(y, x) & A_CHARTEXT); }
+static bool attr_at(int y, int x, int a) { return (mvinch(y, x) & (chtype)a) != 0; }
+
+/* A failure rate of a few percent must show: 100/s with failures at 5% and
+ * 10% on 8 rows (64 eighths) are 3 and 6 eighths of the bottom cell, drawn
+ * in the failure's attribute (with colours: its own partial step; without:
+ * the failure glyph), the requests above it in theirs. */
+TEST(failures_show_at_a_few_percent)
+{
+    static snap_sample_t a[60];
+    if (screen_open(80, 12) != 0) {
+        CHECK(0);
+        return;
+    }
+    term_t t;
+    memset(&t, 0, sizeof t);
+    t.open = true;
+    t.attrs[ROLE_DIM] = A_DIM;
+    const double fracs[] = {0.05, 0.10, 0.20};
+    for (int mono = 0; mono < 2; mono++) {
+        t.color = !mono;
+        for (size_t f = 0; f < sizeof fracs / sizeof fracs[0]; f++) {
+            memset(a, 0, sizeof a);
+            for (int i = 0; i < 60; i++) {
+                a[i].t = (uint32_t)(i + 1);
+                a[i].span = 1;
+                a[i].rps = 100;
+                a[i].fps = (float)(100 * fracs[f]);
+            }
+            chart_t c;
+            memset(&c, 0, sizeof c);
+            c.series[0] = (chart_series_t){"requests/s", src_of(a, 60, v_rps), CHART_MEAN, A_NORMAL, false, {0}};
+            c.series[1] = (chart_series_t){"failures/s", src_of(a, 60, v_fps), CHART_MEAN, A_UNDERLINE, true, {0}};
+            c.n_series = 2;
+            c.unit = CHART_RATE;
+            chart_window(CHART_ZOOM_1M, 60, &c.t0, &c.t1);
+            static chart_buf_t buf;
+            double max = chart_fill(&c, chart_plot_width(80, 6), &buf);
+            c.label_w = chart_label_width(&c, max, false);
+            erase();
+            chart_draw((view_rect_t){1, 0, 10, 80}, &c, &buf, max, &t);   /* plot rows 2..9 */
+            int x = 7 + 30;
+            bool ok;
+            if (mono) {
+                /* The failure glyph on every cell failures reach, '#' above. */
+                int fail_rows = f == 2 ? 2 : 1;
+                ok = glyph_at(9, x) == '!' && attr_at(9, x, A_UNDERLINE);
+                ok = ok && (fail_rows < 2 || glyph_at(8, x) == '!');
+                ok = ok && glyph_at(9 - fail_rows, x) == '#' && !attr_at(9 - fail_rows, x, A_UNDERLINE);
+                /* The title says which glyph is which. */
+                char l[512];
+                ok = ok && strstr(line_at(1, l, sizeof l), "! failures/s") != NULL;
+            } else {
+                /* 3 eighths (a low step), 6 (a middle one), 13 (a row and 5). */
+                int want9 = f == 0 ? '.' : f == 1 ? ':' : '#';
+                ok = glyph_at(9, x) == want9 && attr_at(9, x, A_UNDERLINE);
+                if (f == 2)
+                    ok = ok && glyph_at(8, x) == ':' && attr_at(8, x, A_UNDERLINE) && glyph_at(7, x) == '#'
+                         && !attr_at(7, x, A_UNDERLINE);
+                else
+                    ok = ok && glyph_at(8, x) == '#' && !attr_at(8, x, A_UNDERLINE);
+            }
+            if (!ok) {
+                printf("#   %s, failures at %.0f%%:\n", mono ? "no colour" : "colour", 100 * fracs[f]);
+                dump();
+            }
+            CHECK(ok);
+        }
+    }
+    screen_close();
+}
+
+/* The percentile chart's inner series (raw and p50 under p95) read apart
+ * without colours: each its own glyph. */
+TEST(inner_series_read_apart_without_colours)
+{
+    static snap_sample_t a[60];
+    memset(a, 0, sizeof a);
+    for (int i = 0; i < 60; i++) {
+        a[i].t = (uint32_t)(i + 1);
+        a[i].span = 1;
+        a[i].p95_us = 100000;      /* 100ms: the top */
+        a[i].p95_raw_us = 50000;   /* half: 4 rows */
+        a[i].p50_us = 20000;       /* a fifth: 12.8 eighths, 2 rows */
+    }
+    if (screen_open(80, 12) != 0) {
+        CHECK(0);
+        return;
+    }
+    term_t t;
+    memset(&t, 0, sizeof t);
+    t.open = true;
+    chart_t c;
+    memset(&c, 0, sizeof c);
+    c.series[0] = (chart_series_t){"p95", src_of(a, 60, v_p95), CHART_MAX, A_DIM, false, {0}};
+    c.series[1] = (chart_series_t){"raw", src_of(a, 60, v_p95_raw), CHART_MAX, A_NORMAL, false, {0}};
+    c.series[2] = (chart_series_t){"p50", src_of(a, 60, v_p50), CHART_MAX, A_BOLD, false, {0}};
+    c.n_series = 3;
+    c.unit = CHART_TIME_US;
+    chart_window(CHART_ZOOM_1M, 60, &c.t0, &c.t1);
+    static chart_buf_t buf;
+    double max = chart_fill(&c, chart_plot_width(80, 8), &buf);
+    c.label_w = chart_label_width(&c, max, false);
+    erase();
+    chart_draw((view_rect_t){1, 0, 10, 80}, &c, &buf, max, &t);
+    int x = c.label_w + 1 + 30;
+    bool ok = glyph_at(9, x) == 'o' && glyph_at(8, x) == 'o'     /* p50: 2 rows */
+              && glyph_at(7, x) == '=' && glyph_at(6, x) == '='  /* raw: up to half */
+              && glyph_at(5, x) == '#' && glyph_at(2, x) == '#'; /* p95 to the top */
+    char l[512];
+    ok = ok && strstr(line_at(1, l, sizeof l), "= raw") && strstr(l, "o p50");
+    if (!ok)
+        dump();
+    CHECK(ok);
+    screen_close();
+}
+
 int main(void)
 {
     check_prog = "chart";
@@ -315,5 +437,7 @@ int main(void)
     RUN(columns_and_ticks);
     RUN(scale_labels_have_units);
     RUN(a_chart_on_screen);
+    RUN(failures_show_at_a_few_percent);
+    RUN(inner_series_read_apart_without_colours);
     return check_done();
 }

@@ -71,6 +71,10 @@ TEST(bad_values_are_usage_errors)
     CHECK_INT(parse(&o, err, "-u", "99999999999999999999999", NULL), CLI_USAGE_ERROR);
     CHECK_INT(parse(&o, err, "-r", "0", NULL), CLI_USAGE_ERROR);
     CHECK_INT(parse(&o, err, "-r", "nan", NULL), CLI_USAGE_ERROR);
+    /* Below the least rate: the ramp's interval would not be a number. */
+    CHECK_INT(parse(&o, err, "-r", "1e-300", NULL), CLI_USAGE_ERROR);
+    CHECK(strstr(err, "-r '1e-300': expected users per second, from 0.001 to 1000000") != NULL);
+    CHECK_INT(parse(&o, err, "-r", "0.001", NULL), CLI_RUN);
     CHECK_INT(parse(&o, err, "-t", "soon", NULL), CLI_USAGE_ERROR);
     CHECK(strstr(err, "-t 'soon'") != NULL);
     CHECK_INT(parse(&o, err, "-t", "0", NULL), CLI_USAGE_ERROR);

@@ -3,7 +3,8 @@
  * versions, commands and log lines, the path rule (stale sockets), the
  * peer rule, and a real server on a real loop: a viewer of another
  * version, an oversized or malformed frame drop that viewer only, commands
- * reach the steer_t, the socket is 0600 and goes at the end. */
+ * reach the steer_t, the socket is 0600 and goes at the end; a viewer's
+ * focus brings its row's timelines into every viewer's snapshots. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -135,6 +136,8 @@ static void fill_snap(snap_t *s)
     for (size_t i = 0; i < 4; i++)
         fill_entry(&s->entries[i], i, &at, s->n_points);
     fill_entry(&s->total, 4, &at, s->n_points);
+    /* The points the rows cover (the encoder sends only those). */
+    s->n_points = at;
 
     s->n_errors = 2;
     s->errors = snap_reserve(s->errors, &s->cap_errors, 2, sizeof *s->errors);
@@ -164,7 +167,8 @@ static void fill_snap(snap_t *s)
 
 #define SAME(f) CHECK(a->f == b->f)
 #define SAME_F(f) CHECK(memcmp(&a->f, &b->f, sizeof a->f) == 0)   /* bit for bit */
-#define SAME_STR(f) CHECK((a->f == NULL && b->f == NULL) || (a->f && b->f && strcmp(a->f, b->f) == 0))
+/* A NULL string travels as "" (the views print every name). */
+#define SAME_STR(f) CHECK(b->f != NULL && strcmp(a->f ? a->f : "", b->f) == 0)
 
 static void same_entry(const snap_entry_t *a, const snap_entry_t *b)
 {
@@ -280,7 +284,8 @@ TEST(snapshot_round_trip_field_by_field)
     p = payload_of(&b, PROTO_SNAPSHOT, &n);
     CHECK_INT(snapwire_get_snapshot(&w, p, n), 0);
     same_snap(&empty, &w.snap);
-    CHECK(w.snap.host == NULL && w.snap.stages == NULL);
+    CHECK(w.snap.host != NULL && w.snap.host[0] == '\0' && w.snap.stages == NULL);
+    CHECK(w.snap.client != NULL && w.snap.total.method != NULL && w.snap.total.name != NULL);
 
     snapwire_free(&w);
     frame_buf_free(&b);
@@ -347,12 +352,25 @@ TEST(decoder_rules)
     size_t n;
     const uint8_t *p;
 
-    /* A row whose timeline points past the points. */
+    /* A row whose timeline points past the points: the encoder sends it
+     * without (never reads past the points). */
     s.total.n_recent = 2;
     s.total.recent_at = 0;
     snapwire_put_snapshot(&b, &s);
     p = payload_of(&b, PROTO_SNAPSHOT, &n);
-    CHECK(snapwire_get_snapshot(&w, p, n) != 0);
+    CHECK_INT(snapwire_get_snapshot(&w, p, n), 0);
+    CHECK_INT(w.snap.total.n_recent, 0);
+    /* ... and a payload that says so is refused: the Aggregated row's
+     * n_recent (the byte before the last three varints and the points'
+     * count, all small) made 2 with no points. */
+    uint8_t *said = malloc(n);
+    memcpy(said, p, n);
+    CHECK_INT(said[n - 5], 0);
+    said[n - 5] = 2;
+    CHECK(snapwire_get_snapshot(&w, said, n) != 0);
+    said[n - 5] = 0;
+    CHECK_INT(snapwire_get_snapshot(&w, said, n), 0);
+    free(said);
     /* ... and with the points there, accepted. */
     s.n_points = 2;
     s.points = snap_reserve(s.points, &s.cap_points, 2, sizeof *s.points);
@@ -506,6 +524,10 @@ TEST(commands_are_checked)
     CHECK(get_cmd(PROTO_CMD_USERS, -1, &c) != 0);
     CHECK(get_cmd(PROTO_CMD_USERS, NAN, &c) != 0);
     CHECK(get_cmd(PROTO_CMD_SPAWN_RATE, 0, &c) != 0);
+    /* Below the least spawn rate (its interval would not be a number). */
+    CHECK(get_cmd(PROTO_CMD_SPAWN_RATE, 1e-300, &c) != 0);
+    CHECK(get_cmd(PROTO_CMD_SPAWN_RATE, HOPPER_MIN_SPAWN_RATE / 2, &c) != 0);
+    CHECK_INT(get_cmd(PROTO_CMD_SPAWN_RATE, HOPPER_MIN_SPAWN_RATE, &c), 0);
     CHECK(get_cmd(PROTO_CMD_ARRIVAL_RATE, INFINITY, &c) != 0);
     CHECK(get_cmd(PROTO_CMD_PAUSE, 2, &c) != 0);
     CHECK(get_cmd((proto_cmd_kind_t)0, 0, &c) != 0);
@@ -626,6 +648,11 @@ TEST(peer_rule)
     CHECK(control_peer_allowed(0, 0));
     CHECK(!control_peer_allowed(1001, 1000));
     CHECK(!control_peer_allowed(1000, 0));      /* a test of root's: root only */
+    /* The viewer's side: it believes its own user's test, or root's. */
+    CHECK(attach_server_allowed(1000, 1000));
+    CHECK(attach_server_allowed(0, 1000));
+    CHECK(!attach_server_allowed(1001, 1000));
+    CHECK(!attach_server_allowed(1000, 0));
 }
 
 /* ---- a server on a loop ---- */
@@ -667,6 +694,9 @@ typedef struct {
     bool eof;
     unsigned seen[8];            /* frames seen by type */
     uint64_t last_requests;
+    uint32_t row0_recent, total_recent;   /* the last snapshot's timelines */
+    uint32_t row_recent[32];               /* rows' n_recent in the last snapshot */
+    size_t rows;                           /* its endpoint rows */
     char bye[256];
 } client_t;
 
@@ -710,6 +740,11 @@ static void client_read(client_t *c)
             snapwire_init(&w);
             CHECK_INT(snapwire_get_snapshot(&w, f.payload, f.len), 0);
             c->last_requests = w.snap.total.requests;
+            c->row0_recent = w.snap.n_entries ? w.snap.entries[0].n_recent : UINT32_MAX;
+            c->total_recent = w.snap.total.n_recent;
+            c->rows = w.snap.n_entries;
+            for (size_t i = 0; i < 32; i++)
+                c->row_recent[i] = i < w.snap.n_entries ? w.snap.entries[i].n_recent : UINT32_MAX;
             snapwire_free(&w);
         }
         if (f.type == PROTO_BYE)
@@ -797,7 +832,9 @@ TEST(server_with_viewers)
     CHECK(good.last_requests == 4242);
     /* The viewer of another version: told why, and dropped. */
     CHECK(old.eof);
-    CHECK(strstr(old.bye, "control protocol 2") != NULL);
+    char said[64];
+    snprintf(said, sizeof said, "control protocol %u", PROTO_VERSION + 1);
+    CHECK(strstr(old.bye, said) != NULL);
     CHECK(old.seen[PROTO_SNAPSHOT] == 0);
 
     /* An oversized header, a malformed command, a goodbye: each drops its
@@ -936,18 +973,532 @@ TEST(slow_viewer_skips)
     log_close(&log);
 }
 
+/* ---- what the reviewer found: names, text, limits, the path at the end ---- */
+
+/* A snapshot whose rows and errors have no names (string reference 0), as
+ * a buggy or hostile test may send: decoded as "", never NULL (the views
+ * print them). */
+TEST(missing_names_decode_as_empty)
+{
+    snap_t s;
+    snap_init(&s);
+    s.n_entries = 2;
+    s.entries = snap_reserve(s.entries, &s.cap_entries, 2, sizeof *s.entries);
+    memset(s.entries, 0, 2 * sizeof *s.entries);    /* method, name: NULL */
+    s.n_errors = 1;
+    s.errors = snap_reserve(s.errors, &s.cap_errors, 1, sizeof *s.errors);
+    memset(s.errors, 0, sizeof *s.errors);
+    frame_buf_t b;
+    frame_buf_init(&b);
+    snapwire_put_snapshot(&b, &s);
+    size_t n;
+    const uint8_t *p = payload_of(&b, PROTO_SNAPSHOT, &n);
+    /* Every reference is 0: no string table at all. */
+    uint32_t body = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    CHECK_INT(n - 4 - body, 0);
+    snapwire_t w;
+    snapwire_init(&w);
+    CHECK_INT(snapwire_get_snapshot(&w, p, n), 0);
+    const snap_t *d = &w.snap;
+    CHECK(d->host && d->client && !d->host[0] && !d->client[0]);
+    for (size_t i = 0; i < snap_row_count(d); i++) {
+        const snap_entry_t *e = snap_row(d, i);
+        CHECK(e->method != NULL && e->name != NULL);
+        if (e->method && e->name)
+            CHECK(strlen(e->method) + strlen(e->name) == 0);
+    }
+    CHECK_INT(d->n_errors, 1);
+    CHECK(d->errors[0].method != NULL && d->errors[0].name != NULL);
+    snapwire_free(&w);
+    frame_buf_free(&b);
+    snap_free(&s);
+}
+
+/* Text from the test reaches the viewer's terminal: every kind of it is
+ * sanitised where it is decoded (an escape sequence becomes '?'). */
+TEST(text_from_the_test_is_sanitised)
+{
+    const char *evil = "\x1b]0;pwned\x07\x1b[2J\xc2\x9b" "31m ok";
+    const char *clean = "?]0;pwned??[2J??31m ok";
+    snap_t s;
+    snap_init(&s);
+    s.host = evil;
+    s.client = evil;
+    s.n_entries = 1;
+    s.entries = snap_reserve(s.entries, &s.cap_entries, 1, sizeof *s.entries);
+    memset(s.entries, 0, sizeof *s.entries);
+    s.entries[0].method = "GET";
+    s.entries[0].name = evil;
+    s.n_errors = 1;
+    s.errors = snap_reserve(s.errors, &s.cap_errors, 1, sizeof *s.errors);
+    memset(s.errors, 0, sizeof *s.errors);
+    s.errors[0].name = evil;
+    snprintf(s.errors[0].error, sizeof s.errors[0].error, "%s", evil);
+    frame_buf_t b;
+    frame_buf_init(&b);
+    snapwire_put_snapshot(&b, &s);
+    size_t n;
+    const uint8_t *p = payload_of(&b, PROTO_SNAPSHOT, &n);
+    snapwire_t w;
+    snapwire_init(&w);
+    CHECK_INT(snapwire_get_snapshot(&w, p, n), 0);
+    CHECK_STR(w.snap.host, clean);
+    CHECK_STR(w.snap.client, clean);
+    CHECK_STR(w.snap.entries[0].name, clean);
+    CHECK_STR(w.snap.entries[0].method, "GET");
+    CHECK_STR(w.snap.errors[0].name, clean);
+    CHECK_STR(w.snap.errors[0].error, clean);
+    snapwire_free(&w);
+
+    /* The checks' texts and measured values. */
+    char evil_text[64];
+    snprintf(evil_text, sizeof evil_text, "%s", evil);
+    check_t c = {.text = evil_text};
+    check_result_t r = {.check = &c, .evaluated = true};
+    snprintf(r.measured, sizeof r.measured, "\x1b[1m1s");
+    b.len = 0;
+    snapwire_put_checks(&b, &r, 1);
+    p = payload_of(&b, PROTO_CHECKS, &n);
+    snapwire_checks_t got;
+    snapwire_checks_init(&got);
+    CHECK_INT(snapwire_get_checks(&got, p, n), 0);
+    CHECK_STR(got.checks[0].text, clean);
+    CHECK_STR(got.results[0].measured, "?[1m1s");
+    snapwire_checks_free(&got);
+
+    /* The goodbye, which the viewer prints after the dashboard closes. */
+    b.len = 0;
+    proto_put_bye(&b, evil);
+    p = payload_of(&b, PROTO_BYE, &n);
+    char reason[256];
+    CHECK_INT(proto_get_bye(p, n, reason, sizeof reason), 0);
+    CHECK_STR(reason, clean);
+
+    /* Log lines, which the log view and the status line show. */
+    log_t test, viewer;
+    log_open(&test, NULL);
+    log_open(&viewer, NULL);
+    log_hold(&test, true);
+    log_msg(&test, "%s", evil);
+    b.len = 0;
+    unsigned long sent = 0, seen = 0;
+    proto_put_log(&b, &test, &sent);
+    p = payload_of(&b, PROTO_LOG, &n);
+    CHECK_INT(proto_get_log(p, n, &viewer, &seen), 0);
+    CHECK_STR(viewer.last, clean);
+    CHECK_STR(log_ring_at(&viewer, viewer.n_ring - 1)->text, clean);
+    log_close(&viewer);
+    test.hold = false;
+    test.n_held = 0;
+    log_close(&test);
+
+    /* The other side's version, quoted in the version message. */
+    b.len = 0;
+    frame_begin(&b, PROTO_HELLO);
+    frame_put_bytes(&b, PROTO_MAGIC, PROTO_MAGIC_LEN);
+    frame_put_u16(&b, 9);
+    uint8_t len = 3;
+    frame_put_bytes(&b, &len, 1);
+    frame_put_bytes(&b, "\x1b[H", 3);
+    frame_end(&b);
+    p = payload_of(&b, PROTO_HELLO, &n);
+    proto_hello_t h;
+    CHECK_INT(proto_get_hello(p, n, &h), 0);
+    CHECK_STR(h.hopper, "?[H");
+    frame_buf_free(&b);
+    snap_free(&s);
+}
+
+/* Only the first rows' timelines travel when asked; the Aggregated row's
+ * always do, and each travelling timeline is the same points. */
+TEST(timelines_of_the_first_rows_only)
+{
+    snap_t s;
+    fill_snap(&s);
+    frame_buf_t b;
+    frame_buf_init(&b);
+    const bool first[4] = {true, false, false, false};
+    CHECK_INT(snapwire_put_snapshot_rows(&b, &s, first), 0);
+    size_t n;
+    const uint8_t *p = payload_of(&b, PROTO_SNAPSHOT, &n);
+    size_t small = n;
+    snapwire_t w;
+    snapwire_init(&w);
+    CHECK_INT(snapwire_get_snapshot(&w, p, n), 0);
+    const snap_t *d = &w.snap;
+    CHECK_INT(d->n_entries, 4);
+    for (size_t i = 0; i < snap_row_count(d); i++) {
+        const snap_entry_t *e = snap_row(d, i), *o = snap_row(&s, i);
+        bool with = i == 0 || i == snap_row_count(d) - 1;
+        CHECK_INT(e->n_recent, with ? o->n_recent : 0);
+        CHECK_INT(e->n_history, with ? o->n_history : 0);
+        for (uint32_t k = 0; k < e->n_recent && with; k++)
+            CHECK(snap_row_recent(d, e)[k].p99_us == snap_row_recent(&s, o)[k].p99_us);
+        for (uint32_t k = 0; k < e->n_history && with; k++)
+            CHECK(snap_row_history(d, e)[k].t == snap_row_history(&s, o)[k].t);
+        CHECK(e->requests == o->requests);   /* the numbers travel all the same */
+    }
+    CHECK_INT(d->n_points, s.entries[0].n_recent + s.entries[0].n_history + s.total.n_recent +
+                               s.total.n_history);
+    b.len = 0;
+    snapwire_put_snapshot(&b, &s);
+    CHECK(b.len - FRAME_HEADER > small);
+    snapwire_free(&w);
+    frame_buf_free(&b);
+    snap_free(&s);
+}
+
+static bool log_has(const log_t *log, const char *text);
+
+TEST(focus_frames)
+{
+    frame_buf_t b;
+    frame_buf_init(&b);
+    proto_focus_t f = {.row = true, .index = 15, .key = proto_row_key("GET", "/r15")}, g;
+    proto_put_focus(&b, f);
+    size_t n;
+    const uint8_t *p = payload_of(&b, PROTO_FOCUS, &n);
+    CHECK_INT(proto_get_focus(p, n, &g), 0);
+    CHECK(g.row && g.index == 15 && g.key == f.key);
+    /* Cut anywhere, or with a byte more: refused. */
+    for (size_t k = 0; k < n; k++)
+        CHECK(proto_get_focus(p, k, &g) != 0);
+    uint8_t more[32];
+    memcpy(more, p, n);
+    more[n] = 0;
+    CHECK(proto_get_focus(more, n + 1, &g) != 0);
+    more[0] = 2;   /* a flag neither 0 nor 1 */
+    CHECK(proto_get_focus(more, n, &g) != 0);
+    b.len = 0;
+    proto_put_focus(&b, (proto_focus_t){.row = true, .index = SNAPWIRE_MAX_ROWS});
+    p = payload_of(&b, PROTO_FOCUS, &n);
+    CHECK(proto_get_focus(p, n, &g) != 0);
+    /* The Aggregated row: a flag alone. */
+    b.len = 0;
+    proto_put_focus(&b, (proto_focus_t){.row = false, .index = 3, .key = 9});
+    p = payload_of(&b, PROTO_FOCUS, &n);
+    CHECK_INT(n, 1);
+    CHECK_INT(proto_get_focus(p, n, &g), 0);
+    CHECK(!g.row);
+    /* The key tells rows apart by method and name, and where one ends. */
+    CHECK(proto_row_key("GET", "/a") != proto_row_key("POST", "/a"));
+    CHECK(proto_row_key("AB", "C") != proto_row_key("A", "BC"));
+    CHECK(proto_row_key(NULL, NULL) == proto_row_key("", ""));
+    frame_buf_free(&b);
+}
+
+/* A test of 20 rows, each with timelines of its own. */
+static void f_rows_snapshot(void *ctx, snap_t *out)
+{
+    static char names20[20][8];
+    ((fake_test_t *)ctx)->snapshots++;
+    out->n_entries = 20;
+    out->entries = snap_reserve(out->entries, &out->cap_entries, 20, sizeof *out->entries);
+    out->n_points = 21 * 5;
+    out->points = snap_reserve(out->points, &out->cap_points, out->n_points, sizeof *out->points);
+    for (size_t i = 0; i < out->n_points; i++)
+        out->points[i] = (snap_point_t){.t = (uint32_t)i, .span = 1, .rps = 1};
+    for (size_t i = 0; i <= 20; i++) {
+        snap_entry_t *e = i < 20 ? &out->entries[i] : &out->total;
+        memset(e, 0, sizeof *e);
+        if (i < 20)
+            snprintf(names20[i], sizeof names20[i], "/r%02zu", i);
+        e->method = i < 20 ? "GET" : "";
+        e->name = i < 20 ? names20[i] : "Aggregated";
+        e->requests = 100 + i;
+        e->recent_at = (uint32_t)(i * 5);
+        e->n_recent = 3;
+        e->history_at = (uint32_t)(i * 5 + 3);
+        e->n_history = 2;
+    }
+}
+
+static void focus_on(client_t *c, frame_buf_t *b, bool row, uint32_t index, const char *name)
+{
+    proto_put_focus(b, (proto_focus_t){.row = row, .index = index,
+                                       .key = proto_row_key("GET", name)});
+    client_send(c, b);
+}
+
+/* The rows past the first 8 travel with their timelines while a viewer
+ * focuses them: in every viewer's snapshot (the same bytes for all), found
+ * by their key wherever the viewer thought they were; a bad focus frame
+ * drops its viewer only. */
+TEST(focused_rows_bring_their_timelines)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    log_t log;
+    log_open(&log, NULL);
+    log_hold(&log, true);
+    fake_test_t t;
+    memset(&t, 0, sizeof t);
+    const char *path = tmp_path("focus.sock");
+    control_config_t cfg = {.path = path, .refresh_ms = 20, .log = &log,
+                            .steer = {.snapshot = f_rows_snapshot, .set_target_users = f_users,
+                                      .set_spawn_rate = f_rate, .pause = f_pause,
+                                      .reset_stats = f_reset, .stop = f_stop, .ctx = &t}};
+    char err[512];
+    control_t *ctl = control_new(&loop, &cfg, err, sizeof err);
+    CHECK(ctl != NULL);
+    if (!ctl)
+        return;
+    client_t va, vb, bad, big;
+    client_t *all[] = {&va, &vb, &bad, &big};
+    frame_buf_t b;
+    frame_buf_init(&b);
+    for (size_t k = 0; k < 4; k++) {
+        client_connect(all[k], path);
+        hello_with(&b, PROTO_VERSION);
+        client_send(all[k], &b);
+    }
+    spin(&loop, all, 4, 20);
+    CHECK_INT(control_viewers(ctl), 4);
+    CHECK_INT(va.rows, 20);
+    /* Nobody focuses: the first 8 rows and the Aggregated row only. */
+    CHECK_INT(va.row_recent[7], 3);
+    CHECK_INT(va.row_recent[8], 0);
+    CHECK_INT(va.row_recent[15], 0);
+    CHECK_INT(va.total_recent, 3);
+
+    /* va selects row 15: both viewers get its timelines. */
+    focus_on(&va, &b, true, 15, "/r15");
+    spin(&loop, all, 4, 15);
+    CHECK_INT(va.row_recent[15], 3);
+    CHECK_INT(vb.row_recent[15], 3);
+    CHECK_INT(va.row_recent[14], 0);
+    CHECK_INT(va.row_recent[16], 0);
+    /* vb names row 18 at the wrong place: found by its key. A key of no
+     * row brings nothing and drops nobody. */
+    focus_on(&vb, &b, true, 2, "/r18");
+    spin(&loop, all, 4, 15);
+    CHECK_INT(va.row_recent[18], 3);
+    CHECK_INT(vb.row_recent[18], 3);
+    CHECK_INT(vb.row_recent[15], 3);   /* va's still */
+    focus_on(&vb, &b, true, 19, "/nothing");
+    spin(&loop, all, 4, 15);
+    CHECK_INT(vb.row_recent[18], 0);
+    CHECK_INT(vb.row_recent[19], 0);
+    CHECK_INT(vb.row_recent[15], 3);
+    CHECK(!vb.eof);
+
+    /* A malformed focus (flag 2), an oversized one: that viewer only. */
+    uint8_t frame[6] = {2, 0, 0, 0, PROTO_FOCUS, 2};
+    CHECK(write(bad.fd, frame, 6) == 6);
+    uint8_t header[5] = {0x89, 0x13, 0, 0, PROTO_FOCUS};   /* 5001 bytes announced */
+    CHECK(write(big.fd, header, 5) == 5);
+    spin(&loop, all, 4, 20);
+    CHECK(bad.eof);
+    CHECK(big.eof);
+    CHECK(!va.eof && !vb.eof);
+    CHECK_INT(control_viewers(ctl), 2);
+    CHECK(log_has(&log, "malformed frame (type 7"));
+
+    /* va back on the Aggregated row: row 15 goes back to numbers only. */
+    unsigned before = va.seen[PROTO_SNAPSHOT];
+    focus_on(&va, &b, false, 0, "");
+    spin(&loop, all, 2, 15);
+    CHECK(va.seen[PROTO_SNAPSHOT] > before);
+    CHECK_INT(va.row_recent[15], 0);
+    CHECK_INT(vb.row_recent[15], 0);
+    CHECK_INT(va.row_recent[0], 3);
+
+    control_close(ctl, NULL);
+    for (int i = 0; i < 200 && !(va.eof && vb.eof); i++)
+        spin(&loop, all, 2, 1);
+    for (size_t k = 0; k < 4; k++) {
+        close(all[k]->fd);
+        frame_in_free(&all[k]->in);
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+    frame_buf_free(&b);
+    log.hold = false;
+    log.n_held = 0;
+    log.dropped = 0;
+    log_close(&log);
+}
+
+static void f_full_snapshot(void *ctx, snap_t *out)
+{
+    ((fake_test_t *)ctx)->snapshots++;
+    snap_free(out);
+    fill_snap(out);
+}
+
+static bool log_has(const log_t *log, const char *text)
+{
+    for (size_t i = 0; i < log->n_ring; i++)
+        if (strstr(log_ring_at(log, i)->text, text))
+            return true;
+    return false;
+}
+
+/* A snapshot over the budget still reaches viewers, without the rows'
+ * charts, said once in the log; a peer that never says hello is dropped at
+ * its deadline; the limit counts viewers past their hello, and the one too
+ * many is told so; the end removes the path only if it is still the socket. */
+TEST(server_limits_and_the_end)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    log_t log;
+    log_open(&log, NULL);
+    log_hold(&log, true);
+    fake_test_t t;
+    memset(&t, 0, sizeof t);
+    const char *path = tmp_path("limits.sock");
+    control_config_t cfg = {.path = path, .refresh_ms = 20, .log = &log, .hello_ms = 100,
+                            .snapshot_budget = 2000,
+                            .steer = {.snapshot = f_full_snapshot, .set_target_users = f_users,
+                                      .set_spawn_rate = f_rate, .pause = f_pause,
+                                      .reset_stats = f_reset, .stop = f_stop, .ctx = &t}};
+    char err[512];
+    control_t *ctl = control_new(&loop, &cfg, err, sizeof err);
+    CHECK(ctl != NULL);
+    if (!ctl)
+        return;
+    enum { N = CONTROL_MAX_VIEWERS + 1 };
+    client_t *cs = calloc(N + 1, sizeof *cs);
+    client_t *all[N + 1];
+    for (size_t i = 0; i < N + 1; i++)
+        all[i] = &cs[i];
+    frame_buf_t b;
+    frame_buf_init(&b);
+    /* A silent peer first: it does not count towards the limit. */
+    client_t *silent = &cs[N];
+    client_connect(silent, path);
+    for (size_t i = 0; i < N; i++) {
+        client_connect(&cs[i], path);
+        hello_with(&b, PROTO_VERSION);
+        client_send(&cs[i], &b);
+        spin(&loop, all, 0, 2);   /* one at a time: the last is the one too many */
+    }
+    spin(&loop, all, N + 1, 30);
+    CHECK_INT(control_viewers(ctl), CONTROL_MAX_VIEWERS);
+    size_t refused = 0, served = 0;
+    for (size_t i = 0; i < N; i++) {
+        if (strstr(cs[i].bye, "too many viewers")) {
+            refused++;
+            CHECK(cs[i].eof && cs[i].seen[PROTO_SNAPSHOT] == 0);
+        } else {
+            served += !cs[i].eof && cs[i].seen[PROTO_SNAPSHOT] > 0;
+        }
+    }
+    CHECK_INT(refused, 1);
+    CHECK_INT(served, CONTROL_MAX_VIEWERS);
+    /* Over the budget: snapshots still go, without the rows' charts (the
+     * Aggregated row keeps its own). */
+    CHECK_INT(cs[0].row0_recent, 0);
+    CHECK_INT(cs[0].total_recent, 7);
+    CHECK(log_has(&log, "viewers get the endpoint rows without their charts"));
+    size_t said = 0;
+    for (size_t i = 0; i < log.n_ring; i++)
+        said += strstr(log_ring_at(&log, i)->text, "without their charts") != NULL;
+    CHECK_INT(said, 1);
+    /* The silent peer is gone by its deadline (100 ms). */
+    for (int i = 0; i < 100 && !silent->eof; i++)
+        spin(&loop, all, N + 1, 1);
+    CHECK(silent->eof);
+    CHECK(log_has(&log, "did not say hello within 100 ms"));
+    CHECK_INT(control_viewers(ctl), CONTROL_MAX_VIEWERS);
+
+    /* Someone replaced the path: the end leaves what is there now. */
+    CHECK_INT(unlink(path), 0);
+    FILE *f = fopen(path, "w");
+    fputs("not yours\n", f);
+    fclose(f);
+    control_close(ctl, NULL);
+    CHECK(access(path, F_OK) == 0);
+    unlink(path);
+    for (int i = 0; i < 200; i++) {
+        bool open = false;
+        for (size_t k = 0; k < N; k++)
+            open |= !cs[k].eof;
+        if (!open)
+            break;
+        spin(&loop, all, N, 1);
+    }
+    for (size_t k = 0; k < N + 1; k++) {
+        close(cs[k].fd);
+        frame_in_free(&cs[k].in);
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+    free(cs);
+    frame_buf_free(&b);
+    log.hold = false;
+    log.n_held = 0;
+    log.dropped = 0;
+    log_close(&log);
+}
+
+/* A listener whose backlog is full is someone listening: the check says so
+ * at once instead of waiting in connect (alarm: a hang kills the test). */
+TEST(path_check_does_not_wait_on_a_full_backlog)
+{
+    const char *live = tmp_path("full.sock");
+    int fd = bind_at(live, false);
+    CHECK_INT(listen(fd, 0), 0);
+    int peers[64], np = 0;
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    memcpy(a.sun_path, live, strlen(live));
+    for (; np < 64; np++) {
+        peers[np] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        if (connect(peers[np], (struct sockaddr *)&a, sizeof a) != 0) {
+            CHECK(errno == EAGAIN);
+            np++;
+            break;
+        }
+    }
+    char err[512];
+    alarm(10);
+    CHECK(control_path_check(live, err, sizeof err) != 0);
+    alarm(0);
+    CHECK(strstr(err, "another test is listening") != NULL);
+    CHECK(access(live, F_OK) == 0);
+    for (int i = 0; i < np; i++)
+        close(peers[i]);
+    close(fd);
+    unlink(live);
+}
+
+/* A directory or a symlink at the path: refused, left alone. */
+TEST(path_rule_directory_and_symlink)
+{
+    char err[512];
+    const char *dir = tmp_path("adir");
+    CHECK_INT(mkdir(dir, 0700), 0);
+    CHECK(control_path_check(dir, err, sizeof err) != 0);
+    CHECK(strstr(err, "exists and is not a socket") != NULL);
+    struct stat st;
+    CHECK(lstat(dir, &st) == 0 && S_ISDIR(st.st_mode));
+    rmdir(dir);
+    /* A symlink to a stale socket of ours: still not a socket itself, so
+     * neither it nor its target is removed. */
+    char target[100];
+    snprintf(target, sizeof target, "%s", tmp_path("target.sock"));
+    close(bind_at(target, false));
+    const char *link = tmp_path("link.sock");
+    CHECK_INT(symlink(target, link), 0);
+    CHECK(control_path_check(link, err, sizeof err) != 0);
+    CHECK(strstr(err, "exists and is not a socket") != NULL);
+    CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
+    CHECK(lstat(target, &st) == 0 && S_ISSOCK(st.st_mode));
+    unlink(link);
+    unlink(target);
+}
+
 TEST(attach_command_line)
 {
     attach_opts_t o;
     char err[256];
-    char *ok_args[] = {"attach", "/tmp/x.sock", "--ascii", "--no-color", "--refresh", "2s", NULL};
-    CHECK_INT(attach_parse(6, ok_args, &o, stdout, err, sizeof err), ATTACH_RUN);
+    char *ok_args[] = {"attach", "/tmp/x.sock", "--ascii", "--no-color", NULL};
+    CHECK_INT(attach_parse(4, ok_args, &o, stdout, err, sizeof err), ATTACH_RUN);
     CHECK_STR(o.path, "/tmp/x.sock");
     CHECK(o.ascii && o.no_color);
-    CHECK_INT(o.refresh_ms, 2000);
     char *plain[] = {"attach", "s", NULL};
     CHECK_INT(attach_parse(2, plain, &o, stdout, err, sizeof err), ATTACH_RUN);
-    CHECK_INT(o.refresh_ms, 500);
     CHECK(!o.ascii && !o.no_color);
     char *none[] = {"attach", NULL};
     CHECK_INT(attach_parse(1, none, &o, stdout, err, sizeof err), ATTACH_USAGE_ERROR);
@@ -955,9 +1506,10 @@ TEST(attach_command_line)
     char *two[] = {"attach", "a", "b", NULL};
     CHECK_INT(attach_parse(3, two, &o, stdout, err, sizeof err), ATTACH_USAGE_ERROR);
     CHECK(strstr(err, "unexpected argument 'b'") != NULL);
-    char *fast[] = {"attach", "a", "--refresh", "1ms", NULL};
+    /* The viewer draws per snapshot: the test's --refresh is the one. */
+    char *fast[] = {"attach", "a", "--refresh", "1s", NULL};
     CHECK_INT(attach_parse(4, fast, &o, stdout, err, sizeof err), ATTACH_USAGE_ERROR);
-    CHECK(strstr(err, "--refresh '1ms'") != NULL);
+    CHECK(strstr(err, "unknown option --refresh") != NULL);
     char *unknown[] = {"attach", "a", "--users", "5", NULL};
     CHECK_INT(attach_parse(4, unknown, &o, stdout, err, sizeof err), ATTACH_USAGE_ERROR);
     CHECK(strstr(err, "unknown option --users") != NULL);
@@ -986,6 +1538,14 @@ int main(void)
     RUN(peer_rule);
     RUN(server_with_viewers);
     RUN(slow_viewer_skips);
+    RUN(missing_names_decode_as_empty);
+    RUN(text_from_the_test_is_sanitised);
+    RUN(timelines_of_the_first_rows_only);
+    RUN(focus_frames);
+    RUN(focused_rows_bring_their_timelines);
+    RUN(server_limits_and_the_end);
+    RUN(path_check_does_not_wait_on_a_full_backlog);
+    RUN(path_rule_directory_and_symlink);
     RUN(attach_command_line);
     rmdir(tmpdir);
     return check_done();

@@ -289,10 +289,13 @@ TEST(rate_prompt)
     CHECK_STR(fx.d.flash, "not a number: nothing changed");
     key(&fx, 'r');
     CHECK_CMD(type(&fx, "0\n"), DASH_NONE, 0);
-    CHECK_STR(fx.d.flash, "the spawn rate must be above 0 and at most 1000000");
+    CHECK_STR(fx.d.flash, "the spawn rate must be from 0.001 to 1000000");
+    key(&fx, 'r');
+    CHECK_CMD(type(&fx, "0.0001\n"), DASH_NONE, 0);
+    CHECK_STR(fx.d.flash, "the spawn rate must be from 0.001 to 1000000");
     key(&fx, 'r');
     CHECK_CMD(type(&fx, "1000001\n"), DASH_NONE, 0);
-    CHECK_STR(fx.d.flash, "the spawn rate must be above 0 and at most 1000000");
+    CHECK_STR(fx.d.flash, "the spawn rate must be from 0.001 to 1000000");
     key(&fx, 'r');
     CHECK_CMD(type(&fx, "1000000\n"), DASH_SET_RATE, 1000000);
     /* The input holds at most 23 characters; more are dropped. */

@@ -245,7 +245,8 @@ TEST(layout_open_model_has_the_arrivals_chart)
     CHECK(row_span_ok(&l));
     layout_compute(&l, 80, 20, 3, 0, false, LAYOUT_OPEN);
     CHECK_INT(l.sparks, SPARKS_COMPACT);
-    CHECK_INT(l.spark_lines, SPARKS_COMPACT_LINES + SPARKS_OPEN_EXTRA_COMPACT);
+    CHECK(l.spark_lines >= SPARKS_COMPACT_LINES + SPARKS_OPEN_EXTRA_COMPACT);
+    CHECK_INT(l.spark_row + l.spark_lines, l.keybar_row);     /* the strips take the rest */
     CHECK(row_span_ok(&l));
     layout_compute(&l, 80, 24, 3, 0, false, 0);
     CHECK_INT(l.n_charts, LAYOUT_CHARTS);
@@ -289,7 +290,17 @@ TEST(layout_charts_take_the_rows_the_table_leaves)
     CHECK_INT(l.spark_row + l.spark_lines, l.keybar_row);
     layout_compute(&l, 80, 23, 3, 0, false, 0);
     CHECK_INT(l.sparks, SPARKS_COMPACT);
-    CHECK_INT(l.spark_lines, SPARKS_COMPACT_LINES);
+    CHECK(l.spark_lines >= SPARKS_COMPACT_LINES);
+    /* The compact sizes waste no row either: the strips grow taller, with
+     * or without a failures panel under them. */
+    CHECK_INT(l.spark_row + l.spark_lines, l.keybar_row);
+    layout_compute(&l, 60, 20, 3, 0, false, 0);
+    CHECK_INT(l.sparks, SPARKS_COMPACT);
+    CHECK_INT(l.spark_row + l.spark_lines, l.keybar_row);
+    layout_compute(&l, 60, 20, 3, 2, true, 0);
+    CHECK_INT(l.sparks, SPARKS_COMPACT);
+    CHECK(l.fail_row > 0 && l.fail_rows == 2);
+    CHECK_INT(l.fail_row + l.fail_rows + 1, l.keybar_row);
     layout_compute(&l, 80, 10, 3, 0, false, 0);
     CHECK_INT(l.sparks, SPARKS_NONE);
     /* Checks take a line under the table; a failures panel its rows under
@@ -803,6 +814,164 @@ TEST(status_line_drops_whole_fields_at_every_width)
         }
 }
 
+/* The status line drops strictly by priority: never a less important
+ * field kept while a more important one went (e.g. "cpu" kept and "fail"
+ * dropped). The priorities are status_fields's. */
+TEST(status_line_drops_by_priority)
+{
+    scene_t sc;
+    dash_t d;
+    static const struct { const char *text; int prio; } open_f[] = {
+        {"hopper", 3}, {"http://127.0.0.1:8089", 4}, {"running", 2}, {"arrivals 48.7/50/s", 0},
+        {"dropped 120 (3.0/s)", 1}, {"pool 12 busy/20 (max 200)", 3}, {"stage 2/4", 1},
+        {"lag p99 150ms", 2}, {"01:10, 05:30 left", 3}, {"3.4k reqs", 6}, {"48.7 req/s", 5},
+        {"9.62% fail", 3}, {"cpu 0%", 5},
+    }, closed_f[] = {
+        {"hopper", 3}, {"http://127.0.0.1:8089", 4}, {"running", 2}, {"users 12/20", 0},
+        {"rate 5/s", 4}, {"01:10, 05:30 left", 3}, {"3.4k reqs", 6}, {"48.7 req/s", 5},
+        {"9.62% fail", 3}, {"cpu 0%", 5},
+    };
+    for (int model = 0; model < 2; model++)
+        for (int cols = 40; cols <= 240; cols++) {
+            scene_open(&sc);
+            if (model)
+                closed(&sc);
+            sc.s.total.failures = 327;      /* 9.62% of 3400 */
+            if (draw_at(&sc, &d, cols, 24, NULL) != 0) {
+                CHECK(0);
+                return;
+            }
+            char line[512];
+            line_at(0, line, sizeof line);
+            const __typeof__(open_f[0]) *f = model ? closed_f : open_f;
+            size_t n = model ? sizeof closed_f / sizeof closed_f[0] : sizeof open_f / sizeof open_f[0];
+            int kept_max = -1, dropped_min = 99;
+            for (size_t i = 0; i < n; i++) {
+                bool kept = strstr(line, f[i].text) != NULL;
+                if (kept && f[i].prio > kept_max)
+                    kept_max = f[i].prio;
+                if (!kept && f[i].prio < dropped_min)
+                    dropped_min = f[i].prio;
+            }
+            screen_close();
+            if (kept_max > dropped_min) {
+                printf("#   %d columns: a field of prio %d kept, one of %d dropped: |%s|\n", cols, kept_max,
+                       dropped_min, line);
+                CHECK(0);
+                return;
+            }
+        }
+}
+
+/* The compact sizes: the strips take the rows the table leaves, taller
+ * than one line, none blank (60x20: 2 endpoints leave 13 rows to 3 strips:
+ * 5, 4 and 4). */
+TEST(compact_strips_take_the_rows)
+{
+    scene_t sc;
+    dash_t d;
+    scene_open(&sc);
+    closed(&sc);
+    if (draw_at(&sc, &d, 60, 20, NULL) != 0) {
+        CHECK(0);
+        return;
+    }
+    const layout_t *l = &d.layout;
+    int blank = 0;
+    char line[512];
+    for (int y = l->spark_row; y < l->keybar_row; y++) {
+        line_at(y, line, sizeof line);
+        bool any = false;
+        for (char *p = line; *p; p++)
+            any |= *p != ' ';
+        blank += !any;
+    }
+    int yu = find("users 12 ", NULL), yp = find("p95 600ms", NULL);
+    bool ok = l->sparks == SPARKS_COMPACT && blank == 0 && l->spark_row + l->spark_lines == l->keybar_row &&
+              yp - find("req/s 48", NULL) == 5 && yu - yp == 4 && l->keybar_row - yu == 4;
+    /* The users strip: 12 of 12 fills its four rows. */
+    for (int y = yu; y < yu + 4; y++)
+        ok = ok && (mvinch(y, 59) & A_CHARTEXT) == '#';
+    if (!ok)
+        dump();
+    CHECK(ok);
+    screen_close();
+}
+
+/* The whole-run zoom draws the compacted history, but the titles' latest
+ * values are the last second's (the recent series), not a compacted
+ * sample's average over many. */
+TEST(chart_titles_show_the_last_second)
+{
+    scene_t sc;
+    dash_t d;
+    static snap_sample_t hist[7];
+    scene_open(&sc);
+    closed(&sc);
+    memset(hist, 0, sizeof hist);
+    for (int i = 0; i < 7; i++) {
+        hist[i].t = (uint32_t)(10 * (i + 1));
+        hist[i].span = 10;
+        hist[i].rps = 10;           /* averaged: not the last second's 48 */
+        hist[i].users = 3;
+        hist[i].p95_us = 1000;
+    }
+    sc.s.history = hist;
+    sc.s.n_history = 7;
+    if (draw_at(&sc, &d, 120, 40, NULL) != 0) {
+        CHECK(0);
+        return;
+    }
+    CHECK_SHOWN("whole run (t)");
+    CHECK_SHOWN("requests/s 48.0 ");
+    CHECK_SHOWN("response time p95 600ms ");
+    CHECK_SHOWN("users 12 ");
+    CHECK_NOT_SHOWN("requests/s 10.0");
+    screen_close();
+}
+
+/* The charts' columns are those of the label width drawn: a second pass
+ * that changes the width again (here 70 -> 10 -> 9: a one-second trickle
+ * averaged over wide columns is below 0.001/s, over narrow ones not) fills
+ * them once more. Columns left from before (poisoned here) must not show. */
+TEST(chart_columns_follow_the_label_width)
+{
+    scene_t sc;
+    dash_t d;
+    scene_open(&sc);
+    closed(&sc);
+    for (int i = 0; i < 60; i++) {
+        snap_sample_t *x = &sc.recent[i];
+        x->t = (uint32_t)(i + 1);
+        x->users = 1;
+        x->p50_us = x->p95_us = 0;
+        x->rps = i + 1 == 20 ? 0.0009765625f : 0;   /* 2^-10: exact in a float */
+        x->fps = 0;
+    }
+    if (screen_open(120, 40) != 0) {
+        CHECK(0);
+        return;
+    }
+    dash_init(&d, &screen_term, NULL);
+    d.chart_label_w = 70;
+    for (int c = 0; c < LAYOUT_MAX_CHARTS; c++)
+        for (int k = 0; k < CHART_SERIES; k++)
+            for (int x = 0; x < CHART_MAX_COLS; x++)
+                d.chart_buf[c].col[k][x] = 1e9;
+    dash_draw(&d, &sc.s, NULL, 0);
+    int y = find("requests/s ", NULL);
+    CHECK(y > 0);
+    CHECK_INT(d.chart_label_w, 9);                 /* "0.0005/s" and a space */
+    /* The last column (the 60th second: no requests) is blank. */
+    bool ok = y > 0;
+    for (int r = y + 1; ok && r < y + d.layout.chart_lines[0] - 1; r++)
+        ok = (mvinch(r, 119) & A_CHARTEXT) == ' ' || (mvinch(r, 119) & A_CHARTEXT) == '-';
+    if (!ok)
+        dump();
+    CHECK(ok);
+    screen_close();
+}
+
 TEST(help_fits_each_model)
 {
     scene_t sc;
@@ -898,6 +1067,57 @@ TEST(rows_views_and_viewer_keys)
     screen_close();
 }
 
+/* Enter at the compact sizes: panels that fit whole (no "too small", no
+ * heading cut), the percentiles and the codes at least. */
+TEST(drill_down_fits_compact_sizes)
+{
+    static const int sizes[][2] = {{120, 40}, {80, 24}, {60, 20}};
+    static snap_error_t errs[2];
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        scene_t sc;
+        dash_t d;
+        scene_open(&sc);
+        closed(&sc);
+        snap_entry_t *e = &sc.entries[1];
+        e->codes[0].code = 200;
+        e->codes[0].count = 1300;
+        e->codes[1].code = 503;
+        e->codes[1].count = 100;
+        e->n_codes = 2;
+        e->failures = 100;
+        errs[0] = (snap_error_t){.method = "GET", .name = e->name, .error = "HTTP 503 Service Unavailable",
+                                 .count = 90};
+        errs[1] = (snap_error_t){.method = "GET", .name = e->name, .error = "timeout", .count = 10};
+        sc.s.errors = errs;
+        sc.s.n_errors = 2;
+        int cols = sizes[k][0], rows = sizes[k][1];
+        if (draw_at(&sc, &d, cols, rows, NULL) != 0) {
+            CHECK(0);
+            return;
+        }
+        press(&d, &sc, KEY_UP);
+        press(&d, &sc, '\n');
+        int before = check_failed_in_test;
+        CHECK_NOT_SHOWN("too small");
+        CHECK_NOT_SHOWN("too s");
+        CHECK_SHOWN("requests  1400");
+        CHECK_SHOWN("failures  100 (7.14%)");
+        CHECK_SHOWN("errors (2 kinds)");
+        CHECK_SHOWN(cols >= 80 ? "90  HTTP 503 Service Unavailable" : "90  HTTP 503 S");
+        CHECK_SHOWN(" Unavailable");   /* whole, or shortened in its middle: never cut at the edge */
+        int x, y = find("503 ", &x);
+        char line[512];
+        CHECK(y > 0 && strstr(line_at(y, line, sizeof line), "100") != NULL);
+        if (cols >= 90)
+            CHECK_SHOWN("latency distribution");   /* beside them */
+        if (check_failed_in_test != before) {
+            printf("#   at %dx%d:\n", cols, rows);
+            dump();
+        }
+        screen_close();
+    }
+}
+
 int main(void)
 {
     check_prog = "dashboard";
@@ -922,7 +1142,12 @@ int main(void)
     RUN(closed_run_looks_as_before);
     RUN(quiet_open_run_highlights_nothing);
     RUN(status_line_drops_whole_fields_at_every_width);
+    RUN(status_line_drops_by_priority);
+    RUN(compact_strips_take_the_rows);
+    RUN(chart_titles_show_the_last_second);
+    RUN(chart_columns_follow_the_label_width);
     RUN(help_fits_each_model);
     RUN(rows_views_and_viewer_keys);
+    RUN(drill_down_fits_compact_sizes);
     return check_done();
 }

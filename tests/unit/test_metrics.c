@@ -156,18 +156,27 @@ TEST(quantiles)
     snap_t s;
     craft(&s);
     char *t = render(&s);
-    CHECK(has_line(t, "# TYPE hopper_request_duration_quantile_seconds gauge"));
+    /* A real summary (Prometheus refuses a quantile label elsewhere), named
+     * apart from the histogram. */
+    CHECK(has_line(t, "# TYPE hopper_request_latency_seconds summary"));
     /* pct_us[i] = 1 ms * (i + 1): 50% is 1 ms, 90% (index 4) 5 ms, 95% 6 ms,
      * 99% 8 ms, 99.9% 9 ms. */
-    CHECK(has_line(t, "hopper_request_duration_quantile_seconds{" EP0 ",quantile=\"0.5\"} 0.001"));
-    CHECK(has_line(t, "hopper_request_duration_quantile_seconds{" EP0 ",quantile=\"0.9\"} 0.005"));
-    CHECK(has_line(t, "hopper_request_duration_quantile_seconds{" EP0 ",quantile=\"0.95\"} 0.006"));
-    CHECK(has_line(t, "hopper_request_duration_quantile_seconds{" EP0 ",quantile=\"0.99\"} 0.008"));
-    CHECK(has_line(t, "hopper_request_duration_quantile_seconds{" EP0 ",quantile=\"0.999\"} 0.009"));
-    CHECK(has_line(t, "hopper_request_duration_quantile_seconds{method=\"POST\",name=\"/never\","
+    CHECK(has_line(t, "hopper_request_latency_seconds{" EP0 ",quantile=\"0.5\"} 0.001"));
+    CHECK(has_line(t, "hopper_request_latency_seconds{" EP0 ",quantile=\"0.9\"} 0.005"));
+    CHECK(has_line(t, "hopper_request_latency_seconds{" EP0 ",quantile=\"0.95\"} 0.006"));
+    CHECK(has_line(t, "hopper_request_latency_seconds{" EP0 ",quantile=\"0.99\"} 0.008"));
+    CHECK(has_line(t, "hopper_request_latency_seconds{" EP0 ",quantile=\"0.999\"} 0.009"));
+    CHECK(has_line(t, "hopper_request_latency_seconds_sum{" EP0 "} 62.5005"));
+    CHECK(has_line(t, "hopper_request_latency_seconds_count{" EP0 "} 11"));
+    CHECK(has_line(t, "hopper_request_latency_seconds{method=\"POST\",name=\"/never\","
                       "quantile=\"0.99\"} NaN"));
-    CHECK(has_line(t, "hopper_request_duration_quantile_seconds{method=\"\",name=\"Aggregated\","
-                      "quantile=\"0.99\"} 0.008"));
+    CHECK(has_line(t, "hopper_request_latency_seconds_count{method=\"POST\",name=\"/never\"} 0"));
+    /* The Aggregated row: a family of its own, without endpoint labels. */
+    CHECK(strstr(t, "name=\"Aggregated\"") == NULL);
+    CHECK(has_line(t, "# TYPE hopper_aggregated_latency_seconds summary"));
+    CHECK(has_line(t, "hopper_aggregated_latency_seconds{quantile=\"0.99\"} 0.008"));
+    CHECK(has_line(t, "hopper_aggregated_latency_seconds_sum 62.5005"));
+    CHECK(has_line(t, "hopper_aggregated_latency_seconds_count 11"));
     /* The labels say which percentile: the table of indexes must agree. */
     CHECK(snap_pct_fraction[4] == 0.90 && snap_pct_fraction[5] == 0.95 &&
           snap_pct_fraction[7] == 0.99 && snap_pct_fraction[8] == 0.999);
@@ -231,7 +240,10 @@ TEST(run_gauges)
 
 /* The format's structure: every sample belongs to a family announced by
  * # HELP then # TYPE, a family's samples are together, each family appears
- * once, the text ends with a newline and has no empty line. */
+ * once, the text ends with a newline and has no empty line; a quantile label
+ * only in a summary, an le label only in a histogram's _bucket (what
+ * promtool checks; tests/e2e/metrics.sh runs it on this text too, written
+ * to $TEST_METRICS_DUMP). */
 TEST(structure)
 {
     snap_t s;
@@ -256,7 +268,7 @@ TEST(structure)
             CHECK(sscanf(line + 7, "%79s %15s", family, type) == 2);
             CHECK_STR(family, help_for);                 /* HELP just before */
             CHECK(strcmp(type, "counter") == 0 || strcmp(type, "gauge") == 0 ||
-                  strcmp(type, "histogram") == 0);
+                  strcmp(type, "histogram") == 0 || strcmp(type, "summary") == 0);
             if (strcmp(type, "counter") == 0)
                 CHECK(strlen(family) > 6 && strcmp(family + strlen(family) - 6, "_total") == 0);
             for (size_t i = 0; i < n_seen; i++)
@@ -271,18 +283,37 @@ TEST(structure)
             snprintf(name, sizeof name, "%.*s", (int)nl, line);
             size_t fl = strlen(family);
             bool mine = strcmp(name, family) == 0;
-            if (!mine && strcmp(type, "histogram") == 0 && strncmp(name, family, fl) == 0)
-                mine = strcmp(name + fl, "_bucket") == 0 || strcmp(name + fl, "_sum") == 0 ||
-                       strcmp(name + fl, "_count") == 0;
+            bool histogram = strcmp(type, "histogram") == 0, summary = strcmp(type, "summary") == 0;
+            if (!mine && (histogram || summary) && strncmp(name, family, fl) == 0)
+                mine = (histogram && strcmp(name + fl, "_bucket") == 0) ||
+                       strcmp(name + fl, "_sum") == 0 || strcmp(name + fl, "_count") == 0;
             if (!mine)
                 printf("#   sample of %s under family %s\n", name, family);
             CHECK(mine);
+            const char *labels_end = line[nl] == '{' ? memchr(line, '}', len) : NULL;
+            size_t ll = labels_end ? (size_t)(labels_end - line) : 0;
+            bool quantile = ll && (memmem(line, ll, "{quantile=\"", 11) ||
+                                   memmem(line, ll, ",quantile=\"", 11));
+            bool le = ll && (memmem(line, ll, "{le=\"", 5) || memmem(line, ll, ",le=\"", 5));
+            if (quantile && !(summary && strcmp(name, family) == 0))
+                printf("#   a quantile label in %s, of type %s\n", name, type);
+            CHECK(!quantile || (summary && strcmp(name, family) == 0));
+            CHECK(!le || (histogram && strcmp(name + fl, "_bucket") == 0));
             samples++;
         }
         line = end + 1;
     }
     CHECK(samples > 50);
     CHECK(n_seen >= 20);
+    const char *dump = getenv("TEST_METRICS_DUMP");
+    if (dump) {
+        FILE *f = fopen(dump, "w");
+        CHECK(f != NULL);
+        if (f) {
+            fputs(t, f);
+            fclose(f);
+        }
+    }
     free(t);
 }
 
@@ -549,6 +580,103 @@ TEST(server)
     free(c);
 }
 
+/* Starts a client that connects and sends only the start of a request, and
+ * runs the loop until the server has accepted it (so that the order of
+ * the server's connections is the order of the calls). */
+static void connect_idle(uv_loop_t *loop, const metrics_server_t *m, unsigned port, client_t *c)
+{
+    memset(c, 0, sizeof *c);
+    uv_tcp_init(loop, &c->tcp);
+    uv_timer_init(loop, &c->later);
+    c->tcp.data = c->later.data = c->connect.data = c;
+    c->first = "GET /met";
+    struct sockaddr_in a;
+    uv_ip4_addr("127.0.0.1", (int)port, &a);
+    unsigned before = m->n_conns;
+    uv_tcp_connect(&c->connect, &c->tcp, (struct sockaddr *)&a, client_connected);
+    while (m->n_conns == before && !c->ended)
+        uv_run(loop, UV_RUN_ONCE);
+}
+
+/* Clients that connect and never finish their request fill the server: a
+ * scraper that comes then is still answered, and the oldest of them goes. */
+TEST(server_full_gives_up_the_oldest_idle)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    metrics_server_t m;
+    struct sockaddr_storage ss;
+    char err[256];
+    int calls = 0;
+    CHECK_INT(metrics_parse_listen("127.0.0.1:0", &ss, err, sizeof err), 0);
+    CHECK_INT(metrics_open(&m, &loop, (struct sockaddr *)&ss, fake_snapshot, &calls, err,
+                           sizeof err), 0);
+    unsigned port = port_of(&m);
+    client_t *idle = calloc(METRICS_MAX_CONNS + 1, sizeof *idle);
+    for (unsigned i = 0; i < METRICS_MAX_CONNS; i++)
+        connect_idle(&loop, &m, port, &idle[i]);
+    CHECK_INT(m.n_conns, METRICS_MAX_CONNS);
+    CHECK(!idle[0].ended);
+
+    client_t *c = malloc(sizeof *c);
+    for (int k = 0; k < 2; k++) {
+        if (k == 1) {
+            /* Full again: the scrape's connection is gone, one more idle. */
+            while (m.n_conns == METRICS_MAX_CONNS)
+                uv_run(&loop, UV_RUN_ONCE);
+            connect_idle(&loop, &m, port, &idle[METRICS_MAX_CONNS]);
+            CHECK_INT(m.n_conns, METRICS_MAX_CONNS);
+        }
+        request(&loop, port, c, "GET /metrics HTTP/1.1\r\n\r\n", NULL);
+        CHECK(strncmp(c->resp, "HTTP/1.1 200 OK\r\n", 17) == 0);
+        /* The k-th oldest was closed for it, without an answer. */
+        while (idle[k].closed < 2)
+            uv_run(&loop, UV_RUN_ONCE);
+        CHECK(idle[k].ended);
+        CHECK_INT(idle[k].len, 0);
+    }
+    CHECK_INT(calls, 2);
+
+    metrics_close(&m);
+    for (unsigned i = 0; i <= METRICS_MAX_CONNS; i++)
+        while (idle[i].closed < 2)
+            uv_run(&loop, UV_RUN_ONCE);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+    free(idle);
+    free(c);
+}
+
+/* A final snapshot held (--metrics-linger): served instead of asking the
+ * callback, which may no longer be called. */
+TEST(server_holds_the_final_snapshot)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    metrics_server_t m;
+    struct sockaddr_storage ss;
+    char err[256];
+    int calls = 0;
+    CHECK_INT(metrics_parse_listen("127.0.0.1:0", &ss, err, sizeof err), 0);
+    CHECK_INT(metrics_open(&m, &loop, (struct sockaddr *)&ss, fake_snapshot, &calls, err,
+                           sizeof err), 0);
+    unsigned port = port_of(&m);
+    snap_t final;
+    craft(&final);
+    final.state = RUN_DONE;
+    metrics_hold(&m, &final);
+    client_t *c = malloc(sizeof *c);
+    request(&loop, port, c, "GET /metrics HTTP/1.1\r\n\r\n", NULL);
+    CHECK(strncmp(c->resp, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    CHECK(strstr(c->resp, "\nhopper_requests_total{method=\"POST\",name=\"/never\"} 0\n") != NULL);
+    CHECK(strstr(c->resp, "\nhopper_run_state{state=\"done\"} 1\n") != NULL);
+    CHECK_INT(calls, 0);
+    metrics_close(&m);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+    free(c);
+}
+
 int main(void)
 {
     check_prog = "test_metrics";
@@ -560,5 +688,7 @@ int main(void)
     RUN(label_value_escaping);
     RUN(parse_listen);
     RUN(server);
+    RUN(server_full_gives_up_the_oldest_idle);
+    RUN(server_holds_the_final_snapshot);
     return check_done();
 }

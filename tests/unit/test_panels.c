@@ -291,7 +291,8 @@ TEST(dist_narrow_keeps_the_shares_and_drops_the_counts)
     CHECK_INT(humps(11, 20, 54, 26, &gap), 2);
     erase();
     panel_dist_draw((view_rect_t){0, 56, 20, 24}, &entry, &screen_term);
-    CHECK_SHOWN("24x20: too small");
+    CHECK_SHOWN("too small");        /* whole: "24x20: too small for ..." does not fit */
+    CHECK_NOT_SHOWN("24x20");
     screen_close();
 }
 
@@ -399,7 +400,7 @@ TEST(codes_of_one_row_show_its_errors_only)
     entry.codes[0].count = 945;
     panel_codes_draw((view_rect_t){0, 0, 30, 100}, &snap, &entry, false, &screen_term);
     CHECK(row_has(find("other"), "other", "5   0.5%"));
-    int head = find("errors of this endpoint (2 kinds)");
+    int head = find("errors (2 kinds)");
     CHECK(head > 0);
     CHECK(row_has(head + 1, "30  HTTP 503 Service Unavailable", NULL));
     CHECK(row_has(head + 2, " 6  timeout", NULL));
@@ -443,7 +444,7 @@ TEST(codes_narrow_drop_the_phrases_whole)
     erase();
     /* Too narrow for the count and the share beside the shortest label. */
     panel_codes_draw((view_rect_t){0, 0, 12, 23}, &snap, &entry, true, &screen_term);
-    CHECK(row_has(0, "23x12: too small", NULL));
+    CHECK(row_has(0, "too small", NULL) && !row_has(0, "23x12", NULL));
     CHECK_NOT_SHOWN("503");
     screen_close();
 }
@@ -692,9 +693,23 @@ TEST(too_small_says_so_in_one_line)
             CHECK(!row_has(0, "too small", NULL));       /* one row holds a message */
         else
             CHECK(row_has(0, "60x1: too small for", what[which]));
+        /* Narrower: the message shortens to what fits whole, never cut
+         * mid-word, down to nothing. */
         erase();
         draw_panel(which, (view_rect_t){0, 0, 10, 12});
-        CHECK(row_has(0, "12x10: too s", NULL));
+        CHECK(row_has(0, "too small", NULL) && !row_has(0, "12x", NULL) && !row_has(0, "for", NULL));
+        CHECK(find_from("t", 1) < 0);
+        if (which < 3) {
+            char want[64];
+            snprintf(want, sizeof want, "too small for %s", what[which]);
+            int w = (int)strlen(want);
+            erase();
+            draw_panel(which, (view_rect_t){0, 0, 1, w});
+            CHECK(row_has(0, want, NULL) && !row_has(0, "x1:", NULL));
+        }
+        erase();
+        draw_panel(which, (view_rect_t){0, 0, 10, 8});
+        CHECK(!row_has(0, "too", NULL));
         CHECK(find_from("t", 1) < 0);
     }
     log_close(&lg);

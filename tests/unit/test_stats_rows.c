@@ -406,6 +406,8 @@ TEST(worker_deltas_carry_the_rows_exactly)
         stats_t *eng = stats_new(2, methods, names, 1000.0, dual);
         stats_t *w1 = stats_new(2, methods, names, 1000.0, dual);
         stats_t *w2 = stats_new(2, methods, names, 1000.0, dual);
+        stats_set_worker(w1);   /* as worker processes' are */
+        stats_set_worker(w2);
         static const unsigned codes[] = {200, 200, 200, 201, 304, 404, 503, 0, 999, 302};
         srand(14);
         uint64_t sum = 0;
@@ -471,6 +473,72 @@ TEST(worker_deltas_carry_the_rows_exactly)
     }
 }
 
+/* A worker's stats (stats_set_worker) record only what its deltas carry:
+ * the deltas are the same bytes as those of stats that record everything,
+ * and the parts only the engine reads (the Aggregated row, the rates, the
+ * last seconds' distributions, the second in progress) stay empty. */
+TEST(worker_mode_records_only_what_deltas_carry)
+{
+    for (int dual = 0; dual < 2; dual++) {
+        stats_t *full = stats_new(2, methods, names, 1000.0, dual);
+        stats_t *w = stats_new(2, methods, names, 1000.0, dual);
+        stats_set_worker(w);
+        static const unsigned codes[] = {200, 201, 404, 503, 0, 999};
+        srand(5);
+        for (int round = 0; round < 2; round++) {
+            for (int i = 0; i < 3000; i++) {
+                uint64_t at = (uint64_t)round * 3000 + (uint64_t)i;
+                uint64_t us = (uint64_t)(rand() % 2000000), late = (uint64_t)(rand() % 900);
+                size_t e = (size_t)(rand() % 2);
+                unsigned code = codes[rand() % 6];
+                const char *err = code >= 400 || code == 0 ? (rand() % 2 ? "x" : "y") : NULL;
+                stats_t *both[2] = {full, w};
+                for (int k = 0; k < 2; k++) {
+                    stats_record_late(both[k], e, at, us, late, (uint64_t)i, code, err);
+                    if (i % 7 == 0)
+                        stats_lag(both[k], us / 3);
+                    if (i % 5 == 0)
+                        stats_arrival(both[k], at);
+                    if (i % 11 == 0)
+                        stats_dropped(both[k], at);
+                }
+            }
+            snap_t s;
+            snap_init(&s);
+            stats_fill(w, (uint64_t)round * 3000 + 3000, &s);
+            CHECK(s.entries[0].requests > 0);
+            CHECK_INT(s.total.requests, 0);
+            CHECK(s.entries[0].cur_rps == 0);
+            CHECK_INT(dist_sum(s.entries[0].dist_recent), 0);
+            CHECK(s.cur_arrival_rate == 0);
+            stats_tick(w, (uint64_t)round * 3000 + 3000, 1);
+            stats_fill(w, (uint64_t)round * 3000 + 3000, &s);
+            unsigned ticks = (unsigned)round + 1;
+            CHECK(s.entries[0].n_recent == ticks &&
+                  snap_row_recent(&s, &s.entries[0])[ticks - 1].rps == 0);
+            CHECK(s.n_recent == ticks && s.recent[ticks - 1].rps == 0 &&
+                  s.recent[ticks - 1].arrivals == 0 && s.recent[ticks - 1].lag_p99_us == 0);
+            /* ... and the stats that record everything did fill them. */
+            stats_fill(full, (uint64_t)round * 3000 + 3000, &s);
+            CHECK(s.total.requests > 0 && s.entries[0].cur_rps > 0);
+            snap_free(&s);
+
+            frame_buf_t a, b;
+            frame_buf_init(&a);
+            frame_buf_init(&b);
+            stats_delta_take(full, &a);
+            stats_delta_take(w, &b);
+            CHECK(a.len > 100);
+            CHECK_INT(a.len, b.len);
+            CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+            frame_buf_free(&a);
+            frame_buf_free(&b);
+        }
+        stats_free(full);
+        stats_free(w);
+    }
+}
+
 /* A delta whose status codes are not possible is refused whole: a slot out
  * of range, or more responses than the row's requests. */
 TEST(bad_codes_in_a_delta_are_refused)
@@ -521,6 +589,7 @@ int main(void)
     RUN(row_timelines_per_second);
     RUN(row_timelines_bounded_and_kept_across_reset);
     RUN(worker_deltas_carry_the_rows_exactly);
+    RUN(worker_mode_records_only_what_deltas_carry);
     RUN(bad_codes_in_a_delta_are_refused);
     return check_done();
 }
