@@ -499,6 +499,27 @@ static void start_signal(app_t *app, uv_signal_t *s, int signum)
     uv_signal_start(s, on_signal, signum);
 }
 
+/* A listener of the run (--metrics-listen, --control) cannot start: the
+ * engine exists (its workers are forked) but nothing was sent. Everything is
+ * given back in order, the loop runs the close callbacks, and the run ends
+ * as a usage error. */
+static int refuse_after_engine(app_t *app, const char *err)
+{
+    fprintf(stderr, "hopper: %s\n", err);
+    metrics_close(&app->metrics);
+    engine_close(app->eng);
+    uv_run(&app->loop, UV_RUN_DEFAULT);
+    engine_free(app->eng);
+    uv_loop_close(&app->loop);
+    snap_free(&app->snap);
+    outputs_free(&app->out);
+    log_close(&app->log);
+    curl_global_cleanup();
+    plan_free(&app->plan);
+    cli_free(&app->opts);
+    return HOPPER_EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
     app_t app;
@@ -642,18 +663,7 @@ int main(int argc, char **argv)
     if (app.opts.metrics_listen) {
         if (metrics_open(&app.metrics, &app.loop, (struct sockaddr *)&app.metrics_addr,
                          ctl_snapshot, &app, err, sizeof err) != 0) {
-            fprintf(stderr, "hopper: %s\n", err);
-            engine_close(app.eng);
-            uv_run(&app.loop, UV_RUN_DEFAULT);
-            engine_free(app.eng);
-            uv_loop_close(&app.loop);
-            snap_free(&app.snap);
-            outputs_free(&app.out);
-            log_close(&app.log);
-            curl_global_cleanup();
-            plan_free(&app.plan);
-            cli_free(&app.opts);
-            return HOPPER_EXIT_USAGE;
+            return refuse_after_engine(&app, err);
         }
         char url[128];
         log_msg(&app.log, "metrics: serving %s", metrics_url(&app.metrics, url, sizeof url));
@@ -671,19 +681,7 @@ int main(int argc, char **argv)
         };
         app.control = control_new(&app.loop, &cc, err, sizeof err);
         if (!app.control) {
-            fprintf(stderr, "hopper: %s\n", err);
-            metrics_close(&app.metrics);
-            engine_close(app.eng);
-            uv_run(&app.loop, UV_RUN_DEFAULT);
-            engine_free(app.eng);
-            uv_loop_close(&app.loop);
-            snap_free(&app.snap);
-            outputs_free(&app.out);
-            log_close(&app.log);
-            curl_global_cleanup();
-            plan_free(&app.plan);
-            cli_free(&app.opts);
-            return HOPPER_EXIT_USAGE;
+            return refuse_after_engine(&app, err);
         }
     }
     start_signal(&app, &app.sig_int, SIGINT);
