@@ -5,6 +5,7 @@
  * then one chart drawn into ncurses' virtual screen (a vt100 writing to
  * /dev/null) and read back: its scale, gridline, axis labels and marks. */
 #include "check.h"
+#include "screen.h"
 #include "view/chart.h"
 
 #include <curses.h>
@@ -182,33 +183,7 @@ TEST(scale_labels_have_units)
 
 /* ---- a chart on a screen ------------------------------------------------------ */
 
-static FILE *out_f, *in_f;
-static SCREEN *scr;
-
-static int screen_open(int cols, int rows)
-{
-    out_f = fopen("/dev/null", "w");
-    in_f = fopen("/dev/null", "r");
-    scr = out_f && in_f ? newterm("vt100", out_f, in_f) : NULL;
-    if (!scr)
-        return -1;
-    resize_term(rows, cols);
-    return 0;
-}
-
-static void screen_close(void)
-{
-    if (scr) {
-        endwin();
-        delscreen(scr);
-    }
-    scr = NULL;
-    if (out_f)
-        fclose(out_f);
-    if (in_f)
-        fclose(in_f);
-    out_f = in_f = NULL;
-}
+/* screen_open, screen_close: screen.h */
 
 static const char *line_at(int y, char *buf, size_t len)
 {
@@ -235,7 +210,7 @@ TEST(a_chart_on_screen)
         a[i].rps = i < 30 ? 20 : 80;
     }
     snap_event_t ev[2] = {{30500, EVENT_TARGET_USERS, 10}, {10000, EVENT_STAGE, 2}};
-    if (screen_open(80, 12) != 0) {
+    if (screen_open(80, 12, false) != 0) {
         printf("#   ncurses cannot start a vt100 on /dev/null\n");
         CHECK(0);
         return;
@@ -320,7 +295,7 @@ static bool attr_at(int y, int x, int a) { return (mvinch(y, x) & (chtype)a) != 
 TEST(failures_show_at_a_few_percent)
 {
     static snap_sample_t a[60];
-    if (screen_open(80, 12) != 0) {
+    if (screen_open(80, 12, false) != 0) {
         CHECK(0);
         return;
     }
@@ -395,7 +370,7 @@ TEST(inner_series_read_apart_without_colours)
         a[i].p95_raw_us = 50000;   /* half: 4 rows */
         a[i].p50_us = 20000;       /* a fifth: 12.8 eighths, 2 rows */
     }
-    if (screen_open(80, 12) != 0) {
+    if (screen_open(80, 12, false) != 0) {
         CHECK(0);
         return;
     }

@@ -5,6 +5,7 @@
  * no terminal is needed) and read back: the open model, stages, corrected and
  * raw latencies at 120x40 and 80x24, and the status line at every width. */
 #include "check.h"
+#include "screen.h"
 #include "util/text.h"
 #include "view/chart.h"
 #include "view/dash.h"
@@ -437,50 +438,12 @@ static void closed(scene_t *sc)
     sc->events[1].kind = EVENT_TARGET_USERS;
 }
 
-static FILE *screen_out, *screen_in;
-static SCREEN *screen;
-static term_t screen_term;
-
-/* ncurses on a vt100 that writes to /dev/null, at cols x rows. */
-static int screen_open(int cols, int rows)
-{
-    screen_out = fopen("/dev/null", "w");
-    screen_in = fopen("/dev/null", "r");
-    screen = screen_out && screen_in ? newterm("vt100", screen_out, screen_in) : NULL;
-    if (!screen) {
-        printf("#   ncurses cannot start a vt100 on /dev/null\n");
-        return -1;
-    }
-    resize_term(rows, cols);
-    memset(&screen_term, 0, sizeof screen_term);
-    screen_term.open = true;
-    /* Roles as term_open sets them without colours, but the highlight apart
-     * from the failure colour so a test can tell them apart. */
-    screen_term.attrs[ROLE_HEADER] = A_REVERSE;
-    screen_term.attrs[ROLE_FAIL] = A_BOLD;
-    screen_term.attrs[ROLE_HIGHLIGHT] = A_UNDERLINE;
-    screen_term.attrs[ROLE_DIM] = A_DIM;
-    return 0;
-}
-
-static void screen_close(void)
-{
-    if (screen) {
-        endwin();
-        delscreen(screen);
-    }
-    screen = NULL;
-    if (screen_out)
-        fclose(screen_out);
-    if (screen_in)
-        fclose(screen_in);
-    screen_out = screen_in = NULL;
-}
+/* screen_open, screen_close, screen_term: screen.h */
 
 /* Draws sc at cols x rows with keys pressed first (a string of them). */
 static int draw_at(scene_t *sc, dash_t *d, int cols, int rows, const char *keys)
 {
-    if (screen_open(cols, rows) != 0)
+    if (screen_open(cols, rows, false) != 0)
         return -1;
     dash_init(d, &screen_term, NULL);
     dash_draw(d, &sc->s, NULL, 0);          /* a first draw sets the layout the keys see */
@@ -948,7 +911,7 @@ TEST(chart_columns_follow_the_label_width)
         x->rps = i + 1 == 20 ? 0.0009765625f : 0;   /* 2^-10: exact in a float */
         x->fps = 0;
     }
-    if (screen_open(120, 40) != 0) {
+    if (screen_open(120, 40, false) != 0) {
         CHECK(0);
         return;
     }

@@ -9,6 +9,7 @@
  * in order with its times after the ring wrapped, rectangles too small,
  * ASCII terminals, and that no panel ever writes outside its rectangle. */
 #include "check.h"
+#include "screen.h"
 #include "util/log.h"
 #include "util/text.h"
 #include "view/panels.h"
@@ -21,44 +22,7 @@
 
 /* ---- a screen to draw on ----------------------------------------------------- */
 
-static FILE *screen_out, *screen_in;
-static SCREEN *screen;
-static term_t screen_term;
-
-static int screen_open(int cols, int rows, bool utf8)
-{
-    screen_out = fopen("/dev/null", "w");
-    screen_in = fopen("/dev/null", "r");
-    screen = screen_out && screen_in ? newterm("vt100", screen_out, screen_in) : NULL;
-    if (!screen) {
-        printf("#   ncurses cannot start a vt100 on /dev/null\n");
-        return -1;
-    }
-    resize_term(rows, cols);
-    erase();
-    memset(&screen_term, 0, sizeof screen_term);
-    screen_term.open = true;
-    screen_term.utf8 = utf8;
-    screen_term.attrs[ROLE_HEADER] = A_REVERSE;
-    screen_term.attrs[ROLE_FAIL] = A_BOLD;
-    screen_term.attrs[ROLE_HIGHLIGHT] = A_UNDERLINE;
-    screen_term.attrs[ROLE_DIM] = A_DIM;
-    return 0;
-}
-
-static void screen_close(void)
-{
-    if (screen) {
-        endwin();
-        delscreen(screen);
-    }
-    screen = NULL;
-    if (screen_out)
-        fclose(screen_out);
-    if (screen_in)
-        fclose(screen_in);
-    screen_out = screen_in = NULL;
-}
+/* screen_open, screen_close, screen_term: screen.h */
 
 /* Row y from column x0, w columns (to the end of the line when w < 0), as
  * UTF-8 text. */
