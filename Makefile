@@ -21,7 +21,8 @@ PKGS    := libcurl libuv ncursesw jansson yajl libssl libcrypto libnghttp2
 # (tests/e2e/metrics.sh runs its own instance; the package's service, if
 # any, is not used).
 BUILD_DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libuv1-dev libncurses-dev \
-                  libjansson-dev libyajl-dev libhttp-parser-dev libssl-dev libnghttp2-dev
+                  libjansson-dev libyajl-dev libhttp-parser-dev libssl-dev libnghttp2-dev \
+                  libopenmpi-dev openmpi-bin
 TEST_DEB_PKGS  := curl jq tmux wrk chromium clang libclang-rt-14-dev valgrind openssl \
                   nghttp2-client nginx-light prometheus
 
@@ -35,6 +36,18 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lm
 TARGET_LDLIBS := $(shell pkg-config --libs libuv libssl libcrypto libnghttp2 2>/dev/null) \
                  -lhttp_parser -lm
 
+# MPI (--mpi, --ranks: src/cluster) when pkg-config finds Open MPI; without
+# it hopper builds as before and those options say how to get it.
+MPI_PKG := $(shell pkg-config --exists ompi-c 2>/dev/null && echo ompi-c)
+ifneq ($(MPI_PKG),)
+CFLAGS  += $(shell pkg-config --cflags ompi-c)
+LDLIBS  += $(shell pkg-config --libs ompi-c)
+MPI_OFF := src/cluster/mpilink_none.c
+else
+MPI_OFF := src/cluster/mpilink.c
+endif
+LDLIBS  += -lpthread
+
 # BUILD selects an output folder so sanitizer builds never mix with the normal one.
 BUILD   ?= build
 OBJ     := $(BUILD)/obj
@@ -47,7 +60,7 @@ HEADERS     := $(wildcard include/*.h include/*/*.h src/*/*.h)
 UTIL_SRC    := $(wildcard src/util/*.c)
 NET_SRC     := $(wildcard src/net/*.c)
 TARGET_SRC  := $(wildcard src/target/*.c)
-LIB_SRC     := $(filter-out $(UTIL_SRC) $(NET_SRC) $(TARGET_SRC),$(wildcard src/*/*.c))
+LIB_SRC     := $(filter-out $(UTIL_SRC) $(NET_SRC) $(TARGET_SRC) $(MPI_OFF),$(wildcard src/*/*.c))
 LIB_OBJ     := $(LIB_SRC:src/%.c=$(OBJ)/%.o)
 UTIL_OBJ    := $(UTIL_SRC:src/%.c=$(OBJ)/%.o)
 NET_OBJ     := $(NET_SRC:src/%.c=$(OBJ)/%.o)

@@ -25,8 +25,16 @@
  * rate stages, the dashboard's r), summed over every worker. */
 #define HOPPER_MAX_ARRIVAL_RATE_N 1000000
 #define HOPPER_MAX_ARRIVAL_RATE   ((double)HOPPER_MAX_ARRIVAL_RATE_N)
-/* Worker processes (--workers). */
+/* Worker processes (--workers), per machine or per MPI rank. */
 #define HOPPER_MAX_WORKERS 64
+/* User ranks of an MPI run (--ranks, or mpirun's -np less the conductor),
+ * and the worker processes of all of them together: the conductor keeps a
+ * slot (a few hundred bytes and a socket pair) per worker process. */
+#define HOPPER_MAX_RANKS 1024
+#define HOPPER_MAX_SLOTS 4096
+/* An MPI rank that has said nothing for this long (it sends a beat every
+ * quarter of it) is lost: dead, hung, or cut off by the network. */
+#define HOPPER_RANK_SILENCE_MS 3000
 /* How long requests in flight may finish at a stop when --stop-timeout is not
  * given (seconds; hopper(1), STOPPING). A request ends by its own timeout
  * sooner, so only plans with a request timeout above this see a request
@@ -54,6 +62,7 @@ enum {
     HOPPER_EXIT_USAGE = 2,        /* bad options or hopperfile: nothing was sent */
     HOPPER_EXIT_CHECKS = 3,       /* a pass/fail check failed */
     HOPPER_EXIT_REPORT = 4,       /* a report could not be written */
+    HOPPER_EXIT_RANK_LOST = 5,    /* an MPI rank died or went silent: its last statistics are missing */
     HOPPER_EXIT_INTERNAL = 70     /* a bug in hopper (sysexits' EX_SOFTWARE) */
 };
 

@@ -32,6 +32,8 @@
 #include "metrics/metrics.h"
 #include "control/attach.h"
 #include "control/control.h"
+#include "cluster/cluster.h"
+#include "engine/worker.h"
 #include "net/tls.h"
 #include "view/tui.h"
 #include "util/duration.h"
@@ -74,6 +76,12 @@ typedef struct {
     /* --control PATH: viewers (hopper attach) from just before the load
      * until the end of the run; NULL without the option. */
     control_t *control;
+    /* --mpi or --ranks: the MPI run this process conducts (NULL otherwise);
+     * rank_lost once a rank was lost (the run then exits 5). */
+    cluster_t *cluster;
+    bool rank_lost;
+    int argc;                    /* the command line, which every rank compares */
+    char **argv;
 } app_t;
 
 static void usage_error(const char *msg)
@@ -258,11 +266,13 @@ static uint64_t peak_users(const plan_t *plan)
 
 /* Each connection to one server address needs a local port of its own:
  * without --source-addrs the users must fit the ephemeral port range. */
-static int check_ports(const plan_t *plan, const srcaddr_list_t *sources, char *err, size_t errlen)
+static int check_ports(const plan_t *plan, const srcaddr_list_t *sources, uint64_t users, char *err,
+                       size_t errlen)
 {
     size_t addrs = sources->n ? sources->n : 1;
     unsigned lo, hi;
-    uint64_t range = port_range(&lo, &hi), ports = range * addrs, users = peak_users(plan);
+    uint64_t range = port_range(&lo, &hi), ports = range * addrs;
+    uint64_t start = plan->users < users ? plan->users : users;
     if (users > ports) {
         snprintf(err, errlen,
                  "%llu users need %llu connections to one server address, but %zu local "
@@ -277,12 +287,12 @@ static int check_ports(const plan_t *plan, const srcaddr_list_t *sources, char *
      * range per local address each search costs close to a millisecond of
      * kernel time (measured: bench/README.md): the ramp then stalls and
      * latencies grow. Not an error, but worth saying before it happens. */
-    if (plan->users > ports / 2)
+    if (start > ports / 2)
         fprintf(stderr, "hopper: note: %llu users on %zu local address%s use over half of the "
                 "ephemeral ports; connecting gets slow past that (bench/README.md): "
                 "--source-addrs 127.0.0.1-127.0.0.%llu keeps it fast\n",
-                (unsigned long long)plan->users, addrs, addrs == 1 ? "" : "es",
-                (unsigned long long)(plan->users / (range / 2) + 1));
+                (unsigned long long)start, addrs, addrs == 1 ? "" : "es",
+                (unsigned long long)(start / (range / 2) + 1));
     return 0;
 }
 
@@ -453,6 +463,12 @@ static void on_engine_done(engine_t *eng, void *arg)
     }
     engine_snapshot(eng, &app->snap);
     app->status = outputs_status(&app->out, &app->snap, app->opts.exit_code_on_error);
+    if (app->cluster) {
+        /* The bridge goes on alone (goodbyes); the loop may end. */
+        cluster_unwatch(app->cluster);
+        if (app->rank_lost)
+            app->status = HOPPER_EXIT_RANK_LOST;
+    }
     FILE *text = outputs_json_on_stdout(&app->out) ? stderr : stdout;
     console_print_summary(text, &app->snap);
     console_print_checks(text, app->out.results, app->out.n_checks);
@@ -508,7 +524,11 @@ static int refuse_after_engine(app_t *app, const char *err)
     fprintf(stderr, "hopper: %s\n", err);
     metrics_close(&app->metrics);
     engine_close(app->eng);
+    if (app->cluster)
+        cluster_unwatch(app->cluster);
     uv_run(&app->loop, UV_RUN_DEFAULT);
+    if (app->cluster)
+        cluster_close(app->cluster);   /* the ranks were told goodbye: nothing was sent */
     engine_free(app->eng);
     uv_loop_close(&app->loop);
     snap_free(&app->snap);
@@ -520,11 +540,255 @@ static int refuse_after_engine(app_t *app, const char *err)
     return HOPPER_EXIT_USAGE;
 }
 
+/* ---- an MPI run (cluster/cluster.h) ---- */
+
+/* A problem at the start of an MPI run's conductor: every rank leaves. */
+static void abort_cluster(app_t *app)
+{
+    if (app->cluster)
+        cluster_abort(app->cluster);
+    app->cluster = NULL;
+}
+
+/* A rank was lost (cluster.c has said which): the test ends with what
+ * arrived, and exits HOPPER_EXIT_RANK_LOST. */
+static void on_rank_lost(void *arg)
+{
+    app_t *app = arg;
+    app->rank_lost = true;
+    if (app->stop_requests == 0) {
+        app->stop_requests++;
+        engine_stop(app->eng);
+    }
+}
+
+/* The engine's settings, the same on the conductor and on every rank. */
+static void fill_engine_config(app_t *app, uint64_t seed, engine_config_t *cfg)
+{
+    *cfg = (engine_config_t){
+        .loop = &app->loop,
+        .plan = &app->plan,
+        .host = app->plan.host,
+        .users = app->plan.users,
+        .spawn_rate = app->plan.spawn_rate,
+        .run_time_us = app->plan.run_time_us,
+        .stop_timeout_us = app->opts.stop_timeout_us,
+        .seed = seed,
+        .done = on_engine_done,
+        .arg = app,
+        .on_failure = app->out.faillog_on ? faillog_write : NULL,
+        .failure_arg = &app->out.faillog,
+        .workers = app->workers,
+        .client = app->client,
+        .insecure = app->opts.insecure,
+        .ca_file = app->opts.ca_file,
+        .cert_file = app->opts.cert_file,
+        .key_file = app->opts.key_file,
+        .no_tls_resume = app->opts.no_tls_resume,
+        .http2 = app->plan.http2,
+        .no_retry = app->opts.no_retry,
+        .sources = app->sources.n ? &app->sources : NULL,
+        .log = engine_log,
+        .log_arg = app,
+    };
+}
+
+/* What a machine that runs users checks before any load: users against
+ * open files and ports (users: the most it holds), data, the HTTP client,
+ * TLS files, HTTP/2 headers; and it shares the plan's run-wide state with
+ * the workers it forks. */
+static int check_run(app_t *app, uint64_t fd_limit, uint64_t users, uint64_t seed, char *err,
+                     size_t errlen)
+{
+    if (check_users_fit(users, app->workers, fd_limit, err, errlen) != 0 ||
+        plan_check_data(&app->plan, app->plan.users, err, errlen) != 0 ||
+        plan_share(&app->plan, seed, err, errlen) != 0 ||
+        check_ports(&app->plan, &app->sources, users, err, errlen) != 0 ||
+        choose_client(&app->plan, app->opts.http_client, &app->client, err, errlen) != 0 ||
+        check_tls_files(&app->opts, err, errlen) != 0 ||
+        check_http2_headers(&app->plan, err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
+/* The command line (every rank must run the same) and the plan with its
+ * data files as read (every host must have the same). */
+static uint64_t options_fingerprint(int argc, char **argv)
+{
+    uint64_t h = 0;
+    for (int i = 1; i < argc; i++)
+        h = cluster_fingerprint(h, argv[i], strlen(argv[i]) + 1);
+    return h;
+}
+
+static uint64_t plan_fingerprint(const char *path, const plan_t *plan)
+{
+    uint64_t h = 0;
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        char buf[8192];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+            h = cluster_fingerprint(h, buf, n);
+        fclose(f);
+    }
+    for (size_t d = 0; d < plan->n_data; d++) {
+        const data_source_t *src = &plan->data[d];
+        size_t cells = src->n_rows * src->n_columns;
+        if (src->offsets)
+            h = cluster_fingerprint(h, src->cells, src->offsets[cells]);
+    }
+    return h;
+}
+
+static void fill_hello(cluster_hello_t *h, int argc, char **argv, const app_t *app, bool plan_ok,
+                       uint64_t fd_limit)
+{
+    memset(h, 0, sizeof *h);
+    snprintf(h->version, sizeof h->version, "%s", HOPPER_VERSION);
+    h->proto = CLUSTER_PROTO;
+    if (gethostname(h->host, sizeof h->host) != 0)
+        snprintf(h->host, sizeof h->host, "?");
+    h->host[sizeof h->host - 1] = 0;
+    h->pid = (uint32_t)getpid();
+    h->options = options_fingerprint(argc, argv);
+    h->plan = plan_ok ? plan_fingerprint(app->opts.hopperfile, &app->plan) : 0;
+    h->workers = app->opts.workers ? app->opts.workers : 1;
+    h->fd_limit = fd_limit;
+}
+
+/* The conductor's start: every rank's hello against ours, each rank's
+ * setup (its users, slots, data rows and addresses), every rank ready. */
+static int conduct_start(app_t *app, uint64_t fd_limit, uint64_t seed, char *err, size_t errlen)
+{
+    cluster_t *c = app->cluster;
+    unsigned n = cluster_ranks(c);
+    cluster_hello_t mine;
+    fill_hello(&mine, app->argc, app->argv, app, true, fd_limit);
+    const cluster_hello_t *hellos;
+    if (cluster_gather(c, &mine, &hellos, err, errlen) != 0)
+        return -1;
+    uint64_t slots = 0, min_fds = UINT64_MAX;
+    for (unsigned r = 0; r < n; r++) {
+        slots += hellos[r].workers;
+        if (hellos[r].fd_limit < min_fds)
+            min_fds = hellos[r].fd_limit;
+    }
+    if (slots > HOPPER_MAX_SLOTS) {
+        snprintf(err, errlen, "%u ranks of %u workers are %llu worker processes, over %d: fewer "
+                 "ranks or fewer --workers", n, hellos[0].workers, (unsigned long long)slots,
+                 HOPPER_MAX_SLOTS);
+        return -1;
+    }
+    /* The open model's pool bound by default: what the ranks can hold. */
+    srcaddr_list_t none = {.n = 0};
+    default_max_users(&app->plan, &none, (unsigned)slots, min_fds);
+    uint64_t peak = peak_users(&app->plan);
+    cluster_setup_t *setups = xcalloc(n, sizeof *setups);
+    int rc = cluster_sources(app->opts.source_addrs, hellos, n, setups, err, errlen);
+    uint64_t first = 0;
+    for (unsigned r = 0; rc == 0 && r < n; r++) {
+        cluster_setup_t *su = &setups[r];
+        su->go = 1;
+        su->seed = seed;
+        su->rank_index = r;
+        su->rank_count = n;
+        su->slot_first = (uint32_t)first;
+        su->slot_total = (uint32_t)slots;
+        /* Its share of the users, rounded up (the pool spreads them evenly
+         * over every worker of every rank). */
+        su->users = (peak * hellos[r].workers + slots - 1) / slots;
+        su->max_users = app->plan.max_users;
+        first += hellos[r].workers;
+    }
+    if (rc == 0)
+        rc = cluster_setup(c, setups, err, errlen);
+    free(setups);
+    return rc;
+}
+
+/* A user rank: the same plan, checked on this host with this rank's share;
+ * then its workers, relayed to the conductor until the end. Says nothing
+ * itself: the conductor reports every problem with the rank and host. */
+static int rank_main(app_t *app, int argc, char **argv)
+{
+    char err[CLUSTER_TEXT_MAX] = "";
+    cluster_t *c = app->cluster;
+    /* The conductor decides when to stop (as for a worker process). */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    uint64_t fd_limit = fdlimit_raise(NULL);
+    plan_init(&app->plan);
+    bool plan_ok = hopperfile_load_with(app->opts.hopperfile, app->opts.vars, app->opts.n_vars,
+                                        &app->plan, err, sizeof err) == 0;
+    if (plan_ok && cli_apply(&app->opts, &app->plan, err, sizeof err) != 0)
+        plan_ok = false;
+    cluster_hello_t hello;
+    fill_hello(&hello, argc, argv, app, plan_ok, fd_limit);
+    snprintf(hello.error, sizeof hello.error, "%s", plan_ok ? "" : err);
+    cluster_setup_t su;
+    int rc = cluster_hello(c, &hello, &su, err, sizeof err);
+    if (rc != 0) {
+        plan_free(&app->plan);
+        cli_free(&app->opts);
+        return cluster_leave(c, rc == 1);
+    }
+    app->workers = hello.workers;
+    app->plan.max_users = su.max_users;
+    plan_window(&app->plan, su.rank_index, su.rank_count);
+    err[0] = 0;
+    if (su.sources[0] && srcaddr_parse(su.sources, &app->sources, err, sizeof err) == 0) {
+        /* Ranks on one host: this one's part of the host's addresses. */
+        size_t n = app->sources.n, parts = su.source_parts, k = su.source_part;
+        if (n < parts) {
+            snprintf(err, sizeof err, "--source-addrs gives host %s %zu address%s for %zu ranks: "
+                     "each needs one at least", hello.host, n, n == 1 ? "" : "es", parts);
+        } else {
+            size_t from = n * k / parts, to = n * (k + 1) / parts;
+            memmove(app->sources.addr, app->sources.addr + from, (to - from) * sizeof app->sources.addr[0]);
+            memmove(app->sources.text, app->sources.text + from, (to - from) * sizeof app->sources.text[0]);
+            app->sources.n = to - from;
+        }
+    }
+    if (!err[0])
+        check_run(app, fd_limit, su.users, su.seed, err, sizeof err);
+    if (!err[0] && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        snprintf(err, sizeof err, "libcurl could not start");
+    bool curl_on = !err[0];
+    if (cluster_ready(c, err[0] ? err : NULL) != 0) {
+        if (curl_on)
+            curl_global_cleanup();
+        plan_free(&app->plan);
+        cli_free(&app->opts);
+        return cluster_leave(c, true);
+    }
+    engine_config_t cfg;
+    fill_engine_config(app, su.seed, &cfg);
+    runner_config_t rc_tmpl;
+    engine_runner_config(&cfg, &rc_tmpl);
+    int fds[HOPPER_MAX_WORKERS];
+    unsigned forked = 0;
+    for (unsigned i = 0; i < app->workers; i++) {
+        fds[i] = -1;   /* one that cannot start: the conductor sees its slot end at once */
+        if (forked == i && worker_fork(&rc_tmpl, su.slot_first + i, su.slot_total, fds, i, &fds[i],
+                                       err, sizeof err) >= 0)
+            forked++;
+    }
+    int status = cluster_relay(c, fds, app->workers);
+    curl_global_cleanup();
+    plan_free(&app->plan);
+    cli_free(&app->opts);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     app_t app;
     memset(&app, 0, sizeof app);
     char err[1024] = "";
+    app.argc = argc;
+    app.argv = argv;
 
     /* libcurl runs with CURLOPT_NOSIGNAL, so a peer closing a socket mid-write
      * must not kill the process. */
@@ -544,9 +808,28 @@ int main(int argc, char **argv)
     case CLI_RUN:
         break;
     }
+    /* An MPI run: MPI starts first (spawning the ranks, with --ranks), and
+     * a user rank goes its own way; the conductor goes on as below. */
+    if (app.opts.mpi || app.opts.ranks) {
+        if (app.opts.hostfile && cluster_check_hostfile(app.opts.hostfile, err, sizeof err) != 0) {
+            fprintf(stderr, "hopper: %s\n", err);
+            cli_free(&app.opts);
+            return HOPPER_EXIT_USAGE;
+        }
+        app.cluster = cluster_open(app.opts.mpi ? "mpi" : "spawn", argc, argv, app.opts.ranks,
+                                   app.opts.hostfile, err, sizeof err);
+        if (!app.cluster) {
+            fprintf(stderr, "hopper: %s\n", err);
+            cli_free(&app.opts);
+            return HOPPER_EXIT_USAGE;
+        }
+        if (!cluster_is_conductor(app.cluster))
+            return rank_main(&app, argc, argv);
+    }
     if (app.opts.metrics_listen &&
         metrics_parse_listen(app.opts.metrics_listen, &app.metrics_addr, err, sizeof err) != 0) {
         usage_error(err);
+        abort_cluster(&app);
         cli_free(&app.opts);
         return HOPPER_EXIT_USAGE;
     }
@@ -554,6 +837,7 @@ int main(int argc, char **argv)
      * stale socket of ours is removed here). */
     if (app.opts.control_path && control_path_check(app.opts.control_path, err, sizeof err) != 0) {
         fprintf(stderr, "hopper: %s\n", err);
+        abort_cluster(&app);
         cli_free(&app.opts);
         return HOPPER_EXIT_USAGE;
     }
@@ -561,6 +845,8 @@ int main(int argc, char **argv)
     if (hopperfile_load_with(app.opts.hopperfile, app.opts.vars, app.opts.n_vars, &app.plan, err,
                              sizeof err) != 0) {
         fprintf(stderr, "hopper: %s\n", err);
+        abort_cluster(&app);
+        plan_free(&app.plan);
         cli_free(&app.opts);
         return HOPPER_EXIT_USAGE;
     }
@@ -575,29 +861,38 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < app.plan.n_warnings; i++)
         fprintf(stderr, "hopper: %s\n", app.plan.warnings[i]);
     uint64_t seed = app.opts.seed_set ? app.opts.seed : (uv_hrtime() ^ ((uint64_t)getpid() << 32));
-    if (!err[0] && (!app.opts.source_addrs ||
-                    srcaddr_parse(app.opts.source_addrs, &app.sources, err, sizeof err) == 0))
-        default_max_users(&app.plan, &app.sources, app.workers, fd_limit);
-    if (err[0] || check_users_fit(peak_users(&app.plan), app.workers, fd_limit, err, sizeof err) != 0 ||
-        plan_check_data(&app.plan, app.plan.users, err, sizeof err) != 0 ||
-        plan_share(&app.plan, seed, err, sizeof err) != 0 ||
-        check_ports(&app.plan, &app.sources, err, sizeof err) != 0 ||
-        choose_client(&app.plan, app.opts.http_client, &app.client, err, sizeof err) != 0 ||
-        check_tls_files(&app.opts, err, sizeof err) != 0 ||
-        check_http2_headers(&app.plan, err, sizeof err) != 0) {
-        fprintf(stderr, "hopper: %s\n", err);
-        plan_free(&app.plan);
-        cli_free(&app.opts);
-        return HOPPER_EXIT_USAGE;
+    if (app.cluster) {
+        /* The users run on the ranks, which check what they hold. */
+        if (err[0] || plan_check_data(&app.plan, app.plan.users, err, sizeof err) != 0 ||
+            choose_client(&app.plan, app.opts.http_client, &app.client, err, sizeof err) != 0 ||
+            conduct_start(&app, fd_limit, seed, err, sizeof err) != 0) {
+            fprintf(stderr, "hopper: %s\n", err);
+            abort_cluster(&app);
+            plan_free(&app.plan);
+            cli_free(&app.opts);
+            return HOPPER_EXIT_USAGE;
+        }
+    } else {
+        if (!err[0] && (!app.opts.source_addrs ||
+                        srcaddr_parse(app.opts.source_addrs, &app.sources, err, sizeof err) == 0))
+            default_max_users(&app.plan, &app.sources, app.workers, fd_limit);
+        if (err[0] || check_run(&app, fd_limit, peak_users(&app.plan), seed, err, sizeof err) != 0) {
+            fprintf(stderr, "hopper: %s\n", err);
+            plan_free(&app.plan);
+            cli_free(&app.opts);
+            return HOPPER_EXIT_USAGE;
+        }
     }
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "hopper: libcurl could not start\n");
+        abort_cluster(&app);
         plan_free(&app.plan);
         return HOPPER_EXIT_USAGE;
     }
     if (log_open(&app.log, app.opts.logfile) != 0) {
         fprintf(stderr, "hopper: --logfile %s: %s\n", app.opts.logfile, strerror(errno));
+        abort_cluster(&app);
         curl_global_cleanup();
         plan_free(&app.plan);
         cli_free(&app.opts);
@@ -611,6 +906,7 @@ int main(int argc, char **argv)
      * the run before any load is sent. */
     if (outputs_open(&app.out, &app.opts, &app.plan, err, sizeof err) != 0) {
         fprintf(stderr, "hopper: %s\n", err);
+        abort_cluster(&app);
         log_close(&app.log);
         curl_global_cleanup();
         plan_free(&app.plan);
@@ -620,32 +916,26 @@ int main(int argc, char **argv)
     uv_loop_init(&app.loop);
     snap_init(&app.snap);
 
-    engine_config_t cfg = {
-        .loop = &app.loop,
-        .plan = &app.plan,
-        .host = app.plan.host,
-        .users = app.plan.users,
-        .spawn_rate = app.plan.spawn_rate,
-        .run_time_us = app.plan.run_time_us,
-        .stop_timeout_us = app.opts.stop_timeout_us,
-        .seed = seed,
-        .done = on_engine_done,
-        .arg = &app,
-        .on_failure = app.out.faillog_on ? faillog_write : NULL,
-        .failure_arg = &app.out.faillog,
-        .workers = app.workers,
-        .client = app.client,
-        .insecure = app.opts.insecure,
-        .ca_file = app.opts.ca_file,
-        .cert_file = app.opts.cert_file,
-        .key_file = app.opts.key_file,
-        .no_tls_resume = app.opts.no_tls_resume,
-        .http2 = app.plan.http2,
-        .no_retry = app.opts.no_retry,
-        .sources = app.sources.n ? &app.sources : NULL,
-        .log = engine_log,
-        .log_arg = &app,
-    };
+    engine_config_t cfg;
+    fill_engine_config(&app, seed, &cfg);
+    /* The conductor's slots: every worker of every rank, from here on
+     * relayed by the cluster's bridge thread. */
+    int *slot_fds = NULL;
+    const char *const *slot_names = NULL;
+    if (app.cluster && cluster_go(app.cluster, &app.loop, engine_log, on_rank_lost, &app, &slot_fds,
+                                  &slot_names, &cfg.remote_n, err, sizeof err) != 0) {
+        fprintf(stderr, "hopper: %s\n", err);
+        abort_cluster(&app);
+        uv_loop_close(&app.loop);
+        outputs_free(&app.out);
+        log_close(&app.log);
+        curl_global_cleanup();
+        plan_free(&app.plan);
+        cli_free(&app.opts);
+        return HOPPER_EXIT_USAGE;
+    }
+    cfg.remote_fds = slot_fds;
+    cfg.remote_names = slot_names;
     app.eng = engine_new(&cfg, err, sizeof err);
     if (!app.eng) {
         fprintf(stderr, "hopper: %s\n", err);
@@ -726,6 +1016,8 @@ int main(int argc, char **argv)
     uv_run(&app.loop, UV_RUN_DEFAULT);
 
     int status = app.status;
+    if (app.cluster && cluster_close(app.cluster) && status != HOPPER_EXIT_REPORT)
+        status = HOPPER_EXIT_RANK_LOST;
     engine_free(app.eng);
     outputs_free(&app.out);
     snap_free(&app.snap);

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "engine/runner.h"
 #include "http/client.h"
 #include "http/srcaddr.h"
 #include "plan/plan.h"
@@ -62,6 +63,12 @@ typedef struct {
     bool no_tls_resume;        /* --no-tls-resume */
     bool http2;                /* --http2, or the plan's protocol = http2 */
     bool no_retry;             /* --no-retry: a request never goes twice (http/client.h) */
+    /* An MPI run's conductor (cluster/cluster.h): remote_n worker slots, each
+     * a stream to a worker on a rank, configured there; the engine runs no
+     * users itself and forks nothing. 0: workers as above. */
+    unsigned remote_n;
+    const int *remote_fds;
+    const char *const *remote_names;
     /* Messages for the operator (a worker died, hopper is the bottleneck). */
     void (*log)(void *arg, const char *msg);
     void *log_arg;
@@ -70,6 +77,10 @@ typedef struct {
 /* Prepares every task's request. Returns NULL with a message in err on a
  * problem (libcurl refused an option, for example). */
 engine_t *engine_new(const engine_config_t *cfg, char *err, size_t errlen);
+
+/* The settings every runner of the run shares (an MPI rank's workers are
+ * forked from these): the caller sets loop, stats, idle and arg. */
+void engine_runner_config(const engine_config_t *cfg, runner_config_t *rc);
 
 /* Starts the ramp and the clock. */
 void engine_start(engine_t *eng);

@@ -7,7 +7,12 @@
  * into the engine's stats (exact: histograms add bucket by bucket), and keeps
  * each worker's last status and health. When every worker has finished after
  * a stop (or died), the done callback runs. Fork early: before the loop has
- * other handles, so the workers inherit nothing they should not own. */
+ * other handles, so the workers inherit nothing they should not own.
+ *
+ * pool_new_remote is the same conversation with workers that are not this
+ * process's children: each slot is given as one end of a stream whose other
+ * end reaches a worker somewhere else (an MPI rank's worker, through
+ * cluster/cluster.h's relay), and a name for the operator's messages. */
 #ifndef HOPPER_POOL_H
 #define HOPPER_POOL_H
 
@@ -19,6 +24,8 @@
 #include "hopper.h"
 #include "engine/runner.h"
 #include "stats/stats.h"
+
+#define POOL_NAME_MAX 128
 
 typedef struct pool pool_t;
 typedef void (*pool_done_cb)(pool_t *p, void *arg);
@@ -34,6 +41,12 @@ typedef struct {
 /* tmpl: the runners' settings (loop, stats and idle are the workers' own). */
 pool_t *pool_new(uv_loop_t *loop, unsigned workers, const runner_config_t *tmpl, stats_t *stats,
                  pool_done_cb done, pool_log_cb log, void *arg, char *err, size_t errlen);
+
+/* n slots over fds (taken: the pool closes them), named names[i] in its
+ * messages; the workers behind them are configured already (worker_fork's
+ * index and count are theirs in the whole run). */
+pool_t *pool_new_remote(uv_loop_t *loop, unsigned n, const int *fds, const char *const *names,
+                        stats_t *stats, pool_done_cb done, pool_log_cb log, void *arg);
 
 /* The run's clock: merged requests are placed at uv_now - epoch_ms; the
  * workers keep their schedules on epoch_hr_us (runner_set_epoch). */

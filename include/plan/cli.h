@@ -64,6 +64,9 @@ typedef struct {
     const char *metrics_listen;    /* --metrics-listen ADDR:PORT (metrics/metrics.h) */
     uint64_t metrics_linger_us;    /* --metrics-linger: serve the final numbers this long */
     const char *control_path;      /* --control PATH (control/control.h) */
+    bool mpi;                      /* --mpi: started by mpirun or srun (cluster/cluster.h) */
+    unsigned ranks;                /* --ranks N: start N user ranks with MPI_Comm_spawn */
+    const char *hostfile;          /* --hostfile FILE: where --ranks start */
 } cli_opts_t;
 
 typedef enum { CLI_RUN, CLI_EXIT_OK, CLI_USAGE_ERROR } cli_result_t;

@@ -43,6 +43,8 @@ typedef struct {
     uint64_t *next;             /* the run-wide position: a private counter from data_load,
                                  * in shared memory after data_share */
     bool shared;
+    size_t first, rows;         /* data_window: the rows handed out, [first, first + rows) */
+    bool windowed;
 } data_source_t;
 
 /* Reads and parses the CSV file at path (a header row, then rows with exactly
@@ -61,6 +63,12 @@ long data_column(const data_source_t *src, const char *column);
  * position into memory shared with processes forked later. 0, or -1 (mmap
  * failed) with a message. */
 int data_share(data_source_t *src, uint64_t seed, char *err, size_t errlen);
+
+/* An MPI rank's part of the rows: the index-th of count contiguous parts
+ * (sizes differ by at most one). data_next then hands out only those: in
+ * order, shuffled (the run's order, cut the same way) or unique; random
+ * draws from them too. A rank whose part is empty has no row. */
+void data_window(data_source_t *src, unsigned index, unsigned count);
 
 /* The next row for a user (rng: the user's runner's, for DATA_RANDOM).
  * Returns the row number, or -1 when DATA_UNIQUE has handed out every row.

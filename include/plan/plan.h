@@ -136,6 +136,7 @@ typedef struct {
     char **user_vars;      /* per-user variables (set by extracts), by slot */
     size_t n_user_vars;
     uint64_t *seq;         /* {{seq}}: run-wide, in memory shared with workers (plan_share) */
+    uint64_t seq_rank, seq_ranks;   /* plan_window: this MPI rank's part (0, 0: all) */
     char **warnings;       /* "PATH:LINE: warning: ..." found while reading, for the operator */
     size_t n_warnings;
     /* The statistics rows, one per distinct (method, name): see
@@ -199,6 +200,12 @@ int plan_check_data(const plan_t *plan, uint64_t users, char *err, size_t errlen
  * source's position and shuffle order) shared with worker processes forked
  * later. Once, before the engine starts. 0, or -1 with a message. */
 int plan_share(plan_t *plan, uint64_t seed, char *err, size_t errlen);
+
+/* An MPI run's rank index of count (before plan_share): each data source
+ * hands out only its index-th of count contiguous parts of the rows
+ * (data_window), so `unique` rows are divided exactly across the ranks, and
+ * {{seq}} interleaves so that its numbers stay unique in the run. */
+void plan_window(plan_t *plan, unsigned index, unsigned count);
 
 /* Whether the plan's requests have intended starts (the open model's
  * arrivals, or wait = pacing or throughput): their latencies are then

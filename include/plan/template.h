@@ -132,6 +132,9 @@ typedef struct {
     uint64_t user_id;
     uint64_t iteration;
     uint64_t *seq;                 /* shared across processes; atomically incremented */
+    /* An MPI run: this rank's number and the ranks' count (0: one machine);
+     * the rank's counter k gives (k - 1) * ranks + rank + 1, unique in the run. */
+    uint64_t seq_rank, seq_ranks;
     uint64_t now_ms;               /* wall clock, ms since 1970 */
     rng_t *rng;
 } tmpl_ctx_t;

@@ -356,6 +356,30 @@ static void on_pool_log(void *arg, const char *msg)
 
 /* ---- the interface ------------------------------------------------------ */
 
+void engine_runner_config(const engine_config_t *cfg, runner_config_t *rc)
+{
+    *rc = (runner_config_t){
+        .plan = cfg->plan,
+        .host = cfg->host,
+        .client = cfg->client,
+        .sources = cfg->sources,
+        .insecure = cfg->insecure,
+        .ca_file = cfg->ca_file,
+        .cert_file = cfg->cert_file,
+        .key_file = cfg->key_file,
+        .no_tls_resume = cfg->no_tls_resume,
+        .http2 = cfg->http2,
+        .no_retry = cfg->no_retry,
+        .stop_timeout_us = cfg->stop_timeout_us,
+        .seed = cfg->seed,
+        .on_failure = cfg->on_failure,
+        .failure_arg = cfg->failure_arg,
+        .max_users = cfg->plan->max_users,
+        .arrival_index = 0,
+        .arrival_count = 1,
+    };
+}
+
 engine_t *engine_new(const engine_config_t *cfg, char *err, size_t errlen)
 {
     engine_t *eng = xcalloc(1, sizeof *eng);
@@ -385,33 +409,18 @@ engine_t *engine_new(const engine_config_t *cfg, char *err, size_t errlen)
             eng->target = 0;
     }
 
-    runner_config_t rc = {
-        .loop = eng->loop,
-        .plan = plan,
-        .host = cfg->host,
-        .stats = eng->stats,
-        .client = cfg->client,
-        .sources = cfg->sources,
-        .insecure = cfg->insecure,
-        .ca_file = cfg->ca_file,
-        .cert_file = cfg->cert_file,
-        .key_file = cfg->key_file,
-        .no_tls_resume = cfg->no_tls_resume,
-        .http2 = cfg->http2,
-        .no_retry = cfg->no_retry,
-        .stop_timeout_us = cfg->stop_timeout_us,
-        .seed = cfg->seed,
-        .on_failure = cfg->on_failure,
-        .failure_arg = cfg->failure_arg,
-        .idle = on_local_idle,
-        .arg = eng,
-        .max_users = plan->max_users,
-        .arrival_index = 0,
-        .arrival_count = 1,
-    };
+    runner_config_t rc;
+    engine_runner_config(cfg, &rc);
+    rc.loop = eng->loop;
+    rc.stats = eng->stats;
+    rc.idle = on_local_idle;
+    rc.arg = eng;
     /* Workers are forked first, while the loop has nothing they could
      * inherit by mistake. */
-    if (cfg->workers > 1) {
+    if (cfg->remote_n) {
+        eng->pool = pool_new_remote(eng->loop, cfg->remote_n, cfg->remote_fds, cfg->remote_names,
+                                    eng->stats, on_pool_done, on_pool_log, eng);
+    } else if (cfg->workers > 1) {
         eng->pool = pool_new(eng->loop, cfg->workers, &rc, eng->stats, on_pool_done, on_pool_log,
                              eng, err, errlen);
         if (!eng->pool)

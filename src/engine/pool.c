@@ -18,7 +18,9 @@
 typedef struct {
     pool_t *pool;
     unsigned index;
-    pid_t pid;
+    pid_t pid;                   /* a forked worker; 0 for a remote one */
+    char name[POOL_NAME_MAX];    /* "worker 3 (pid 1234)", "rank 2 worker 0 on host (pid 99)" */
+    bool changed;                /* pool_set_users: its share changed */
     frame_conn_t ipc;            /* ipc.data = this */
     uint64_t assigned;           /* users asked of it */
     runner_status_t status;      /* its last report */
@@ -81,10 +83,9 @@ static void worker_lost(slot_t *s, const char *why)
         return;
     s->alive = false;
     if (!s->done) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "worker %u (pid %d) %s: its users are gone and its last "
-                 "statistics (up to %d ms) are missing", s->index, (int)s->pid, why,
-                 WORKER_REPORT_MS);
+        char msg[POOL_NAME_MAX + 160];
+        snprintf(msg, sizeof msg, "%s %s: its users are gone and its last "
+                 "statistics (up to %d ms) are missing", s->name, why, WORKER_REPORT_MS);
         s->pool->log(s->pool->arg, msg);
         s->status.users = 0;
         s->status.in_flight = 0;
@@ -136,74 +137,53 @@ static void on_end(frame_conn_t *c, int err)
         worker_lost(s, s->done ? "closed" : "went away");
 }
 
-pool_t *pool_new(uv_loop_t *loop, unsigned workers, const runner_config_t *tmpl, stats_t *stats,
-                 pool_done_cb done, pool_log_cb log, void *arg, char *err, size_t errlen)
+/* The parts of pool_new and pool_new_remote that do not depend on where
+ * the workers run. */
+static pool_t *pool_alloc(uv_loop_t *loop, unsigned n, stats_t *stats, pool_done_cb done,
+                          pool_log_cb log, void *arg)
 {
     pool_t *p = xcalloc(1, sizeof *p);
     p->loop = loop;
-    p->n = workers;
-    p->slots = xcalloc(workers, sizeof *p->slots);
+    p->n = n;
+    p->slots = xcalloc(n, sizeof *p->slots);
     p->stats = stats;
     p->done = done;
     p->log = log;
     p->arg = arg;
     p->epoch_ms = uv_now(loop);
     frame_buf_init(&p->out);
-    /* Everything the children should not see is flushed first, or they would
-     * print the parent's buffered output again at exit. */
-    fflush(stdout);
-    fflush(stderr);
-    int fds[HOPPER_MAX_WORKERS];
-    for (unsigned i = 0; i < workers; i++) {
-        int sv[2];
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-            snprintf(err, errlen, "cannot create a worker's socket: %s", strerror(errno));
-            goto fail;
-        }
-        pid_t pid = fork();
-        if (pid < 0) {
-            snprintf(err, errlen, "cannot start worker %u: %s", i, strerror(errno));
-            close(sv[0]);
-            close(sv[1]);
-            goto fail;
-        }
-        if (pid == 0) {
-            /* The child: only its own end of its own pair. */
-            close(sv[0]);
-            for (unsigned j = 0; j < i; j++)
-                close(fds[j]);
-            runner_config_t mine = *tmpl;
-            /* {{user.id}} unique across workers: worker i numbers its users
-             * i + 1, i + 1 + n, ... */
-            mine.user_id_first = i + 1;
-            mine.user_id_step = workers;
-            /* The open model: arrivals i, i + n, ... of the schedule, and
-             * its part of the pool's bound (at least one user). */
-            mine.arrival_index = i;
-            mine.arrival_count = workers;
-            if (tmpl->max_users) {
-                mine.max_users = tmpl->max_users / workers + (i < tmpl->max_users % workers);
-                if (mine.max_users == 0)
-                    mine.max_users = 1;
-            }
-            child_exit(worker_main(sv[1], &mine, i));
-        }
-        close(sv[1]);
-        fds[i] = sv[0];
+    return p;
+}
+
+/* Every slot's pipe onto the loop, once all exist. */
+static void pool_start(pool_t *p, const int *fds)
+{
+    for (unsigned i = 0; i < p->n; i++) {
         slot_t *s = &p->slots[i];
         s->pool = p;
         s->index = i;
-        s->pid = pid;
         s->alive = true;
-    }
-    for (unsigned i = 0; i < workers; i++) {
-        slot_t *s = &p->slots[i];
         /* A fresh socketpair end: this cannot fail, and if it did, the
          * worker would be reported lost at the first read. */
-        frame_conn_start(&s->ipc, loop, fds[i], on_message, on_end, s);
+        frame_conn_start(&s->ipc, p->loop, fds[i], on_message, on_end, s);
     }
-    uv_timer_init(loop, &p->done_timer);
+    uv_timer_init(p->loop, &p->done_timer);
     p->done_timer.data = p;
+}
+
+pool_t *pool_new(uv_loop_t *loop, unsigned workers, const runner_config_t *tmpl, stats_t *stats,
+                 pool_done_cb done, pool_log_cb log, void *arg, char *err, size_t errlen)
+{
+    pool_t *p = pool_alloc(loop, workers, stats, done, log, arg);
+    int fds[HOPPER_MAX_WORKERS];
+    for (unsigned i = 0; i < workers; i++) {
+        pid_t pid = worker_fork(tmpl, i, workers, fds, i, &fds[i], err, errlen);
+        if (pid < 0)
+            goto fail;
+        p->slots[i].pid = pid;
+        snprintf(p->slots[i].name, sizeof p->slots[i].name, "worker %u (pid %d)", i, (int)pid);
+    }
+    pool_start(p, fds);
     return p;
 fail:
     for (unsigned i = 0; i < workers; i++)
@@ -212,16 +192,30 @@ fail:
             waitpid(p->slots[i].pid, NULL, 0);
             close(fds[i]);
         }
+    frame_buf_free(&p->out);
     free(p->slots);
     free(p);
     return NULL;
+}
+
+pool_t *pool_new_remote(uv_loop_t *loop, unsigned n, const int *fds, const char *const *names,
+                        stats_t *stats, pool_done_cb done, pool_log_cb log, void *arg)
+{
+    pool_t *p = pool_alloc(loop, n, stats, done, log, arg);
+    for (unsigned i = 0; i < n; i++)
+        snprintf(p->slots[i].name, sizeof p->slots[i].name, "%s", names[i]);
+    pool_start(p, fds);
+    return p;
 }
 
 void pool_set_epoch(pool_t *p, uint64_t epoch_ms, uint64_t epoch_hr_us, double epoch_unix)
 {
     p->epoch_ms = epoch_ms;
     for (unsigned i = 0; i < p->n; i++) {
-        wire_put_epoch(&p->out, epoch_unix, epoch_hr_us);
+        /* The epoch travels as its age: a worker on another machine has
+         * another monotonic clock. */
+        uint64_t now_us = uv_hrtime() / 1000;
+        wire_put_epoch(&p->out, epoch_unix, now_us > epoch_hr_us ? now_us - epoch_hr_us : 0);
         send_out(&p->slots[i]);
     }
 }
@@ -243,7 +237,6 @@ void pool_set_users(pool_t *p, uint64_t total)
     uint64_t have = 0;
     for (unsigned i = 0; i < p->n; i++)
         have += p->slots[i].alive ? p->slots[i].assigned : 0;
-    bool changed[HOPPER_MAX_WORKERS] = {false};
     /* One user at a time to the least loaded live worker, or from the most
      * loaded: the spread stays even whatever the order of changes. */
     while (have != total) {
@@ -264,10 +257,11 @@ void pool_set_users(pool_t *p, uint64_t total)
             best->assigned--;
             have--;
         }
-        changed[best->index] = true;
+        best->changed = true;
     }
     for (unsigned i = 0; i < p->n; i++) {
-        if (changed[i]) {
+        if (p->slots[i].changed) {
+            p->slots[i].changed = false;
             wire_put_users(&p->out, p->slots[i].assigned);
             send_out(&p->slots[i]);
         }

@@ -158,6 +158,8 @@ int session_render(session_t *u, scratch_t *s, const plan_step_t *step, uint64_t
         .user_id = u->user_id,
         .iteration = u->iteration,
         .seq = s->seq,
+        .seq_rank = plan->seq_rank,
+        .seq_ranks = plan->seq_ranks,
         .now_ms = now_ms,
         .rng = rng,
     };

@@ -14,11 +14,11 @@ void wire_put_users(frame_buf_t *b, uint64_t users)
     frame_end(b);
 }
 
-void wire_put_epoch(frame_buf_t *b, double epoch_unix, uint64_t epoch_hr_us)
+void wire_put_epoch(frame_buf_t *b, double epoch_unix, uint64_t age_us)
 {
     frame_begin(b, WIRE_EPOCH);
     frame_put_f64(b, epoch_unix);
-    frame_put_u64(b, epoch_hr_us);
+    frame_put_u64(b, age_us);
     frame_end(b);
 }
 
@@ -68,12 +68,12 @@ int wire_get_users(const uint8_t *p, size_t len, uint64_t *users)
     return read_whole(&r);
 }
 
-int wire_get_epoch(const uint8_t *p, size_t len, double *epoch_unix, uint64_t *epoch_hr_us)
+int wire_get_epoch(const uint8_t *p, size_t len, double *epoch_unix, uint64_t *age_us)
 {
     frame_rd_t r;
     frame_rd_init(&r, p, len);
     *epoch_unix = frame_get_f64(&r);
-    *epoch_hr_us = frame_get_u64(&r);
+    *age_us = frame_get_u64(&r);
     return read_whole(&r);
 }
 

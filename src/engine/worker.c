@@ -1,15 +1,20 @@
 /* worker: see include/engine/worker.h. */
 #include "engine/worker.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hopper.h"
 #include "engine/health.h"
 #include "engine/wire.h"
+#include "util/child.h"
 #include "util/fdlimit.h"
 #include "util/xalloc.h"
 
@@ -99,11 +104,18 @@ static void on_message(frame_conn_t *c, unsigned type, const uint8_t *p, size_t 
     }
     case WIRE_EPOCH: {
         double epoch_unix;
-        uint64_t epoch_hr_us;
-        if (wire_get_epoch(p, len, &epoch_unix, &epoch_hr_us) != 0)
+        uint64_t age_us;
+        if (wire_get_epoch(p, len, &epoch_unix, &age_us) != 0) {
             lost_engine(w);
-        else
-            runner_set_epoch(w->run, uv_now(&w->loop), epoch_hr_us, epoch_unix);
+        } else {
+            /* On this machine's monotonic clock: the engine's may be
+             * another machine's. */
+            uint64_t now_us = uv_hrtime() / 1000;
+            uv_update_time(&w->loop);
+            uint64_t age_ms = age_us / 1000, now_ms = uv_now(&w->loop);
+            runner_set_epoch(w->run, now_ms > age_ms ? now_ms - age_ms : 0,
+                             now_us > age_us ? now_us - age_us : 0, epoch_unix);
+        }
         break;
     }
     case WIRE_ARRIVALS: {
@@ -178,4 +190,49 @@ int worker_main(int fd, const runner_config_t *tmpl, unsigned index)
     frame_buf_free(&w->out);
     free(w);
     return status;
+}
+
+pid_t worker_fork(const runner_config_t *tmpl, unsigned index, unsigned count,
+                  const int *close_fds, unsigned n_close, int *fd, char *err, size_t errlen)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        snprintf(err, errlen, "cannot create a worker's socket: %s", strerror(errno));
+        return -1;
+    }
+    /* Everything the child should not see is flushed first, or it would
+     * print the parent's buffered output again at exit. */
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "cannot start worker %u: %s", index, strerror(errno));
+        close(sv[0]);
+        close(sv[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        /* The child: only its own end of its own pair. */
+        close(sv[0]);
+        for (unsigned j = 0; j < n_close; j++)
+            close(close_fds[j]);
+        runner_config_t mine = *tmpl;
+        /* {{user.id}} unique across workers: worker i numbers its users
+         * i + 1, i + 1 + n, ... */
+        mine.user_id_first = index + 1;
+        mine.user_id_step = count;
+        /* The open model: arrivals i, i + n, ... of the schedule, and its
+         * part of the pool's bound (at least one user). */
+        mine.arrival_index = index;
+        mine.arrival_count = count;
+        if (tmpl->max_users) {
+            mine.max_users = tmpl->max_users / count + (index < tmpl->max_users % count);
+            if (mine.max_users == 0)
+                mine.max_users = 1;
+        }
+        child_exit(worker_main(sv[1], &mine, index));
+    }
+    close(sv[1]);
+    *fd = sv[0];
+    return pid;
 }

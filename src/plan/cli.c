@@ -50,6 +50,9 @@ enum {
     OPT_METRICS_LISTEN,
     OPT_METRICS_LINGER,
     OPT_CONTROL,
+    OPT_MPI,
+    OPT_RANKS,
+    OPT_HOSTFILE,
 };
 
 static const struct option long_options[] = {
@@ -96,6 +99,9 @@ static const struct option long_options[] = {
     {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
     {"metrics-linger", required_argument, NULL, OPT_METRICS_LINGER},
     {"control", required_argument, NULL, OPT_CONTROL},
+    {"mpi", no_argument, NULL, OPT_MPI},
+    {"ranks", required_argument, NULL, OPT_RANKS},
+    {"hostfile", required_argument, NULL, OPT_HOSTFILE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -161,7 +167,17 @@ void cli_usage(FILE *f)
         "                             PATCH are never retried)\n"
         "      --source-addrs LIST    local addresses to connect from, e.g.\n"
         "                             127.0.0.1-127.0.0.4 (past ~28,000 connections to one\n"
-        "                             server address the ephemeral ports run out)\n"
+        "                             server address the ephemeral ports run out); in an MPI\n"
+        "                             run HOST=LIST;HOST=LIST gives each host its own, and\n"
+        "                             ranks on one host share its list\n"
+        "\n"
+        "Many machines (MPI; hopper(1), MANY MACHINES):\n"
+        "      --ranks N              conduct from here and start N user ranks with MPI (the\n"
+        "                             dashboard stays in this terminal); each rank runs\n"
+        "                             --workers processes (default 1)\n"
+        "      --hostfile FILE        where --ranks start (Open MPI's hostfile: HOST slots=N)\n"
+        "      --mpi                  started by mpirun or srun: rank 0 conducts, the other\n"
+        "                             ranks run users (mpirun -np N+1 hopper --mpi ...)\n"
         "\n"
         "Reports (written on every way out: run time, q, Ctrl-C, SIGTERM, SIGHUP):\n"
         "      --csv PREFIX           Locust-compatible PREFIX_stats.csv, _stats_history.csv,\n"
@@ -193,7 +209,8 @@ void cli_usage(FILE *f)
         "  -V, --version              the version\n"
         "\n"
         "Exit status: 0 clean run, 1 some request failed (--exit-code-on-error),\n"
-        "2 bad usage or a bad hopperfile, 3 a check failed, 4 a report could not be written.\n"
+        "2 bad usage or a bad hopperfile, 3 a check failed, 4 a report could not be written,\n"
+        "5 an MPI rank was lost during the run.\n"
         "See hopper(1) and hopperfile(5).\n",
         f);
 }
@@ -499,6 +516,21 @@ static cli_result_t parse_args(int argc, char **argv, cli_opts_t *o, FILE *out, 
             }
             o->arrivals_set = true;
             break;
+        case OPT_MPI:
+            o->mpi = true;
+            break;
+        case OPT_RANKS:
+            if (parse_count(optarg, HOPPER_MAX_RANKS, &v) != 0 || v == 0) {
+                snprintf(err, errlen, "--ranks '%.40s': expected a number from 1 to %d", optarg,
+                         HOPPER_MAX_RANKS);
+                return CLI_USAGE_ERROR;
+            }
+            o->ranks = (unsigned)v;
+            break;
+        case OPT_HOSTFILE:
+            /* Its lines are checked by main (cluster_check_hostfile). */
+            o->hostfile = optarg;
+            break;
         case OPT_CONTROL:
             /* Checked by main (control_path_check), before anything runs. */
             o->control_path = optarg;
@@ -548,6 +580,15 @@ static cli_result_t parse_args(int argc, char **argv, cli_opts_t *o, FILE *out, 
     }
     if (o->metrics_linger_us && !o->metrics_listen) {
         snprintf(err, errlen, "--metrics-linger needs --metrics-listen ADDR:PORT");
+        return CLI_USAGE_ERROR;
+    }
+    if (o->hostfile && !o->ranks) {
+        snprintf(err, errlen, "--hostfile needs --ranks N (under mpirun, give mpirun the hostfile)");
+        return CLI_USAGE_ERROR;
+    }
+    if (o->mpi && o->ranks) {
+        snprintf(err, errlen, "--mpi and --ranks do not go together: --mpi is for a hopper started "
+                 "by mpirun or srun, --ranks starts the ranks itself");
         return CLI_USAGE_ERROR;
     }
     if (o->log_secrets && !o->faillog_path) {

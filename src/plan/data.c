@@ -389,25 +389,36 @@ int data_share(data_source_t *src, uint64_t seed, char *err, size_t errlen)
     return 0;
 }
 
+void data_window(data_source_t *src, unsigned index, unsigned count)
+{
+    if (count == 0 || index >= count)
+        return;
+    size_t n = src->n_rows, base = n / count, extra = n % count;
+    src->first = index * base + (index < extra ? index : extra);
+    src->rows = base + (index < extra);
+    src->windowed = true;
+}
+
 int64_t data_next(data_source_t *src, rng_t *rng)
 {
-    uint64_t n = src->n_rows;
+    uint64_t n = src->windowed ? src->rows : src->n_rows;
+    size_t first = src->windowed ? src->first : 0;
     if (n == 0 || src->next == NULL)
         return -1;
     if (src->order == DATA_RANDOM && rng != NULL) {
         uint64_t k = (uint64_t)(rng_unit(rng) * (double)n);
-        return (int64_t)(k < n ? k : n - 1);
+        return (int64_t)(first + (k < n ? k : n - 1));
     }
     /* Relaxed is enough: the counter is the only thing the processes share. */
     uint64_t i = __atomic_fetch_add(src->next, 1, __ATOMIC_RELAXED);
     switch (src->order) {
     case DATA_UNIQUE:
-        return i < n ? (int64_t)i : -1;
+        return i < n ? (int64_t)(first + i) : -1;
     case DATA_SHUFFLE:
         /* Before data_share there is no order drawn yet: the file's. */
-        return (int64_t)(src->perm ? src->perm[i % n] : i % n);
+        return (int64_t)(src->perm ? src->perm[first + i % n] : first + i % n);
     default:
-        return (int64_t)(i % n);
+        return (int64_t)(first + i % n);
     }
 }
 

@@ -220,6 +220,14 @@ int plan_check_data(const plan_t *plan, uint64_t users, char *err, size_t errlen
     return 0;
 }
 
+void plan_window(plan_t *plan, unsigned index, unsigned count)
+{
+    plan->seq_rank = index;
+    plan->seq_ranks = count;
+    for (size_t d = 0; d < plan->n_data; d++)
+        data_window(&plan->data[d], index, count);
+}
+
 int plan_share(plan_t *plan, uint64_t seed, char *err, size_t errlen)
 {
     if (plan->seq == NULL) {

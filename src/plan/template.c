@@ -805,7 +805,10 @@ static int render_value(const tpiece_t *pc, const tmpl_ctx_t *ctx, tbuf_t *out,
         add_u64(out, ctx->iteration);
         return 0;
     case TP_SEQ:
-        add_u64(out, __atomic_add_fetch(ctx->seq, 1, __ATOMIC_RELAXED));
+    {
+        uint64_t k = __atomic_add_fetch(ctx->seq, 1, __ATOMIC_RELAXED);
+        add_u64(out, ctx->seq_ranks > 1 ? (k - 1) * ctx->seq_ranks + ctx->seq_rank + 1 : k);
+    }
         return 0;
     case TP_UUID:
         add_uuid(out, ctx->rng);

@@ -1,0 +1,757 @@
+/* cluster: see include/cluster/cluster.h. */
+#include "cluster/cluster.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hopper.h"
+#include "cluster/mpilink.h"
+#include "util/xalloc.h"
+
+/* What an MPI message is (its tag). A worker's stream travels as chunks
+ * tagged TAG_SLOT + its index on its rank; MPI keeps the order of messages
+ * between two processes that one receive could match, and the receive here
+ * matches any tag, so a stream's chunks, and its TAG_END, arrive in order. */
+enum {
+    TAG_HELLO = 1,   /* rank -> conductor: cluster_put_hello */
+    TAG_SETUP,       /* conductor -> rank: cluster_put_setup */
+    TAG_READY,       /* rank -> conductor: "" or why it cannot run */
+    TAG_GO,          /* conductor -> rank: 1 start, 0 leave */
+    TAG_BEAT,        /* either way: still here */
+    TAG_END,         /* either way: u32 slot index on the rank: that stream has ended */
+    TAG_BYE,         /* conductor -> rank: u8 1 if MPI may end cleanly */
+    TAG_BYE_ACK,     /* rank -> conductor */
+    TAG_SLOT = 100,  /* + slot index on the rank: a chunk of that worker's stream */
+};
+
+#define BEAT_MS (HOPPER_RANK_SILENCE_MS / 4)
+#define POLL_MS 2            /* how often the bridge and the relay look at MPI */
+#define CHUNK (64 * 1024)
+#define BYE_TIMEOUT_MS 5000
+
+typedef struct {
+    int fd;                  /* the bridge's end (the engine has the other) */
+    unsigned rank, local;
+    bool open;
+} slot_t;
+
+typedef struct {
+    cluster_hello_t hello;
+    bool said_hello, ready;
+    unsigned slot_first, n_slots;
+    uint64_t heard_ms;
+    bool lost, acked;
+} rank_t;
+
+struct cluster {
+    mpilink_t *link;
+    bool conductor;
+    unsigned n;              /* user ranks */
+    rank_t *ranks;
+    cluster_hello_t *hellos;
+    /* the conductor during the run */
+    slot_t *slots;
+    unsigned n_slots;
+    int *engine_fds;
+    char **names;
+    pthread_t thread;
+    bool thread_on;
+    uv_async_t async;
+    bool async_on;
+    pthread_mutex_t mu;
+    char **msgs;             /* for the loop's thread, under mu */
+    size_t n_msgs;
+    bool lost_pending;       /* under mu: tell the loop a rank was lost */
+    void (*log)(void *arg, const char *msg);
+    void (*on_lost)(void *arg);
+    void *arg;
+    unsigned lost;
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void nap(void)
+{
+    struct timespec ts = {0, POLL_MS * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void send_u32(cluster_t *c, unsigned peer, int tag, uint32_t v)
+{
+    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    mpilink_send(c->link, peer, tag, b, sizeof b);
+}
+
+static int get_u32(const uint8_t *p, size_t n, uint32_t *v)
+{
+    if (n != 4)
+        return -1;
+    *v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    return 0;
+}
+
+/* Writes all of p, unless the other end is gone. */
+static void write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Waits (a bounded while) until every queued send has gone. */
+static bool flush_sends(cluster_t *c, uint64_t ms)
+{
+    uint64_t end = now_ms() + ms;
+    while (mpilink_progress(c->link) > 0) {
+        if (now_ms() > end)
+            return false;
+        nap();
+    }
+    return true;
+}
+
+cluster_t *cluster_open(const char *mode, int argc, char **argv, unsigned ranks,
+                        const char *hostfile, char *err, size_t errlen)
+{
+    /* The same program, wherever the ranks run: this one's path. */
+    char self[4096];
+    ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (k <= 0)
+        snprintf(self, sizeof self, "%s", argv[0]);
+    else
+        self[k] = 0;
+    mpilink_t *l = mpilink_open(mode, &argc, &argv, self, argv + 1, ranks, hostfile, err, errlen);
+    if (!l)
+        return NULL;
+    cluster_t *c = xcalloc(1, sizeof *c);
+    c->link = l;
+    c->conductor = mpilink_role(l) == MPILINK_CONDUCTOR;
+    c->n = mpilink_ranks(l);
+    if (c->conductor) {
+        c->ranks = xcalloc(c->n, sizeof *c->ranks);
+        c->hellos = xcalloc(c->n, sizeof *c->hellos);
+    }
+    pthread_mutex_init(&c->mu, NULL);
+    return c;
+}
+
+bool cluster_is_conductor(const cluster_t *c) { return c->conductor; }
+unsigned cluster_ranks(const cluster_t *c) { return c->n; }
+
+/* ---- the conductor: the start ---- */
+
+static int hello_problem(const cluster_hello_t *mine, const cluster_hello_t *h, unsigned r, char *err,
+                         size_t errlen)
+{
+    if (h->error[0]) {
+        snprintf(err, errlen, "rank %u on host %s: %s", r, h->host, h->error);
+        return -1;
+    }
+    if (strcmp(h->version, mine->version) != 0 || h->proto != mine->proto) {
+        snprintf(err, errlen, "rank %u on host %s runs hopper %s (cluster protocol %u), the "
+                 "conductor hopper %s (protocol %u): install the same hopper on every host",
+                 r, h->host, h->version, h->proto, mine->version, mine->proto);
+        return -1;
+    }
+    if (h->options != mine->options) {
+        snprintf(err, errlen, "rank %u on host %s was started with other options than the "
+                 "conductor: every rank must run the same command line", r, h->host);
+        return -1;
+    }
+    if (h->plan != mine->plan) {
+        snprintf(err, errlen, "rank %u on host %s read another plan or other data files than the "
+                 "conductor: copy the same hopperfile and data files to every host", r, h->host);
+        return -1;
+    }
+    return 0;
+}
+
+/* Takes messages until pred says stop or the deadline passes; -1 on
+ * timeout, 1 if the handler said stop. */
+static int gather_until(cluster_t *c, int tag, bool *got, char *err, size_t errlen)
+{
+    uint64_t end = now_ms() + CLUSTER_START_TIMEOUT_MS;
+    for (;;) {
+        unsigned missing = c->n;
+        for (unsigned r = 0; r < c->n; r++)
+            if (got[r])
+                missing--;
+        if (missing == 0)
+            return 0;
+        unsigned peer;
+        int t;
+        uint8_t *buf;
+        size_t n;
+        int rc = mpilink_recv(c->link, &peer, &t, &buf, &n);
+        if (rc < 0) {
+            snprintf(err, errlen, "MPI failed while the ranks were starting");
+            return -1;
+        }
+        if (rc == 0) {
+            mpilink_progress(c->link);
+            if (now_ms() > end) {
+                for (unsigned r = 0; r < c->n; r++)
+                    if (!got[r]) {
+                        if (tag == TAG_HELLO)
+                            snprintf(err, errlen, "rank %u did not say hello within %d s (is "
+                                     "hopper at the same path on its host?)", r,
+                                     CLUSTER_START_TIMEOUT_MS / 1000);
+                        else
+                            snprintf(err, errlen, "rank %u on host %s did not answer its setup "
+                                     "within %d s", r, c->hellos[r].host,
+                                     CLUSTER_START_TIMEOUT_MS / 1000);
+                        break;
+                    }
+                return -1;
+            }
+            nap();
+            continue;
+        }
+        int bad = 0;
+        if (peer < c->n && t == tag && !got[peer]) {
+            if (tag == TAG_HELLO) {
+                bad = cluster_get_hello(buf, n, &c->hellos[peer]);
+                if (bad)
+                    snprintf(err, errlen, "rank %u sent a malformed hello (another program, or "
+                             "another version of hopper?)", peer);
+            } else {
+                /* TAG_READY: "" or the rank's problem. */
+                if (n > 0) {
+                    snprintf(err, errlen, "rank %u on host %s: %.*s", peer, c->hellos[peer].host,
+                             (int)(n < CLUSTER_TEXT_MAX ? n : CLUSTER_TEXT_MAX), (const char *)buf);
+                    bad = 1;
+                }
+            }
+            got[peer] = true;
+            c->ranks[peer].heard_ms = now_ms();
+        }
+        free(buf);
+        if (bad)
+            return -1;
+    }
+}
+
+int cluster_gather(cluster_t *c, const cluster_hello_t *mine, const cluster_hello_t **hellos,
+                   char *err, size_t errlen)
+{
+    bool *got = xcalloc(c->n, sizeof *got);
+    int rc = gather_until(c, TAG_HELLO, got, err, errlen);
+    for (unsigned r = 0; r < c->n; r++)
+        c->ranks[r].said_hello = got[r];
+    free(got);
+    if (rc != 0)
+        return -1;
+    for (unsigned r = 0; r < c->n; r++)
+        if (hello_problem(mine, &c->hellos[r], r, err, errlen) != 0)
+            return -1;
+    *hellos = c->hellos;
+    return 0;
+}
+
+int cluster_setup(cluster_t *c, const cluster_setup_t *setups, char *err, size_t errlen)
+{
+    unsigned first = 0;
+    for (unsigned r = 0; r < c->n; r++) {
+        uint8_t *buf;
+        size_t n;
+        cluster_put_setup(&buf, &n, &setups[r]);
+        mpilink_send(c->link, r, TAG_SETUP, buf, n);
+        free(buf);
+        c->ranks[r].slot_first = first;
+        c->ranks[r].n_slots = c->hellos[r].workers;
+        first += c->hellos[r].workers;
+    }
+    bool *got = xcalloc(c->n, sizeof *got);
+    int rc = gather_until(c, TAG_READY, got, err, errlen);
+    free(got);
+    return rc;
+}
+
+void cluster_abort(cluster_t *c)
+{
+    bool all = true;
+    for (unsigned r = 0; r < c->n; r++) {
+        send_u32(c, r, TAG_GO, 0);
+        all = all && c->ranks[r].said_hello;
+    }
+    /* Everyone alive leaves through MPI_Finalize; a rank that never
+     * answered may be stuck, and a finalize would wait for it. */
+    bool sent = flush_sends(c, BYE_TIMEOUT_MS);
+    mpilink_close(c->link, all && sent);
+    pthread_mutex_destroy(&c->mu);
+    free(c->ranks);
+    free(c->hellos);
+    free(c);
+}
+
+/* ---- the conductor: the bridge ---- */
+
+/* From the bridge's thread: a message for the operator, on the loop's. */
+static void tell(cluster_t *c, bool lost, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void tell(cluster_t *c, bool lost, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&c->mu);
+    if (c->async_on) {
+        c->msgs = xrealloc(c->msgs, (c->n_msgs + 1) * sizeof *c->msgs);
+        c->msgs[c->n_msgs++] = xstrdup(msg);
+        c->lost_pending = c->lost_pending || lost;
+        uv_async_send(&c->async);
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void on_async(uv_async_t *a)
+{
+    cluster_t *c = a->data;
+    pthread_mutex_lock(&c->mu);
+    char **msgs = c->msgs;
+    size_t n = c->n_msgs;
+    bool lost = c->lost_pending;
+    c->msgs = NULL;
+    c->n_msgs = 0;
+    c->lost_pending = false;
+    pthread_mutex_unlock(&c->mu);
+    for (size_t i = 0; i < n; i++) {
+        c->log(c->arg, msgs[i]);
+        free(msgs[i]);
+    }
+    free(msgs);
+    if (lost && c->on_lost)
+        c->on_lost(c->arg);
+}
+
+static void close_slot(cluster_t *c, slot_t *s, bool tell_rank)
+{
+    if (!s->open)
+        return;
+    s->open = false;
+    close(s->fd);
+    if (tell_rank && !c->ranks[s->rank].lost)
+        send_u32(c, s->rank, TAG_END, s->local);
+}
+
+static void rank_lost(cluster_t *c, unsigned r, const char *why)
+{
+    rank_t *k = &c->ranks[r];
+    if (k->lost)
+        return;
+    k->lost = true;
+    bool had_open = false;
+    for (unsigned i = 0; i < k->n_slots; i++) {
+        slot_t *s = &c->slots[k->slot_first + i];
+        had_open = had_open || s->open;
+        close_slot(c, s, false);
+    }
+    if (had_open) {
+        c->lost++;
+        tell(c, true, "rank %u on host %s (pid %u) %s: it is lost with its users; the statistics "
+             "it sent so far are kept, and the test ends", r, k->hello.host, k->hello.pid, why);
+    }
+}
+
+static void bridge_message(cluster_t *c, unsigned peer, int tag, const uint8_t *p, size_t n)
+{
+    if (peer >= c->n)
+        return;
+    rank_t *k = &c->ranks[peer];
+    k->heard_ms = now_ms();
+    if (k->lost)
+        return;
+    uint32_t local;
+    if (tag >= TAG_SLOT) {
+        local = (uint32_t)(tag - TAG_SLOT);
+        if (local < k->n_slots && c->slots[k->slot_first + local].open)
+            write_all(c->slots[k->slot_first + local].fd, p, n);
+    } else if (tag == TAG_END) {
+        if (get_u32(p, n, &local) == 0 && local < k->n_slots)
+            close_slot(c, &c->slots[k->slot_first + local], false);
+    } else if (tag == TAG_BYE_ACK) {
+        k->acked = true;
+    }
+}
+
+static void *bridge_main(void *arg)
+{
+    cluster_t *c = arg;
+    /* Signals are the loop's business (uv_signal); this thread takes none. */
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    struct pollfd *pfd = xcalloc(c->n_slots ? c->n_slots : 1, sizeof *pfd);
+    unsigned *which = xcalloc(c->n_slots ? c->n_slots : 1, sizeof *which);
+    uint8_t *chunk = xmalloc(CHUNK);
+    uint64_t next_beat = 0, bye_deadline = 0;
+    bool bye = false;
+    for (unsigned r = 0; r < c->n; r++)
+        c->ranks[r].heard_ms = now_ms();
+    for (;;) {
+        unsigned np = 0;
+        for (unsigned i = 0; i < c->n_slots; i++)
+            if (c->slots[i].open) {
+                pfd[np] = (struct pollfd){.fd = c->slots[i].fd, .events = POLLIN};
+                which[np++] = i;
+            }
+        if (np > 0) {
+            int rc = poll(pfd, np, POLL_MS);
+            for (unsigned j = 0; rc > 0 && j < np; j++) {
+                if (!(pfd[j].revents & (POLLIN | POLLHUP | POLLERR)))
+                    continue;
+                slot_t *s = &c->slots[which[j]];
+                ssize_t got = read(s->fd, chunk, CHUNK);
+                if (got > 0)
+                    mpilink_send(c->link, s->rank, TAG_SLOT + (int)s->local, chunk, (size_t)got);
+                else if (got == 0 || (errno != EINTR && errno != EAGAIN))
+                    close_slot(c, s, true);   /* the engine is done with it */
+            }
+        } else {
+            nap();
+        }
+        unsigned peer;
+        int tag;
+        uint8_t *buf;
+        size_t n;
+        while (mpilink_recv(c->link, &peer, &tag, &buf, &n) == 1) {
+            bridge_message(c, peer, tag, buf, n);
+            free(buf);
+        }
+        mpilink_progress(c->link);
+        uint64_t now = now_ms();
+        if (now >= next_beat) {
+            for (unsigned r = 0; r < c->n; r++)
+                if (!c->ranks[r].lost && !c->ranks[r].acked)
+                    mpilink_send(c->link, r, TAG_BEAT, "", 0);
+            next_beat = now + BEAT_MS;
+        }
+        for (unsigned r = 0; r < c->n; r++) {
+            rank_t *k = &c->ranks[r];
+            if (!k->lost && !k->acked && now - k->heard_ms > HOPPER_RANK_SILENCE_MS) {
+                char why[64];
+                snprintf(why, sizeof why, "has said nothing for %.1f s",
+                         (double)(now - k->heard_ms) / 1000);
+                rank_lost(c, r, why);
+            }
+        }
+        bool any_open = false;
+        for (unsigned i = 0; i < c->n_slots && !any_open; i++)
+            any_open = c->slots[i].open;
+        if (!any_open && !bye) {
+            /* The engine has closed every slot: the run is over. */
+            uint8_t clean = c->lost == 0;
+            for (unsigned r = 0; r < c->n; r++)
+                if (!c->ranks[r].lost)
+                    mpilink_send(c->link, r, TAG_BYE, &clean, 1);
+            bye = true;
+            bye_deadline = now + BYE_TIMEOUT_MS;
+        }
+        if (bye) {
+            bool every = true;
+            for (unsigned r = 0; r < c->n; r++)
+                every = every && (c->ranks[r].lost || c->ranks[r].acked);
+            if (every || now > bye_deadline) {
+                for (unsigned r = 0; r < c->n; r++)
+                    if (!c->ranks[r].lost && !c->ranks[r].acked)
+                        c->ranks[r].lost = true;   /* MPI must not wait for it */
+                break;
+            }
+        }
+    }
+    free(chunk);
+    free(which);
+    free(pfd);
+    return NULL;
+}
+
+int cluster_go(cluster_t *c, uv_loop_t *loop, void (*log)(void *arg, const char *msg),
+               void (*on_lost)(void *arg), void *arg, int **fds, const char *const **names,
+               unsigned *n, char *err, size_t errlen)
+{
+    unsigned total = 0;
+    for (unsigned r = 0; r < c->n; r++)
+        total += c->ranks[r].n_slots;
+    c->n_slots = total;
+    c->slots = xcalloc(total ? total : 1, sizeof *c->slots);
+    c->engine_fds = xcalloc(total ? total : 1, sizeof *c->engine_fds);
+    c->names = xcalloc(total ? total : 1, sizeof *c->names);
+    for (unsigned r = 0; r < c->n; r++) {
+        const rank_t *k = &c->ranks[r];
+        for (unsigned i = 0; i < k->n_slots; i++) {
+            unsigned g = k->slot_first + i;
+            int sv[2];
+            if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+                snprintf(err, errlen, "cannot create a rank's socket pair: %s", strerror(errno));
+                for (unsigned j = 0; j < g; j++) {
+                    close(c->slots[j].fd);
+                    close(c->engine_fds[j]);
+                }
+                return -1;
+            }
+            c->slots[g] = (slot_t){.fd = sv[1], .rank = r, .local = i, .open = true};
+            c->engine_fds[g] = sv[0];
+            char name[160];
+            snprintf(name, sizeof name, "rank %u worker %u on host %s", r, i, k->hello.host);
+            c->names[g] = xstrdup(name);
+        }
+    }
+    c->log = log;
+    c->on_lost = on_lost;
+    c->arg = arg;
+    uv_async_init(loop, &c->async, on_async);
+    c->async.data = c;
+    c->async_on = true;
+    for (unsigned r = 0; r < c->n; r++)
+        send_u32(c, r, TAG_GO, 1);
+    if (pthread_create(&c->thread, NULL, bridge_main, c) != 0) {
+        snprintf(err, errlen, "cannot start the MPI bridge thread");
+        return -1;
+    }
+    c->thread_on = true;
+    *fds = c->engine_fds;
+    *names = (const char *const *)c->names;
+    *n = total;
+    return 0;
+}
+
+void cluster_unwatch(cluster_t *c)
+{
+    pthread_mutex_lock(&c->mu);
+    bool on = c->async_on;
+    c->async_on = false;
+    pthread_mutex_unlock(&c->mu);
+    if (on)
+        uv_close((uv_handle_t *)&c->async, NULL);
+}
+
+unsigned cluster_close(cluster_t *c)
+{
+    if (c->thread_on)
+        pthread_join(c->thread, NULL);
+    bool clean = true;
+    for (unsigned r = 0; r < c->n; r++)
+        clean = clean && !c->ranks[r].lost && c->ranks[r].acked;
+    if (clean)
+        clean = flush_sends(c, BYE_TIMEOUT_MS);
+    for (unsigned i = 0; i < c->n_slots; i++)
+        if (c->slots[i].open)
+            close(c->slots[i].fd);
+    unsigned lost = c->lost;
+    mpilink_close(c->link, clean);
+    for (unsigned i = 0; i < c->n_slots; i++)
+        free(c->names[i]);
+    for (size_t i = 0; i < c->n_msgs; i++)
+        free(c->msgs[i]);
+    free(c->msgs);
+    free(c->names);
+    free(c->engine_fds);
+    free(c->slots);
+    free(c->ranks);
+    free(c->hellos);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+    return lost;
+}
+
+/* ---- a user rank ---- */
+
+/* Waits for the conductor's message of a tag (TAG_GO 0 means leave, at any
+ * time). 1 with *buf; 0 told to leave; -1 the conductor is silent. */
+static int wait_for(cluster_t *c, int want, uint8_t **out, size_t *out_n)
+{
+    uint64_t heard = now_ms();
+    for (;;) {
+        unsigned peer;
+        int tag;
+        uint8_t *buf;
+        size_t n;
+        int rc = mpilink_recv(c->link, &peer, &tag, &buf, &n);
+        if (rc < 0)
+            return -1;
+        if (rc == 0) {
+            mpilink_progress(c->link);
+            if (now_ms() - heard > CLUSTER_START_TIMEOUT_MS + HOPPER_RANK_SILENCE_MS)
+                return -1;
+            nap();
+            continue;
+        }
+        heard = now_ms();
+        uint32_t v;
+        if (tag == TAG_GO && get_u32(buf, n, &v) == 0 && v == 0) {
+            free(buf);
+            return 0;
+        }
+        if (tag == want) {
+            *out = buf;
+            *out_n = n;
+            return 1;
+        }
+        free(buf);
+    }
+}
+
+int cluster_leave(cluster_t *c, bool clean)
+{
+    flush_sends(c, BYE_TIMEOUT_MS);
+    mpilink_close(c->link, clean);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+    return HOPPER_EXIT_USAGE;
+}
+
+int cluster_hello(cluster_t *c, const cluster_hello_t *mine, cluster_setup_t *setup, char *err,
+                  size_t errlen)
+{
+    uint8_t *buf;
+    size_t n;
+    cluster_put_hello(&buf, &n, mine);
+    mpilink_send(c->link, 0, TAG_HELLO, buf, n);
+    free(buf);
+    int rc = wait_for(c, TAG_SETUP, &buf, &n);
+    if (rc <= 0) {
+        snprintf(err, errlen, rc == 0 ? "the conductor ended the run" : "the conductor is silent");
+        return rc == 0 ? 1 : -1;
+    }
+    rc = cluster_get_setup(buf, n, setup);
+    free(buf);
+    if (rc != 0) {
+        snprintf(err, errlen, "a malformed setup from the conductor");
+        return -1;
+    }
+    return setup->go ? 0 : 1;
+}
+
+int cluster_ready(cluster_t *c, const char *problem)
+{
+    size_t n = problem ? strlen(problem) : 0;
+    mpilink_send(c->link, 0, TAG_READY, problem ? problem : "", n);
+    uint8_t *buf;
+    size_t len;
+    /* GO 1 starts; GO 0 (wait_for's 0) leaves. */
+    int rc = wait_for(c, TAG_GO, &buf, &len);
+    if (rc == 1)
+        free(buf);
+    return rc == 1 ? 0 : 1;
+}
+
+int cluster_relay(cluster_t *c, const int *fds, unsigned n)
+{
+    bool *open = xcalloc(n ? n : 1, sizeof *open);
+    int *fd = xcalloc(n ? n : 1, sizeof *fd);
+    struct pollfd *pfd = xcalloc(n ? n : 1, sizeof *pfd);
+    unsigned *which = xcalloc(n ? n : 1, sizeof *which);
+    uint8_t *chunk = xmalloc(CHUNK);
+    for (unsigned i = 0; i < n; i++) {
+        fd[i] = fds[i];
+        open[i] = fds[i] >= 0;
+        if (!open[i])
+            send_u32(c, 0, TAG_END, i);   /* never started */
+    }
+    uint64_t heard = now_ms(), next_beat = 0;
+    bool bye = false, clean = false, silent = false;
+    while (!bye && !silent) {
+        unsigned np = 0;
+        for (unsigned i = 0; i < n; i++)
+            if (open[i]) {
+                pfd[np] = (struct pollfd){.fd = fd[i], .events = POLLIN};
+                which[np++] = i;
+            }
+        if (np > 0) {
+            int rc = poll(pfd, np, POLL_MS);
+            for (unsigned j = 0; rc > 0 && j < np; j++) {
+                if (!(pfd[j].revents & (POLLIN | POLLHUP | POLLERR)))
+                    continue;
+                unsigned i = which[j];
+                ssize_t got = read(fd[i], chunk, CHUNK);
+                if (got > 0) {
+                    mpilink_send(c->link, 0, TAG_SLOT + (int)i, chunk, (size_t)got);
+                } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+                    /* The worker has finished (or died): after its last bytes. */
+                    close(fd[i]);
+                    open[i] = false;
+                    send_u32(c, 0, TAG_END, i);
+                }
+            }
+        } else {
+            nap();
+        }
+        unsigned peer;
+        int tag;
+        uint8_t *buf;
+        size_t len;
+        int rc;
+        while ((rc = mpilink_recv(c->link, &peer, &tag, &buf, &len)) == 1) {
+            heard = now_ms();
+            uint32_t i;
+            if (tag >= TAG_SLOT) {
+                i = (uint32_t)(tag - TAG_SLOT);
+                if (i < n && open[i])
+                    write_all(fd[i], buf, len);
+            } else if (tag == TAG_END) {
+                /* The conductor is done with that worker: its EOF stops it. */
+                if (get_u32(buf, len, &i) == 0 && i < n && open[i]) {
+                    close(fd[i]);
+                    open[i] = false;
+                }
+            } else if (tag == TAG_BYE) {
+                clean = len == 1 && buf[0] == 1;
+                bye = true;
+            }
+            free(buf);
+        }
+        mpilink_progress(c->link);
+        uint64_t now = now_ms();
+        if (now >= next_beat) {
+            mpilink_send(c->link, 0, TAG_BEAT, "", 0);
+            next_beat = now + BEAT_MS;
+        }
+        if (rc < 0 || now - heard > HOPPER_RANK_SILENCE_MS)
+            silent = true;
+    }
+    /* Whatever is still running stops now: a closed stream stops a worker. */
+    for (unsigned i = 0; i < n; i++)
+        if (open[i])
+            close(fd[i]);
+    int status = 0;
+    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+        ;
+    if (bye) {
+        mpilink_send(c->link, 0, TAG_BYE_ACK, "", 0);
+        clean = flush_sends(c, BYE_TIMEOUT_MS) && clean;
+    } else {
+        status = EXIT_FAILURE;   /* the conductor is gone */
+        clean = false;
+    }
+    free(chunk);
+    free(which);
+    free(pfd);
+    free(fd);
+    free(open);
+    mpilink_close(c->link, clean);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+    return status;
+}
