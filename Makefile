@@ -244,7 +244,8 @@ FUZZ_LIB_SRC := $(addprefix src/,plan/checks.c util/text.c http/cookies.c util/d
                   plan/hopperfile.c plan/plan.c snapshot/snapshot.c http/srcaddr.c util/url.c \
                   util/xalloc.c http/errors.c http/h1_request.c http/h1_origin.c http/method.c \
                   plan/template.c plan/extract.c plan/data.c plan/stages.c net/tls.c \
-                  http/h2_request.c control/proto.c control/snapwire.c util/frame.c util/log.c)
+                  http/h2_request.c control/proto.c control/snapwire.c util/frame.c util/log.c \
+                  cluster/hello.c cluster/hosts.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:src/%.c=$(FUZZ_BUILD)/obj/%.o)
 # plan/extract.c reads bodies with yajl and expect-json values with jansson,
 # and the hopperfile parser calls it.
@@ -285,6 +286,7 @@ $(FUZZ_BUILD)/fuzz_h2_response: FUZZ_EXTRA_LIBS = $(shell pkg-config --libs libu
 $(FUZZ_BUILD)/fuzz_tls: FUZZ_EXTRA_LIBS = $(shell pkg-config --libs libuv 2>/dev/null)
 # fuzz_control: util/frame.c has the libuv connection beside the decoders.
 $(FUZZ_BUILD)/fuzz_control: FUZZ_EXTRA_LIBS = $(shell pkg-config --libs libuv 2>/dev/null)
+$(FUZZ_BUILD)/fuzz_cluster: FUZZ_EXTRA_LIBS = $(shell pkg-config --libs libuv 2>/dev/null)
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_BUILD)/libhopper-fuzz.a \
                       $(HEADERS) | fuzz-check

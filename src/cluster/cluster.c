@@ -46,8 +46,7 @@ typedef struct {
 } slot_t;
 
 typedef struct {
-    cluster_hello_t hello;
-    bool said_hello, ready;
+    bool said_hello;
     unsigned slot_first, n_slots;
     uint64_t heard_ms;
     bool lost, acked;
@@ -363,16 +362,17 @@ static void rank_lost(cluster_t *c, unsigned r, const char *why)
         return;
     k->lost = true;
     bool had_open = false;
-    for (unsigned i = 0; i < k->n_slots; i++) {
-        slot_t *s = &c->slots[k->slot_first + i];
-        had_open = had_open || s->open;
-        close_slot(c, s, false);
-    }
+    for (unsigned i = 0; i < k->n_slots; i++)
+        had_open = had_open || c->slots[k->slot_first + i].open;
     if (had_open) {
+        /* Said first: the pool's messages about its workers follow. */
         c->lost++;
         tell(c, true, "rank %u on host %s (pid %u) %s: it is lost with its users; the statistics "
-             "it sent so far are kept, and the test ends", r, k->hello.host, k->hello.pid, why);
+             "it sent so far are kept, and the test ends", r, c->hellos[r].host, c->hellos[r].pid,
+             why);
     }
+    for (unsigned i = 0; i < k->n_slots; i++)
+        close_slot(c, &c->slots[k->slot_first + i], false);
 }
 
 static void bridge_message(cluster_t *c, unsigned peer, int tag, const uint8_t *p, size_t n)
@@ -514,7 +514,7 @@ int cluster_go(cluster_t *c, uv_loop_t *loop, void (*log)(void *arg, const char 
             c->slots[g] = (slot_t){.fd = sv[1], .rank = r, .local = i, .open = true};
             c->engine_fds[g] = sv[0];
             char name[160];
-            snprintf(name, sizeof name, "rank %u worker %u on host %s", r, i, k->hello.host);
+            snprintf(name, sizeof name, "rank %u worker %u on host %s", r, i, c->hellos[r].host);
             c->names[g] = xstrdup(name);
         }
     }

@@ -24,6 +24,7 @@ declare -A MAY=(
     [report]="util plan snapshot"
     [control]="util plan snapshot view"
     [metrics]="util snapshot"
+    [cluster]="util"
     [target]="util net"
 )
 

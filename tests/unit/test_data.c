@@ -274,6 +274,51 @@ TEST(unique_runs_out)
     data_free(&s);
 }
 
+/* An MPI run: ranks take contiguous parts of the rows, which together are
+ * every row once (unique), whatever the count of ranks. */
+TEST(windows_divide_rows_exactly)
+{
+    for (unsigned ranks = 1; ranks <= 7; ranks++) {
+        int seen[10] = {0};
+        for (unsigned r = 0; r < ranks; r++) {
+            data_source_t s;
+            load_rows(&s, 10, DATA_UNIQUE);
+            data_window(&s, r, ranks);
+            CHECK(s.rows == 10 / ranks || s.rows == 10 / ranks + 1);
+            int64_t row;
+            while ((row = data_next(&s, NULL)) >= 0) {
+                CHECK(row < 10);
+                if (row >= 0 && row < 10)
+                    seen[row]++;
+            }
+            data_free(&s);
+        }
+        for (int i = 0; i < 10; i++)
+            CHECK_INT(seen[i], 1);
+    }
+    /* Sequential cycles within the part; random draws stay in it. */
+    data_source_t s;
+    load_rows(&s, 10, DATA_SEQUENTIAL);
+    data_window(&s, 1, 3);   /* rows 4..6 (10 = 4 + 3 + 3) */
+    for (int i = 0; i < 7; i++)
+        CHECK_INT(data_next(&s, NULL), 4 + i % 3);
+    data_free(&s);
+    load_rows(&s, 10, DATA_RANDOM);
+    data_window(&s, 2, 3);   /* rows 7..9 */
+    rng_t rng;
+    rng_seed(&rng, 5);
+    for (int i = 0; i < 200; i++) {
+        int64_t row = data_next(&s, &rng);
+        CHECK(row >= 7 && row <= 9);
+    }
+    data_free(&s);
+    /* More ranks than rows: some parts are empty and hand out nothing. */
+    load_rows(&s, 2, DATA_UNIQUE);
+    data_window(&s, 3, 4);
+    CHECK_INT(data_next(&s, NULL), -1);
+    data_free(&s);
+}
+
 /* The order one shuffle hands out over a full cycle. */
 static void shuffle_order(size_t n, uint64_t seed, int64_t *out)
 {
@@ -481,6 +526,7 @@ int main(void)
     RUN(errors);
     RUN(sequential_cycles);
     RUN(unique_runs_out);
+    RUN(windows_divide_rows_exactly);
     RUN(shuffle_is_a_permutation);
     RUN(random_draws_every_row);
     RUN(unique_across_processes);
