@@ -396,6 +396,8 @@ static void on_signal(uv_signal_t *s, int signum)
         /* The terminal is gone: nothing more to draw, nobody to ask. */
         tui_close(&app->tui);
         app->tui_on = false;
+        if (app->cluster)
+            cluster_quiet(app->cluster, false);
     }
     if (app->stop_requests == 1)
         log_msg(&app->log, "%s: stopping%s", strsignal(signum),
@@ -460,6 +462,8 @@ static void on_engine_done(engine_t *eng, void *arg)
         /* Restore the terminal first, then print. */
         tui_close(&app->tui);
         app->tui_on = false;
+        if (app->cluster)
+            cluster_quiet(app->cluster, false);
     }
     engine_snapshot(eng, &app->snap);
     app->status = outputs_status(&app->out, &app->snap, app->opts.exit_code_on_error);
@@ -816,8 +820,10 @@ int main(int argc, char **argv)
             cli_free(&app.opts);
             return HOPPER_EXIT_USAGE;
         }
+        /* With the dashboard coming, MPI's own output goes to the log. */
+        bool dashboard = !app.opts.no_tui && isatty(0) && isatty(1);
         app.cluster = cluster_open(app.opts.mpi ? "mpi" : "spawn", argc, argv, app.opts.ranks,
-                                   app.opts.hostfile, err, sizeof err);
+                                   app.opts.hostfile, dashboard, err, sizeof err);
         if (!app.cluster) {
             fprintf(stderr, "hopper: %s\n", err);
             cli_free(&app.opts);
@@ -1004,6 +1010,8 @@ int main(int argc, char **argv)
                              .reset_stats = ctl_reset, .stop = ctl_stop,
                              .checks = ctl_checks, .ctx = &app};
         app.tui_on = tui_open(&app.tui, &app.loop, &to, &ctl, &app.log) == 0;
+        if (app.tui_on && app.cluster)
+            cluster_quiet(app.cluster, true);
         xalloc_on_fatal(restore_terminal, &app);
         if (!app.tui_on)
             log_msg(&app.log, "the terminal cannot show the dashboard; printing tables instead");

@@ -90,9 +90,16 @@ int cluster_sources(const char *spec, const cluster_hello_t *hellos, unsigned n,
 
 /* Starts MPI. mode "mpi" (--mpi: under mpirun/srun) or "spawn" (--ranks:
  * this process spawns ranks user ranks of this program with argv's
- * options, on hostfile's hosts). NULL with a message. */
+ * options, on hostfile's hosts). capture (spawn, with the dashboard): what
+ * MPI's runtime and the ranks print goes to the log (lines "mpi: ...") once
+ * the run is watched (cluster_go), to stderr before and after, never over
+ * the dashboard. NULL with a message. */
 cluster_t *cluster_open(const char *mode, int argc, char **argv, unsigned ranks,
-                        const char *hostfile, char *err, size_t errlen);
+                        const char *hostfile, bool capture, char *err, size_t errlen);
+/* While the dashboard is up: this process's own stderr (where the MPI
+ * library itself writes its warnings) goes to the capture too (on), or is
+ * the terminal again (off). Nothing without a capture. */
+void cluster_quiet(cluster_t *c, bool on);
 bool cluster_is_conductor(const cluster_t *c);
 unsigned cluster_ranks(const cluster_t *c);      /* the conductor: user ranks */
 

@@ -36,6 +36,9 @@ mpilink_role_t mpilink_role(const mpilink_t *l);
 /* The conductor: how many user ranks. A user rank: its index, 0-based. */
 unsigned mpilink_ranks(const mpilink_t *l);
 unsigned mpilink_index(const mpilink_t *l);
+/* MPI's own number of user rank 0, for messages: 1 under mpirun (rank 0
+ * conducts), 0 for spawned ranks (a world of their own). */
+unsigned mpilink_first_rank(const mpilink_t *l);
 
 /* Queues n bytes (copied) to peer with tag. 0, or -1 if MPI refused. */
 int mpilink_send(mpilink_t *l, unsigned peer, int tag, const void *p, size_t n);

@@ -2,6 +2,7 @@
 #include "cluster/cluster.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -56,6 +57,7 @@ struct cluster {
     mpilink_t *link;
     bool conductor;
     unsigned n;              /* user ranks */
+    unsigned base;           /* MPI's number for user rank 0 (1 under mpirun: 0 conducts) */
     rank_t *ranks;
     cluster_hello_t *hellos;
     /* the conductor during the run */
@@ -75,6 +77,13 @@ struct cluster {
     void (*on_lost)(void *arg);
     void *arg;
     unsigned lost;
+    /* cluster_open(capture): what MPI's runtime and the ranks print goes
+     * through this pipe to the log, not over the dashboard. */
+    int out_pipe[2];             /* -1: no capture */
+    int real_err;                /* the terminal's stderr, kept */
+    pthread_t reader;
+    bool reader_on;
+    volatile bool reader_stop;
 };
 
 static uint64_t now_ms(void)
@@ -130,9 +139,99 @@ static bool flush_sends(cluster_t *c, uint64_t ms)
     return true;
 }
 
-cluster_t *cluster_open(const char *mode, int argc, char **argv, unsigned ranks,
-                        const char *hostfile, char *err, size_t errlen)
+static void tell(cluster_t *c, bool lost, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Whether a line of MPI's says anything (its boxes are made of dashes). */
+static bool worth_a_line(const char *s)
 {
+    for (; *s; s++)
+        if (*s != '-' && *s != ' ' && *s != '\t' && *s != '\r')
+            return true;
+    return false;
+}
+
+/* The capture's reader: each line to the log once the run is watched,
+ * else to the real stderr (before the dashboard, after it). */
+static void *reader_main(void *arg)
+{
+    cluster_t *c = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    char line[512];
+    size_t len = 0;
+    for (;;) {
+        struct pollfd p = {.fd = c->out_pipe[0], .events = POLLIN};
+        int rc = poll(&p, 1, 100);
+        if (rc == 0) {
+            if (c->reader_stop)
+                break;
+            continue;
+        }
+        char ch;
+        ssize_t got = read(c->out_pipe[0], &ch, 1);
+        if (got <= 0)
+            break;
+        if (ch != '\n' && len < sizeof line - 1) {
+            line[len++] = ch;
+            continue;
+        }
+        line[len] = 0;
+        len = 0;
+        if (!worth_a_line(line))
+            continue;
+        pthread_mutex_lock(&c->mu);
+        bool watched = c->async_on;
+        pthread_mutex_unlock(&c->mu);
+        if (watched) {
+            tell(c, false, "mpi: %s", line);
+        } else {
+            dprintf(c->real_err, "%s\n", line);
+        }
+    }
+    return NULL;
+}
+
+/* After MPI has ended (its runtime has printed its last): the reader reads
+ * what is left and stops; stderr is the terminal's again. */
+static void end_capture(cluster_t *c)
+{
+    if (c->real_err < 0)
+        return;
+    dup2(c->real_err, STDERR_FILENO);
+    close(c->out_pipe[1]);
+    c->reader_stop = true;
+    if (c->reader_on)
+        pthread_join(c->reader, NULL);
+    close(c->out_pipe[0]);
+    close(c->real_err);
+    c->real_err = -1;
+}
+
+void cluster_quiet(cluster_t *c, bool on)
+{
+    if (c->out_pipe[1] >= 0)
+        dup2(on ? c->out_pipe[1] : c->real_err, STDERR_FILENO);
+}
+
+cluster_t *cluster_open(const char *mode, int argc, char **argv, unsigned ranks,
+                        const char *hostfile, bool capture, char *err, size_t errlen)
+{
+    cluster_t *c = xcalloc(1, sizeof *c);
+    c->out_pipe[0] = c->out_pipe[1] = c->real_err = -1;
+    pthread_mutex_init(&c->mu, NULL);
+    /* With --ranks and the dashboard: MPI's runtime (started at MPI_Init)
+     * and the ranks it starts inherit the pipe for their output. */
+    bool spawn = strcmp(mode, "spawn") == 0;
+    int saved_out = -1;
+    if (capture && spawn && pipe2(c->out_pipe, O_CLOEXEC) == 0) {
+        c->real_err = dup(STDERR_FILENO);
+        saved_out = dup(STDOUT_FILENO);
+        fflush(stdout);
+        fflush(stderr);
+        dup2(c->out_pipe[1], STDOUT_FILENO);
+        dup2(c->out_pipe[1], STDERR_FILENO);
+    }
     /* The same program, wherever the ranks run: this one's path. */
     char self[4096];
     ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -141,17 +240,26 @@ cluster_t *cluster_open(const char *mode, int argc, char **argv, unsigned ranks,
     else
         self[k] = 0;
     mpilink_t *l = mpilink_open(mode, &argc, &argv, self, argv + 1, ranks, hostfile, err, errlen);
-    if (!l)
+    if (saved_out >= 0) {
+        dup2(saved_out, STDOUT_FILENO);
+        dup2(c->real_err, STDERR_FILENO);
+        close(saved_out);
+        c->reader_on = pthread_create(&c->reader, NULL, reader_main, c) == 0;
+    }
+    if (!l) {
+        end_capture(c);
+        pthread_mutex_destroy(&c->mu);
+        free(c);
         return NULL;
-    cluster_t *c = xcalloc(1, sizeof *c);
+    }
     c->link = l;
     c->conductor = mpilink_role(l) == MPILINK_CONDUCTOR;
     c->n = mpilink_ranks(l);
+    c->base = mpilink_first_rank(l);
     if (c->conductor) {
         c->ranks = xcalloc(c->n, sizeof *c->ranks);
         c->hellos = xcalloc(c->n, sizeof *c->hellos);
     }
-    pthread_mutex_init(&c->mu, NULL);
     return c;
 }
 
@@ -163,6 +271,7 @@ unsigned cluster_ranks(const cluster_t *c) { return c->n; }
 static int hello_problem(const cluster_hello_t *mine, const cluster_hello_t *h, unsigned r, char *err,
                          size_t errlen)
 {
+    /* r: MPI's own number for the rank (what mpirun and ps show). */
     if (h->error[0]) {
         snprintf(err, errlen, "rank %u on host %s: %s", r, h->host, h->error);
         return -1;
@@ -214,11 +323,11 @@ static int gather_until(cluster_t *c, int tag, bool *got, char *err, size_t errl
                     if (!got[r]) {
                         if (tag == TAG_HELLO)
                             snprintf(err, errlen, "rank %u did not say hello within %d s (is "
-                                     "hopper at the same path on its host?)", r,
+                                     "hopper at the same path on its host?)", r + c->base,
                                      CLUSTER_START_TIMEOUT_MS / 1000);
                         else
                             snprintf(err, errlen, "rank %u on host %s did not answer its setup "
-                                     "within %d s", r, c->hellos[r].host,
+                                     "within %d s", r + c->base, c->hellos[r].host,
                                      CLUSTER_START_TIMEOUT_MS / 1000);
                         break;
                     }
@@ -233,11 +342,11 @@ static int gather_until(cluster_t *c, int tag, bool *got, char *err, size_t errl
                 bad = cluster_get_hello(buf, n, &c->hellos[peer]);
                 if (bad)
                     snprintf(err, errlen, "rank %u sent a malformed hello (another program, or "
-                             "another version of hopper?)", peer);
+                             "another version of hopper?)", peer + c->base);
             } else {
                 /* TAG_READY: "" or the rank's problem. */
                 if (n > 0) {
-                    snprintf(err, errlen, "rank %u on host %s: %.*s", peer, c->hellos[peer].host,
+                    snprintf(err, errlen, "rank %u on host %s: %.*s", peer + c->base, c->hellos[peer].host,
                              (int)(n < CLUSTER_TEXT_MAX ? n : CLUSTER_TEXT_MAX), (const char *)buf);
                     bad = 1;
                 }
@@ -262,7 +371,7 @@ int cluster_gather(cluster_t *c, const cluster_hello_t *mine, const cluster_hell
     if (rc != 0)
         return -1;
     for (unsigned r = 0; r < c->n; r++)
-        if (hello_problem(mine, &c->hellos[r], r, err, errlen) != 0)
+        if (hello_problem(mine, &c->hellos[r], r + c->base, err, errlen) != 0)
             return -1;
     *hellos = c->hellos;
     return 0;
@@ -298,6 +407,7 @@ void cluster_abort(cluster_t *c)
      * answered may be stuck, and a finalize would wait for it. */
     bool sent = flush_sends(c, BYE_TIMEOUT_MS);
     mpilink_close(c->link, all && sent);
+    end_capture(c);
     pthread_mutex_destroy(&c->mu);
     free(c->ranks);
     free(c->hellos);
@@ -307,7 +417,6 @@ void cluster_abort(cluster_t *c)
 /* ---- the conductor: the bridge ---- */
 
 /* From the bridge's thread: a message for the operator, on the loop's. */
-static void tell(cluster_t *c, bool lost, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void tell(cluster_t *c, bool lost, const char *fmt, ...)
 {
     char msg[512];
@@ -368,7 +477,7 @@ static void rank_lost(cluster_t *c, unsigned r, const char *why)
         /* Said first: the pool's messages about its workers follow. */
         c->lost++;
         tell(c, true, "rank %u on host %s (pid %u) %s: it is lost with its users; the statistics "
-             "it sent so far are kept, and the test ends", r, c->hellos[r].host, c->hellos[r].pid,
+             "it sent so far are kept, and the test ends", r + c->base, c->hellos[r].host, c->hellos[r].pid,
              why);
     }
     for (unsigned i = 0; i < k->n_slots; i++)
@@ -514,7 +623,8 @@ int cluster_go(cluster_t *c, uv_loop_t *loop, void (*log)(void *arg, const char 
             c->slots[g] = (slot_t){.fd = sv[1], .rank = r, .local = i, .open = true};
             c->engine_fds[g] = sv[0];
             char name[160];
-            snprintf(name, sizeof name, "rank %u worker %u on host %s", r, i, c->hellos[r].host);
+            snprintf(name, sizeof name, "rank %u worker %u on host %s", r + c->base, i,
+                     c->hellos[r].host);
             c->names[g] = xstrdup(name);
         }
     }
@@ -561,6 +671,7 @@ unsigned cluster_close(cluster_t *c)
             close(c->slots[i].fd);
     unsigned lost = c->lost;
     mpilink_close(c->link, clean);
+    end_capture(c);
     for (unsigned i = 0; i < c->n_slots; i++)
         free(c->names[i]);
     for (size_t i = 0; i < c->n_msgs; i++)

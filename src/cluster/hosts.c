@@ -106,8 +106,8 @@ int cluster_sources(const char *spec, const cluster_hello_t *hellos, unsigned n,
                     p++;
             }
             if (!list) {
-                snprintf(err, errlen, "rank %u on host %s: --source-addrs names no addresses for "
-                         "host %s", r, hellos[r].host, hellos[r].host);
+                snprintf(err, errlen, "host %s: --source-addrs names no addresses for "
+                         "host %s", hellos[r].host, hellos[r].host);
                 return -1;
             }
         }

@@ -128,6 +128,7 @@ fail:
 mpilink_role_t mpilink_role(const mpilink_t *l) { return l->role; }
 unsigned mpilink_ranks(const mpilink_t *l) { return l->ranks; }
 unsigned mpilink_index(const mpilink_t *l) { return l->index; }
+unsigned mpilink_first_rank(const mpilink_t *l) { return l->world ? 1 : 0; }
 
 /* The MPI rank of a peer in l->comm. */
 static int mpi_rank(const mpilink_t *l, unsigned peer)
@@ -214,6 +215,8 @@ void mpilink_close(mpilink_t *l, bool clean)
         return;
     }
     /* A peer is gone: its sends never complete, and MPI_Finalize could wait
-     * for it. The buffers stay with MPI; the process exits next. */
+     * for it. The buffers stay with MPI (its requests point at them); the
+     * process exits next. */
+    free(l->q);
     free(l);
 }

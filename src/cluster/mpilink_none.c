@@ -19,6 +19,7 @@ mpilink_t *mpilink_open(const char *mode, int *argc, char ***argv, const char *a
 mpilink_role_t mpilink_role(const mpilink_t *l) { (void)l; return MPILINK_CONDUCTOR; }
 unsigned mpilink_ranks(const mpilink_t *l) { (void)l; return 0; }
 unsigned mpilink_index(const mpilink_t *l) { (void)l; return 0; }
+unsigned mpilink_first_rank(const mpilink_t *l) { (void)l; return 0; }
 int mpilink_send(mpilink_t *l, unsigned peer, int tag, const void *p, size_t n)
 {
     (void)l, (void)peer, (void)tag, (void)p, (void)n;

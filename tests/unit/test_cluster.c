@@ -202,7 +202,7 @@ TEST(sources_per_host)
     CHECK_STR(s[3].sources, "10.0.2.1,10.0.2.2");
     /* A host the list leaves out, and an item without a host. */
     CHECK_INT(cluster_sources("a=10.0.0.1;b=10.0.1.1", h, 4, s, err, sizeof err), -1);
-    CHECK(strstr(err, "rank 3 on host c: --source-addrs names no addresses for host c") != NULL);
+    CHECK(strstr(err, "host c: --source-addrs names no addresses for host c") != NULL);
     CHECK_INT(cluster_sources("a=10.0.0.1;10.0.1.1", h, 4, s, err, sizeof err), -1);
     CHECK(strstr(err, "expected HOST=ADDRESSES") != NULL);
     /* "ab" is not "a". */
