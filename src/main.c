@@ -601,11 +601,11 @@ static void fill_engine_config(app_t *app, uint64_t seed, engine_config_t *cfg)
  * open files and ports (users: the most it holds), data, the HTTP client,
  * TLS files, HTTP/2 headers; and it shares the plan's run-wide state with
  * the workers it forks. */
-static int check_run(app_t *app, uint64_t fd_limit, uint64_t users, uint64_t seed, char *err,
-                     size_t errlen)
+static int check_run(app_t *app, uint64_t fd_limit, uint64_t users, uint64_t start_users,
+                     uint64_t seed, char *err, size_t errlen)
 {
     if (check_users_fit(users, app->workers, fd_limit, err, errlen) != 0 ||
-        plan_check_data(&app->plan, app->plan.users, err, errlen) != 0 ||
+        plan_check_data(&app->plan, start_users, err, errlen) != 0 ||
         plan_share(&app->plan, seed, err, errlen) != 0 ||
         check_ports(&app->plan, &app->sources, users, err, errlen) != 0 ||
         choose_client(&app->plan, app->opts.http_client, &app->client, err, errlen) != 0 ||
@@ -661,6 +661,16 @@ static void fill_hello(cluster_hello_t *h, int argc, char **argv, const app_t *a
     h->fd_limit = fd_limit;
 }
 
+/* What slots first .. first + n - 1 of total hold of count things spread
+ * evenly, the first slots taking the remainder (as the pool does). */
+static uint64_t slots_share(uint64_t count, uint64_t first, uint64_t n, uint64_t total)
+{
+    uint64_t share = 0;
+    for (uint64_t i = first; i < first + n; i++)
+        share += count / total + (i < count % total);
+    return share;
+}
+
 /* The conductor's start: every rank's hello against ours, each rank's
  * setup (its users, slots, data rows and addresses), every rank ready. */
 static int conduct_start(app_t *app, uint64_t fd_limit, uint64_t seed, char *err, size_t errlen)
@@ -699,9 +709,10 @@ static int conduct_start(app_t *app, uint64_t fd_limit, uint64_t seed, char *err
         su->rank_count = n;
         su->slot_first = (uint32_t)first;
         su->slot_total = (uint32_t)slots;
-        /* Its share of the users, rounded up (the pool spreads them evenly
-         * over every worker of every rank). */
-        su->users = (peak * hellos[r].workers + slots - 1) / slots;
+        /* Its share of the users: the pool spreads them evenly over every
+         * worker of every rank, the first slots taking the remainder. */
+        su->users = slots_share(peak, first, hellos[r].workers, slots);
+        su->start_users = slots_share(app->plan.users, first, hellos[r].workers, slots);
         su->max_users = app->plan.max_users;
         first += hellos[r].workers;
     }
@@ -740,7 +751,8 @@ static int rank_main(app_t *app, int argc, char **argv)
     }
     app->workers = hello.workers;
     app->plan.max_users = su.max_users;
-    plan_window(&app->plan, su.rank_index, su.rank_count);
+    plan_window(&app->plan, su.rank_index, su.rank_count, su.slot_first, hello.workers,
+                su.slot_total);
     err[0] = 0;
     if (su.sources[0] && srcaddr_parse(su.sources, &app->sources, err, sizeof err) == 0) {
         /* Ranks on one host: this one's part of the host's addresses. */
@@ -756,7 +768,7 @@ static int rank_main(app_t *app, int argc, char **argv)
         }
     }
     if (!err[0])
-        check_run(app, fd_limit, su.users, su.seed, err, sizeof err);
+        check_run(app, fd_limit, su.users, su.start_users, su.seed, err, sizeof err);
     if (!err[0] && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         snprintf(err, sizeof err, "libcurl could not start");
     bool curl_on = !err[0];
@@ -882,7 +894,8 @@ int main(int argc, char **argv)
         if (!err[0] && (!app.opts.source_addrs ||
                         srcaddr_parse(app.opts.source_addrs, &app.sources, err, sizeof err) == 0))
             default_max_users(&app.plan, &app.sources, app.workers, fd_limit);
-        if (err[0] || check_run(&app, fd_limit, peak_users(&app.plan), seed, err, sizeof err) != 0) {
+        if (err[0] || check_run(&app, fd_limit, peak_users(&app.plan), app.plan.users, seed, err,
+                                 sizeof err) != 0) {
             fprintf(stderr, "hopper: %s\n", err);
             plan_free(&app.plan);
             cli_free(&app.opts);

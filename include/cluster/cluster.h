@@ -61,6 +61,7 @@ typedef struct {
     uint32_t rank_index, rank_count;
     uint32_t slot_first, slot_total;  /* its workers are slots first.. of total */
     uint64_t users;               /* the most users it may hold (its checks) */
+    uint64_t start_users;         /* its share of -u (its unique data rows must cover them) */
     uint64_t max_users;           /* the open model's pool bound for the whole run */
     char sources[CLUSTER_TEXT_MAX];   /* its --source-addrs, "" for none */
     uint32_t source_part, source_parts; /* it keeps this part of them (ranks sharing a host) */

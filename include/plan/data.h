@@ -64,11 +64,13 @@ long data_column(const data_source_t *src, const char *column);
  * failed) with a message. */
 int data_share(data_source_t *src, uint64_t seed, char *err, size_t errlen);
 
-/* An MPI rank's part of the rows: the index-th of count contiguous parts
- * (sizes differ by at most one). data_next then hands out only those: in
- * order, shuffled (the run's order, cut the same way) or unique; random
- * draws from them too. A rank whose part is empty has no row. */
-void data_window(data_source_t *src, unsigned index, unsigned count);
+/* An MPI rank's part of the rows: parts first .. first + parts - 1 of count
+ * contiguous parts (sizes differ by at most one; the first ones are the
+ * longer), one part per worker process of the run, so that a rank's rows
+ * match its users however the pool spreads them. data_next then hands out
+ * only those: in order, shuffled (the run's order, cut the same way) or
+ * unique; random draws from them too. An empty part has no row. */
+void data_window(data_source_t *src, unsigned first, unsigned parts, unsigned count);
 
 /* The next row for a user (rng: the user's runner's, for DATA_RANDOM).
  * Returns the row number, or -1 when DATA_UNIQUE has handed out every row.

@@ -201,11 +201,13 @@ int plan_check_data(const plan_t *plan, uint64_t users, char *err, size_t errlen
  * later. Once, before the engine starts. 0, or -1 with a message. */
 int plan_share(plan_t *plan, uint64_t seed, char *err, size_t errlen);
 
-/* An MPI run's rank index of count (before plan_share): each data source
- * hands out only its index-th of count contiguous parts of the rows
- * (data_window), so `unique` rows are divided exactly across the ranks, and
- * {{seq}} interleaves so that its numbers stay unique in the run. */
-void plan_window(plan_t *plan, unsigned index, unsigned count);
+/* An MPI run's rank index of count, whose workers are slots first .. first
+ * + slots - 1 of total (before plan_share): each data source hands out only
+ * those slots' parts of the rows (data_window), so `unique` rows are
+ * divided exactly across the ranks as the users are, and {{seq}}
+ * interleaves so that its numbers stay unique in the run. */
+void plan_window(plan_t *plan, unsigned index, unsigned count, unsigned first, unsigned slots,
+                 unsigned total);
 
 /* Whether the plan's requests have intended starts (the open model's
  * arrivals, or wait = pacing or throughput): their latencies are then

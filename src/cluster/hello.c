@@ -116,6 +116,7 @@ void cluster_put_setup(uint8_t **buf, size_t *len, const cluster_setup_t *s)
     frame_put_u32(&b, s->slot_first);
     frame_put_u32(&b, s->slot_total);
     frame_put_u64(&b, s->users);
+    frame_put_u64(&b, s->start_users);
     frame_put_u64(&b, s->max_users);
     put_str(&b, s->sources, sizeof s->sources);
     frame_put_u32(&b, s->source_part);
@@ -137,6 +138,7 @@ int cluster_get_setup(const uint8_t *p, size_t n, cluster_setup_t *s)
     s->slot_first = frame_get_u32(&r);
     s->slot_total = frame_get_u32(&r);
     s->users = frame_get_u64(&r);
+    s->start_users = frame_get_u64(&r);
     s->max_users = frame_get_u64(&r);
     get_str(&r, s->sources, sizeof s->sources);
     s->source_part = frame_get_u32(&r);

@@ -389,13 +389,19 @@ int data_share(data_source_t *src, uint64_t seed, char *err, size_t errlen)
     return 0;
 }
 
-void data_window(data_source_t *src, unsigned index, unsigned count)
+/* Where part i of count starts: the first n % count parts are a row longer. */
+static size_t part_start(size_t n, size_t i, size_t count)
 {
-    if (count == 0 || index >= count)
+    size_t base = n / count, extra = n % count;
+    return i * base + (i < extra ? i : extra);
+}
+
+void data_window(data_source_t *src, unsigned first, unsigned parts, unsigned count)
+{
+    if (count == 0 || parts == 0 || first >= count || parts > count - first)
         return;
-    size_t n = src->n_rows, base = n / count, extra = n % count;
-    src->first = index * base + (index < extra ? index : extra);
-    src->rows = base + (index < extra);
+    src->first = part_start(src->n_rows, first, count);
+    src->rows = part_start(src->n_rows, first + parts, count) - src->first;
     src->windowed = true;
 }
 

@@ -209,23 +209,27 @@ int plan_check_data(const plan_t *plan, uint64_t users, char *err, size_t errlen
         const data_source_t *src = &plan->data[d];
         /* Every user draws a row of each file when it starts, per = user
          * or per = iteration alike. */
-        if (src->order != DATA_UNIQUE || users <= src->n_rows)
+        /* An MPI rank: its part of the rows, for its part of the users. */
+        size_t rows = src->windowed ? src->rows : src->n_rows;
+        if (src->order != DATA_UNIQUE || users <= rows)
             continue;
-        snprintf(err, errlen, "%s:%u: data '%s' has %zu rows, and with order = unique each of "
+        snprintf(err, errlen, "%s:%u: data '%s' has %zu rows%s, and with order = unique each of "
                  "the %llu users needs a row of its own when it starts (use fewer users, "
                  "more rows, or another order)", plan->path ? plan->path : "(hopperfile)",
-                 src->line, src->name, src->n_rows, (unsigned long long)users);
+                 src->line, src->name, rows, src->windowed ? " for this rank" : "",
+                 (unsigned long long)users);
         return -1;
     }
     return 0;
 }
 
-void plan_window(plan_t *plan, unsigned index, unsigned count)
+void plan_window(plan_t *plan, unsigned index, unsigned count, unsigned first, unsigned slots,
+                 unsigned total)
 {
     plan->seq_rank = index;
     plan->seq_ranks = count;
     for (size_t d = 0; d < plan->n_data; d++)
-        data_window(&plan->data[d], index, count);
+        data_window(&plan->data[d], first, slots, total);
 }
 
 int plan_share(plan_t *plan, uint64_t seed, char *err, size_t errlen)

@@ -84,6 +84,7 @@ TEST(setup_round_trip_and_ranges)
     s.slot_first = 4;
     s.slot_total = 8;
     s.users = 25000;
+    s.start_users = 24000;
     s.max_users = 60000;
     snprintf(s.sources, sizeof s.sources, "127.0.0.1-127.0.0.16");
     s.source_part = 2;
@@ -96,6 +97,7 @@ TEST(setup_round_trip_and_ranges)
     CHECK_INT(back.rank_index, 2);
     CHECK_INT(back.slot_total, 8);
     CHECK_INT(back.users, 25000);
+    CHECK_INT(back.start_users, 24000);
     CHECK_INT(back.max_users, 60000);
     CHECK_STR(back.sources, "127.0.0.1-127.0.0.16");
     CHECK_INT(back.source_part, 2);

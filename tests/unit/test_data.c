@@ -283,7 +283,7 @@ TEST(windows_divide_rows_exactly)
         for (unsigned r = 0; r < ranks; r++) {
             data_source_t s;
             load_rows(&s, 10, DATA_UNIQUE);
-            data_window(&s, r, ranks);
+            data_window(&s, r, 1, ranks);
             CHECK(s.rows == 10 / ranks || s.rows == 10 / ranks + 1);
             int64_t row;
             while ((row = data_next(&s, NULL)) >= 0) {
@@ -299,12 +299,12 @@ TEST(windows_divide_rows_exactly)
     /* Sequential cycles within the part; random draws stay in it. */
     data_source_t s;
     load_rows(&s, 10, DATA_SEQUENTIAL);
-    data_window(&s, 1, 3);   /* rows 4..6 (10 = 4 + 3 + 3) */
+    data_window(&s, 1, 1, 3);   /* rows 4..6 (10 = 4 + 3 + 3) */
     for (int i = 0; i < 7; i++)
         CHECK_INT(data_next(&s, NULL), 4 + i % 3);
     data_free(&s);
     load_rows(&s, 10, DATA_RANDOM);
-    data_window(&s, 2, 3);   /* rows 7..9 */
+    data_window(&s, 2, 1, 3);   /* rows 7..9 */
     rng_t rng;
     rng_seed(&rng, 5);
     for (int i = 0; i < 200; i++) {
@@ -314,7 +314,15 @@ TEST(windows_divide_rows_exactly)
     data_free(&s);
     /* More ranks than rows: some parts are empty and hand out nothing. */
     load_rows(&s, 2, DATA_UNIQUE);
-    data_window(&s, 3, 4);
+    data_window(&s, 3, 1, 4);
+    CHECK_INT(data_next(&s, NULL), -1);
+    data_free(&s);
+    /* Ranks of two workers each over 6 parts: rank 1 has parts 2 and 3,
+     * rows 4..7 of 10 (parts of 2, 2, 2, 2, 1, 1 rows). */
+    load_rows(&s, 10, DATA_UNIQUE);
+    data_window(&s, 2, 2, 6);
+    for (int i = 0; i < 4; i++)
+        CHECK_INT(data_next(&s, NULL), 4 + i);
     CHECK_INT(data_next(&s, NULL), -1);
     data_free(&s);
 }
