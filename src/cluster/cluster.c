@@ -36,7 +36,11 @@ enum {
 };
 
 #define BEAT_MS (HOPPER_RANK_SILENCE_MS / 4)
-#define POLL_MS 2            /* how often the bridge and the relay look at MPI */
+/* How often the bridge and the relay look at MPI: every millisecond while
+ * messages flow, backing off to every POLL_MAX_MS when idle (a report is
+ * due every 250 ms; an idle look costs a system call or two). */
+#define POLL_MS 2
+#define POLL_MAX_MS 8
 #define CHUNK (64 * 1024)
 #define BYE_TIMEOUT_MS 5000
 
@@ -93,10 +97,21 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static void nap_ms(unsigned ms)
+{
+    struct timespec ts = {0, (long)ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
 static void nap(void)
 {
-    struct timespec ts = {0, POLL_MS * 1000000L};
-    nanosleep(&ts, NULL);
+    nap_ms(POLL_MS);
+}
+
+/* The next wait: short again after anything happened, else twice as long. */
+static unsigned next_wait(unsigned wait, bool busy)
+{
+    return busy ? 1 : wait * 2 > POLL_MAX_MS ? POLL_MAX_MS : wait * 2;
 }
 
 static void send_u32(cluster_t *c, unsigned peer, int tag, uint32_t v)
@@ -519,7 +534,9 @@ static void *bridge_main(void *arg)
     bool bye = false;
     for (unsigned r = 0; r < c->n; r++)
         c->ranks[r].heard_ms = now_ms();
+    unsigned wait = 1;
     for (;;) {
+        bool busy = false;
         unsigned np = 0;
         for (unsigned i = 0; i < c->n_slots; i++)
             if (c->slots[i].open) {
@@ -527,7 +544,8 @@ static void *bridge_main(void *arg)
                 which[np++] = i;
             }
         if (np > 0) {
-            int rc = poll(pfd, np, POLL_MS);
+            int rc = poll(pfd, np, (int)wait);
+            busy = rc > 0;
             for (unsigned j = 0; rc > 0 && j < np; j++) {
                 if (!(pfd[j].revents & (POLLIN | POLLHUP | POLLERR)))
                     continue;
@@ -539,7 +557,7 @@ static void *bridge_main(void *arg)
                     close_slot(c, s, true);   /* the engine is done with it */
             }
         } else {
-            nap();
+            nap_ms(wait);
         }
         unsigned peer;
         int tag;
@@ -548,7 +566,9 @@ static void *bridge_main(void *arg)
         while (mpilink_recv(c->link, &peer, &tag, &buf, &n) == 1) {
             bridge_message(c, peer, tag, buf, n);
             free(buf);
+            busy = true;
         }
+        wait = next_wait(wait, busy);
         mpilink_progress(c->link);
         uint64_t now = now_ms();
         if (now >= next_beat) {
@@ -783,7 +803,9 @@ int cluster_relay(cluster_t *c, const int *fds, unsigned n)
     }
     uint64_t heard = now_ms(), next_beat = 0;
     bool bye = false, clean = false, silent = false;
+    unsigned wait = 1;
     while (!bye && !silent) {
+        bool busy = false;
         unsigned np = 0;
         for (unsigned i = 0; i < n; i++)
             if (open[i]) {
@@ -791,7 +813,8 @@ int cluster_relay(cluster_t *c, const int *fds, unsigned n)
                 which[np++] = i;
             }
         if (np > 0) {
-            int rc = poll(pfd, np, POLL_MS);
+            int rc = poll(pfd, np, (int)wait);
+            busy = rc > 0;
             for (unsigned j = 0; rc > 0 && j < np; j++) {
                 if (!(pfd[j].revents & (POLLIN | POLLHUP | POLLERR)))
                     continue;
@@ -807,7 +830,7 @@ int cluster_relay(cluster_t *c, const int *fds, unsigned n)
                 }
             }
         } else {
-            nap();
+            nap_ms(wait);
         }
         unsigned peer;
         int tag;
@@ -816,6 +839,7 @@ int cluster_relay(cluster_t *c, const int *fds, unsigned n)
         int rc;
         while ((rc = mpilink_recv(c->link, &peer, &tag, &buf, &len)) == 1) {
             heard = now_ms();
+            busy = true;
             uint32_t i;
             if (tag >= TAG_SLOT) {
                 i = (uint32_t)(tag - TAG_SLOT);
@@ -833,6 +857,7 @@ int cluster_relay(cluster_t *c, const int *fds, unsigned n)
             }
             free(buf);
         }
+        wait = next_wait(wait, busy);
         mpilink_progress(c->link);
         uint64_t now = now_ms();
         if (now >= next_beat) {

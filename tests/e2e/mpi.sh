@@ -81,6 +81,7 @@ conns_of() { conns_by_pid | awk -v p="$1" '$1 == p { n = $2 } END { print n + 0 
 server_conns() { ss -tnH state established "( sport = :$TARGET_PORT )" 2>/dev/null | wc -l; }
 
 json_total() { jq '.aggregated.requests' "$1" 2>/dev/null; }
+json_n() { local v; v=$(json_total "$1"); [[ "$v" =~ ^[0-9]+$ ]] && echo "$v" || echo 0; }
 json_route() { jq --arg n "$2" '[.entries[] | select(.name == $n) | .requests] | add // 0' "$1" 2>/dev/null; }
 routes=("/status" "/api/id/tt0068646" "/api/title/The godfather/1972")
 # Every route's count in the JSON equals the target's, and the totals too.
@@ -137,46 +138,62 @@ check "mpirun -np 4 hopper --mpi: every route's count and the total equal the se
     counts_equal "$T/l4.json"
 
 # ---- percentiles: 4 ranks against one process, on a 20 ms server -------------
-# Every response takes 20 ms plus a little; 16 users in one process and
-# over 4 ranks (4 worker processes). The merged histogram holds every
-# sample, so the percentiles must be those of one process up to:
+# Every response takes 20 ms plus a little; 8 users in one process and over
+# 4 ranks (4 worker processes, 2 users each). The merged histogram holds
+# every sample, so the percentiles must be those of one process up to:
 # - the histogram's resolution: at 16-33 ms a bucket is 2^14/128 = 128 us
 #   wide (1/128 of its octave, include/stats/hist.h), so two runs whose
 #   samples fall in neighbouring buckets differ by up to 1% of the value;
 # - scheduling: the two runs are different samples on a shared 2-core
 #   machine (4 ranks, orted and the conductor take turns with the users),
 #   so the tail moves by some milliseconds. Allowance: 2 ms at p50 and p95,
-#   4 ms at p99 -- a tenth, a fifth of the 20 ms delay: a merge that lost a
-#   rank's histogram, or took one rank's percentile for the whole (a real
-#   error shows as whole buckets or 20 ms steps), is still caught.
+#   4 ms at p99 -- a tenth, a fifth of the 20 ms delay. A histogram garbled
+#   on its way (buckets shifted, a unit lost, percentiles taken from one
+#   rank's buckets at the wrong scale) moves them by far more. (A rank's
+#   histogram lost outright would not move them on a fixed-delay server:
+#   the counts above catch that.)
+# Other work on the machine (builds, other tests) can stall a run for
+# hundreds of milliseconds and fatten one run's tail only; such noise
+# does not repeat, a defect does: up to 3 pairs of runs, and the check
+# passes when one pair agrees at every percentile (each pair is shown).
 target_start --delay 20ms --workers 2 || exit 1
 pf=$(hopperfile pct <<EOF
 host = $TARGET_URL
-users = 16
+users = 8
 spawn-rate = 200
 wait = constant 0
 [task status]
 request = GET /status
 EOF
 )
-hop "$T/p1.out" -f "$pf" -t 4s --workers 1 --no-tui --stop-timeout 5s --json "$T/p1.json"
-rc1=$HOP_RC
-hop "$T/p4.out" --ranks 4 --workers 1 -f "$pf" -t 4s --no-tui --stop-timeout 5s --json "$T/p4.json"
-target_stop
-check "percentiles: both runs exit 0" [ "$rc1" = 0 -a "$HOP_RC" = 0 ]
-check "percentiles: the server saw both runs, exactly" \
-    [ "$(( $(json_total "$T/p1.json") + $(json_total "$T/p4.json") ))" = "$(target_total)" ]
-pct_close() { # Q ALLOWANCE_MS
+pct_close() { # Q ALLOWANCE_MS: the pair's percentile Q within 1% + ALLOWANCE
     local a b
-    a=$(jq --arg q "$1" '.aggregated.percentiles_ms[$q]' "$T/p1.json")
-    b=$(jq --arg q "$1" '.aggregated.percentiles_ms[$q]' "$T/p4.json")
+    a=$(jq --arg q "$1" '.aggregated.percentiles_ms[$q]' "$T/p1.json" 2>/dev/null)
+    b=$(jq --arg q "$1" '.aggregated.percentiles_ms[$q]' "$T/p4.json" 2>/dev/null)
     echo "# p$1: one process $a ms, 4 ranks $b ms (allowed: 1% + $2 ms)"
-    awk -v a="$a" -v b="$b" -v s="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; m = a > b ? a : b
+    awk -v a="${a:-0}" -v b="${b:-0}" -v s="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; m = a > b ? a : b
                                               exit !(a >= 20 && b >= 20 && d <= m / 100 + s) }'
 }
-check "percentiles: p50 of 4 ranks is one process's" pct_close 50 2
-check "percentiles: p95 too" pct_close 95 2
-check "percentiles: p99 too" pct_close 99 4
+pct_runs_ok=yes
+pct_agree=no
+sent=0
+for attempt in 1 2 3; do
+    hop "$T/p1.out" -f "$pf" -t 4s --workers 1 --no-tui --stop-timeout 5s --json "$T/p1.json"
+    rc1=$HOP_RC
+    hop "$T/p4.out" --ranks 4 --workers 1 -f "$pf" -t 4s --no-tui --stop-timeout 5s --json "$T/p4.json"
+    [ "$rc1" = 0 ] && [ "$HOP_RC" = 0 ] || pct_runs_ok=no
+    sent=$(( sent + $(json_n "$T/p1.json") + $(json_n "$T/p4.json") ))
+    echo "# pair $attempt:"
+    bad=0
+    pct_close 50 2 || bad=1
+    pct_close 95 2 || bad=1
+    pct_close 99 4 || bad=1
+    [ "$bad" = 0 ] && { pct_agree=yes; break; }
+done
+target_stop
+check "percentiles: every run exits 0" [ "$pct_runs_ok" = yes ]
+check "percentiles: the server saw every run, exactly" [ "$sent" = "$(target_total)" ]
+check "percentiles: p50, p95 and p99 of 4 ranks are one process's (pair $attempt of 3)" [ "$pct_agree" = yes ]
 
 # ---- the dashboard's keys reach every rank -----------------------------------
 # 3 ranks of 1 worker, 3 users at 1/s. W (+10 users) then p at once: the

@@ -134,7 +134,8 @@ if [ -n "$have_mpi" ]; then
 
     # ---- the launcher form, each rank in a folder of its own (MPMD) ---------
     # mpirun -np 1 --wdir A hopper ... : -np 2 --wdir B hopper ...: the
-    # conductor (MPI rank 0) in A, user ranks 0 and 1 (MPI ranks 1, 2) in B.
+    # conductor (MPI rank 0) in A, ranks 1 and 2 in B. Messages name a rank by
+    # MPI's number (what mpirun and ps show).
     mkdir -p "$T/A" "$T/B"
     { echo id; for i in $(seq 1 10); do printf 'r%02d\n' "$i"; done; } >"$T/A/ids.csv"
     cat >"$T/A/plan.hopper" <<EOF
@@ -155,25 +156,25 @@ EOF
     }
     mpmd "$T/A" "$T/B"
     bad_case "launcher: a rank that cannot read the plan is named with its host" \
-        "rank 0 on host $HOST: plan.hopper: cannot read" 60 "${MPMD[@]}"
+        "rank 1 on host $HOST: plan.hopper: cannot read" 60 "${MPMD[@]}"
     mpmd "$T/B" "$T/A"
     bad_case "launcher: a conductor that cannot read the plan exits 2, the ranks leave" \
         "plan.hopper: cannot read" 60 "${MPMD[@]}"
     cp "$T/A/plan.hopper" "$T/B/plan.hopper"
     mpmd "$T/A" "$T/B"
     bad_case "launcher: a rank that cannot read a data file is named with its host" \
-        "rank 0 on host $HOST: plan.hopper:5: data 'ids': ids.csv: cannot open it" 60 "${MPMD[@]}"
+        "rank 1 on host $HOST: plan.hopper:5: data 'ids': ids.csv: cannot open it" 60 "${MPMD[@]}"
     sed 's/^r10$/r99/' "$T/A/ids.csv" >"$T/B/ids.csv"
-    bad_case "launcher: a rank with another data file" "rank 0 on host $HOST read another plan" 60 "${MPMD[@]}"
+    bad_case "launcher: a rank with another data file" "rank 1 on host $HOST read another plan" 60 "${MPMD[@]}"
     cp "$T/A/ids.csv" "$T/B/ids.csv"
     sed -i 's/^users = 4$/users = 5/' "$T/B/plan.hopper"
-    bad_case "launcher: a rank with another plan" "rank 0 on host $HOST read another plan" 60 "${MPMD[@]}"
+    bad_case "launcher: a rank with another plan" "rank 1 on host $HOST read another plan" 60 "${MPMD[@]}"
     cp "$T/A/plan.hopper" "$T/B/plan.hopper"
-    # Two groups of the same folder: MPI ranks 0, 1 as given, rank 2 (user
-    # rank 1) with something of its own.
+    # Two groups of the same folder: MPI ranks 0, 1 as given, rank 2 with
+    # something of its own.
     MPMD=(mpirun -np 2 --wdir "$T/A" "$HOPPER" --mpi -f plan.hopper "${common[@]}"
           : -np 1 --wdir "$T/A" "$HOPPER" --mpi -f plan.hopper "${common[@]}" -u 3)
-    bad_case "launcher: a rank with other options" "rank 1 on host $HOST was started with other options" 60 \
+    bad_case "launcher: a rank with other options" "rank 2 on host $HOST was started with other options" 60 \
         "${MPMD[@]}"
     # Another version: a copy whose version text is another of the same
     # length. The compiler writes the hello's copy of "0.1.0" as immediates
@@ -191,7 +192,7 @@ EOF
     MPMD=(mpirun -np 2 --wdir "$T/A" "$HOPPER" --mpi -f plan.hopper "${common[@]}"
           : -np 1 --wdir "$T/A" "$T/hopper-other" --mpi -f plan.hopper "${common[@]}")
     bad_case "launcher: a rank with another hopper version" \
-        "rank 1 on host $HOST runs hopper $other_ver (cluster protocol" 60 "${MPMD[@]}"
+        "rank 2 on host $HOST runs hopper $other_ver (cluster protocol" 60 "${MPMD[@]}"
 
     # ---- per-host --source-addrs ---------------------------------------------
     sa_plan=$(hopperfile sa.hopper <<EOF
