@@ -42,6 +42,9 @@ mpilink_t *mpilink_open(const char *mode, int *argc, char ***argv, const char *a
         setenv("OMPI_MCA_orte_abort_on_non_zero_status", "0", 0);
         setenv("OMPI_MCA_orte_enable_recovery", "1", 0);
         setenv("OMPI_MCA_mpi_warn_on_fork", "0", 0);
+        /* Ranks mostly wait on the network: more of them than a host has
+         * cores (or hostfile slots) is normal for load, not an error. */
+        setenv("OMPI_MCA_rmaps_base_oversubscribe", "1", 0);
     }
     int provided = 0;
     int rc = MPI_Init_thread(argc, argv, MPI_THREAD_SERIALIZED, &provided);
