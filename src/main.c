@@ -772,7 +772,17 @@ static int rank_main(app_t *app, int argc, char **argv)
     if (!err[0] && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         snprintf(err, sizeof err, "libcurl could not start");
     bool curl_on = !err[0];
+    /* --log-failures: each rank writes its own failures on its own host,
+     * FILE.rank-R (the conductor's FILE has none: it sends nothing). */
+    char faillog[4096];
+    if (!err[0] && app->opts.faillog_path) {
+        snprintf(faillog, sizeof faillog, "%s.rank-%u", app->opts.faillog_path, cluster_rank(c));
+        if (faillog_open(&app->out.faillog, faillog, app->opts.log_secrets, err, sizeof err) == 0)
+            app->out.faillog_on = true;
+    }
     if (cluster_ready(c, err[0] ? err : NULL) != 0) {
+        if (app->out.faillog_on)
+            faillog_close(&app->out.faillog);
         if (curl_on)
             curl_global_cleanup();
         plan_free(&app->plan);
@@ -792,6 +802,8 @@ static int rank_main(app_t *app, int argc, char **argv)
             forked++;
     }
     int status = cluster_relay(c, fds, app->workers);
+    if (app->out.faillog_on && faillog_close(&app->out.faillog) != 0 && status == 0)
+        status = HOPPER_EXIT_REPORT;
     curl_global_cleanup();
     plan_free(&app->plan);
     cli_free(&app->opts);

@@ -103,6 +103,7 @@ cluster_t *cluster_open(const char *mode, int argc, char **argv, unsigned ranks,
 void cluster_quiet(cluster_t *c, bool on);
 bool cluster_is_conductor(const cluster_t *c);
 unsigned cluster_ranks(const cluster_t *c);      /* the conductor: user ranks */
+unsigned cluster_rank(const cluster_t *c);       /* a user rank: MPI's number for it */
 
 /* ---- the conductor ---- */
 

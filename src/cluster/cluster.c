@@ -280,6 +280,7 @@ cluster_t *cluster_open(const char *mode, int argc, char **argv, unsigned ranks,
 
 bool cluster_is_conductor(const cluster_t *c) { return c->conductor; }
 unsigned cluster_ranks(const cluster_t *c) { return c->n; }
+unsigned cluster_rank(const cluster_t *c) { return mpilink_index(c->link) + c->base; }
 
 /* ---- the conductor: the start ---- */
 

@@ -253,7 +253,7 @@ EOF
     source_case "source-addrs: per host ($HOST=LIST)" "$HOST=127.0.0.1-127.0.0.4"
     source_case "source-addrs: a plain list" "127.0.0.1-127.0.0.4"
     bad_case "source-addrs: a host with no list exits 2" \
-        "rank 0 on host $HOST: --source-addrs names no addresses for host $HOST" 60 \
+        "host $HOST: --source-addrs names no addresses for host $HOST" 60 \
         "$HOPPER" --ranks 4 --source-addrs "otherhost=127.0.0.1" -f "$sa_plan" "${common[@]}"
     bad_case "source-addrs: 2 addresses for 4 ranks on one host exits 2" \
         "--source-addrs gives host $HOST 2 addresses for 4 ranks: each needs one at least" 60 \
