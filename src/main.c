@@ -646,7 +646,7 @@ static uint64_t plan_fingerprint(const char *path, const plan_t *plan)
 }
 
 static void fill_hello(cluster_hello_t *h, int argc, char **argv, const app_t *app, bool plan_ok,
-                       uint64_t fd_limit)
+                       uint64_t fd_limit, unsigned workers)
 {
     memset(h, 0, sizeof *h);
     snprintf(h->version, sizeof h->version, "%s", HOPPER_VERSION);
@@ -657,7 +657,7 @@ static void fill_hello(cluster_hello_t *h, int argc, char **argv, const app_t *a
     h->pid = (uint32_t)getpid();
     h->options = options_fingerprint(argc, argv);
     h->plan = plan_ok ? plan_fingerprint(app->opts.hopperfile, &app->plan) : 0;
-    h->workers = app->opts.workers ? app->opts.workers : 1;
+    h->workers = workers;
     h->fd_limit = fd_limit;
 }
 
@@ -678,7 +678,7 @@ static int conduct_start(app_t *app, uint64_t fd_limit, uint64_t seed, char *err
     cluster_t *c = app->cluster;
     unsigned n = cluster_ranks(c);
     cluster_hello_t mine;
-    fill_hello(&mine, app->argc, app->argv, app, true, fd_limit);
+    fill_hello(&mine, app->argc, app->argv, app, true, fd_limit, 0);
     const cluster_hello_t *hellos;
     if (cluster_gather(c, &mine, &hellos, err, errlen) != 0)
         return -1;
@@ -739,8 +739,17 @@ static int rank_main(app_t *app, int argc, char **argv)
                                         &app->plan, err, sizeof err) == 0;
     if (plan_ok && cli_apply(&app->opts, &app->plan, err, sizeof err) != 0)
         plan_ok = false;
+    /* Without --workers: enough processes for this rank's share of the
+     * users within the open-file limit (its cores are other ranks' too). */
+    unsigned workers = app->opts.workers;
+    if (!workers && plan_ok) {
+        uint64_t all = app->plan.users, ranks = cluster_ranks(c);
+        app->plan.users = (all + ranks - 1) / ranks;
+        workers = cli_default_workers(&app->plan, fd_limit, 1);
+        app->plan.users = all;
+    }
     cluster_hello_t hello;
-    fill_hello(&hello, argc, argv, app, plan_ok, fd_limit);
+    fill_hello(&hello, argc, argv, app, plan_ok, fd_limit, workers ? workers : 1);
     snprintf(hello.error, sizeof hello.error, "%s", plan_ok ? "" : err);
     cluster_setup_t su;
     int rc = cluster_hello(c, &hello, &su, err, sizeof err);

@@ -303,6 +303,11 @@ static int hello_problem(const cluster_hello_t *mine, const cluster_hello_t *h, 
                  "conductor: every rank must run the same command line", r, h->host);
         return -1;
     }
+    if (h->workers == 0 || h->workers > HOPPER_MAX_WORKERS) {
+        snprintf(err, errlen, "rank %u on host %s says it runs %u workers (1 to %d)", r, h->host,
+                 h->workers, HOPPER_MAX_WORKERS);
+        return -1;
+    }
     if (h->plan != mine->plan) {
         snprintf(err, errlen, "rank %u on host %s read another plan or other data files than the "
                  "conductor: copy the same hopperfile and data files to every host", r, h->host);
