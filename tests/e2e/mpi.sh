@@ -24,6 +24,11 @@ mpi_missing() { # WHY: a skip here, a failure in CI (make deps installs MPI)
 command -v mpirun >/dev/null || mpi_missing "no mpirun (install openmpi-bin)"
 command -v jq >/dev/null || { not_ok "mpi: jq is installed (make test-deps)"; exit 1; }
 command -v ss >/dev/null || { not_ok "mpi: ss (iproute2) is installed"; exit 1; }
+# Under make test-asan: Open MPI never frees thousands of its allocations by
+# design, and LeakSanitizer then spends minutes at every MPI process's exit.
+# Address errors and UBSan still fail the run; the cluster code's own leaks
+# are checked with valgrind (see the closing note of issue 15).
+[ "${HOPPER_SANITIZED:-0}" = 1 ] && export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 echo "host = http://127.0.0.1:9" >"$T/probe"
 probe=$(timeout -k 2 20 "$HOPPER" --ranks 1 -f "$T/probe" -t 1s --no-tui 2>&1 </dev/null)
 grep -q "built without MPI" <<<"$probe" && mpi_missing "this hopper was built without MPI (no pkg-config ompi-c)"
