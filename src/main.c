@@ -964,19 +964,12 @@ int main(int argc, char **argv)
     const char *const *slot_names = NULL;
     if (app.cluster && cluster_go(app.cluster, &app.loop, engine_log, on_rank_lost, &app, &slot_fds,
                                   &slot_names, &cfg.remote_n, err, sizeof err) != 0) {
-        fprintf(stderr, "hopper: %s\n", err);
-        abort_cluster(&app);
-        uv_loop_close(&app.loop);
-        outputs_free(&app.out);
-        log_close(&app.log);
-        curl_global_cleanup();
-        plan_free(&app.plan);
-        cli_free(&app.opts);
-        return HOPPER_EXIT_USAGE;
+        abort_cluster(&app);   /* app.cluster is NULL now, and err says why */
+    } else {
+        cfg.remote_fds = slot_fds;
+        cfg.remote_names = slot_names;
+        app.eng = engine_new(&cfg, err, sizeof err);
     }
-    cfg.remote_fds = slot_fds;
-    cfg.remote_names = slot_names;
-    app.eng = engine_new(&cfg, err, sizeof err);
     if (!app.eng) {
         fprintf(stderr, "hopper: %s\n", err);
         uv_loop_close(&app.loop);

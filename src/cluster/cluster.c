@@ -475,14 +475,47 @@ static void on_async(uv_async_t *a)
         c->on_lost(c->arg);
 }
 
-static void close_slot(cluster_t *c, slot_t *s, bool tell_rank)
+/* Closes a stream; tell: the other side learns it has ended (TAG_END). */
+static void close_slot(cluster_t *c, slot_t *s, bool tell)
 {
     if (!s->open)
         return;
     s->open = false;
     close(s->fd);
-    if (tell_rank && !c->ranks[s->rank].lost)
+    if (tell)
         send_u32(c, s->rank, TAG_END, s->local);
+}
+
+/* One look at the open streams of slots[0, n) (waiting up to wait ms): each
+ * chunk that can be read goes to its peer over MPI; a stream that ended is
+ * closed and its peer told. Whether anything moved. The bridge and the
+ * relay both pump this way (a relay's slots all have the conductor, peer 0,
+ * as their peer). */
+static bool pump(cluster_t *c, slot_t *slots, unsigned n, struct pollfd *pfd, unsigned *which,
+                 uint8_t *chunk, unsigned wait)
+{
+    unsigned np = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (slots[i].open) {
+            pfd[np] = (struct pollfd){.fd = slots[i].fd, .events = POLLIN};
+            which[np++] = i;
+        }
+    if (np == 0) {
+        nap_ms(wait);
+        return false;
+    }
+    int rc = poll(pfd, np, (int)wait);
+    for (unsigned j = 0; rc > 0 && j < np; j++) {
+        if (!(pfd[j].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        slot_t *s = &slots[which[j]];
+        ssize_t got = read(s->fd, chunk, CHUNK);
+        if (got > 0)
+            mpilink_send(c->link, s->rank, TAG_SLOT + (int)s->local, chunk, (size_t)got);
+        else if (got == 0 || (errno != EINTR && errno != EAGAIN))
+            close_slot(c, s, !(c->ranks && c->ranks[s->rank].lost));   /* after its last bytes */
+    }
+    return rc > 0;
 }
 
 static void rank_lost(cluster_t *c, unsigned r, const char *why)
@@ -542,29 +575,8 @@ static void *bridge_main(void *arg)
         c->ranks[r].heard_ms = now_ms();
     unsigned wait = 1;
     for (;;) {
-        bool busy = false;
-        unsigned np = 0;
-        for (unsigned i = 0; i < c->n_slots; i++)
-            if (c->slots[i].open) {
-                pfd[np] = (struct pollfd){.fd = c->slots[i].fd, .events = POLLIN};
-                which[np++] = i;
-            }
-        if (np > 0) {
-            int rc = poll(pfd, np, (int)wait);
-            busy = rc > 0;
-            for (unsigned j = 0; rc > 0 && j < np; j++) {
-                if (!(pfd[j].revents & (POLLIN | POLLHUP | POLLERR)))
-                    continue;
-                slot_t *s = &c->slots[which[j]];
-                ssize_t got = read(s->fd, chunk, CHUNK);
-                if (got > 0)
-                    mpilink_send(c->link, s->rank, TAG_SLOT + (int)s->local, chunk, (size_t)got);
-                else if (got == 0 || (errno != EINTR && errno != EAGAIN))
-                    close_slot(c, s, true);   /* the engine is done with it */
-            }
-        } else {
-            nap_ms(wait);
-        }
+        /* A slot the engine closed: the engine is done with that worker. */
+        bool busy = pump(c, c->slots, c->n_slots, pfd, which, chunk, wait);
         unsigned peer;
         int tag;
         uint8_t *buf;
@@ -796,48 +808,21 @@ int cluster_ready(cluster_t *c, const char *problem)
 
 int cluster_relay(cluster_t *c, const int *fds, unsigned n)
 {
-    bool *open = xcalloc(n ? n : 1, sizeof *open);
-    int *fd = xcalloc(n ? n : 1, sizeof *fd);
+    slot_t *w = xcalloc(n ? n : 1, sizeof *w);
     struct pollfd *pfd = xcalloc(n ? n : 1, sizeof *pfd);
     unsigned *which = xcalloc(n ? n : 1, sizeof *which);
     uint8_t *chunk = xmalloc(CHUNK);
     for (unsigned i = 0; i < n; i++) {
-        fd[i] = fds[i];
-        open[i] = fds[i] >= 0;
-        if (!open[i])
+        w[i] = (slot_t){.fd = fds[i], .rank = 0, .local = i, .open = fds[i] >= 0};
+        if (!w[i].open)
             send_u32(c, 0, TAG_END, i);   /* never started */
     }
     uint64_t heard = now_ms(), next_beat = 0;
     bool bye = false, clean = false, silent = false;
     unsigned wait = 1;
     while (!bye && !silent) {
-        bool busy = false;
-        unsigned np = 0;
-        for (unsigned i = 0; i < n; i++)
-            if (open[i]) {
-                pfd[np] = (struct pollfd){.fd = fd[i], .events = POLLIN};
-                which[np++] = i;
-            }
-        if (np > 0) {
-            int rc = poll(pfd, np, (int)wait);
-            busy = rc > 0;
-            for (unsigned j = 0; rc > 0 && j < np; j++) {
-                if (!(pfd[j].revents & (POLLIN | POLLHUP | POLLERR)))
-                    continue;
-                unsigned i = which[j];
-                ssize_t got = read(fd[i], chunk, CHUNK);
-                if (got > 0) {
-                    mpilink_send(c->link, 0, TAG_SLOT + (int)i, chunk, (size_t)got);
-                } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
-                    /* The worker has finished (or died): after its last bytes. */
-                    close(fd[i]);
-                    open[i] = false;
-                    send_u32(c, 0, TAG_END, i);
-                }
-            }
-        } else {
-            nap_ms(wait);
-        }
+        /* A worker's stream that ended: it has finished (or died). */
+        bool busy = pump(c, w, n, pfd, which, chunk, wait);
         unsigned peer;
         int tag;
         uint8_t *buf;
@@ -849,14 +834,12 @@ int cluster_relay(cluster_t *c, const int *fds, unsigned n)
             uint32_t i;
             if (tag >= TAG_SLOT) {
                 i = (uint32_t)(tag - TAG_SLOT);
-                if (i < n && open[i])
-                    write_all(fd[i], buf, len);
+                if (i < n && w[i].open)
+                    write_all(w[i].fd, buf, len);
             } else if (tag == TAG_END) {
                 /* The conductor is done with that worker: its EOF stops it. */
-                if (get_u32(buf, len, &i) == 0 && i < n && open[i]) {
-                    close(fd[i]);
-                    open[i] = false;
-                }
+                if (get_u32(buf, len, &i) == 0 && i < n)
+                    close_slot(c, &w[i], false);
             } else if (tag == TAG_BYE) {
                 clean = len == 1 && buf[0] == 1;
                 bye = true;
@@ -875,8 +858,7 @@ int cluster_relay(cluster_t *c, const int *fds, unsigned n)
     }
     /* Whatever is still running stops now: a closed stream stops a worker. */
     for (unsigned i = 0; i < n; i++)
-        if (open[i])
-            close(fd[i]);
+        close_slot(c, &w[i], false);
     int status = 0;
     while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
         ;
@@ -890,8 +872,7 @@ int cluster_relay(cluster_t *c, const int *fds, unsigned n)
     free(chunk);
     free(which);
     free(pfd);
-    free(fd);
-    free(open);
+    free(w);
     mpilink_close(c->link, clean);
     pthread_mutex_destroy(&c->mu);
     free(c);
