@@ -35,6 +35,10 @@
 /* An MPI rank that has said nothing for this long (it sends a beat every
  * quarter of it) is lost: dead, hung, or cut off by the network. */
 #define HOPPER_RANK_SILENCE_MS 3000
+/* How long --ranks waits for MPI to start its ranks by default
+ * (--spawn-timeout): Open MPI's spawn can wait for ever on a host that ssh
+ * cannot reach. */
+#define HOPPER_SPAWN_TIMEOUT_DEFAULT_S 60
 /* How long requests in flight may finish at a stop when --stop-timeout is not
  * given (seconds; hopper(1), STOPPING). A request ends by its own timeout
  * sooner, so only plans with a request timeout above this see a request

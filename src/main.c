@@ -856,7 +856,8 @@ int main(int argc, char **argv)
         /* With the dashboard coming, MPI's own output goes to the log. */
         bool dashboard = !app.opts.no_tui && isatty(0) && isatty(1);
         app.cluster = cluster_open(app.opts.mpi ? "mpi" : "spawn", argc, argv, app.opts.ranks,
-                                   app.opts.hostfile, dashboard, err, sizeof err);
+                                   app.opts.hostfile, dashboard, app.opts.spawn_timeout_us / 1000,
+                                   err, sizeof err);
         if (!app.cluster) {
             fprintf(stderr, "hopper: %s\n", err);
             cli_free(&app.opts);

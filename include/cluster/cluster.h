@@ -94,9 +94,13 @@ int cluster_sources(const char *spec, const cluster_hello_t *hellos, unsigned n,
  * options, on hostfile's hosts). capture (spawn, with the dashboard): what
  * MPI's runtime and the ranks print goes to the log (lines "mpi: ...") once
  * the run is watched (cluster_go), to stderr before and after, never over
- * the dashboard. NULL with a message. */
+ * the dashboard. timeout_ms (spawn): MPI must have started the ranks by
+ * then, or the process says so and exits HOPPER_EXIT_USAGE (Open MPI's
+ * spawn can wait for ever for a host that cannot be reached). NULL with a
+ * message. */
 cluster_t *cluster_open(const char *mode, int argc, char **argv, unsigned ranks,
-                        const char *hostfile, bool capture, char *err, size_t errlen);
+                        const char *hostfile, bool capture, uint64_t timeout_ms, char *err,
+                        size_t errlen);
 /* While the dashboard is up: this process's own stderr (where the MPI
  * library itself writes its warnings) goes to the capture too (on), or is
  * the terminal again (off). Nothing without a capture. */

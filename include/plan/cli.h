@@ -67,6 +67,8 @@ typedef struct {
     bool mpi;                      /* --mpi: started by mpirun or srun (cluster/cluster.h) */
     unsigned ranks;                /* --ranks N: start N user ranks with MPI_Comm_spawn */
     const char *hostfile;          /* --hostfile FILE: where --ranks start */
+    uint64_t spawn_timeout_us;     /* --spawn-timeout, default HOPPER_SPAWN_TIMEOUT_DEFAULT_S */
+    bool spawn_timeout_set;
 } cli_opts_t;
 
 typedef enum { CLI_RUN, CLI_EXIT_OK, CLI_USAGE_ERROR } cli_result_t;

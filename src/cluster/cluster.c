@@ -229,8 +229,53 @@ void cluster_quiet(cluster_t *c, bool on)
         dup2(on ? c->out_pipe[1] : c->real_err, STDERR_FILENO);
 }
 
+/* A bound on MPI's start (cluster_open): the watchdog ends the process if
+ * MPI has not come back by the deadline. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    uint64_t ms;
+    int fd;                  /* where to say so */
+    unsigned ranks;
+    const char *hostfile;
+} watch_t;
+
+static void *watchdog(void *arg)
+{
+    watch_t *w = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(w->ms / 1000);
+    until.tv_nsec += (long)(w->ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&w->mu);
+    while (!w->done)
+        if (pthread_cond_timedwait(&w->cv, &w->mu, &until) == ETIMEDOUT)
+            break;
+    bool done = w->done;
+    pthread_mutex_unlock(&w->mu);
+    if (!done) {
+        /* MPI is stuck inside its spawn: nothing was sent, and nothing
+         * else can end it. Its runtime goes when this process does. */
+        dprintf(w->fd, "hopper: MPI did not start the %u ranks within %.0f s%s%s: is every host "
+                "reachable by ssh, with hopper at the same path? (--spawn-timeout; Open MPI's "
+                "messages above say more)\n", w->ranks, (double)w->ms / 1000,
+                w->hostfile ? " on the hosts of " : "", w->hostfile ? w->hostfile : "");
+        _exit(HOPPER_EXIT_USAGE);
+    }
+    return NULL;
+}
+
 cluster_t *cluster_open(const char *mode, int argc, char **argv, unsigned ranks,
-                        const char *hostfile, bool capture, char *err, size_t errlen)
+                        const char *hostfile, bool capture, uint64_t timeout_ms, char *err,
+                        size_t errlen)
 {
     cluster_t *c = xcalloc(1, sizeof *c);
     c->out_pipe[0] = c->out_pipe[1] = c->real_err = -1;
@@ -254,7 +299,27 @@ cluster_t *cluster_open(const char *mode, int argc, char **argv, unsigned ranks,
         snprintf(self, sizeof self, "%s", argv[0]);
     else
         self[k] = 0;
+    watch_t w = {.ms = timeout_ms, .fd = c->real_err >= 0 ? c->real_err : STDERR_FILENO,
+                 .ranks = ranks, .hostfile = hostfile};
+    pthread_t dog;
+    bool dog_on = false;
+    if (spawn && timeout_ms) {
+        pthread_mutex_init(&w.mu, NULL);
+        pthread_cond_init(&w.cv, NULL);
+        dog_on = pthread_create(&dog, NULL, watchdog, &w) == 0;
+    }
     mpilink_t *l = mpilink_open(mode, &argc, &argv, self, argv + 1, ranks, hostfile, err, errlen);
+    if (dog_on) {
+        pthread_mutex_lock(&w.mu);
+        w.done = true;
+        pthread_cond_signal(&w.cv);
+        pthread_mutex_unlock(&w.mu);
+        pthread_join(dog, NULL);
+    }
+    if (spawn && timeout_ms) {
+        pthread_cond_destroy(&w.cv);
+        pthread_mutex_destroy(&w.mu);
+    }
     if (saved_out >= 0) {
         dup2(saved_out, STDOUT_FILENO);
         dup2(c->real_err, STDERR_FILENO);

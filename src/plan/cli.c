@@ -53,6 +53,7 @@ enum {
     OPT_MPI,
     OPT_RANKS,
     OPT_HOSTFILE,
+    OPT_SPAWN_TIMEOUT,
 };
 
 static const struct option long_options[] = {
@@ -102,6 +103,7 @@ static const struct option long_options[] = {
     {"mpi", no_argument, NULL, OPT_MPI},
     {"ranks", required_argument, NULL, OPT_RANKS},
     {"hostfile", required_argument, NULL, OPT_HOSTFILE},
+    {"spawn-timeout", required_argument, NULL, OPT_SPAWN_TIMEOUT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -177,6 +179,8 @@ void cli_usage(FILE *f)
         "                             --workers processes (default: enough for its share of\n"
         "                             the users within the open-file limit)\n"
         "      --hostfile FILE        where --ranks start (Open MPI's hostfile: HOST slots=N)\n"
+        "      --spawn-timeout TIME   how long --ranks waits for MPI to start them (default\n"
+        "                             " HOPPER_STR(HOPPER_SPAWN_TIMEOUT_DEFAULT_S) "s); a host ssh cannot reach ends it here\n"
         "      --mpi                  started by mpirun or srun: rank 0 conducts, the other\n"
         "                             ranks run users (mpirun -np N+1 hopper --mpi ...)\n"
         "\n"
@@ -528,6 +532,15 @@ static cli_result_t parse_args(int argc, char **argv, cli_opts_t *o, FILE *out, 
             }
             o->ranks = (unsigned)v;
             break;
+        case OPT_SPAWN_TIMEOUT:
+            why = NULL;
+            if (duration_parse(optarg, &o->spawn_timeout_us, &why) != 0 || o->spawn_timeout_us == 0) {
+                snprintf(err, errlen, "--spawn-timeout '%.40s': %s", optarg,
+                         why ? why : "expected a time above 0, e.g. 30s");
+                return CLI_USAGE_ERROR;
+            }
+            o->spawn_timeout_set = true;
+            break;
         case OPT_HOSTFILE:
             /* Its lines are checked by main (cluster_check_hostfile). */
             o->hostfile = optarg;
@@ -587,6 +600,12 @@ static cli_result_t parse_args(int argc, char **argv, cli_opts_t *o, FILE *out, 
         snprintf(err, errlen, "--hostfile needs --ranks N (under mpirun, give mpirun the hostfile)");
         return CLI_USAGE_ERROR;
     }
+    if (o->spawn_timeout_set && !o->ranks) {
+        snprintf(err, errlen, "--spawn-timeout needs --ranks N");
+        return CLI_USAGE_ERROR;
+    }
+    if (!o->spawn_timeout_set)
+        o->spawn_timeout_us = HOPPER_SPAWN_TIMEOUT_DEFAULT_S * 1000000ull;
     if (o->mpi && o->ranks) {
         snprintf(err, errlen, "--mpi and --ranks do not go together: --mpi is for a hopper started "
                  "by mpirun or srun, --ranks starts the ranks itself");
