@@ -620,8 +620,13 @@ static int check_run(app_t *app, uint64_t fd_limit, uint64_t users, uint64_t sta
 static uint64_t options_fingerprint(int argc, char **argv)
 {
     uint64_t h = 0;
-    for (int i = 1; i < argc; i++)
-        h = cluster_fingerprint(h, argv[i], strlen(argv[i]) + 1);
+    for (int i = 1; i < argc; i++) {
+        int skip = cluster_conductor_option(argv[i]);
+        if (skip)
+            i += skip - 1;   /* the conductor's alone: its ranks do not have it */
+        else
+            h = cluster_fingerprint(h, argv[i], strlen(argv[i]) + 1);
+    }
     return h;
 }
 
@@ -641,6 +646,13 @@ static uint64_t plan_fingerprint(const char *path, const plan_t *plan)
         size_t cells = src->n_rows * src->n_columns;
         if (src->offsets)
             h = cluster_fingerprint(h, src->cells, src->offsets[cells]);
+    }
+    /* Bodies as read (a body-file's bytes are not in the hopperfile). */
+    for (size_t q = 0; q < plan_n_sequences(plan); q++) {
+        const plan_task_t *task = plan_sequence(plan, q);
+        for (size_t k = 0; k < task->n_steps; k++)
+            if (task->steps[k].body)
+                h = cluster_fingerprint(h, task->steps[k].body, task->steps[k].body_len);
     }
     return h;
 }

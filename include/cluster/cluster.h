@@ -67,6 +67,13 @@ typedef struct {
     uint32_t source_part, source_parts; /* it keeps this part of them (ranks sharing a host) */
 } cluster_setup_t;
 
+/* Whether argv[i] is an option that only the conductor reads (--hostfile,
+ * --spawn-timeout: where the ranks go and how long to wait for them): the
+ * ranks are spawned without it (a host need not have the hostfile) and it
+ * is left out of the comparison. The count of arguments it takes (2 for
+ * "--hostfile FILE", 1 for "--hostfile=FILE"), or 0. */
+int cluster_conductor_option(const char *arg);
+
 /* A 64-bit FNV-1a over bytes, chained from h (start with 0). */
 uint64_t cluster_fingerprint(uint64_t h, const void *p, size_t n);
 

@@ -60,6 +60,12 @@ void pool_set_users(pool_t *p, uint64_t total);
 void pool_stop(pool_t *p);
 void pool_reset(pool_t *p);
 
+/* Whether the run's `unique` data is used up: forked workers share one
+ * position in the rows, so one worker that found none means none is left;
+ * remote workers (an MPI run) each have their own part of the rows, so all
+ * of those that run users must have found none. */
+bool pool_data_exhausted(const pool_t *p);
+
 /* The workers' status added up, and each worker's health. */
 void pool_status(const pool_t *p, runner_status_t *sum);
 size_t pool_health(const pool_t *p, worker_health_t *out, size_t max);

@@ -41,7 +41,9 @@ enum {
  * due every 250 ms; an idle look costs a system call or two). */
 #define POLL_MS 2
 #define POLL_MAX_MS 8
-#define CHUNK (64 * 1024)
+/* Below Open MPI's TCP eager limit (64 KiB with its header): a probed
+ * message is then all here, and MPI_Recv never waits on the sender. */
+#define CHUNK (32 * 1024)
 #define BYE_TIMEOUT_MS 5000
 
 typedef struct {
@@ -51,7 +53,7 @@ typedef struct {
 } slot_t;
 
 typedef struct {
-    bool said_hello;
+    bool said_hello, ready;   /* it answered the hello, the setup */
     unsigned slot_first, n_slots;
     uint64_t heard_ms;
     bool lost, acked;
@@ -62,6 +64,7 @@ struct cluster {
     bool conductor;
     unsigned n;              /* user ranks */
     unsigned base;           /* MPI's number for user rank 0 (1 under mpirun: 0 conducts) */
+    bool setup_sent;
     rank_t *ranks;
     cluster_hello_t *hellos;
     /* the conductor during the run */
@@ -128,18 +131,33 @@ static int get_u32(const uint8_t *p, size_t n, uint32_t *v)
     return 0;
 }
 
-/* Writes all of p, unless the other end is gone. */
-static void write_all(int fd, const uint8_t *p, size_t n)
+/* How long a stream may refuse bytes before it is given up: its reader
+ * (the engine's pool, or a worker) has stopped reading, and waiting longer
+ * would stop every other stream, the beats and MPI with it. */
+#define WRITE_TIMEOUT_MS 2000
+
+/* Writes all of p; -1 if the other end is gone or has not taken it within
+ * WRITE_TIMEOUT_MS (the stream is then of no more use). */
+static int write_all(int fd, const uint8_t *p, size_t n)
 {
+    uint64_t end = now_ms() + WRITE_TIMEOUT_MS;
     while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w < 0 && errno == EINTR)
             continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            uint64_t now = now_ms();
+            struct pollfd pf = {.fd = fd, .events = POLLOUT};
+            if (now >= end || poll(&pf, 1, (int)(end - now)) <= 0)
+                return -1;
+            continue;
+        }
         if (w <= 0)
-            return;
+            return -1;
         p += w;
         n -= (size_t)w;
     }
+    return 0;
 }
 
 /* Waits (a bounded while) until every queued send has gone. */
@@ -308,7 +326,18 @@ cluster_t *cluster_open(const char *mode, int argc, char **argv, unsigned ranks,
         pthread_cond_init(&w.cv, NULL);
         dog_on = pthread_create(&dog, NULL, watchdog, &w) == 0;
     }
-    mpilink_t *l = mpilink_open(mode, &argc, &argv, self, argv + 1, ranks, hostfile, err, errlen);
+    /* The ranks' arguments: this command line less what only the
+     * conductor reads (a rank's host need not have the hostfile). */
+    char **args = xcalloc((size_t)argc + 1, sizeof *args);
+    for (int i = 1, na = 0; i < argc; i++) {
+        int skip = cluster_conductor_option(argv[i]);
+        if (skip)
+            i += skip - 1;
+        else
+            args[na++] = argv[i];
+    }
+    mpilink_t *l = mpilink_open(mode, &argc, &argv, self, args, ranks, hostfile, err, errlen);
+    free(args);
     if (dog_on) {
         pthread_mutex_lock(&w.mu);
         w.done = true;
@@ -381,31 +410,36 @@ static int hello_problem(const cluster_hello_t *mine, const cluster_hello_t *h, 
     return 0;
 }
 
-/* Takes messages until pred says stop or the deadline passes; -1 on
- * timeout, 1 if the handler said stop. */
+/* Takes every rank's answer of a tag (TAG_HELLO or TAG_READY) into got[],
+ * until all have answered or the start's time is up. A rank's problem (or
+ * a malformed hello) is kept in err, the first one; the others' answers are
+ * still awaited a little (they are alive and leave cleanly when told). -1
+ * with err on a problem or a rank that did not answer. */
 static int gather_until(cluster_t *c, int tag, bool *got, char *err, size_t errlen)
 {
     uint64_t end = now_ms() + CLUSTER_START_TIMEOUT_MS;
+    bool failed = false;
     for (;;) {
         unsigned missing = c->n;
         for (unsigned r = 0; r < c->n; r++)
             if (got[r])
                 missing--;
         if (missing == 0)
-            return 0;
+            return failed ? -1 : 0;
         unsigned peer;
         int t;
         uint8_t *buf;
         size_t n;
         int rc = mpilink_recv(c->link, &peer, &t, &buf, &n);
         if (rc < 0) {
-            snprintf(err, errlen, "MPI failed while the ranks were starting");
+            if (!failed)
+                snprintf(err, errlen, "MPI failed while the ranks were starting");
             return -1;
         }
         if (rc == 0) {
             mpilink_progress(c->link);
             if (now_ms() > end) {
-                for (unsigned r = 0; r < c->n; r++)
+                for (unsigned r = 0; r < c->n && !failed; r++)
                     if (!got[r]) {
                         if (tag == TAG_HELLO)
                             snprintf(err, errlen, "rank %u did not say hello within %d s (is "
@@ -422,27 +456,32 @@ static int gather_until(cluster_t *c, int tag, bool *got, char *err, size_t errl
             nap();
             continue;
         }
-        int bad = 0;
         if (peer < c->n && t == tag && !got[peer]) {
+            bool bad = false;
             if (tag == TAG_HELLO) {
-                bad = cluster_get_hello(buf, n, &c->hellos[peer]);
-                if (bad)
+                bad = cluster_get_hello(buf, n, &c->hellos[peer]) != 0;
+                if (bad && !failed)
                     snprintf(err, errlen, "rank %u sent a malformed hello (another program, or "
                              "another version of hopper?)", peer + c->base);
-            } else {
+            } else if (n > 0 && !failed) {
                 /* TAG_READY: "" or the rank's problem. */
-                if (n > 0) {
-                    snprintf(err, errlen, "rank %u on host %s: %.*s", peer + c->base, c->hellos[peer].host,
-                             (int)(n < CLUSTER_TEXT_MAX ? n : CLUSTER_TEXT_MAX), (const char *)buf);
-                    bad = 1;
-                }
+                snprintf(err, errlen, "rank %u on host %s: %.*s", peer + c->base,
+                         c->hellos[peer].host, (int)(n < CLUSTER_TEXT_MAX ? n : CLUSTER_TEXT_MAX),
+                         (const char *)buf);
+                failed = true;
             }
-            got[peer] = true;
+            /* A rank that spoke garbage may not leave when told: it does not
+             * count as answered, so MPI is not ended cleanly with it. */
+            got[peer] = !bad;
+            if (bad)
+                failed = true;
             c->ranks[peer].heard_ms = now_ms();
+            /* Past a problem, the others get a few seconds more, not the
+             * start's whole time. */
+            if (failed && end > now_ms() + BYE_TIMEOUT_MS)
+                end = now_ms() + BYE_TIMEOUT_MS;
         }
         free(buf);
-        if (bad)
-            return -1;
     }
 }
 
@@ -478,6 +517,9 @@ int cluster_setup(cluster_t *c, const cluster_setup_t *setups, char *err, size_t
     }
     bool *got = xcalloc(c->n, sizeof *got);
     int rc = gather_until(c, TAG_READY, got, err, errlen);
+    c->setup_sent = true;
+    for (unsigned r = 0; r < c->n; r++)
+        c->ranks[r].ready = got[r];
     free(got);
     return rc;
 }
@@ -487,14 +529,20 @@ void cluster_abort(cluster_t *c)
     bool all = true;
     for (unsigned r = 0; r < c->n; r++) {
         send_u32(c, r, TAG_GO, 0);
-        all = all && c->ranks[r].said_hello;
+        all = all && c->ranks[r].said_hello && (!c->setup_sent || c->ranks[r].ready);
     }
-    /* Everyone alive leaves through MPI_Finalize; a rank that never
-     * answered may be stuck, and a finalize would wait for it. */
+    /* Everyone alive leaves through MPI_Finalize; a rank that did not
+     * answer the last question may be stuck, and a finalize would wait for
+     * it for ever. */
     bool sent = flush_sends(c, BYE_TIMEOUT_MS);
     mpilink_close(c->link, all && sent);
     end_capture(c);
     pthread_mutex_destroy(&c->mu);
+    for (unsigned g = 0; c->names && g < c->n_slots; g++)
+        free(c->names[g]);
+    free(c->names);
+    free(c->engine_fds);
+    free(c->slots);
     free(c->ranks);
     free(c->hellos);
     free(c);
@@ -592,7 +640,16 @@ static void rank_lost(cluster_t *c, unsigned r, const char *why)
     bool had_open = false;
     for (unsigned i = 0; i < k->n_slots; i++)
         had_open = had_open || c->slots[k->slot_first + i].open;
-    if (had_open) {
+    /* If it is alive after all (cut off, hung for a while), it must not go
+     * on loading the target uncounted: it is told to stop. */
+    uint8_t unclean = 0;
+    mpilink_send(c->link, r, TAG_BYE, &unclean, 1);
+    /* Once the run is over (every report written), a rank that goes
+     * silent in the goodbyes has cost nothing: it is not counted. */
+    pthread_mutex_lock(&c->mu);
+    bool watched = c->async_on;
+    pthread_mutex_unlock(&c->mu);
+    if (had_open && watched) {
         /* Said first: the pool's messages about its workers follow. */
         c->lost++;
         tell(c, true, "rank %u on host %s (pid %u) %s: it is lost with its users; the statistics "
@@ -614,8 +671,9 @@ static void bridge_message(cluster_t *c, unsigned peer, int tag, const uint8_t *
     uint32_t local;
     if (tag >= TAG_SLOT) {
         local = (uint32_t)(tag - TAG_SLOT);
-        if (local < k->n_slots && c->slots[k->slot_first + local].open)
-            write_all(c->slots[k->slot_first + local].fd, p, n);
+        slot_t *s = local < k->n_slots ? &c->slots[k->slot_first + local] : NULL;
+        if (s && s->open && write_all(s->fd, p, n) != 0)
+            close_slot(c, s, true);   /* the pool stopped reading it: that worker is done */
     } else if (tag == TAG_END) {
         if (get_u32(p, n, &local) == 0 && local < k->n_slots)
             close_slot(c, &c->slots[k->slot_first + local], false);
@@ -636,6 +694,8 @@ static void *bridge_main(void *arg)
     uint8_t *chunk = xmalloc(CHUNK);
     uint64_t next_beat = 0, bye_deadline = 0;
     bool bye = false;
+    for (unsigned r = 0; r < c->n; r++)
+        send_u32(c, r, TAG_GO, 1);
     for (unsigned r = 0; r < c->n; r++)
         c->ranks[r].heard_ms = now_ms();
     unsigned wait = 1;
@@ -734,16 +794,24 @@ int cluster_go(cluster_t *c, uv_loop_t *loop, void (*log)(void *arg, const char 
     c->log = log;
     c->on_lost = on_lost;
     c->arg = arg;
-    uv_async_init(loop, &c->async, on_async);
-    c->async.data = c;
-    c->async_on = true;
-    for (unsigned r = 0; r < c->n; r++)
-        send_u32(c, r, TAG_GO, 1);
+    /* The bridge first (it says GO: from here on only it calls MPI); if it
+     * cannot start, nothing is on the loop yet and the ranks can still be
+     * told to leave. */
     if (pthread_create(&c->thread, NULL, bridge_main, c) != 0) {
         snprintf(err, errlen, "cannot start the MPI bridge thread");
+        for (unsigned g = 0; g < total; g++) {
+            close(c->slots[g].fd);
+            close(c->engine_fds[g]);
+            c->slots[g].open = false;
+        }
         return -1;
     }
     c->thread_on = true;
+    uv_async_init(loop, &c->async, on_async);
+    c->async.data = c;
+    pthread_mutex_lock(&c->mu);
+    c->async_on = true;
+    pthread_mutex_unlock(&c->mu);
     *fds = c->engine_fds;
     *names = (const char *const *)c->names;
     *n = total;
@@ -829,7 +897,7 @@ static int wait_for(cluster_t *c, int want, uint8_t **out, size_t *out_n)
 
 int cluster_leave(cluster_t *c, bool clean)
 {
-    flush_sends(c, BYE_TIMEOUT_MS);
+    clean = flush_sends(c, BYE_TIMEOUT_MS) && clean;
     mpilink_close(c->link, clean);
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -899,8 +967,8 @@ int cluster_relay(cluster_t *c, const int *fds, unsigned n)
             uint32_t i;
             if (tag >= TAG_SLOT) {
                 i = (uint32_t)(tag - TAG_SLOT);
-                if (i < n && w[i].open)
-                    write_all(w[i].fd, buf, len);
+                if (i < n && w[i].open && write_all(w[i].fd, buf, len) != 0)
+                    close_slot(c, &w[i], true);   /* a worker that stopped reading */
             } else if (tag == TAG_END) {
                 /* The conductor is done with that worker: its EOF stops it. */
                 if (get_u32(buf, len, &i) == 0 && i < n)

@@ -11,6 +11,17 @@
 
 #include "util/xalloc.h"
 
+int cluster_conductor_option(const char *arg)
+{
+    const char *names[] = {"--hostfile", "--spawn-timeout"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        size_t n = strlen(names[i]);
+        if (strncmp(arg, names[i], n) == 0 && (arg[n] == 0 || arg[n] == '='))
+            return arg[n] == '=' ? 1 : 2;
+    }
+    return 0;
+}
+
 int cluster_check_hostfile(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");

@@ -277,7 +277,8 @@ static void sample_health(engine_t *eng)
     }
     /* A `unique` data file that has run out ends the test, as a queue
      * feeder does in Gatling: the rows were the test's budget. */
-    if (st.data_exhausted && !eng->data_said && eng->state < RUN_STOPPING) {
+    bool exhausted = eng->pool ? pool_data_exhausted(eng->pool) : st.data_exhausted > 0;
+    if (exhausted && !eng->data_said && eng->state < RUN_STOPPING) {
         eng->data_said = true;
         say(eng, "a data file with order = unique has handed out every row: stopping the test");
         engine_stop(eng);

@@ -39,6 +39,7 @@ struct pool {
     void *arg;
     uv_timer_t done_timer;
     bool stopping, finished, closing;
+    bool remote;                 /* pool_new_remote: each worker has rows of its own */
     frame_buf_t out;
 };
 
@@ -202,6 +203,7 @@ pool_t *pool_new_remote(uv_loop_t *loop, unsigned n, const int *fds, const char 
                         stats_t *stats, pool_done_cb done, pool_log_cb log, void *arg)
 {
     pool_t *p = pool_alloc(loop, n, stats, done, log, arg);
+    p->remote = true;
     for (unsigned i = 0; i < n; i++)
         snprintf(p->slots[i].name, sizeof p->slots[i].name, "%s", names[i]);
     pool_start(p, fds);
@@ -301,6 +303,19 @@ void pool_status(const pool_t *p, runner_status_t *sum)
         sum->data_exhausted += s->data_exhausted;
         sum->free_users += s->free_users;
     }
+}
+
+bool pool_data_exhausted(const pool_t *p)
+{
+    bool any = false, all = true;
+    for (unsigned i = 0; i < p->n; i++) {
+        const slot_t *s = &p->slots[i];
+        if (!s->alive || s->assigned == 0)
+            continue;   /* no user of its can draw a row */
+        any = any || s->status.data_exhausted > 0;
+        all = all && s->status.data_exhausted > 0;
+    }
+    return p->remote ? any && all : any;
 }
 
 size_t pool_health(const pool_t *p, worker_health_t *out, size_t max)

@@ -126,6 +126,17 @@ TEST(setup_round_trip_and_ranges)
     free(buf);
 }
 
+TEST(conductor_options)
+{
+    CHECK_INT(cluster_conductor_option("--hostfile"), 2);
+    CHECK_INT(cluster_conductor_option("--hostfile=hosts"), 1);
+    CHECK_INT(cluster_conductor_option("--spawn-timeout"), 2);
+    CHECK_INT(cluster_conductor_option("--spawn-timeout=5s"), 1);
+    CHECK_INT(cluster_conductor_option("--hostfiles"), 0);
+    CHECK_INT(cluster_conductor_option("--ranks"), 0);
+    CHECK_INT(cluster_conductor_option("hosts"), 0);
+}
+
 TEST(fingerprint)
 {
     uint64_t a = cluster_fingerprint(0, "-u\0" "100", 6);
@@ -221,6 +232,7 @@ int main(void)
     RUN(hello_round_trip);
     RUN(hello_strings_are_bounded);
     RUN(setup_round_trip_and_ranges);
+    RUN(conductor_options);
     RUN(fingerprint);
     RUN(hostfile_check);
     RUN(sources_per_host);
