@@ -19,12 +19,14 @@ PKGS    := libcurl libuv ncursesw jansson yajl libssl libcrypto libnghttp2
 # tests' certificates and times plain OpenSSL handshakes, nginx is the TLS and
 # HTTP/2 server that is not ours, prometheus scrapes --metrics-listen
 # (tests/e2e/metrics.sh runs its own instance; the package's service, if
-# any, is not used).
+# any, is not used), python3-locust is the bench's distributed reference
+# (rows locust-dist; its --quick run is part of the suite). Open MPI, for
+# --ranks and --mpi, is in the first set: hopper links it when present.
 BUILD_DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libuv1-dev libncurses-dev \
                   libjansson-dev libyajl-dev libhttp-parser-dev libssl-dev libnghttp2-dev \
                   libopenmpi-dev openmpi-bin
 TEST_DEB_PKGS  := curl jq tmux wrk chromium clang libclang-rt-14-dev valgrind openssl \
-                  nghttp2-client nginx-light prometheus
+                  nghttp2-client nginx-light prometheus python3-locust
 
 CC      ?= cc
 OPT     ?= -O2 -g
